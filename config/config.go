@@ -1,0 +1,194 @@
+// Package config turns one YAML file plus KAKERU_* environment overrides into typed, validated
+// settings. It is the only package that imports viper: everything else receives these structs.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole configuration of one kakeru process.
+type Config struct {
+	System     System      `mapstructure:"system"`
+	Postgres   Postgres    `mapstructure:"postgres"`
+	Redis      Redis       `mapstructure:"redis"`
+	FreeSWITCH FreeSWITCH  `mapstructure:"freeswitch"`
+	HTTP       HTTP        `mapstructure:"http"`
+	Campaigns  []Campaign  `mapstructure:"campaigns"`
+	DialGroups []DialGroup `mapstructure:"dial_groups"`
+	Agents     []Agent     `mapstructure:"agents"`
+	Users      []User      `mapstructure:"users"`
+}
+
+// System holds process-wide rules of the product.
+type System struct {
+	// HistoryRetentionDays is R of FUNCTIONAL.md B-2 (minimum 91, default 180).
+	HistoryRetentionDays int    `mapstructure:"history_retention_days"`
+	Limits               Limits `mapstructure:"limits"`
+	// AgentIdleLimit logs an idle agent off (G-5, default 60m).
+	AgentIdleLimit time.Duration `mapstructure:"agent_idle_limit"`
+	// UnsavedDispositionGrace turns a connected call without disposition into an unsaved
+	// disposition (D-3, default 10m).
+	UnsavedDispositionGrace time.Duration `mapstructure:"unsaved_disposition_grace"`
+	// RetentionSweepInterval is how often the B-6 sweeper runs (default 10m).
+	RetentionSweepInterval time.Duration `mapstructure:"retention_sweep_interval"`
+	// ShutdownTimeout bounds the graceful drain on SIGTERM (default 30s).
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+}
+
+// Limits are the configurable maxima of B-7, L-5, J-5 and J-7.
+type Limits struct {
+	MaxBatches         int `mapstructure:"max_batches"`           // default 1000
+	MaxListsPerBatch   int `mapstructure:"max_lists_per_batch"`   // default 100
+	MaxRowsPerList     int `mapstructure:"max_rows_per_list"`     // default 3000
+	MaxCallJobs        int `mapstructure:"max_call_jobs"`         // default 1000
+	MaxRunningCallJobs int `mapstructure:"max_running_call_jobs"` // default 5
+}
+
+// Postgres locates the database.
+type Postgres struct {
+	DSN string `mapstructure:"dsn"`
+}
+
+// Redis locates live agent state.
+type Redis struct {
+	Addr     string `mapstructure:"addr"`
+	DB       int    `mapstructure:"db"`
+	Password string `mapstructure:"password"`
+}
+
+// FreeSWITCH lists the switch nodes and how customers are dialed.
+type FreeSWITCH struct {
+	Nodes []Node `mapstructure:"nodes"`
+	// CustomerDialString is a template with {tel}, e.g. "sofia/gateway/main/{tel}".
+	CustomerDialString string `mapstructure:"customer_dial_string"`
+	// AgentCallerID is shown on the agent's phone when the engine calls it (G-1, default "0011").
+	AgentCallerID string `mapstructure:"agent_caller_id"`
+	// DialTimeout bounds connecting and authenticating to a node (default 5s).
+	DialTimeout time.Duration `mapstructure:"dial_timeout"`
+}
+
+// Node is one FreeSWITCH event socket.
+type Node struct {
+	Name     string `mapstructure:"name"`
+	Address  string `mapstructure:"address"`
+	Password string `mapstructure:"password"`
+}
+
+// HTTP configures the API server.
+type HTTP struct {
+	Listen string `mapstructure:"listen"` // default "127.0.0.1:8080"
+}
+
+// Campaign is one outbound business line (FUNCTIONAL.md §0).
+type Campaign struct {
+	ID       int    `mapstructure:"id"`
+	Name     string `mapstructure:"name"`
+	TimeZone string `mapstructure:"time_zone"` // IANA name, default Asia/Tokyo
+	// Location is TimeZone resolved by validation; never nil after Load.
+	Location         *time.Location `mapstructure:"-"`
+	BusinessHours    BusinessHours  `mapstructure:"business_hours"`
+	CallerIDs        []string       `mapstructure:"caller_ids"`
+	WithholdCallerID bool           `mapstructure:"withhold_caller_id"`
+	ResultCodes      []ResultCode   `mapstructure:"result_codes"`
+	Pacing           Pacing         `mapstructure:"pacing"`
+	Retry            []RetryRule    `mapstructure:"retry"`
+	// AbandonMessage is what an abandoned customer hears (a playback target); empty hangs up.
+	AbandonMessage string `mapstructure:"abandon_message"`
+	// CustomerDialString overrides freeswitch.customer_dial_string for this campaign.
+	CustomerDialString string `mapstructure:"customer_dial_string"`
+}
+
+// BusinessHours are wall-clock times in the campaign's zone, "HH:MM".
+type BusinessHours struct {
+	Start ClockTime `mapstructure:"start"`
+	End   ClockTime `mapstructure:"end"`
+}
+
+// ClockTime is a time of day in minutes after midnight, written "HH:MM".
+type ClockTime struct {
+	Minutes int
+}
+
+// ResultCode is one call result an agent can pick (対話結果).
+type ResultCode struct {
+	Code  string `mapstructure:"code"`
+	Label string `mapstructure:"label"`
+}
+
+// Pacing is the campaign's dialing policy (FUNCTIONAL.md P-1).
+type Pacing struct {
+	Mode              string        `mapstructure:"mode"`                // progressive | ratio | predictive; default predictive
+	TargetAbandonRate float64       `mapstructure:"target_abandon_rate"` // default 0.03, in (0, 0.1]
+	MaxRatio          float64       `mapstructure:"max_ratio"`           // calls per available agent; default 3, in [1, 10]
+	ConnectDeadline   time.Duration `mapstructure:"connect_deadline"`    // default 2s
+}
+
+// RetryRule says which outcomes are dialed again, after how long, up to how many attempts (P-3).
+type RetryRule struct {
+	Outcomes    []string      `mapstructure:"outcomes"`
+	After       time.Duration `mapstructure:"after"`
+	MaxAttempts int           `mapstructure:"max_attempts"`
+}
+
+// DialGroup is a set of agents that works a batch (発信グループ).
+type DialGroup struct {
+	ID       int    `mapstructure:"id"`
+	Name     string `mapstructure:"name"`
+	AgentIDs []int  `mapstructure:"agent_ids"`
+}
+
+// Agent is one person with a phone the engine calls.
+type Agent struct {
+	ID         int    `mapstructure:"id"`
+	Name       string `mapstructure:"name"`
+	DialString string `mapstructure:"dial_string"`
+}
+
+// Role is what a user may do (FUNCTIONAL.md X-1).
+type Role string
+
+// The three roles of X-1.
+const (
+	RoleAdmin      Role = "admin"
+	RoleSupervisor Role = "supervisor"
+	RoleAgent      Role = "agent"
+)
+
+// User is an API caller; the token itself is never stored, only its SHA-256 in hex.
+type User struct {
+	Name        string `mapstructure:"name"`
+	Role        Role   `mapstructure:"role"`
+	CampaignIDs []int  `mapstructure:"campaign_ids"` // supervisors only
+	AgentID     int    `mapstructure:"agent_id"`     // agents only
+	TokenSHA256 string `mapstructure:"token_sha256"`
+}
+
+// Campaign returns the campaign with the id, or false.
+func (c *Config) Campaign(id int) (Campaign, bool) {
+	for _, cp := range c.Campaigns {
+		if cp.ID == id {
+			return cp, true
+		}
+	}
+	return Campaign{}, false
+}
+
+// DialGroup returns the dial group with the id, or false.
+func (c *Config) DialGroup(id int) (DialGroup, bool) {
+	for _, g := range c.DialGroups {
+		if g.ID == id {
+			return g, true
+		}
+	}
+	return DialGroup{}, false
+}
+
+// Agent returns the agent with the id, or false.
+func (c *Config) Agent(id int) (Agent, bool) {
+	for _, a := range c.Agents {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return Agent{}, false
+}

@@ -1,0 +1,371 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Problem is one thing wrong with the configuration, at a key path such as
+// "campaigns[1].business_hours.end" (list indices 0-based, in file order).
+type Problem struct {
+	Path    string
+	Message string
+}
+
+// String is "path: message".
+func (p Problem) String() string {
+	if p.Path == "" {
+		return p.Message
+	}
+	return p.Path + ": " + p.Message
+}
+
+// ValidationError lists every problem found in a configuration, never just the first.
+type ValidationError struct {
+	Problems []Problem
+}
+
+// Error is the problems, one per line, as "path: message".
+func (e *ValidationError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Bounds checked by validation.
+const (
+	MinHistoryRetentionDays = 91 // FUNCTIONAL.md B-2
+	MaxHistoryRetentionDays = 3650
+	MaxShutdownTimeout      = 10 * time.Minute
+	MaxRetryAfter           = 30 * 24 * time.Hour
+	MinConnectDeadline      = 500 * time.Millisecond
+	MaxConnectDeadline      = 10 * time.Second
+)
+
+// Pacing modes (FUNCTIONAL.md P-1).
+const (
+	PacingProgressive = "progressive"
+	PacingRatio       = "ratio"
+	PacingPredictive  = "predictive"
+)
+
+// RetryOutcomes are the attempt outcomes a retry rule may name (FUNCTIONAL.md P-3).
+func RetryOutcomes() []string {
+	return []string{"no_answer", "busy", "rejected", "machine", "network_failure", "abandoned",
+		"invalid_number", "cancelled"}
+}
+
+// Validate checks c against the rules of the product and resolves each campaign's Location.
+// It returns a *ValidationError listing every problem, or nil. Load already calls it; defaults
+// are Load's job, so a Config built in code must spell out every value.
+func (c *Config) Validate() error {
+	if problems := validate(c, nil); len(problems) > 0 {
+		return &ValidationError{Problems: problems}
+	}
+	return nil
+}
+
+// validator collects problems. Paths that already failed to decode are not reported again: the
+// value there is a zero value, and "required" on top of "must be an integer" is noise.
+type validator struct {
+	failed   []string
+	problems []Problem
+}
+
+func validate(c *Config, failed []string) []Problem {
+	v := &validator{failed: failed}
+	v.system(c.System)
+	v.services(c)
+	v.freeswitch(c.FreeSWITCH)
+	campaigns := v.campaigns(c.Campaigns)
+	agents := v.agents(c.Agents)
+	v.dialGroups(c.DialGroups, agents)
+	v.users(c.Users, campaigns, agents)
+	return v.problems
+}
+
+// broken reports whether path or one of its parents failed to decode.
+func (v *validator) broken(path string) bool {
+	for _, f := range v.failed {
+		if path == f || f == "" ||
+			strings.HasPrefix(path, f+".") || strings.HasPrefix(path, f+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *validator) add(path, format string, args ...any) {
+	if v.broken(path) {
+		return
+	}
+	v.problems = append(v.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) intRange(path string, val, lo, hi int) {
+	if val < lo || val > hi {
+		v.add(path, "must be between %d and %d, got %d", lo, hi, val)
+	}
+}
+
+func (v *validator) positive(path string, d time.Duration) {
+	if d <= 0 {
+		v.add(path, "must be a positive duration such as \"30s\", got %s", d)
+	}
+}
+
+// name checks a required name of at most maxLen characters (runes).
+func (v *validator) name(path, val string, maxLen int) bool {
+	switch n := utf8.RuneCountInString(val); {
+	case strings.TrimSpace(val) == "":
+		v.add(path, "is required")
+	case n > maxLen:
+		v.add(path, "must be at most %d characters, got %d", maxLen, n)
+	default:
+		return true
+	}
+	return false
+}
+
+func (v *validator) required(path, val string) bool {
+	if strings.TrimSpace(val) == "" {
+		v.add(path, "is required")
+		return false
+	}
+	return true
+}
+
+// hostPort checks "host:port" with a numeric port; the host may be empty and the port 0 (any
+// free port) only for a listen address.
+func (v *validator) hostPort(path, val string, listen bool) {
+	if !v.required(path, val) {
+		return
+	}
+	host, port, err := net.SplitHostPort(val)
+	if err != nil {
+		v.add(path, "must be host:port, got %q", val)
+		return
+	}
+	if host == "" && !listen {
+		v.add(path, "must be host:port with a host, got %q", val)
+		return
+	}
+	lowest := 1
+	if listen {
+		lowest = 0
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < lowest || p > 65535 {
+		v.add(path, "must have a port between %d and 65535, got %q", lowest, port)
+	}
+}
+
+func (v *validator) dialString(path, val string) {
+	if v.required(path, val) && !strings.Contains(val, "{tel}") {
+		v.add(path, "must contain {tel}, where the customer's number goes")
+	}
+}
+
+func isDigits(s string, minLen, maxLen int) bool {
+	if len(s) < minLen || len(s) > maxLen {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *validator) system(s System) {
+	v.intRange("system.history_retention_days", s.HistoryRetentionDays,
+		MinHistoryRetentionDays, MaxHistoryRetentionDays)
+	limits := []struct {
+		key string
+		val int
+	}{
+		{"max_batches", s.Limits.MaxBatches},
+		{"max_lists_per_batch", s.Limits.MaxListsPerBatch},
+		{"max_rows_per_list", s.Limits.MaxRowsPerList},
+		{"max_call_jobs", s.Limits.MaxCallJobs},
+		{"max_running_call_jobs", s.Limits.MaxRunningCallJobs},
+	}
+	for _, l := range limits {
+		if l.val < 1 {
+			v.add("system.limits."+l.key, "must be at least 1, got %d", l.val)
+		}
+	}
+	v.positive("system.agent_idle_limit", s.AgentIdleLimit)
+	v.positive("system.unsaved_disposition_grace", s.UnsavedDispositionGrace)
+	v.positive("system.retention_sweep_interval", s.RetentionSweepInterval)
+	v.positive("system.shutdown_timeout", s.ShutdownTimeout)
+	if s.ShutdownTimeout > MaxShutdownTimeout {
+		v.add("system.shutdown_timeout", "must be at most %s, got %s", MaxShutdownTimeout, s.ShutdownTimeout)
+	}
+}
+
+func (v *validator) services(c *Config) {
+	v.required("postgres.dsn", c.Postgres.DSN)
+	v.hostPort("redis.addr", c.Redis.Addr, false)
+	v.intRange("redis.db", c.Redis.DB, 0, 15)
+	v.hostPort("http.listen", c.HTTP.Listen, true)
+}
+
+func (v *validator) freeswitch(fs FreeSWITCH) {
+	if len(fs.Nodes) == 0 {
+		v.add("freeswitch.nodes", "at least one node is required")
+	}
+	names := map[string]int{}
+	for i, n := range fs.Nodes {
+		p := fmt.Sprintf("freeswitch.nodes[%d]", i)
+		if v.required(p+".name", n.Name) {
+			if j, dup := names[n.Name]; dup {
+				v.add(p+".name", "duplicate node name %q (also freeswitch.nodes[%d])", n.Name, j)
+			} else {
+				names[n.Name] = i
+			}
+		}
+		v.hostPort(p+".address", n.Address, false)
+		v.required(p+".password", n.Password)
+	}
+	v.dialString("freeswitch.customer_dial_string", fs.CustomerDialString)
+	if !isDigits(fs.AgentCallerID, 1, 20) {
+		v.add("freeswitch.agent_caller_id", "must be 1 to 20 half-width digits, got %q", fs.AgentCallerID)
+	}
+	v.positive("freeswitch.dial_timeout", fs.DialTimeout)
+}
+
+func (v *validator) agents(list []Agent) ids {
+	out := ids{known: map[int]bool{}, complete: !v.broken("agents")}
+	seen := map[int]int{}
+	for i, a := range list {
+		p := fmt.Sprintf("agents[%d]", i)
+		if v.broken(p + ".id") {
+			out.complete = false
+		} else if a.ID < 1 {
+			v.add(p+".id", "must be at least 1, got %d", a.ID)
+		} else if j, dup := seen[a.ID]; dup {
+			v.add(p+".id", "duplicate agent id %d (also agents[%d])", a.ID, j)
+		} else {
+			seen[a.ID] = i
+			out.known[a.ID] = true
+		}
+		v.name(p+".name", a.Name, 100)
+		v.required(p+".dial_string", a.DialString)
+	}
+	return out
+}
+
+func (v *validator) dialGroups(list []DialGroup, agents ids) {
+	seenID := map[int]int{}
+	seenName := map[string]int{}
+	for i, g := range list {
+		p := fmt.Sprintf("dial_groups[%d]", i)
+		switch j, dup := seenID[g.ID]; {
+		case g.ID < 1:
+			v.add(p+".id", "must be at least 1, got %d", g.ID)
+		case dup:
+			v.add(p+".id", "duplicate dial group id %d (also dial_groups[%d])", g.ID, j)
+		default:
+			seenID[g.ID] = i
+		}
+		if v.name(p+".name", g.Name, 100) {
+			if j, dup := seenName[g.Name]; dup {
+				v.add(p+".name", "duplicate dial group name %q (also dial_groups[%d])", g.Name, j)
+			} else {
+				seenName[g.Name] = i
+			}
+		}
+		members := map[int]int{}
+		for k, id := range g.AgentIDs {
+			ap := fmt.Sprintf("%s.agent_ids[%d]", p, k)
+			if j, dup := members[id]; dup {
+				v.add(ap, "duplicate agent %d (also agent_ids[%d])", id, j)
+				continue
+			}
+			members[id] = k
+			agents.check(v, ap, id, "agent")
+		}
+	}
+}
+
+func (v *validator) users(list []User, campaigns, agents ids) {
+	seenName := map[string]int{}
+	seenToken := map[string]int{}
+	agentOwner := map[int]int{}
+	for i, u := range list {
+		p := fmt.Sprintf("users[%d]", i)
+		if v.name(p+".name", u.Name, 100) {
+			if j, dup := seenName[u.Name]; dup {
+				v.add(p+".name", "duplicate user name %q (also users[%d])", u.Name, j)
+			} else {
+				seenName[u.Name] = i
+			}
+		}
+		switch u.Role {
+		case RoleAdmin:
+			if len(u.CampaignIDs) > 0 {
+				v.add(p+".campaign_ids", "must be empty for an admin, who sees every campaign")
+			}
+			if u.AgentID != 0 {
+				v.add(p+".agent_id", "must not be set for an admin")
+			}
+		case RoleSupervisor:
+			if len(u.CampaignIDs) == 0 {
+				v.add(p+".campaign_ids", "a supervisor needs at least one campaign")
+			}
+			seen := map[int]int{}
+			for k, id := range u.CampaignIDs {
+				cp := fmt.Sprintf("%s.campaign_ids[%d]", p, k)
+				if j, dup := seen[id]; dup {
+					v.add(cp, "duplicate campaign %d (also campaign_ids[%d])", id, j)
+					continue
+				}
+				seen[id] = k
+				campaigns.check(v, cp, id, "campaign")
+			}
+			if u.AgentID != 0 {
+				v.add(p+".agent_id", "must not be set for a supervisor")
+			}
+		case RoleAgent:
+			if u.AgentID == 0 {
+				v.add(p+".agent_id", "an agent user needs the id of its agent")
+			} else if j, dup := agentOwner[u.AgentID]; dup {
+				v.add(p+".agent_id", "agent %d already belongs to users[%d]", u.AgentID, j)
+			} else {
+				agentOwner[u.AgentID] = i
+				agents.check(v, p+".agent_id", u.AgentID, "agent")
+			}
+			if len(u.CampaignIDs) > 0 {
+				v.add(p+".campaign_ids", "must be empty for an agent user")
+			}
+		default:
+			v.add(p+".role", "must be one of admin, supervisor, agent, got %q", u.Role)
+		}
+		if !isLowerHex64(u.TokenSHA256) {
+			v.add(p+".token_sha256", "must be 64 lower-case hex characters (printf %%s TOKEN | sha256sum)")
+		} else if j, dup := seenToken[u.TokenSHA256]; dup {
+			v.add(p+".token_sha256", "same token as users[%d]: every user needs its own token", j)
+		} else {
+			seenToken[u.TokenSHA256] = i
+		}
+	}
+}
+
+func isLowerHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := range len(s) {
+		if !(s[i] >= '0' && s[i] <= '9' || s[i] >= 'a' && s[i] <= 'f') {
+			return false
+		}
+	}
+	return true
+}
