@@ -1,0 +1,182 @@
+// Package agentstate keeps live agent state in Redis (FUNCTIONAL.md G-6): the pacing input that
+// every engine instance shares.
+//
+// Layout: one hash per agent, kakeru:agent:{id} with fields state, since (Unix milliseconds),
+// call_job_id and attempt_id, and the set kakeru:agents of agent ids that have a hash.
+package agentstate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// State is one of the agent states of G-4.
+type State string
+
+// The agent states of G-4, spelled as the API spells them.
+const (
+	Available State = "available"
+	OnCall    State = "on_call"
+	WrapUp    State = "wrap_up"
+	Break     State = "break"
+	Away      State = "away"
+	LoggedOff State = "logged_off"
+)
+
+// States lists every state in display order.
+var States = []State{Available, OnCall, WrapUp, Break, Away, LoggedOff}
+
+// Valid reports whether s is a known state.
+func (s State) Valid() bool {
+	for _, v := range States {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Agent is the live state of one agent.
+type Agent struct {
+	ID        int
+	State     State
+	Since     time.Time
+	CallJobID int64 // 0: not in a job
+	AttemptID int64 // 0: no current call
+}
+
+// Store reads and writes live agent state.
+type Store struct {
+	rdb *redis.Client
+}
+
+// Open connects to Redis. The connection is checked lazily; use Ping for readiness.
+func Open(addr string, db int, password string) *Store {
+	return &Store{rdb: redis.NewClient(&redis.Options{Addr: addr, DB: db, Password: password,
+		DialTimeout: 2 * time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second})}
+}
+
+// Close releases the connections.
+func (s *Store) Close() error { return s.rdb.Close() }
+
+// Ping reports whether Redis answers.
+func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
+
+const agentsKey = "kakeru:agents"
+
+func agentKey(id int) string { return "kakeru:agent:" + strconv.Itoa(id) }
+
+// Set writes an agent's state atomically.
+func (s *Store) Set(ctx context.Context, a Agent) error {
+	if !a.State.Valid() {
+		return fmt.Errorf("agent %d: unknown state %q", a.ID, a.State)
+	}
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, agentKey(a.ID), map[string]any{
+			"state": string(a.State), "since": a.Since.UnixMilli(),
+			"call_job_id": a.CallJobID, "attempt_id": a.AttemptID,
+		})
+		p.SAdd(ctx, agentsKey, a.ID)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set agent %d state: %w", a.ID, err)
+	}
+	return nil
+}
+
+// ErrUnknownAgent is returned by Get for an agent that never had a state.
+var ErrUnknownAgent = errors.New("agent has no live state")
+
+// Get reads one agent's state.
+func (s *Store) Get(ctx context.Context, id int) (Agent, error) {
+	m, err := s.rdb.HGetAll(ctx, agentKey(id)).Result()
+	if err != nil {
+		return Agent{}, fmt.Errorf("get agent %d state: %w", id, err)
+	}
+	if len(m) == 0 {
+		return Agent{}, ErrUnknownAgent
+	}
+	return parseAgent(id, m)
+}
+
+// All reads every agent with a live state in one pipelined round trip.
+func (s *Store) All(ctx context.Context) ([]Agent, error) {
+	ids, err := s.rdb.SMembers(ctx, agentsKey).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list agents: %w", err)
+	}
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.HGetAll(ctx, "kakeru:agent:"+id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read agents: %w", err)
+	}
+	out := make([]Agent, 0, len(ids))
+	for i, c := range cmds {
+		m := c.Val()
+		if len(m) == 0 {
+			continue
+		}
+		id, err := strconv.Atoi(ids[i])
+		if err != nil {
+			continue
+		}
+		a, err := parseAgent(id, m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// Counts returns how many agents are in each state (logged-off agents included).
+func (s *Store) Counts(ctx context.Context) (map[State]int, error) {
+	agents, err := s.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[State]int, len(States))
+	for _, a := range agents {
+		out[a.State]++
+	}
+	return out, nil
+}
+
+// Remove forgets an agent's live state.
+func (s *Store) Remove(ctx context.Context, id int) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, agentKey(id))
+		p.SRem(ctx, agentsKey, id)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("remove agent %d state: %w", id, err)
+	}
+	return nil
+}
+
+func parseAgent(id int, m map[string]string) (Agent, error) {
+	a := Agent{ID: id, State: State(m["state"])}
+	if !a.State.Valid() {
+		return Agent{}, fmt.Errorf("agent %d: stored state %q is unknown", id, m["state"])
+	}
+	ms, err := strconv.ParseInt(m["since"], 10, 64)
+	if err != nil {
+		return Agent{}, fmt.Errorf("agent %d: stored since %q: %w", id, m["since"], err)
+	}
+	a.Since = time.UnixMilli(ms)
+	a.CallJobID, _ = strconv.ParseInt(m["call_job_id"], 10, 64)
+	a.AttemptID, _ = strconv.ParseInt(m["attempt_id"], 10, 64)
+	return a, nil
+}
