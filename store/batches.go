@@ -281,3 +281,12 @@ func (s *Store) SetBatchDialGroups(ctx context.Context, id int64, groupIDs []int
 	}
 	return s.GetBatch(ctx, id)
 }
+
+// CountRunningJobs is the number of call jobs running across all instances.
+func (s *Store) CountRunningJobs(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM call_jobs WHERE status = 'running'`); err != nil {
+		return 0, fmt.Errorf("count running jobs: %w", err)
+	}
+	return n, nil
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql/driver"
 	"fmt"
 	"time"
 )
@@ -96,3 +97,24 @@ func ComputeBatchDates(start Date, end *Date, retentionDays int) (BatchDates, er
 	del := e.AddDays(90)
 	return BatchDates{Start: start, End: e, Delete: del, HistoryDelete: del.AddDays(retentionDays - 1)}, nil
 }
+
+// Scan reads a PostgreSQL date.
+func (d *Date) Scan(src any) error {
+	switch v := src.(type) {
+	case time.Time:
+		*d = dateFromDB(v)
+		return nil
+	case string:
+		p, err := ParseDate(v)
+		*d = p
+		return err
+	case []byte:
+		p, err := ParseDate(string(v))
+		*d = p
+		return err
+	}
+	return fmt.Errorf("date: cannot scan %T", src)
+}
+
+// Value writes the date as "YYYY-MM-DD".
+func (d Date) Value() (driver.Value, error) { return d.String(), nil }

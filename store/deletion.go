@@ -63,11 +63,6 @@ func deleteBatchTx(ctx context.Context, tx *sqlx.Tx, b Batch, by, reason string,
 	if err != nil {
 		return fmt.Errorf("record deletion of batch %d: %w", b.ID, err)
 	}
-	// Call jobs refer to lists with RESTRICT so that a list in use is never dropped by accident;
-	// here everything of the batch goes, jobs first.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM call_jobs WHERE batch_id = $1`, b.ID); err != nil {
-		return fmt.Errorf("delete call jobs of batch %d: %w", b.ID, err)
-	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM batches WHERE id = $1`, b.ID); err != nil {
 		return fmt.Errorf("delete batch %d: %w", b.ID, err)
 	}
@@ -79,7 +74,7 @@ type BatchDeletion struct {
 	BatchID           int64     `db:"batch_id" json:"batch_id"`
 	CampaignID        int       `db:"campaign_id" json:"campaign_id"`
 	BatchName         string    `db:"batch_name" json:"batch_name"`
-	HistoryDeleteDate time.Time `db:"history_delete_date" json:"-"`
+	HistoryDeleteDate Date      `db:"history_delete_date" json:"history_delete_date"`
 	DeletedBy         string    `db:"deleted_by" json:"deleted_by"`
 	Reason            string    `db:"reason" json:"reason"`
 	DeletedAt         time.Time `db:"deleted_at" json:"deleted_at"`

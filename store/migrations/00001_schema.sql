@@ -96,7 +96,8 @@ CREATE TABLE call_jobs (
     id                bigserial PRIMARY KEY,
     batch_id          bigint NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
     name              text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 60),
-    list_id           bigint NOT NULL REFERENCES customer_lists (id) ON DELETE RESTRICT,
+    -- A list goes with the (stopped) jobs built on it; L-7 refuses while one runs.
+    list_id           bigint NOT NULL REFERENCES customer_lists (id) ON DELETE CASCADE,
     dial_group_id     integer NOT NULL CHECK (dial_group_id > 0),
     caller_id         text NOT NULL,
     -- J-2 filter: phone_type any|mobile|landline, attempts_min/max, last_attempt_from/to (HH:MM).

@@ -40,7 +40,6 @@ type onceErr struct {
 // dropped when the test ends.
 func DSN(t testing.TB) string {
 	t.Helper()
-	ctx := context.Background()
 	admin, err := sql.Open("postgres", AdminDSN())
 	if err != nil {
 		t.Fatalf("storetest: %v", err)
@@ -49,11 +48,28 @@ func DSN(t testing.TB) string {
 	tmpl := templateName()
 	oe, _ := templateOnce.LoadOrStore(tmpl, &onceErr{})
 	o := oe.(*onceErr)
-	o.once.Do(func() { o.err = ensureTemplate(ctx, admin, tmpl) })
+	o.once.Do(func() { o.err = ensureTemplate(context.Background(), admin, tmpl) })
 	if o.err != nil {
 		t.Fatalf("storetest: template database: %v", o.err)
 	}
-	name := dbName(t)
+	return cloneDB(t, admin, tmpl, "")
+}
+
+// EmptyDSN returns the DSN of a fresh database without any schema, dropped when the test ends.
+func EmptyDSN(t testing.TB) string {
+	t.Helper()
+	admin, err := sql.Open("postgres", AdminDSN())
+	if err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	defer admin.Close()
+	return cloneDB(t, admin, "template0", "_empty")
+}
+
+func cloneDB(t testing.TB, admin *sql.DB, tmpl, suffix string) string {
+	t.Helper()
+	ctx := context.Background()
+	name := dbName(t) + suffix
 	conn, err := admin.Conn(ctx)
 	if err != nil {
 		t.Fatalf("storetest: %v", err)

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/engine"
+	"github.com/kakeru-dialer/kakeru/freeswitch"
+	"github.com/kakeru-dialer/kakeru/httpapi"
+	"github.com/kakeru-dialer/kakeru/store"
+)
+
+// Main is one running kakeru instance: what `kakeru serve` runs and what end-to-end tests start.
+type Main struct {
+	// Now is the clock of every date rule; tests set it to fix "today".
+	Now        func() time.Time
+	InstanceID string
+
+	cfgPath string
+	log     *slog.Logger
+	live    liveConfig
+	started time.Time
+
+	store   *store.Store
+	agents  *agentstate.Store
+	sweeper *engine.RetentionSweeper
+	srv     *http.Server
+	ln      net.Listener
+	failed  chan error
+	serving sync.WaitGroup
+}
+
+// NewMain prepares an instance that reads its configuration from cfgPath.
+func NewMain(cfgPath string, log *slog.Logger) *Main {
+	return &Main{cfgPath: cfgPath, log: log, Now: time.Now, InstanceID: newInstanceID(), failed: make(chan error, 1)}
+}
+
+// liveConfig is the configuration in force; SIGHUP swaps it atomically.
+type liveConfig struct{ p atomic.Pointer[config.Config] }
+
+func (l *liveConfig) Current() *config.Config { return l.p.Load() }
+
+// Run loads the configuration, connects the dependencies, checks the schema and starts the
+// background work and the HTTP server. It returns once the server listens.
+func (m *Main) Run(ctx context.Context) (err error) {
+	cfg, err := config.Load(m.cfgPath)
+	if err != nil {
+		return fmt.Errorf("configuration %s: %w", m.cfgPath, err)
+	}
+	m.live.p.Store(cfg)
+	m.warnDemoTokens(cfg)
+	m.started = m.Now()
+	defer func() {
+		if err != nil {
+			_ = m.Close()
+		}
+	}()
+
+	if m.store, err = store.Open(ctx, cfg.Postgres.DSN); err != nil {
+		return err
+	}
+	if err := m.checkSchema(ctx); err != nil {
+		return err
+	}
+	m.agents = agentstate.Open(cfg.Redis.Addr, cfg.Redis.DB, cfg.Redis.Password)
+
+	m.sweeper = engine.NewRetentionSweeper(m.store, m.log.With("component", "retention"), m.Now, cfg.System.RetentionSweepInterval)
+	m.sweeper.Start(context.WithoutCancel(ctx))
+
+	api := httpapi.New(httpapi.Options{
+		Logger:  m.log.With("component", "http"),
+		Config:  &m.live,
+		Batches: m.store,
+		Now:     m.Now,
+		Checks:  m.readinessChecks(cfg),
+		Status:  m.status,
+	})
+	if m.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.HTTP.Listen, err)
+	}
+	m.srv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	m.serving.Add(1)
+	go func() {
+		defer m.serving.Done()
+		if err := m.srv.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.failed <- fmt.Errorf("http server: %w", err)
+		}
+	}()
+	m.log.Info("kakeru serving", "version", version(), "instance", m.InstanceID, "listen", m.ln.Addr().String())
+	return nil
+}
+
+// Addr is the address the HTTP server listens on.
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// Failed delivers a fatal error of a background part.
+func (m *Main) Failed() <-chan error { return m.failed }
+
+// Reload re-reads the configuration file and applies its campaigns, dial groups, agents and
+// users. An invalid file is refused and the configuration in force stays.
+func (m *Main) Reload() error {
+	next, err := config.Load(m.cfgPath)
+	if err != nil {
+		return err
+	}
+	merged, ignored := m.live.Current().Reloaded(next)
+	m.live.p.Store(merged)
+	if len(ignored) > 0 {
+		m.log.Warn("configuration sections changed that need a restart; they were not applied", "sections", ignored)
+	}
+	m.warnDemoTokens(merged)
+	m.log.Info("configuration reloaded", "campaigns", len(merged.Campaigns), "dial_groups", len(merged.DialGroups),
+		"agents", len(merged.Agents), "users", len(merged.Users))
+	return nil
+}
+
+// Close stops accepting requests, lets those in flight finish within the shutdown timeout, then
+// stops background work and releases connections.
+func (m *Main) Close() error {
+	var errs []error
+	if m.srv != nil {
+		timeout := 30 * time.Second
+		if cfg := m.live.Current(); cfg != nil {
+			timeout = cfg.System.ShutdownTimeout
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		if err := m.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+		cancel()
+		m.serving.Wait()
+		m.srv = nil
+	} else if m.ln != nil {
+		m.ln.Close()
+	}
+	if m.sweeper != nil {
+		m.sweeper.Stop()
+	}
+	if m.agents != nil {
+		errs = append(errs, m.agents.Close())
+		m.agents = nil
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+		m.store = nil
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Main) checkSchema(ctx context.Context) error {
+	st, err := store.MigrationStatus(ctx, m.store.DB())
+	if err != nil {
+		return err
+	}
+	for _, mg := range st {
+		if !mg.Applied {
+			return fmt.Errorf("the database schema is behind (migration %d pending): run `kakeru migrate` first", mg.Version)
+		}
+	}
+	return nil
+}
+
+func (m *Main) warnDemoTokens(cfg *config.Config) {
+	if users := cfg.DemoTokenUsers(); len(users) > 0 {
+		m.log.Warn("demo tokens are configured: anyone who read the README can use them; replace them before real use",
+			"users", users)
+	}
+}
+
+func (m *Main) readinessChecks(cfg *config.Config) []httpapi.Check {
+	checks := []httpapi.Check{
+		{Name: "postgres", Probe: m.store.Ping},
+		{Name: "redis", Probe: m.agents.Ping},
+	}
+	for _, n := range cfg.FreeSWITCH.Nodes {
+		checks = append(checks, httpapi.Check{Name: "freeswitch:" + n.Name, Group: "freeswitch",
+			Probe: func(ctx context.Context) error {
+				return freeswitch.Probe(ctx, n.Address, n.Password, cfg.FreeSWITCH.DialTimeout)
+			}})
+	}
+	return checks
+}
+
+// status fills /api/v1/status. Calls in flight and originates per second stay zero until this
+// instance dials.
+func (m *Main) status(ctx context.Context) (httpapi.Status, error) {
+	cfg := m.live.Current()
+	st := httpapi.Status{Version: version(), InstanceID: m.InstanceID, StartedAt: m.started,
+		FreeSWITCH: make([]httpapi.NodeStatus, len(cfg.FreeSWITCH.Nodes))}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, n := range cfg.FreeSWITCH.Nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st.FreeSWITCH[i] = httpapi.NodeStatus{Name: n.Name, Address: n.Address, Connected: true}
+			if err := freeswitch.Probe(ctx, n.Address, n.Password, cfg.FreeSWITCH.DialTimeout); err != nil {
+				st.FreeSWITCH[i].Connected, st.FreeSWITCH[i].Error = false, err.Error()
+			}
+		}()
+	}
+	var jobsErr, agentsErr error
+	var counts map[agentstate.State]int
+	st.JobsRunning, jobsErr = m.store.CountRunningJobs(ctx)
+	counts, agentsErr = m.agents.Counts(ctx)
+	wg.Wait()
+	if jobsErr != nil {
+		return st, dependencyDown("postgres", jobsErr)
+	}
+	if agentsErr != nil {
+		return st, dependencyDown("redis", agentsErr)
+	}
+	st.Agents = httpapi.AgentCounts{Available: counts[agentstate.Available], OnCall: counts[agentstate.OnCall],
+		WrapUp: counts[agentstate.WrapUp], Break: counts[agentstate.Break], Away: counts[agentstate.Away]}
+	return st, nil
+}
+
+func dependencyDown(name string, err error) error { // keep call sites short
+	return httpapi.DependencyDown(name, err)
+}
+
+func newInstanceID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+}

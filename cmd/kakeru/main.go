@@ -1,0 +1,195 @@
+// Command kakeru is the outbound dialer engine: `kakeru serve` runs it, `kakeru migrate` brings
+// the PostgreSQL schema up to date, `kakeru demo` shows it working end to end.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/store"
+)
+
+const usage = `kakeru: outbound dialer engine for FreeSWITCH
+
+usage:
+  kakeru serve   [--config PATH]           run the engine and its HTTP API
+  kakeru migrate [--config PATH] [--check] apply pending schema migrations (--check: only report)
+  kakeru demo    [--config PATH]           run the engine briefly and walk through the API
+  kakeru version
+
+--config defaults to ./kakeru.yaml; KAKERU_* environment variables override its keys.
+`
+
+// exitUsage is the exit code of a command line that cannot be run.
+const exitUsage = 2
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	fs := flag.NewFlagSet("kakeru "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "kakeru.yaml", "configuration file")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	check := false
+	if cmd == "migrate" {
+		fs.BoolVar(&check, "check", false, "report pending migrations without applying them; exit 1 when any")
+	}
+	switch cmd {
+	case "serve", "migrate", "demo":
+	case "version":
+		fmt.Fprintln(stdout, "kakeru", version())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "kakeru: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+	if err := fs.Parse(rest); err != nil {
+		return exitUsage
+	}
+	logger, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "kakeru:", err)
+		return exitUsage
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "kakeru: configuration %s is invalid:\n%v\n", *cfgPath, err)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch cmd {
+	case "migrate":
+		return runMigrate(ctx, cfg, check, logger, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, *cfgPath, logger, stdout, stderr)
+	}
+	return runServe(ctx, *cfgPath, logger, stderr)
+}
+
+func runServe(ctx context.Context, cfgPath string, logger *slog.Logger, stderr io.Writer) int {
+	m := NewMain(cfgPath, logger)
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(stderr, "kakeru:", err)
+		return 1
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			if err := m.Reload(); err != nil {
+				logger.Error("configuration reload refused; the previous configuration stays in force", "err", err)
+			}
+		case <-ctx.Done():
+			logger.Info("shutting down")
+			if err := m.Close(); err != nil {
+				fmt.Fprintln(stderr, "kakeru:", err)
+				return 1
+			}
+			return 0
+		case err := <-m.Failed():
+			fmt.Fprintln(stderr, "kakeru:", err)
+			_ = m.Close()
+			return 1
+		}
+	}
+}
+
+func runMigrate(ctx context.Context, cfg *config.Config, check bool, logger *slog.Logger, stdout, stderr io.Writer) int {
+	s, err := store.Open(ctx, cfg.Postgres.DSN)
+	if err != nil {
+		fmt.Fprintln(stderr, "kakeru:", err)
+		return 1
+	}
+	defer s.Close()
+	if check {
+		st, err := store.MigrationStatus(ctx, s.DB())
+		if err != nil {
+			fmt.Fprintln(stderr, "kakeru:", err)
+			return 1
+		}
+		pending := 0
+		for _, m := range st {
+			state := "applied"
+			if !m.Applied {
+				state, pending = "pending", pending+1
+			}
+			fmt.Fprintf(stdout, "%05d %-8s %s\n", m.Version, state, m.Name)
+		}
+		if pending > 0 {
+			fmt.Fprintf(stdout, "%d migration(s) pending\n", pending)
+			return 1
+		}
+		fmt.Fprintln(stdout, "schema is up to date")
+		return 0
+	}
+	applied, err := store.Migrate(ctx, s.DB(), logger)
+	if err != nil {
+		fmt.Fprintln(stderr, "kakeru:", err)
+		return 1
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(stdout, "schema is up to date; nothing applied")
+		return 0
+	}
+	for _, m := range applied {
+		fmt.Fprintf(stdout, "applied %05d %s\n", m.Version, m.Name)
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, errors.New("--log-format must be text or json")
+}
+
+// version is the module version, or the VCS revision for a development build.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "dev"
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v = "dev-" + s.Value[:12]
+			}
+		}
+	}
+	return v
+}

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/kakeru-dialer/kakeru/store/storetest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// fakeSwitch greets and accepts auth like FreeSWITCH's event socket, enough for readiness.
+func fakeSwitch(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				r := bufio.NewReader(c)
+				io.WriteString(c, "Content-Type: auth/request\n\n")
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					switch {
+					case strings.HasPrefix(line, "auth "):
+						io.WriteString(c, "Content-Type: command/reply\nReply-Text: +OK accepted\n\n")
+					case strings.HasPrefix(line, "exit"):
+						io.WriteString(c, "Content-Type: command/reply\nReply-Text: +OK bye\n\n")
+						return
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	return ln.Addr().String()
+}
+
+func closedPort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// testConfig writes config.example.yaml with the switch address replaced and points the
+// instance at a fresh database, Redis database 12 and an ephemeral HTTP port.
+func testConfig(t *testing.T, switchAddr string) string {
+	t.Helper()
+	raw, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "kakeru.yaml")
+	if err := os.WriteFile(path, bytes.ReplaceAll(raw, []byte("127.0.0.1:8021"), []byte(switchAddr)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KAKERU_POSTGRES_DSN", storetest.DSN(t))
+	t.Setenv("KAKERU_REDIS_ADDR", "127.0.0.1:6379")
+	t.Setenv("KAKERU_REDIS_DB", "12")
+	t.Setenv("KAKERU_HTTP_LISTEN", "127.0.0.1:0")
+	return path
+}
+
+func migrateFor(t *testing.T, path string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"migrate", "--config", path}, &out, &errOut); code != 0 {
+		t.Fatalf("migrate exit %d: %s", code, errOut.String())
+	}
+}
+
+func startMain(t *testing.T, path string) *Main {
+	t.Helper()
+	m := NewMain(path, slog.New(slog.DiscardHandler))
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return m
+}
+
+func get(t *testing.T, m *Main, path, token string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+m.Addr()+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	return resp.StatusCode, body
+}
+
+func TestMigrateCommand(t *testing.T) {
+	path := testConfig(t, closedPort(t))
+	var out, errOut bytes.Buffer
+	// storetest's database is already migrated: --check reports it current, migrate applies nothing.
+	if code := run(context.Background(), []string{"migrate", "--check", "--config", path}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "up to date") {
+		t.Fatalf("check: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	migrateFor(t, path)
+	if code := run(context.Background(), []string{"bogus"}, &out, &errOut); code != exitUsage {
+		t.Fatalf("unknown command exit %d", code)
+	}
+}
+
+func TestReadyzAndStatus(t *testing.T) {
+	path := testConfig(t, fakeSwitch(t))
+	migrateFor(t, path)
+	m := startMain(t, path)
+	if code, body := get(t, m, "/readyz", ""); code != http.StatusOK {
+		t.Fatalf("readyz %d %v", code, body)
+	}
+	code, body := get(t, m, "/api/v1/status", "demo-admin-token")
+	if code != http.StatusOK || body["instance_id"] != m.InstanceID {
+		t.Fatalf("status %d %v", code, body)
+	}
+	nodes := body["freeswitch"].([]any)
+	if len(nodes) != 1 || nodes[0].(map[string]any)["connected"] != true {
+		t.Fatalf("status nodes %v", nodes)
+	}
+}
+
+// /readyz is 503 naming Redis when the configuration points Redis at a closed port.
+func TestReadyzRedisDown(t *testing.T) {
+	path := testConfig(t, fakeSwitch(t))
+	t.Setenv("KAKERU_REDIS_ADDR", closedPort(t))
+	m := startMain(t, path)
+	code, body := get(t, m, "/readyz", "")
+	down, _ := body["down"].([]any)
+	if code != http.StatusServiceUnavailable || len(down) != 1 || down[0] != "redis" {
+		t.Fatalf("readyz %d %v", code, body)
+	}
+	if !strings.Contains(body["error"].(map[string]any)["message"].(string), "redis") {
+		t.Fatalf("message does not name redis: %v", body)
+	}
+}
+
+func TestServeRefusesStaleSchema(t *testing.T) {
+	path := testConfig(t, closedPort(t))
+	t.Setenv("KAKERU_POSTGRES_DSN", storetest.EmptyDSN(t))
+	m := NewMain(path, slog.New(slog.DiscardHandler))
+	err := m.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "kakeru migrate") {
+		m.Close()
+		t.Fatalf("got %v, want a pointer to kakeru migrate", err)
+	}
+}
+
+// SIGHUP semantics: a valid file's users apply at once; an invalid file is refused and the
+// configuration in force stays.
+func TestReload(t *testing.T) {
+	path := testConfig(t, closedPort(t))
+	m := startMain(t, path)
+	const newToken = "reload-test-token"
+	if code, _ := get(t, m, "/api/v1/campaigns", newToken); code != http.StatusUnauthorized {
+		t.Fatalf("unknown token accepted: %d", code)
+	}
+	raw, _ := os.ReadFile(path)
+	// users is the last section of config.example.yaml: append one more.
+	withUser := strings.TrimRight(string(raw), "\n") + "\n  - name: newcomer\n    role: admin\n    token_sha256: \"" + sha256Hex(newToken) + "\"\n"
+	os.WriteFile(path, []byte(withUser), 0o600)
+	if err := m.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := get(t, m, "/api/v1/campaigns", newToken); code != http.StatusOK {
+		t.Fatalf("reloaded user refused: %d", code)
+	}
+	os.WriteFile(path, []byte(strings.Replace(withUser, "history_retention_days: 180", "history_retention_days: 10", 1)+"\ncampaigns: oops\n"), 0o600)
+	err := m.Reload()
+	if err == nil || !strings.Contains(err.Error(), "campaigns") {
+		t.Fatalf("invalid file accepted: %v", err)
+	}
+	if code, _ := get(t, m, "/api/v1/campaigns", newToken); code != http.StatusOK {
+		t.Fatalf("old configuration lost after a refused reload: %d", code)
+	}
+}
+
+// The demo walkthrough of `make demo` runs against a real instance.
+func TestDemo(t *testing.T) {
+	path := testConfig(t, closedPort(t))
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"demo", "--config", path, "--log-level", "error"}, &out, &errOut); code != 0 {
+		t.Fatalf("demo exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"POST /api/v1/batches → 201", "batch_end_out_of_bounds", "Demo finished"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,90 @@
+// Package engine runs kakeru's background work: call jobs, agent sessions, the attempt
+// lifecycle and housekeeping such as the B-6 retention sweep.
+package engine
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/store"
+)
+
+// RetentionStore is what the sweeper needs from the data layer.
+type RetentionStore interface {
+	SweepRetention(ctx context.Context, now time.Time) (store.SweepResult, error)
+}
+
+// RetentionSweeper applies FUNCTIONAL.md B-6 periodically. Several instances may run one each:
+// the store makes every deletion happen exactly once.
+type RetentionSweeper struct {
+	store    RetentionStore
+	log      *slog.Logger
+	now      func() time.Time
+	interval time.Duration
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// NewRetentionSweeper builds a sweeper; it does nothing until Start.
+func NewRetentionSweeper(s RetentionStore, log *slog.Logger, now func() time.Time, interval time.Duration) *RetentionSweeper {
+	return &RetentionSweeper{store: s, log: log, now: now, interval: interval}
+}
+
+// Start sweeps once at once, then every interval until Stop or ctx ends.
+func (r *RetentionSweeper) Start(ctx context.Context) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done != nil {
+		return
+	}
+	ctx, r.cancel = context.WithCancel(ctx)
+	r.done = make(chan struct{})
+	go r.run(ctx, r.done)
+}
+
+// Stop ends the loop and waits for a sweep in progress to finish.
+func (r *RetentionSweeper) Stop() {
+	r.mu.Lock()
+	cancel, done := r.cancel, r.done
+	r.cancel, r.done = nil, nil
+	r.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	<-done
+}
+
+func (r *RetentionSweeper) run(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(r.interval)
+	defer t.Stop()
+	for {
+		r.SweepOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// SweepOnce runs one sweep now and logs what it did.
+func (r *RetentionSweeper) SweepOnce(ctx context.Context) store.SweepResult {
+	res, err := r.store.SweepRetention(ctx, r.now())
+	if err != nil {
+		if ctx.Err() == nil {
+			r.log.Error("retention sweep failed", "err", err)
+		}
+		return res
+	}
+	if len(res.Deleted) > 0 || res.PurgedRecords > 0 || len(res.Skipped) > 0 {
+		r.log.Info("retention sweep", "deleted_batches", res.Deleted, "skipped_running", res.Skipped,
+			"purged_deletion_records", res.PurgedRecords)
+	}
+	return res
+}

@@ -1,0 +1,82 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/kakeru-dialer/kakeru/config"
+)
+
+// Principal is the authenticated caller of a request (FUNCTIONAL.md X-1).
+type Principal struct {
+	Name        string
+	Role        config.Role
+	CampaignIDs []int
+	AgentID     int
+}
+
+// CanCampaign reports whether the caller may see and edit the campaign's data.
+func (p Principal) CanCampaign(id int) bool {
+	switch p.Role {
+	case config.RoleAdmin:
+		return true
+	case config.RoleSupervisor:
+		return slices.Contains(p.CampaignIDs, id)
+	}
+	return false
+}
+
+// campaignScope is nil for every campaign, else the campaigns the caller may see.
+func (p Principal) campaignScope() []int {
+	if p.Role == config.RoleAdmin {
+		return nil
+	}
+	if p.Role == config.RoleSupervisor {
+		return p.CampaignIDs
+	}
+	return []int{}
+}
+
+type principalKey struct{}
+
+func principalFrom(ctx context.Context) Principal {
+	p, _ := ctx.Value(principalKey{}).(Principal)
+	return p
+}
+
+// authenticate resolves the bearer token against the users of the current configuration, so a
+// SIGHUP that changes users takes effect on the next request.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="kakeru"`)
+			s.writeError(w, r, errorf(http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer TOKEN"))
+			return
+		}
+		sum := sha256.Sum256([]byte(token))
+		want := []byte(hex.EncodeToString(sum[:]))
+		for _, u := range s.cfg.Current().Users {
+			if subtle.ConstantTimeCompare(want, []byte(u.TokenSHA256)) == 1 {
+				p := Principal{Name: u.Name, Role: u.Role, CampaignIDs: u.CampaignIDs, AgentID: u.AgentID}
+				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+				return
+			}
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kakeru", error="invalid_token"`)
+		s.writeError(w, r, errorf(http.StatusUnauthorized, "unauthorized", "unknown token"))
+	})
+}
+
+// staffOnly refuses agents: the handler then checks campaigns itself.
+func staffOnly(p Principal) error {
+	if p.Role != config.RoleAdmin && p.Role != config.RoleSupervisor {
+		return errForbidden
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/kakeru-dialer/kakeru/store"
+)
+
+// apiError is the error body of API.md: {"error": {code, message, details}}.
+type apiError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Rule    string `json:"rule,omitempty"`
+	Message string `json:"message"`
+	Details []any  `json:"details,omitempty"`
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+// fieldProblem is one detail of a 422 invalid_input.
+type fieldProblem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func errorf(status int, code, format string, args ...any) *apiError {
+	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+var (
+	errNotFound  = errorf(http.StatusNotFound, "not_found", "no such resource")
+	errForbidden = errorf(http.StatusForbidden, "forbidden", "your role does not allow this")
+)
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// writeError answers with err mapped to API.md's status codes. Unknown errors are logged by the
+// caller's middleware and answered 500 without internals.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	var re *store.RuleError
+	switch {
+	case errors.As(err, &ae):
+	case errors.As(err, &re):
+		status := http.StatusUnprocessableEntity
+		if re.Conflict {
+			status = http.StatusConflict
+		}
+		ae = &apiError{Status: status, Code: re.Code, Rule: re.Rule, Message: re.Message}
+	case errors.Is(err, store.ErrNotFound):
+		ae = errNotFound
+	default:
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = errorf(http.StatusInternalServerError, "internal", "internal error; see the server log")
+	}
+	writeJSON(w, ae.Status, map[string]any{"error": ae})
+}
+
+// decodeJSON reads a JSON body strictly: unknown fields and trailing data are malformed input.
+func decodeJSON(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json")
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errorf(http.StatusBadRequest, "malformed_json", "request body: %v", err)
+	}
+	if dec.More() {
+		return errorf(http.StatusBadRequest, "malformed_json", "request body: data after the JSON value")
+	}
+	return nil
+}
+
+// pathID reads an integer path parameter.
+func pathID(r *http.Request, name string) (int64, error) {
+	v, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || v < 1 {
+		return 0, errNotFound
+	}
+	return v, nil
+}
+
+// paging reads limit (default 50, at most 500) and offset.
+func paging(r *http.Request) (limit, offset int, err error) {
+	limit, offset = 50, 0
+	q := r.URL.Query()
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 500 {
+			return 0, 0, errorf(http.StatusBadRequest, "bad_query", "limit must be an integer from 1 to 500")
+		}
+	}
+	if v := q.Get("offset"); v != "" {
+		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
+			return 0, 0, errorf(http.StatusBadRequest, "bad_query", "offset must be a non-negative integer")
+		}
+	}
+	return limit, offset, nil
+}
+
+// page is a collection response of API.md.
+type page[T any] struct {
+	Items []T `json:"items"`
+	Total int `json:"total"`
+}
+
+// DependencyDown is the 503 answer when a dependency a request needs does not answer.
+func DependencyDown(name string, err error) error {
+	return &apiError{Status: http.StatusServiceUnavailable, Code: "dependency_down",
+		Message: name + " is not answering: " + err.Error(), Details: []any{map[string]string{"dependency": name}}}
+}

@@ -1,0 +1,132 @@
+// Package httpapi serves kakeru's HTTP API (API.md): health checks, status, configuration views
+// and the batch resources, with bearer-token roles (FUNCTIONAL.md X-1).
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/store"
+)
+
+// ConfigSource yields the configuration in force; it changes on SIGHUP.
+type ConfigSource interface {
+	Current() *config.Config
+}
+
+// BatchStore is the data the batch endpoints need.
+type BatchStore interface {
+	CreateBatch(ctx context.Context, nb store.NewBatch, now time.Time) (store.Batch, error)
+	GetBatch(ctx context.Context, id int64) (store.Batch, error)
+	ListBatches(ctx context.Context, f store.BatchFilter) ([]store.Batch, int, error)
+	UpdateBatch(ctx context.Context, id int64, p store.BatchPatch, now time.Time) (store.Batch, error)
+	DeleteBatch(ctx context.Context, id int64, by string, now time.Time) error
+	SetBatchDialGroups(ctx context.Context, id int64, groupIDs []int, now time.Time) (store.Batch, error)
+	BatchDeletions(ctx context.Context, campaignIDs []int) ([]store.BatchDeletion, error)
+}
+
+// Check is one dependency probed by /readyz.
+type Check struct {
+	Name string // e.g. "postgres", "redis", "freeswitch:fs1"
+	// Group makes the dependency satisfied when any member answers (FreeSWITCH nodes: at least
+	// one must answer). Empty: this check alone must pass.
+	Group string
+	Probe func(ctx context.Context) error
+}
+
+// Options wires a Server.
+type Options struct {
+	Logger  *slog.Logger
+	Config  ConfigSource
+	Batches BatchStore
+	Now     func() time.Time
+	Checks  []Check
+	// Status fills /api/v1/status.
+	Status func(ctx context.Context) (Status, error)
+}
+
+// Server routes and answers API requests.
+type Server struct {
+	log     *slog.Logger
+	cfg     ConfigSource
+	batches BatchStore
+	now     func() time.Time
+	checks  []Check
+	status  func(ctx context.Context) (Status, error)
+	mux     *http.ServeMux
+}
+
+// New builds the server and its routes.
+func New(o Options) *Server {
+	s := &Server{log: o.Logger, cfg: o.Config, batches: o.Batches, now: o.Now, checks: o.Checks, status: o.Status,
+		mux: http.NewServeMux()}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.routes()
+	return s
+}
+
+// Handler is the root handler with request logging.
+func (s *Server) Handler() http.Handler { return s.logRequests(s.mux) }
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
+	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
+
+	api := func(pattern string, h func(http.ResponseWriter, *http.Request) error) {
+		s.mux.Handle(pattern, s.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := h(w, r); err != nil {
+				s.writeError(w, r, err)
+			}
+		})))
+	}
+	api("GET /api/v1/status", s.handleStatus)
+
+	api("GET /api/v1/campaigns", s.handleListCampaigns)
+	api("GET /api/v1/campaigns/{id}", s.handleGetCampaign)
+	api("GET /api/v1/dial-groups", s.handleListDialGroups)
+	api("GET /api/v1/agents", s.handleListAgents)
+
+	api("POST /api/v1/batches", s.handleCreateBatch)
+	api("GET /api/v1/batches", s.handleListBatches)
+	api("GET /api/v1/batches/{id}", s.handleGetBatch)
+	api("PATCH /api/v1/batches/{id}", s.handlePatchBatch)
+	api("DELETE /api/v1/batches/{id}", s.handleDeleteBatch)
+	api("PUT /api/v1/batches/{id}/dial-groups", s.handleSetBatchDialGroups)
+	api("GET /api/v1/batch-deletions", s.handleListBatchDeletions)
+
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, errorf(http.StatusNotFound, "not_found", "no route %s %s", r.Method, r.URL.Path))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		level := slog.LevelDebug
+		if rec.status >= 500 {
+			level = slog.LevelWarn
+		}
+		s.log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"duration", time.Since(start).Round(time.Microsecond))
+	})
+}
