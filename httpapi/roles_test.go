@@ -102,4 +102,8 @@ func TestCatalogRoles(t *testing.T) {
 	if r.errorCode() != "not_found" {
 		t.Fatalf("got %s", r.Raw)
 	}
+	r = e.mustCall(http.StatusMethodNotAllowed, adminToken, http.MethodPost, "/api/v1/batches/1", nil)
+	if r.errorCode() != "method_not_allowed" {
+		t.Fatalf("got %s", r.Raw)
+	}
 }

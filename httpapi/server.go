@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/config"
@@ -80,7 +81,14 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
 
+	allowed := map[string][]string{} // path → methods, for JSON 405 answers
+	var paths []string
 	api := func(pattern string, h func(http.ResponseWriter, *http.Request) error) {
+		method, path, _ := strings.Cut(pattern, " ")
+		if _, seen := allowed[path]; !seen {
+			paths = append(paths, path)
+		}
+		allowed[path] = append(allowed[path], method)
 		s.mux.Handle(pattern, s.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if err := h(w, r); err != nil {
 				s.writeError(w, r, err)
@@ -102,6 +110,15 @@ func (s *Server) routes() {
 	api("PUT /api/v1/batches/{id}/dial-groups", s.handleSetBatchDialGroups)
 	api("GET /api/v1/batch-deletions", s.handleListBatchDeletions)
 
+	// A method-less pattern is less specific than the method ones, so it catches only the
+	// methods a path does not serve and answers them in the API's JSON error format.
+	for _, path := range paths {
+		methods := strings.Join(allowed[path], ", ")
+		s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", methods)
+			s.writeError(w, r, errorf(http.StatusMethodNotAllowed, "method_not_allowed", "%s %s: use %s", r.Method, path, methods))
+		})
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(http.StatusNotFound, "not_found", "no route %s %s", r.Method, r.URL.Path))
 	})

@@ -134,6 +134,7 @@ func ensureTemplate(ctx context.Context, admin *sql.DB, name string) error {
 	if ok {
 		return nil
 	}
+	dropStaleTemplates(ctx, conn, name)
 	building := name + "_build"
 	_, _ = conn.ExecContext(ctx, `DROP DATABASE IF EXISTS `+pq.QuoteIdentifier(building)+` WITH (FORCE)`)
 	if _, err := conn.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(building)); err != nil {
@@ -171,4 +172,24 @@ func withDatabase(dsn, name string) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// dropStaleTemplates removes templates of earlier migration sets, left behind when the schema
+// changed.
+func dropStaleTemplates(ctx context.Context, conn *sql.Conn, current string) {
+	rows, err := conn.QueryContext(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'kakeru\_tmpl\_%' AND datname <> $1`, current)
+	if err != nil {
+		return
+	}
+	var stale []string
+	for rows.Next() {
+		var n string
+		if rows.Scan(&n) == nil {
+			stale = append(stale, n)
+		}
+	}
+	rows.Close()
+	for _, n := range stale {
+		_, _ = conn.ExecContext(ctx, `DROP DATABASE IF EXISTS `+pq.QuoteIdentifier(n)+` WITH (FORCE)`)
+	}
 }
