@@ -1,0 +1,178 @@
+package listimport
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/transform"
+)
+
+// ErrorCSVWriter writes the error CSV of L-4: the input's rows, in the input's encoding, with an
+// error column appended.
+//
+// Rows end in CRLF, for Excel; a UTF-8 file starts with a byte order mark, without which Japanese
+// Excel reads it as Shift_JIS. Shift_JIS is written as Windows does: IBM extension kanji such as
+// 髙 come out as the IBM codes (FB FC) that Excel writes, not as the NEC-selected duplicates
+// (EE E0) x/text prefers. Characters Windows-31J cannot hold (only U+FFFD of undecodable input)
+// become '?'.
+type ErrorCSVWriter struct {
+	out     *bufio.Writer
+	ncols   int
+	sjis    transform.Transformer // nil for UTF-8
+	row     bytes.Buffer          // one row in UTF-8
+	csv     *csv.Writer           // writes into row
+	cells   []string
+	sjisRow []byte // one row in Shift_JIS
+}
+
+// NewErrorCSVWriter writes the header, with an "error" column appended.
+func NewErrorCSVWriter(w io.Writer, enc Encoding, header []string) (*ErrorCSVWriter, error) {
+	e, err := ParseEncoding(string(enc))
+	if err != nil {
+		return nil, err
+	}
+	ew := &ErrorCSVWriter{out: bufio.NewWriterSize(w, 64<<10), ncols: len(header)}
+	ew.csv = csv.NewWriter(&ew.row)
+	if e == SJIS {
+		ew.sjis = japanese.ShiftJIS.NewEncoder()
+	} else if _, err := ew.out.WriteString("\uFEFF"); err != nil {
+		return nil, err
+	}
+	cells := append(append([]string(nil), header...), "error")
+	if err := ew.writeRow(cells); err != nil {
+		return nil, err
+	}
+	return ew, nil
+}
+
+// Write writes one input row and its problems, joined with " / " (empty when it had none). A
+// row shorter than the header is padded so that the messages land in the error column.
+func (w *ErrorCSVWriter) Write(fields []string, messages []string) error {
+	w.cells = append(w.cells[:0], fields...)
+	for len(w.cells) < w.ncols {
+		w.cells = append(w.cells, "")
+	}
+	w.cells = append(w.cells, strings.Join(messages, " / "))
+	return w.writeRow(w.cells)
+}
+
+// Flush writes any buffered data to the underlying writer.
+func (w *ErrorCSVWriter) Flush() error {
+	return w.out.Flush()
+}
+
+func (w *ErrorCSVWriter) writeRow(cells []string) error {
+	// csv.Writer with UseCRLF would drop a lone CR inside a field; write LF and fix the end.
+	w.row.Reset()
+	if err := w.csv.Write(cells); err != nil {
+		return err
+	}
+	w.csv.Flush()
+	if err := w.csv.Error(); err != nil {
+		return err
+	}
+	b := w.row.Bytes()
+	b = append(b[:len(b)-1], '\r', '\n')
+	if w.sjis != nil {
+		w.sjisRow = encodeSJIS(w.sjisRow[:0], b, w.sjis)
+		b = w.sjisRow
+	}
+	_, err := w.out.Write(b)
+	return err
+}
+
+// encodeSJIS appends src, UTF-8, to dst in Windows-31J, '?' for what it cannot hold.
+func encodeSJIS(dst, src []byte, t transform.Transformer) []byte {
+	start := len(dst)
+	for len(src) > 0 {
+		dst = grow(dst, len(src)) // Shift_JIS is never longer than UTF-8
+		n, m, err := t.Transform(dst[len(dst):cap(dst)], src, true)
+		dst, src = dst[:len(dst)+n], src[m:]
+		if err == transform.ErrShortDst || err == nil {
+			continue
+		}
+		// An unsupported rune or invalid UTF-8 stops the encoder at it; replace and go on.
+		_, size := utf8.DecodeRune(src)
+		dst, src = append(dst, '?'), src[size:]
+	}
+	windowsIBM(dst[start:])
+	return dst
+}
+
+// windowsIBM rewrites, in place, the NEC-selected IBM extensions (lead bytes ED, EE) that x/text
+// emits into the IBM extensions (FA-FC) that Windows emits for the same characters. Both rows
+// hold the 360 kanji in the same order; the 14 non-kanji after them map as in Microsoft's CP932.
+func windowsIBM(b []byte) {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c < 0x81 || (0xa0 <= c && c < 0xe0) { // one-byte character
+			continue
+		}
+		if i+1 < len(b) && (c == 0xed || c == 0xee) {
+			t := int(b[i+1]) - 0x40
+			if b[i+1] > 0x7f {
+				t--
+			}
+			n := int(c-0xed)*188 + t // cell in the NEC-selected rows
+			j := -1                  // cell in the IBM rows
+			switch {
+			case n < 360:
+				j = n + 28 // kanji start at FA5C
+			case 362 <= n && n <= 371: // ⅰ..ⅹ
+				j = n - 362
+			case n == 372: // ￢ is in JIS X 0208
+				b[i], b[i+1] = 0x81, 0xca
+			case 373 <= n && n <= 375: // ￤＇＂
+				j = n - 373 + 21
+			}
+			if j >= 0 {
+				tr := byte(j%188) + 0x40
+				if tr >= 0x7f {
+					tr++
+				}
+				b[i], b[i+1] = 0xfa+byte(j/188), tr
+			}
+		}
+		i++ // skip the trail byte
+	}
+}
+
+// WriteErrorCSV reads an import file again and writes its error CSV: every row with its
+// problems, plus the duplicate problem for the lines in dupLines, which the database found.
+func WriteErrorCSV(w io.Writer, src io.Reader, enc Encoding, dupLines map[int]bool) error {
+	r := NewReader(src, enc)
+	header, err := r.Header()
+	if err != nil {
+		return err
+	}
+	ew, err := NewErrorCSVWriter(w, r.Encoding(), header)
+	if err != nil {
+		return err
+	}
+	var msgs []string
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		msgs = msgs[:0]
+		for _, p := range rec.Problems {
+			msgs = append(msgs, p.Message)
+		}
+		if dupLines[rec.Line] {
+			msgs = append(msgs, DuplicateProblem(rec.Line).Message)
+		}
+		if err := ew.Write(rec.Fields, msgs); err != nil {
+			return err
+		}
+	}
+	return ew.Flush()
+}

@@ -1,0 +1,122 @@
+package listimport
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Phone types of L-6.
+const (
+	PhoneMobile   = "mobile"
+	PhonePager    = "pager"
+	PhoneIP       = "ip"
+	PhoneTollFree = "toll_free"
+	PhoneLandline = "landline"
+)
+
+// phonePrefixes is the L-6 table; the longest matching prefix wins (0800 is toll-free, not 080
+// mobile). It is read-only.
+var phonePrefixes = [...]struct{ prefix, phoneType string }{
+	{"070", PhoneMobile},
+	{"080", PhoneMobile},
+	{"090", PhoneMobile},
+	{"020", PhonePager},
+	{"050", PhoneIP},
+	{"0120", PhoneTollFree},
+	{"0800", PhoneTollFree},
+}
+
+// PhoneType classifies a Japanese number by its prefix (L-6); anything unlisted is a landline.
+func PhoneType(tel string) string {
+	best, typ := 0, PhoneLandline
+	for _, p := range phonePrefixes {
+		if len(p.prefix) > best && strings.HasPrefix(tel, p.prefix) {
+			best, typ = len(p.prefix), p.phoneType
+		}
+	}
+	return typ
+}
+
+// Limits of L-2, in characters.
+const (
+	maxName    = 255
+	maxTel     = 30
+	maxRemarks = 1000
+	minDigits  = 9
+)
+
+// validate fills rec.Problems, or rec.Contact when there are none. ncols is the header's width.
+func validate(rec *Record, ncols int, badEncoding bool) {
+	f := rec.Fields
+	if len(f) < ncols {
+		// The fields cannot be matched to columns, so nothing else is meaningful.
+		rec.Problems = append(rec.Problems, newProblem(rec.Line, columnsMissing))
+		return
+	}
+	if len(f) > ncols {
+		rec.Problems = append(rec.Problems, newProblem(rec.Line, columnsExtra))
+	}
+	if badEncoding {
+		rec.Problems = append(rec.Problems, newProblem(rec.Line, encodingInvalid))
+	}
+	rec.checkText(f[0], nameRequired, nameNull, nameLength)
+	rec.checkText(f[1], kanaRequired, kanaNull, kanaLength)
+	rec.checkTel(f[2])
+	remarks := ""
+	if ncols > 3 {
+		remarks = f[3]
+		if strings.Contains(remarks, `\n`) {
+			remarks = strings.ReplaceAll(remarks, `\n`, "\n")
+		}
+		if tooLong(remarks, maxRemarks) {
+			rec.Problems = append(rec.Problems, newProblem(rec.Line, remarksLength))
+		}
+	}
+	if len(rec.Problems) == 0 {
+		rec.Contact = Contact{Name: f[0], Kana: f[1], Tel: f[2], Remarks: remarks, PhoneType: PhoneType(f[2])}
+	}
+}
+
+// tooLong counts characters, not bytes, but only when the byte length could exceed limit.
+func tooLong(s string, limit int) bool {
+	return len(s) > limit && utf8.RuneCountInString(s) > limit
+}
+
+func (rec *Record) checkText(s string, required, null, length kind) {
+	switch {
+	case s == "":
+		rec.Problems = append(rec.Problems, newProblem(rec.Line, required))
+	case s == "null":
+		rec.Problems = append(rec.Problems, newProblem(rec.Line, null))
+	case tooLong(s, maxName):
+		rec.Problems = append(rec.Problems, newProblem(rec.Line, length))
+	}
+}
+
+// checkTel reports every tel problem that applies; the number is taken as is (full-width digits
+// or spaces are format errors, not normalised).
+func (rec *Record) checkTel(s string) {
+	switch s {
+	case "":
+		rec.Problems = append(rec.Problems, newProblem(rec.Line, telRequired))
+		return
+	case "null":
+		rec.Problems = append(rec.Problems, newProblem(rec.Line, telNull))
+		return
+	}
+	if tooLong(s, maxName) {
+		rec.Problems = append(rec.Problems, newProblem(rec.Line, telLength))
+	} else if tooLong(s, maxTel) {
+		rec.Problems = append(rec.Problems, newProblem(rec.Line, telLength30))
+	}
+	digits := len(s) >= minDigits
+	for i := 0; i < len(s) && digits; i++ {
+		digits = '0' <= s[i] && s[i] <= '9'
+	}
+	if !digits {
+		rec.Problems = append(rec.Problems, newProblem(rec.Line, telFormat))
+	}
+	if s[0] != '0' {
+		rec.Problems = append(rec.Problems, newProblem(rec.Line, telLeadingZero))
+	}
+}
