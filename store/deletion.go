@@ -104,10 +104,12 @@ type SweepResult struct {
 	Deleted       []int64 // batches deleted
 	Skipped       []int64 // due but held back because a call job still runs
 	PurgedRecords int     // deletion records past their history-deletion date
+	PurgedFiles   int     // expired error CSVs of refused imports (L-4)
 }
 
 // SweepRetention applies B-6 at the instant now: every batch whose deletion date has come (in its
 // zone) is deleted with a record, and records whose history-deletion date has come are purged.
+// Expired error CSVs of refused imports (L-4) go too.
 // Each batch is deleted in its own transaction under a row lock taken with SKIP LOCKED, so
 // several instances sweeping at once delete each batch exactly once; the unique batch_id of
 // batch_deletions is the last line of defence.
@@ -160,5 +162,8 @@ func (s *Store) SweepRetention(ctx context.Context, now time.Time) (SweepResult,
 	}
 	n, _ := r.RowsAffected()
 	res.PurgedRecords = int(n)
+	if res.PurgedFiles, err = s.PurgeErrorFiles(ctx, now); err != nil {
+		return res, err
+	}
 	return res, nil
 }

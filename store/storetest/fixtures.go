@@ -93,3 +93,18 @@ func Count(t testing.TB, s *store.Store, table, where string, args ...any) int {
 	}
 	return n
 }
+
+// AddJobAttempt inserts an attempt of the call job on a contact of the list.
+func AddJobAttempt(t testing.TB, s *store.Store, jobID, listID int64, startedAt time.Time) int64 {
+	t.Helper()
+	var id int64
+	err := s.DB().QueryRowContext(context.Background(), `INSERT INTO attempts
+		(batch_id, campaign_id, list_id, contact_id, call_job_id, tel, channel_uuid, created_at, started_at, outcome)
+		SELECT c.batch_id, b.campaign_id, c.list_id, c.id, $1, c.tel, gen_random_uuid(), $3, $3, 'no_answer'
+		FROM contacts c JOIN batches b ON b.id = c.batch_id WHERE c.list_id = $2 ORDER BY c.id LIMIT 1
+		RETURNING id`, jobID, listID, startedAt).Scan(&id)
+	if err != nil {
+		t.Fatalf("storetest: add job attempt: %v", err)
+	}
+	return id
+}

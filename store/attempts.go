@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Attempt is one originate towards a contact, with its disposition when saved.
+type Attempt struct {
+	ID          int64        `db:"id"`
+	ContactID   *int64       `db:"contact_id"`
+	CallJobID   *int64       `db:"call_job_id"`
+	Tel         string       `db:"tel"`
+	StartedAt   time.Time    `db:"started_at"`
+	AnsweredAt  *time.Time   `db:"answered_at"`
+	EndedAt     *time.Time   `db:"ended_at"`
+	Outcome     string       `db:"outcome"`
+	HangupCause string       `db:"hangup_cause"`
+	AgentID     *int         `db:"agent_id"`
+	TalkSeconds *int         `db:"talk_seconds"`
+	Disposition *Disposition `db:"-"`
+}
+
+// Disposition is what the agent recorded after a connected call (D-1).
+type Disposition struct {
+	Party      string     `db:"party"`
+	ResultCode string     `db:"result_code"`
+	OtherTel   string     `db:"other_tel"`
+	NextAction string     `db:"next_action"`
+	CallbackAt *time.Time `db:"callback_at"`
+	Memo       string     `db:"memo"`
+	SavedBy    string     `db:"saved_by"`
+	SavedAt    time.Time  `db:"saved_at"`
+}
+
+type attemptRow struct {
+	Attempt
+	DParty      sql.NullString `db:"d_party"`
+	DResultCode sql.NullString `db:"d_result_code"`
+	DOtherTel   sql.NullString `db:"d_other_tel"`
+	DNextAction sql.NullString `db:"d_next_action"`
+	DCallbackAt *time.Time     `db:"d_callback_at"`
+	DMemo       sql.NullString `db:"d_memo"`
+	DSavedBy    sql.NullString `db:"d_saved_by"`
+	DSavedAt    *time.Time     `db:"d_saved_at"`
+}
+
+// ContactAttempts is a contact's attempt history, newest first (S-3).
+func (s *Store) ContactAttempts(ctx context.Context, contactID int64) ([]Attempt, error) {
+	var rows []attemptRow
+	err := s.db.SelectContext(ctx, &rows, `SELECT a.id, a.contact_id, a.call_job_id, a.tel, a.started_at,
+		a.answered_at, a.ended_at, a.outcome, a.hangup_cause, a.agent_id, a.talk_seconds,
+		d.party AS d_party, d.result_code AS d_result_code, d.other_tel AS d_other_tel,
+		d.next_action AS d_next_action, d.callback_at AS d_callback_at, d.memo AS d_memo,
+		d.saved_by AS d_saved_by, d.saved_at AS d_saved_at
+		FROM attempts a LEFT JOIN dispositions d ON d.attempt_id = a.id
+		WHERE a.contact_id = $1 ORDER BY a.started_at DESC, a.id DESC`, contactID)
+	if err != nil {
+		return nil, fmt.Errorf("attempts of contact %d: %w", contactID, err)
+	}
+	out := make([]Attempt, len(rows))
+	for i, r := range rows {
+		out[i] = r.Attempt
+		if r.DParty.Valid {
+			out[i].Disposition = &Disposition{Party: r.DParty.String, ResultCode: r.DResultCode.String,
+				OtherTel: r.DOtherTel.String, NextAction: r.DNextAction.String, CallbackAt: r.DCallbackAt,
+				Memo: r.DMemo.String, SavedBy: r.DSavedBy.String, SavedAt: *r.DSavedAt}
+		}
+	}
+	return out, nil
+}
