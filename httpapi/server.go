@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -29,6 +30,23 @@ type BatchStore interface {
 	BatchDeletions(ctx context.Context, campaignIDs []int) ([]store.BatchDeletion, error)
 }
 
+// ListStore is the data the customer-list, assignment and contact endpoints need.
+type ListStore interface {
+	ImportCSV(ctx context.Context, in store.ImportInput, file io.ReadSeeker, errCSV io.Writer, now time.Time) (store.CustomerList, error)
+	SaveErrorFile(ctx context.Context, f store.ErrorFile) (store.ErrorFile, error)
+	GetErrorFile(ctx context.Context, id string, now time.Time) (store.ErrorFile, error)
+	GetList(ctx context.Context, id int64) (store.CustomerList, error)
+	ListLists(ctx context.Context, batchID int64) ([]store.CustomerList, error)
+	DeleteList(ctx context.Context, id int64) error
+	CreateAssignment(ctx context.Context, na store.NewAssignment, now time.Time) (store.Assignment, error)
+	ListAssignments(ctx context.Context, batchID int64) ([]store.Assignment, error)
+	GetAssignment(ctx context.Context, id int64) (store.Assignment, error)
+	DeleteAssignment(ctx context.Context, id int64, now time.Time) error
+	SearchContacts(ctx context.Context, f store.ContactFilter) ([]store.Contact, int, error)
+	GetContact(ctx context.Context, id int64) (store.Contact, error)
+	ContactAttempts(ctx context.Context, contactID int64) ([]store.Attempt, error)
+}
+
 // Check is one dependency probed by /readyz.
 type Check struct {
 	Name string // e.g. "postgres", "redis", "freeswitch:fs1"
@@ -43,6 +61,7 @@ type Options struct {
 	Logger  *slog.Logger
 	Config  ConfigSource
 	Batches BatchStore
+	Lists   ListStore
 	Now     func() time.Time
 	Checks  []Check
 	// Status fills /api/v1/status.
@@ -54,6 +73,7 @@ type Server struct {
 	log     *slog.Logger
 	cfg     ConfigSource
 	batches BatchStore
+	lists   ListStore
 	now     func() time.Time
 	checks  []Check
 	status  func(ctx context.Context) (Status, error)
@@ -62,7 +82,7 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(o Options) *Server {
-	s := &Server{log: o.Logger, cfg: o.Config, batches: o.Batches, now: o.Now, checks: o.Checks, status: o.Status,
+	s := &Server{log: o.Logger, cfg: o.Config, batches: o.Batches, lists: o.Lists, now: o.Now, checks: o.Checks, status: o.Status,
 		mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -109,6 +129,17 @@ func (s *Server) routes() {
 	api("DELETE /api/v1/batches/{id}", s.handleDeleteBatch)
 	api("PUT /api/v1/batches/{id}/dial-groups", s.handleSetBatchDialGroups)
 	api("GET /api/v1/batch-deletions", s.handleListBatchDeletions)
+
+	api("POST /api/v1/batches/{id}/lists", s.handleImportList)
+	api("GET /api/v1/batches/{id}/lists", s.handleListLists)
+	api("GET /api/v1/lists/{id}", s.handleGetList)
+	api("DELETE /api/v1/lists/{id}", s.handleDeleteList)
+	api("GET /api/v1/import-errors/{id}", s.handleGetErrorFile)
+	api("POST /api/v1/batches/{id}/assignments", s.handleCreateAssignment)
+	api("GET /api/v1/batches/{id}/assignments", s.handleListAssignments)
+	api("DELETE /api/v1/assignments/{id}", s.handleDeleteAssignment)
+	api("GET /api/v1/contacts", s.handleSearchContacts)
+	api("GET /api/v1/contacts/{id}/attempts", s.handleContactAttempts)
 
 	// A method-less pattern is less specific than the method ones, so it catches only the
 	// methods a path does not serve and answers them in the API's JSON error format.

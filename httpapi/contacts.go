@@ -1,0 +1,123 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/store"
+)
+
+type contactJSON struct {
+	ID            int64      `json:"id"`
+	BatchID       int64      `json:"batch_id"`
+	ListID        int64      `json:"list_id"`
+	Name          string     `json:"name"`
+	Kana          string     `json:"kana"`
+	Tel           string     `json:"tel"`
+	Remarks       string     `json:"remarks"`
+	PhoneType     string     `json:"phone_type"`
+	AttemptCount  int        `json:"attempt_count"`
+	LastAttemptAt *time.Time `json:"last_attempt_at"`
+	Status        string     `json:"status"`
+}
+
+// handleSearchContacts is S-3: a batch's contacts whose name or kana contains q, or whose number
+// starts with q.
+func (s *Server) handleSearchContacts(w http.ResponseWriter, r *http.Request) error {
+	p := principalFrom(r.Context())
+	if err := staffOnly(p); err != nil {
+		return err
+	}
+	limit, offset, err := paging(r)
+	if err != nil {
+		return err
+	}
+	batchID, err := strconv.ParseInt(r.URL.Query().Get("batch_id"), 10, 64)
+	if err != nil || batchID < 1 {
+		return errorf(http.StatusBadRequest, "bad_query", "batch_id is required: a search runs across one batch")
+	}
+	b, err := s.batches.GetBatch(r.Context(), batchID)
+	if err != nil {
+		return err
+	}
+	if !p.CanCampaign(b.CampaignID) {
+		return errForbidden
+	}
+	items, total, err := s.lists.SearchContacts(r.Context(), store.ContactFilter{BatchID: batchID,
+		Query: r.URL.Query().Get("q"), Limit: limit, Offset: offset})
+	if err != nil {
+		return err
+	}
+	out := page[contactJSON]{Items: make([]contactJSON, len(items)), Total: total}
+	for i, c := range items {
+		out.Items[i] = contactJSON(c)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type attemptJSON struct {
+	ID          int64            `json:"id"`
+	ContactID   *int64           `json:"contact_id"`
+	CallJobID   *int64           `json:"call_job_id"`
+	Tel         string           `json:"tel"`
+	StartedAt   time.Time        `json:"started_at"`
+	AnsweredAt  *time.Time       `json:"answered_at"`
+	EndedAt     *time.Time       `json:"ended_at"`
+	Outcome     string           `json:"outcome"`
+	HangupCause string           `json:"hangup_cause"`
+	AgentID     *int             `json:"agent_id"`
+	TalkSeconds *int             `json:"talk_seconds"`
+	Disposition *dispositionJSON `json:"disposition"`
+}
+
+type dispositionJSON struct {
+	Party      string     `json:"party"`
+	ResultCode string     `json:"result_code"`
+	OtherTel   string     `json:"other_tel"`
+	NextAction string     `json:"next_action"`
+	CallbackAt *time.Time `json:"callback_at"`
+	Memo       string     `json:"memo"`
+	SavedBy    string     `json:"saved_by"`
+	SavedAt    time.Time  `json:"saved_at"`
+}
+
+// handleContactAttempts is a contact's attempt history (S-3).
+func (s *Server) handleContactAttempts(w http.ResponseWriter, r *http.Request) error {
+	p := principalFrom(r.Context())
+	if err := staffOnly(p); err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	c, err := s.lists.GetContact(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	b, err := s.batches.GetBatch(r.Context(), c.BatchID)
+	if err != nil {
+		return err
+	}
+	if !p.CanCampaign(b.CampaignID) {
+		return errForbidden
+	}
+	attempts, err := s.lists.ContactAttempts(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	out := page[attemptJSON]{Items: make([]attemptJSON, len(attempts)), Total: len(attempts)}
+	for i, a := range attempts {
+		out.Items[i] = attemptJSON{ID: a.ID, ContactID: a.ContactID, CallJobID: a.CallJobID, Tel: a.Tel, StartedAt: a.StartedAt,
+			AnsweredAt: a.AnsweredAt, EndedAt: a.EndedAt, Outcome: a.Outcome, HangupCause: a.HangupCause, AgentID: a.AgentID,
+			TalkSeconds: a.TalkSeconds}
+		if d := a.Disposition; d != nil {
+			dj := dispositionJSON(*d)
+			out.Items[i].Disposition = &dj
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
