@@ -83,6 +83,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Logger:  m.log.With("component", "http"),
 		Config:  &m.live,
 		Batches: m.store,
+		Lists:   m.store,
 		Now:     m.Now,
 		Checks:  m.readinessChecks(cfg),
 		Status:  m.status,

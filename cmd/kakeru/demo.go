@@ -7,8 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
+
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/transform"
 
 	"github.com/kakeru-dialer/kakeru/config"
 	"github.com/kakeru-dialer/kakeru/store"
@@ -168,6 +174,10 @@ func demoWalkthrough(ctx context.Context, base, token string, now func() time.Ti
 	}
 	fmt.Fprintf(w, "  PUT dial-groups → dial groups %v\n", b.DialGroupIDs)
 
+	if err := demoLists(ctx, c, int64(b.ID), cfg.DialGroups[0].ID, w); err != nil {
+		return err
+	}
+
 	var list struct {
 		Items []batch `json:"items"`
 		Total int     `json:"total"`
@@ -193,4 +203,101 @@ func demoWalkthrough(ctx context.Context, base, token string, now func() time.Ti
 	fmt.Fprintf(w, "  DELETE batch %d → 204; deletion record kept: %+v\n", b.ID, deletions.Items[0])
 	fmt.Fprintln(w, "\nDemo finished: the engine answered every call above and shut down cleanly.")
 	return nil
+}
+
+// demoLists imports a generated Shift_JIS list, shows a refused file with its problems, assigns
+// the list to a dial group and searches it (L-1..L-8, A-1, S-3).
+func demoLists(ctx context.Context, c *demoClient, batchID int64, groupID int, w io.Writer) error {
+	var good strings.Builder
+	good.WriteString("name,kana,tel,remarks\r\n")
+	families := []string{"山田", "佐藤", "鈴木", "髙橋", "渡辺"}
+	for i := range 200 {
+		fmt.Fprintf(&good, "%s %d,%s,0%d0%08d,\"DM送付済み, 第%d便\"\r\n", families[i%5], i, "カナ", 7+i%3, i, 1+i%3)
+	}
+	var created struct {
+		ID       int64 `json:"id"`
+		RowCount int   `json:"row_count"`
+	}
+	if err := c.upload(ctx, http.StatusCreated, batchID, "Demo list", good.String(), &created); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  POST lists (Shift_JIS, 200 rows) → 201 list %d with %d contacts\n", created.ID, created.RowCount)
+
+	bad := "name,kana,tel\r\n山田 花子,ヤマダ ハナコ,0312345678\r\n,サトウ,12345\r\n鈴木 一郎,スズキ,070000000000\r\n"
+	var refused struct {
+		Error struct {
+			Details []struct {
+				Line    int    `json:"line"`
+				Message string `json:"message"`
+			} `json:"details"`
+		} `json:"error"`
+		ErrorCSVURL string `json:"error_csv_url"`
+	}
+	if err := c.upload(ctx, http.StatusUnprocessableEntity, batchID, "Bad list", bad, &refused); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "  POST lists (a file with mistakes) → 422, nothing imported:")
+	for _, d := range refused.Error.Details {
+		fmt.Fprintf(w, "      line %d  %s\n", d.Line, d.Message)
+	}
+	fmt.Fprintf(w, "    error CSV (Shift_JIS, one error cell per row): %s\n", refused.ErrorCSVURL)
+
+	if err := c.must(ctx, http.StatusCreated, http.MethodPost, fmt.Sprintf("/api/v1/batches/%d/assignments", batchID),
+		map[string]any{"list_id": created.ID, "dial_group_id": groupID, "count": created.RowCount}, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  POST assignments → list %d handed to dial group %d\n", created.ID, groupID)
+	var found struct {
+		Total int `json:"total"`
+		Items []struct {
+			Name      string `json:"name"`
+			Tel       string `json:"tel"`
+			PhoneType string `json:"phone_type"`
+		} `json:"items"`
+	}
+	if err := c.must(ctx, http.StatusOK, http.MethodGet, fmt.Sprintf("/api/v1/contacts?batch_id=%d&q=%s&limit=3", batchID, url.QueryEscape("髙橋")), nil, &found); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  GET contacts?q=髙橋 → %d match(es), e.g. %+v\n", found.Total, found.Items)
+	return nil
+}
+
+func sjis(s string) ([]byte, error) {
+	b, _, err := transform.Bytes(japanese.ShiftJIS.NewEncoder(), []byte(s))
+	if err != nil {
+		return nil, fmt.Errorf("encode demo list: %w", err)
+	}
+	return b, nil
+}
+
+func (c *demoClient) upload(ctx context.Context, want int, batchID int64, name, text string, out any) error {
+	file, err := sjis(text)
+	if err != nil {
+		return err
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("name", name)
+	fw, err := mw.CreateFormFile("file", "demo.csv")
+	if err != nil {
+		return err
+	}
+	_, _ = fw.Write(file)
+	_ = mw.Close()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, fmt.Sprintf("%s/api/v1/batches/%d/lists", c.base, batchID), &body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		return fmt.Errorf("upload %s answered %d, want %d: %s", name, resp.StatusCode, want, raw)
+	}
+	return json.Unmarshal(raw, out)
 }

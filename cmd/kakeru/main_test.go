@@ -239,3 +239,8 @@ func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+func todayTokyo() string {
+	loc, _ := time.LoadLocation("Asia/Tokyo")
+	return time.Now().In(loc).Format("2006-01-02")
+}

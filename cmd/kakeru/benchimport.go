@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/transform"
+
+	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/listimport"
+	"github.com/kakeru-dialer/kakeru/store"
+)
+
+// runBenchImport is `kakeru bench import`: the L-8 benchmark. For each encoding it generates a
+// list of --rows rows, then --runs times imports it into a fresh batch that already holds
+// --preload contacts, each import in a child process so its peak RSS is its own, and prints
+// rows/s and peak RSS per run with the medians.
+func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kakeru bench import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "kakeru.yaml", "configuration file (its postgres.dsn is used)")
+	rows := fs.Int("rows", 1_000_000, "rows in the generated list")
+	preload := fs.Int("preload", 1_000_000, "contacts already in the batch")
+	runs := fs.Int("runs", 3, "imports per encoding")
+	encodings := fs.String("encodings", "sjis,utf-8", "encodings to measure")
+	child := fs.String("child", "", "internal: import FILE into --batch and report")
+	batch := fs.Int64("batch", 0, "internal: batch of a child import")
+	encName := fs.String("encoding", "sjis", "internal: encoding of a child import")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "kakeru bench: configuration %s is invalid:\n%v\n", *cfgPath, err)
+		return exitUsage
+	}
+	s, err := store.Open(ctx, cfg.Postgres.DSN)
+	if err != nil {
+		fmt.Fprintln(stderr, "kakeru bench:", err)
+		return 1
+	}
+	defer s.Close()
+	if *child != "" {
+		return benchChild(ctx, s, *child, *batch, *encName, *rows, stdout, stderr)
+	}
+
+	dir, err := os.MkdirTemp("", "kakeru-bench-")
+	if err != nil {
+		fmt.Fprintln(stderr, "kakeru bench:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(stderr, "kakeru bench:", err)
+		return 1
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(stdout, "import of %d rows into a batch holding %d contacts, %d run(s) per encoding\n\n", *rows, *preload, *runs)
+	fmt.Fprintln(tw, "encoding\trun\tseconds\trows/s\tpeak RSS MB\t")
+	campaign := cfg.Campaigns[0]
+	for _, name := range strings.Split(*encodings, ",") {
+		enc, err := listimport.ParseEncoding(name)
+		if err != nil {
+			fmt.Fprintln(stderr, "kakeru bench:", err)
+			return exitUsage
+		}
+		path := filepath.Join(dir, "list-"+string(enc)+".csv")
+		if err := generateList(path, enc, *rows); err != nil {
+			fmt.Fprintln(stderr, "kakeru bench:", err)
+			return 1
+		}
+		var rates, rss []float64
+		for run := 1; run <= *runs; run++ {
+			b, err := s.CreateBatch(ctx, store.NewBatch{CampaignID: campaign.ID, Name: "bench import", Location: campaign.Location,
+				Start: store.DateOf(time.Now(), campaign.Location), CreatedBy: "bench", RetentionDays: cfg.System.HistoryRetentionDays,
+				MaxBatches: cfg.System.Limits.MaxBatches}, time.Now())
+			if err != nil {
+				fmt.Fprintln(stderr, "kakeru bench:", err)
+				return 1
+			}
+			err = s.PreloadContacts(ctx, b.ID, *preload)
+			if err == nil {
+				var secs, maxRSS float64
+				secs, maxRSS, err = benchRunChild(ctx, self, args, path, b.ID, enc)
+				if err == nil {
+					rates, rss = append(rates, float64(*rows)/secs), append(rss, maxRSS)
+					fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.0f\t\n", enc, run, secs, float64(*rows)/secs, maxRSS)
+				}
+			}
+			if derr := s.DropBatchForBench(ctx, b.ID); err == nil {
+				err = derr
+			}
+			if err != nil {
+				fmt.Fprintln(stderr, "kakeru bench:", err)
+				return 1
+			}
+		}
+		fmt.Fprintf(tw, "%s\tmedian\t\t%.0f\t%.0f\t\n", enc, median(rates), median(rss))
+	}
+	tw.Flush()
+	return 0
+}
+
+// benchRunChild imports in a child process and returns the seconds the import took (as the
+// child measured it) and the child's peak RSS in MB.
+func benchRunChild(ctx context.Context, self string, args []string, path string, batchID int64, enc listimport.Encoding) (float64, float64, error) {
+	childArgs := append([]string{"bench", "import"}, args...)
+	childArgs = append(childArgs, "--child", path, "--batch", strconv.FormatInt(batchID, 10), "--encoding", string(enc))
+	cmd := exec.CommandContext(ctx, self, childArgs...)
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return 0, 0, fmt.Errorf("child import: %v: %s", err, ee.Stderr)
+		}
+		return 0, 0, fmt.Errorf("child import: %w", err)
+	}
+	secs, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("child import said %q", out)
+	}
+	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if ru == nil {
+		return secs, 0, nil
+	}
+	return secs, float64(ru.Maxrss) / 1024, nil // Maxrss is in KiB on Linux
+}
+
+func benchChild(ctx context.Context, s *store.Store, path string, batchID int64, encName string, rows int, stdout, stderr io.Writer) int {
+	enc, err := listimport.ParseEncoding(encName)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	defer f.Close()
+	start := time.Now()
+	list, err := s.ImportCSV(ctx, store.ImportInput{BatchID: batchID, Name: "bench", Encoding: enc, CreatedBy: "bench",
+		MaxRows: rows, MaxListsPerBatch: 2}, f, io.Discard, time.Now()) // the preload is the first list
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if list.RowCount != rows {
+		fmt.Fprintf(stderr, "imported %d rows, want %d\n", list.RowCount, rows)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%.4f\n", time.Since(start).Seconds())
+	return 0
+}
+
+// generateList writes rows contacts with distinct 080 numbers (the preloaded ones are 090), a
+// Japanese name and kana, and remarks with a quoted comma every tenth row.
+func generateList(path string, enc listimport.Encoding, rows int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var w io.Writer = f
+	if enc == listimport.SJIS {
+		w = transform.NewWriter(f, japanese.ShiftJIS.NewEncoder())
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	bw.WriteString("name,kana,tel,remarks\r\n")
+	for i := range rows {
+		remarks := ""
+		if i%10 == 0 {
+			remarks = `"DM送付済み, 再送不要"`
+		}
+		fmt.Fprintf(bw, "山田 太郎%d,ヤマダ タロウ,080%08d,%s\r\n", i, i, remarks)
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if c, ok := w.(io.Closer); ok && w != io.Writer(f) {
+		if err := c.Close(); err != nil {
+			return err
+		}
+	}
+	return f.Close()
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
