@@ -82,9 +82,9 @@ func (r *RetentionSweeper) SweepOnce(ctx context.Context) store.SweepResult {
 		}
 		return res
 	}
-	if len(res.Deleted) > 0 || res.PurgedRecords > 0 || len(res.Skipped) > 0 {
+	if len(res.Deleted) > 0 || res.PurgedRecords > 0 || len(res.Skipped) > 0 || res.PurgedFiles > 0 {
 		r.log.Info("retention sweep", "deleted_batches", res.Deleted, "skipped_running", res.Skipped,
-			"purged_deletion_records", res.PurgedRecords)
+			"purged_deletion_records", res.PurgedRecords, "purged_error_files", res.PurgedFiles)
 	}
 	return res
 }

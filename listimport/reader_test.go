@@ -334,7 +334,7 @@ func TestPhoneType(t *testing.T) {
 	for tel, want := range map[string]string{
 		"09012345678": "mobile", "08012345678": "mobile", "07012345678": "mobile",
 		"02012345678": "pager", "05012345678": "ip",
-		"0120123456": "toll_free", "0800123456": "toll_free", "0801234567": "mobile",
+		"0120123456": "toll_free", "0800123456": "toll_free", "0801234567": "mobile", "08001234567": "mobile", // 080-0… (11 digits) is a mobile
 		"0312345678": "landline", "0661234567": "landline", "0570123456": "landline", "0": "landline", "": "landline",
 	} {
 		if got := listimport.PhoneType(tel); got != want {

@@ -14,23 +14,28 @@ const (
 	PhoneLandline = "landline"
 )
 
-// phonePrefixes is the L-6 table; the longest matching prefix wins (0800 is toll-free, not 080
-// mobile). It is read-only.
-var phonePrefixes = [...]struct{ prefix, phoneType string }{
-	{"070", PhoneMobile},
-	{"080", PhoneMobile},
-	{"090", PhoneMobile},
-	{"020", PhonePager},
-	{"050", PhoneIP},
-	{"0120", PhoneTollFree},
-	{"0800", PhoneTollFree},
+// phonePrefixes is the L-6 table; the longest matching prefix wins. digits, when set, is the
+// length the prefix needs: 0800 toll-free numbers have 10 digits, so the 11-digit 080-0… is a
+// mobile. It is read-only.
+var phonePrefixes = [...]struct {
+	prefix    string
+	digits    int
+	phoneType string
+}{
+	{"070", 0, PhoneMobile},
+	{"080", 0, PhoneMobile},
+	{"090", 0, PhoneMobile},
+	{"020", 0, PhonePager},
+	{"050", 0, PhoneIP},
+	{"0120", 0, PhoneTollFree},
+	{"0800", 10, PhoneTollFree},
 }
 
 // PhoneType classifies a Japanese number by its prefix (L-6); anything unlisted is a landline.
 func PhoneType(tel string) string {
 	best, typ := 0, PhoneLandline
 	for _, p := range phonePrefixes {
-		if len(p.prefix) > best && strings.HasPrefix(tel, p.prefix) {
+		if len(p.prefix) > best && strings.HasPrefix(tel, p.prefix) && (p.digits == 0 || len(tel) == p.digits) {
 			best, typ = len(p.prefix), p.phoneType
 		}
 	}
