@@ -90,12 +90,8 @@ func (s *Server) handleDeleteAssignment(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	b, err := s.batches.GetBatch(r.Context(), a.BatchID)
-	if err != nil {
+	if err := s.checkBatchAccess(r, p, a.BatchID); err != nil {
 		return err
-	}
-	if !p.CanCampaign(b.CampaignID) {
-		return errForbidden
 	}
 	if err := s.lists.DeleteAssignment(r.Context(), id, s.now()); err != nil {
 		return err

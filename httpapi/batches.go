@@ -90,6 +90,18 @@ func (s *Server) loadBatch(r *http.Request) (store.Batch, Principal, error) {
 	return b, p, nil
 }
 
+// checkBatchAccess refuses a caller outside the campaign of the batch that owns a resource.
+func (s *Server) checkBatchAccess(r *http.Request, p Principal, batchID int64) error {
+	b, err := s.batches.GetBatch(r.Context(), batchID)
+	if err != nil {
+		return err
+	}
+	if !p.CanCampaign(b.CampaignID) {
+		return errForbidden
+	}
+	return nil
+}
+
 type createBatchRequest struct {
 	Name       string  `json:"name"`
 	CampaignID int     `json:"campaign_id"`

@@ -37,12 +37,8 @@ func (s *Server) handleSearchContacts(w http.ResponseWriter, r *http.Request) er
 	if err != nil || batchID < 1 {
 		return errorf(http.StatusBadRequest, "bad_query", "batch_id is required: a search runs across one batch")
 	}
-	b, err := s.batches.GetBatch(r.Context(), batchID)
-	if err != nil {
+	if err := s.checkBatchAccess(r, p, batchID); err != nil {
 		return err
-	}
-	if !p.CanCampaign(b.CampaignID) {
-		return errForbidden
 	}
 	items, total, err := s.lists.SearchContacts(r.Context(), store.ContactFilter{BatchID: batchID,
 		Query: r.URL.Query().Get("q"), Limit: limit, Offset: offset})
@@ -97,12 +93,8 @@ func (s *Server) handleContactAttempts(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	b, err := s.batches.GetBatch(r.Context(), c.BatchID)
-	if err != nil {
+	if err := s.checkBatchAccess(r, p, c.BatchID); err != nil {
 		return err
-	}
-	if !p.CanCampaign(b.CampaignID) {
-		return errForbidden
 	}
 	attempts, err := s.lists.ContactAttempts(r.Context(), id)
 	if err != nil {

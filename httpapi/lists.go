@@ -15,6 +15,9 @@ import (
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
+// maxUploadBytes bounds a list upload (a million rows of Japanese text is about 100 MB).
+const maxUploadBytes = 1 << 30
+
 // errorFileLifetime is how long the error CSV of a refused import can be downloaded (L-4).
 const errorFileLifetime = 24 * time.Hour
 
@@ -49,7 +52,8 @@ func (s *Server) handleImportList(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	// Small parts stay in memory, the file beyond 8 MiB spills to a temporary file: a list of
-	// millions of rows is never held in memory.
+	// millions of rows is never held in memory. The whole upload is bounded all the same.
+	r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes)
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
 		return errorf(http.StatusBadRequest, "malformed_form", "send multipart/form-data with name and file: %v", err)
 	}
@@ -161,12 +165,8 @@ func (s *Server) loadList(r *http.Request) (store.CustomerList, error) {
 	if err != nil {
 		return store.CustomerList{}, err
 	}
-	b, err := s.batches.GetBatch(r.Context(), l.BatchID)
-	if err != nil {
+	if err := s.checkBatchAccess(r, p, l.BatchID); err != nil {
 		return store.CustomerList{}, err
-	}
-	if !p.CanCampaign(b.CampaignID) {
-		return store.CustomerList{}, errForbidden
 	}
 	return l, nil
 }
