@@ -1,0 +1,93 @@
+package freeswitch
+
+// Outcome is what an attempt's hangup cause means for the dialer; the values are the attempt
+// outcomes of the API (API.md).
+type Outcome string
+
+// The outcomes a hangup cause maps to. Abandoned and machine are decided by the engine, not by
+// the cause.
+const (
+	OutcomeConnected      Outcome = "connected"
+	OutcomeNoAnswer       Outcome = "no_answer"
+	OutcomeBusy           Outcome = "busy"
+	OutcomeRejected       Outcome = "rejected"
+	OutcomeInvalidNumber  Outcome = "invalid_number"
+	OutcomeNetworkFailure Outcome = "network_failure"
+	OutcomeCancelled      Outcome = "cancelled"
+)
+
+// Retry classes of a verdict: how soon a retry makes sense, if at all.
+const (
+	RetryNever = ""      // final: dialing again cannot help (or was never meant to happen)
+	RetrySoon  = "soon"  // the network failed, not the customer: try again shortly
+	RetryLater = "later" // the customer did not take the call: try again after the campaign's delay
+)
+
+// Verdict classifies one ended call.
+type Verdict struct {
+	Outcome Outcome
+	Retry   string // RetryNever, RetrySoon or RetryLater
+}
+
+// Retryable reports whether the campaign's retry rules may dial the contact again.
+func (v Verdict) Retryable() bool { return v.Retry != RetryNever }
+
+// causeTable maps FreeSWITCH hangup causes (ESL.md §3 and the Q.850 names a dialer meets) of a
+// call that was never answered to their verdict. It is read-only.
+var causeTable = map[string]Verdict{
+	// No answer: the phone rang, or the network gave up waiting for it.
+	"NO_ANSWER":                {OutcomeNoAnswer, RetryLater},
+	"NO_USER_RESPONSE":         {OutcomeNoAnswer, RetryLater},
+	"RECOVERY_ON_TIMER_EXPIRE": {OutcomeNoAnswer, RetryLater},
+	"PROGRESS_TIMEOUT":         {OutcomeNoAnswer, RetryLater},
+	"ALLOTTED_TIMEOUT":         {OutcomeNoAnswer, RetryLater},
+	"SUBSCRIBER_ABSENT":        {OutcomeNoAnswer, RetryLater}, // mobile switched off or out of coverage
+	"USER_NOT_REGISTERED":      {OutcomeNoAnswer, RetryLater}, // SIP endpoint not registered right now
+	"NORMAL_CLEARING":          {OutcomeNoAnswer, RetryLater}, // cleared before answer: treat as unanswered
+	// Busy.
+	"USER_BUSY": {OutcomeBusy, RetryLater},
+	// Rejected by the callee (or its network on its behalf).
+	"CALL_REJECTED":            {OutcomeRejected, RetryNever},
+	"OUTGOING_CALL_BARRED":     {OutcomeRejected, RetryNever},
+	"INCOMING_CALL_BARRED":     {OutcomeRejected, RetryNever},
+	"FACILITY_REJECTED":        {OutcomeRejected, RetryNever},
+	"BEARERCAPABILITY_NOTAUTH": {OutcomeRejected, RetryNever},
+	"INCOMPATIBLE_DESTINATION": {OutcomeRejected, RetryNever}, // no common codec or bearer
+	// The number does not exist or cannot be reached as written.
+	"UNALLOCATED_NUMBER":             {OutcomeInvalidNumber, RetryNever},
+	"NO_ROUTE_DESTINATION":           {OutcomeInvalidNumber, RetryNever},
+	"NO_ROUTE_TRANSIT_NET":           {OutcomeInvalidNumber, RetryNever},
+	"INVALID_NUMBER_FORMAT":          {OutcomeInvalidNumber, RetryNever},
+	"NUMBER_CHANGED":                 {OutcomeInvalidNumber, RetryNever},
+	"REDIRECTION_TO_NEW_DESTINATION": {OutcomeInvalidNumber, RetryNever},
+	// Network trouble: not the customer's doing, worth a retry soon.
+	"NORMAL_TEMPORARY_FAILURE":  {OutcomeNetworkFailure, RetrySoon},
+	"NETWORK_OUT_OF_ORDER":      {OutcomeNetworkFailure, RetrySoon},
+	"NORMAL_CIRCUIT_CONGESTION": {OutcomeNetworkFailure, RetrySoon},
+	"GATEWAY_DOWN":              {OutcomeNetworkFailure, RetrySoon},
+	"DESTINATION_OUT_OF_ORDER":  {OutcomeNetworkFailure, RetrySoon},
+	"REQUESTED_CHAN_UNAVAIL":    {OutcomeNetworkFailure, RetrySoon},
+	"NORMAL_UNSPECIFIED":        {OutcomeNetworkFailure, RetrySoon}, // carriers use it for transient refusals
+	"SERVICE_UNAVAILABLE":       {OutcomeNetworkFailure, RetrySoon},
+	"SWITCH_CONGESTION":         {OutcomeNetworkFailure, RetrySoon},
+	"MEDIA_TIMEOUT":             {OutcomeNetworkFailure, RetrySoon}, // RTP stopped before answer
+	"EXCHANGE_ROUTING_ERROR":    {OutcomeNetworkFailure, RetrySoon},
+	// We ended it: the job stopped or the engine cancelled a ringing call.
+	"ORIGINATOR_CANCEL": {OutcomeCancelled, RetryNever},
+	"LOSE_RACE":         {OutcomeCancelled, RetryNever}, // another leg of a forked originate won
+	"MANAGER_REQUEST":   {OutcomeCancelled, RetryNever}, // killed through the API (uuid_kill without cause)
+}
+
+// Classify maps a hangup cause to a verdict. An answered call is connected whatever the cause
+// of its end (the engine decides abandoned or machine itself). A cause not in the table is
+// counted as a network failure worth a retry soon: an unknown refusal must neither burn the
+// contact nor be mistaken for the customer's choice.
+func Classify(cause string, answered bool) Verdict {
+	if answered {
+		return Verdict{Outcome: OutcomeConnected, Retry: RetryNever}
+	}
+	if v, ok := causeTable[cause]; ok {
+		return v
+	}
+	return Verdict{Outcome: OutcomeNetworkFailure, Retry: RetrySoon}
+}
