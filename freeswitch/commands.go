@@ -1,0 +1,273 @@
+package freeswitch
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Builders for every ESL command kakeru sends (ESL.md §4). They are the only place that formats
+// command text; each validates its input so that nothing can inject a second command (a line
+// break ends an ESL command) or split an argument.
+
+// ErrBadCommand is wrapped by every refusal of a builder.
+var ErrBadCommand = errors.New("invalid ESL command argument")
+
+var (
+	uuidPattern    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	varNamePattern = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+	// Channel variable names may hold dashes (sip_h_X-Header); never ',', '=', braces or spaces.
+	chanVarPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]*$`)
+	tokenPattern   = regexp.MustCompile(`^[^\s'^]+$`) // one space-free argument
+)
+
+func bad(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadCommand, fmt.Sprintf(format, args...))
+}
+
+func checkUUID(what, v string) error {
+	if !uuidPattern.MatchString(v) {
+		return bad("%s %q is not a UUID", what, v)
+	}
+	return nil
+}
+
+func checkToken(what, v string) error {
+	if !tokenPattern.MatchString(v) {
+		return bad("%s %q must be one argument without spaces, quotes or ^", what, v)
+	}
+	return nil
+}
+
+// EngineEvents are the events the engine subscribes to (ESL.md §3), in the order capture 09 used.
+func EngineEvents() []string {
+	return []string{"CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER",
+		"CHANNEL_PARK", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE",
+		"CHANNEL_DESTROY", "BACKGROUND_JOB", "HEARTBEAT", "DTMF"}
+}
+
+// EventSubscription is `event plain NAME …`: plain only, because eslgo cannot parse JSON events
+// and plain is what kakeru's reader parses (ESL.md §1).
+func EventSubscription(names []string) (string, error) {
+	if len(names) == 0 {
+		return "", bad("no events to subscribe to")
+	}
+	for _, n := range names {
+		if err := checkToken("event", n); err != nil {
+			return "", err
+		}
+	}
+	return "event plain " + strings.Join(names, " "), nil
+}
+
+// Var is one channel variable of an originate, in the order given.
+type Var struct{ Name, Value string }
+
+// Originate is the argument of `originate`: {origination_uuid=UUID,VARS…}DIALSTRING APP.
+type Originate struct {
+	UUID       string // pre-generated channel UUID: the attempt row holds it before the command is sent
+	Vars       []Var  // after origination_uuid, in this order (eslgo's helper orders them randomly)
+	DialString string // e.g. sofia/gateway/main/0312345678 or loopback/agent-1001/agents
+	App        string // e.g. &park() or &eavesdrop(UUID)
+}
+
+// Arg is the originate argument text. Values are escaped as FreeSWITCH's variable parser
+// (switch_separate_string) reads them: a backslash escapes the next character, so a comma is
+// written `\,` and does not end the variable; a value with spaces is wrapped in single quotes,
+// which group it as one argument of the originate command, with `\'` for a quote inside.
+func (o Originate) Arg() (string, error) {
+	if err := checkUUID("origination_uuid", o.UUID); err != nil {
+		return "", err
+	}
+	if err := checkToken("dial string", o.DialString); err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(o.App, "&") || strings.ContainsAny(o.App, " \r\n'") {
+		return "", bad("application %q must be one &app(args) without spaces", o.App)
+	}
+	var b strings.Builder
+	b.WriteString("{origination_uuid=")
+	b.WriteString(o.UUID)
+	for _, v := range o.Vars {
+		if !chanVarPattern.MatchString(v.Name) {
+			return "", bad("variable name %q", v.Name)
+		}
+		if strings.ContainsAny(v.Value, "\r\n\x00") {
+			return "", bad("variable %s holds a line break", v.Name)
+		}
+		b.WriteByte(',')
+		b.WriteString(v.Name)
+		b.WriteByte('=')
+		b.WriteString(escapeVarValue(v.Value))
+	}
+	b.WriteByte('}')
+	b.WriteString(o.DialString)
+	b.WriteByte(' ')
+	b.WriteString(o.App)
+	return b.String(), nil
+}
+
+func escapeVarValue(v string) string {
+	r := strings.NewReplacer(`\`, `\\`, `,`, `\,`, `'`, `\'`, `}`, `\}`)
+	e := r.Replace(v)
+	if strings.ContainsAny(v, " \t") {
+		return "'" + e + "'"
+	}
+	return e
+}
+
+// BgAPI is `bgapi CMD` with the client's own Job-UUID header: registering for the result before
+// sending means it can never arrive unseen (ESL.md §1).
+func BgAPI(cmd, jobUUID string) (string, error) {
+	if err := checkUUID("Job-UUID", jobUUID); err != nil {
+		return "", err
+	}
+	if cmd == "" || strings.ContainsAny(cmd, "\r\n") {
+		return "", bad("bgapi command %q", cmd)
+	}
+	return "bgapi " + cmd + "\nJob-UUID: " + jobUUID, nil
+}
+
+// API is `api CMD`; the socket sends no events while it runs, so it is for quick commands only.
+func API(cmd string) (string, error) {
+	if cmd == "" || strings.ContainsAny(cmd, "\r\n") {
+		return "", bad("api command %q", cmd)
+	}
+	return "api " + cmd, nil
+}
+
+// OriginateCmd is the command text of an originate, for BgAPI.
+func OriginateCmd(o Originate) (string, error) {
+	arg, err := o.Arg()
+	if err != nil {
+		return "", err
+	}
+	return "originate " + arg, nil
+}
+
+// UUIDBridge bridges two parked legs.
+func UUIDBridge(a, b string) (string, error) {
+	if err := errors.Join(checkUUID("leg", a), checkUUID("leg", b)); err != nil {
+		return "", err
+	}
+	return "uuid_bridge " + a + " " + b, nil
+}
+
+// UUIDKill hangs a leg up, with a cause when one is given.
+func UUIDKill(uuid, cause string) (string, error) {
+	if err := checkUUID("leg", uuid); err != nil {
+		return "", err
+	}
+	if cause == "" {
+		return "uuid_kill " + uuid, nil
+	}
+	if !varNamePattern.MatchString(cause) {
+		return "", bad("hangup cause %q", cause)
+	}
+	return "uuid_kill " + uuid + " " + cause, nil
+}
+
+// UUIDBreak stops what a leg is playing; all also empties its queue (hold music loops).
+func UUIDBreak(uuid string, all bool) (string, error) {
+	if err := checkUUID("leg", uuid); err != nil {
+		return "", err
+	}
+	if all {
+		return "uuid_break " + uuid + " all", nil
+	}
+	return "uuid_break " + uuid, nil
+}
+
+// UUIDBroadcast plays path to a leg: leg is aleg, bleg or both.
+func UUIDBroadcast(uuid, path, leg string) (string, error) {
+	if err := checkUUID("leg", uuid); err != nil {
+		return "", err
+	}
+	if err := checkToken("path", path); err != nil {
+		return "", err
+	}
+	switch leg {
+	case "aleg", "bleg", "both":
+	default:
+		return "", bad("broadcast leg %q", leg)
+	}
+	return "uuid_broadcast " + uuid + " " + path + " " + leg, nil
+}
+
+// App is one dialplan application of an inline transfer.
+type App struct{ Name, Data string }
+
+// UUIDTransferInline runs applications on a leg, e.g. the abandon message then hangup. The
+// `m:^:` prefix makes ^ the separator, so data with commas (tone_stream://%(500,0,800)) survives
+// the inline dialplan, which otherwise splits on commas (ESL.md §4.3).
+func UUIDTransferInline(uuid string, apps []App) (string, error) {
+	if err := checkUUID("leg", uuid); err != nil {
+		return "", err
+	}
+	if len(apps) == 0 {
+		return "", bad("no applications to transfer to")
+	}
+	parts := make([]string, len(apps))
+	for i, a := range apps {
+		if !varNamePattern.MatchString(a.Name) {
+			return "", bad("application name %q", a.Name)
+		}
+		if strings.ContainsAny(a.Data, "^'\r\n ") {
+			return "", bad("application data %q must not hold ^, quotes or spaces", a.Data)
+		}
+		parts[i] = a.Name + ":" + a.Data
+	}
+	return "uuid_transfer " + uuid + " 'm:^:" + strings.Join(parts, "^") + "' inline", nil
+}
+
+// UUIDRecord starts or stops recording a leg to path.
+func UUIDRecord(uuid string, start bool, path string) (string, error) {
+	if err := errors.Join(checkUUID("leg", uuid), checkToken("path", path)); err != nil {
+		return "", err
+	}
+	action := "stop"
+	if start {
+		action = "start"
+	}
+	return "uuid_record " + uuid + " " + action + " " + path, nil
+}
+
+// UUIDExists asks whether a channel is still up (reconciliation after a reconnect).
+func UUIDExists(uuid string) (string, error) {
+	if err := checkUUID("leg", uuid); err != nil {
+		return "", err
+	}
+	return "uuid_exists " + uuid, nil
+}
+
+// UUIDGetVar reads a channel variable.
+func UUIDGetVar(uuid, name string) (string, error) {
+	if err := checkUUID("leg", uuid); err != nil {
+		return "", err
+	}
+	if !chanVarPattern.MatchString(name) {
+		return "", bad("variable name %q", name)
+	}
+	return "uuid_getvar " + uuid + " " + name, nil
+}
+
+// UUIDSetVar sets a channel variable; the value is one argument without line breaks.
+func UUIDSetVar(uuid, name, value string) (string, error) {
+	if err := checkUUID("leg", uuid); err != nil {
+		return "", err
+	}
+	if !chanVarPattern.MatchString(name) {
+		return "", bad("variable name %q", name)
+	}
+	if err := checkToken("value", value); err != nil {
+		return "", err
+	}
+	return "uuid_setvar " + uuid + " " + name + " " + value, nil
+}
+
+// ShowChannelsJSON lists live channels (what reconciliation reads).
+func ShowChannelsJSON() string { return "show channels as json" }
+
+// ShowCallsJSON lists live bridged calls.
+func ShowCallsJSON() string { return "show calls as json" }
