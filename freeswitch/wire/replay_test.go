@@ -121,8 +121,56 @@ func replayCapture(t *testing.T, name string) replay {
 			}
 			r.events = append(r.events, e)
 		}
+		if f.ContentType() == "text/event-json" {
+			e, err := wire.ParseJSONEvent(f)
+			if err != nil {
+				t.Fatalf("%s frame %d: %v", name, i, err)
+			}
+			r.events = append(r.events, e)
+		}
 	}
 	return r
+}
+
+func eventNames(r replay) []string {
+	out := make([]string, len(r.events))
+	for i, e := range r.events {
+		out[i] = e.Name()
+	}
+	return out
+}
+
+// A JSON capture and its plain twin (separate real calls, so counts and interleavings differ)
+// show the same kinds of channel events; the JSON busy result keeps its body and duplicate keys.
+func TestJSONMatchesPlain(t *testing.T) {
+	kinds := func(r replay) map[string]bool {
+		out := map[string]bool{}
+		for _, n := range eventNames(r) {
+			if strings.HasPrefix(n, "CHANNEL_") || n == "BACKGROUND_JOB" {
+				out[n] = true
+			}
+		}
+		return out
+	}
+	for _, base := range []string{"03-originate-answered", "04-busy", "04-noanswer", "04-unallocated", "05-agent-bridge-kill"} {
+		p, j := kinds(replayCapture(t, base+"-plain")), kinds(replayCapture(t, base+"-json"))
+		if len(p) == 0 || len(p) != len(j) {
+			t.Errorf("%s: plain kinds %v, json kinds %v", base, p, j)
+		}
+		for k := range p {
+			if !j[k] {
+				t.Errorf("%s: %s in plain only", base, k)
+			}
+		}
+	}
+	for _, e := range replayCapture(t, "04-busy-json").events {
+		if e.Name() == "BACKGROUND_JOB" && string(e.Body) != "-ERR USER_BUSY\n" {
+			t.Errorf("json job body %q", e.Body)
+		}
+		if e.Name() == "CHANNEL_HANGUP_COMPLETE" && len(e.Header.Values("Hangup-Cause")) != 2 {
+			t.Errorf("json hangup complete keeps %d Hangup-Cause", len(e.Header.Values("Hangup-Cause")))
+		}
+	}
 }
 
 func iotestOneByte(b []byte) io.Reader {
