@@ -170,15 +170,17 @@ func benchChild(ctx context.Context, s *store.Store, path string, batchID int64,
 
 // generateList writes rows contacts with distinct 080 numbers (the preloaded ones are 090), a
 // Japanese name and kana, and remarks with a quoted comma every tenth row.
-func generateList(path string, enc listimport.Encoding, rows int) error {
+func generateList(path string, e listimport.Encoding, rows int) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	var w io.Writer = f
-	if enc == listimport.SJIS {
-		w = transform.NewWriter(f, japanese.ShiftJIS.NewEncoder())
+	var enc io.WriteCloser // flushes the last bytes of a Shift_JIS encoder
+	if e == listimport.SJIS {
+		enc = transform.NewWriter(f, japanese.ShiftJIS.NewEncoder())
+		w = enc
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	bw.WriteString("name,kana,tel,remarks\r\n")
@@ -192,8 +194,8 @@ func generateList(path string, enc listimport.Encoding, rows int) error {
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	if c, ok := w.(io.Closer); ok && w != io.Writer(f) {
-		if err := c.Close(); err != nil {
+	if enc != nil {
+		if err := enc.Close(); err != nil {
 			return err
 		}
 	}
