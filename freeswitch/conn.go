@@ -1,0 +1,280 @@
+package freeswitch
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/percipia/eslgo/command"
+
+	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
+)
+
+// ErrClosed is returned by commands on a connection that has ended.
+var ErrClosed = errors.New("esl connection closed")
+
+// Conn is one authenticated event-socket connection. One goroutine reads every frame in wire
+// order: replies go to the command waiting for them (one command at a time, so a reply can
+// never reach the wrong caller), BACKGROUND_JOB results to the bgapi that registered their
+// Job-UUID before sending, other events to the Dispatcher. A command that times out ends the
+// connection: its late reply would otherwise answer the next command (ESL.md §1).
+type Conn struct {
+	nc     net.Conn
+	events func(context.Context, *wire.Event) error
+
+	cmdMu   sync.Mutex       // one command on the wire at a time
+	replies chan *wire.Frame // the reply of the command in flight
+	mu      sync.Mutex       // guards jobs and err
+	jobs    map[string]chan JobResult
+	err     error
+	done    chan struct{} // closed when the read loop has ended
+	cancel  context.CancelFunc
+}
+
+// JobResult is the outcome of a bgapi command: the BACKGROUND_JOB body, or why none came.
+type JobResult struct {
+	Body []byte
+	Err  error
+}
+
+// Dial connects, waits for auth/request, authenticates and subscribes to events, all within
+// ctx's deadline (a peer that never greets cannot hang it). events receives every event that
+// is not a bgapi result, in wire order, from the read goroutine.
+func Dial(ctx context.Context, addr, password string, subscribe []string, events func(context.Context, *wire.Event) error) (*Conn, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", addr, err)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = nc.SetDeadline(dl)
+	}
+	r := wire.NewReader(nc)
+	greet, err := r.ReadFrame()
+	if err != nil || greet.ContentType() != "auth/request" {
+		nc.Close()
+		return nil, fmt.Errorf("connect %s: no auth/request greeting (%v, %q)", addr, err, contentType(greet))
+	}
+	if _, err := nc.Write([]byte(command.Auth{Password: password}.BuildMessage() + "\n\n")); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("auth %s: %w", addr, err)
+	}
+	reply, err := r.ReadFrame()
+	if err != nil || !strings.HasPrefix(reply.Header.Get("Reply-Text"), "+OK") {
+		nc.Close()
+		return nil, fmt.Errorf("auth %s refused: %v %q", addr, err, replyText(reply))
+	}
+	_ = nc.SetDeadline(time.Time{})
+	loopCtx, cancel := context.WithCancel(context.Background())
+	c := &Conn{nc: nc, events: events, replies: make(chan *wire.Frame, 1), jobs: map[string]chan JobResult{},
+		done: make(chan struct{}), cancel: cancel}
+	go c.readLoop(loopCtx, r)
+	if len(subscribe) > 0 {
+		sub, err := EventSubscription(subscribe)
+		if err == nil {
+			_, err = c.command(ctx, sub)
+		}
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("subscribe %s: %w", addr, err)
+		}
+	}
+	return c, nil
+}
+
+func contentType(f *wire.Frame) string {
+	if f == nil {
+		return ""
+	}
+	return f.ContentType()
+}
+
+func replyText(f *wire.Frame) string {
+	if f == nil {
+		return ""
+	}
+	return f.Header.Get("Reply-Text")
+}
+
+// Done is closed when the connection has ended; Err then tells why.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err is why the connection ended, or nil while it is up.
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Close ends the connection and waits for the read goroutine. Pending bgapi results receive
+// ErrClosed: the caller must reconcile those calls, never re-dial them blindly.
+func (c *Conn) Close() error {
+	c.fail(ErrClosed)
+	<-c.done
+	return nil
+}
+
+func (c *Conn) fail(err error) {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.mu.Unlock()
+	c.cancel()
+	_ = c.nc.Close()
+}
+
+func (c *Conn) readLoop(ctx context.Context, r *wire.Reader) {
+	defer func() {
+		c.mu.Lock()
+		jobs := c.jobs
+		c.jobs = map[string]chan JobResult{}
+		err := c.err
+		c.mu.Unlock()
+		for _, ch := range jobs {
+			ch <- JobResult{Err: err}
+		}
+		close(c.done)
+	}()
+	for {
+		f, err := r.ReadFrame()
+		if err != nil {
+			c.fail(fmt.Errorf("read: %w", err))
+			return
+		}
+		switch f.ContentType() {
+		case "command/reply", "api/response":
+			select {
+			case c.replies <- f:
+			default:
+				c.fail(errors.New("reply without a command in flight"))
+				return
+			}
+		case "text/event-plain":
+			e, err := wire.ParsePlainEvent(f)
+			if err != nil {
+				c.fail(err)
+				return
+			}
+			if !c.deliverJob(e) && c.events != nil {
+				if err := c.events(ctx, e); err != nil {
+					c.fail(err)
+					return
+				}
+			}
+		case "text/disconnect-notice":
+			c.fail(errors.New("switch sent disconnect-notice"))
+			return
+		default:
+			// log/data, rude rejection or anything unknown: not ours to interpret, and the
+			// stream stays framed, so reading goes on.
+		}
+	}
+}
+
+func (c *Conn) deliverJob(e *wire.Event) bool {
+	if e.Name() != "BACKGROUND_JOB" {
+		return false
+	}
+	c.mu.Lock()
+	ch, ok := c.jobs[e.JobUUID()]
+	delete(c.jobs, e.JobUUID())
+	c.mu.Unlock()
+	if ok {
+		ch <- JobResult{Body: e.Body}
+	}
+	return ok
+}
+
+// command sends one command and waits for its reply within ctx; a timeout ends the connection.
+func (c *Conn) command(ctx context.Context, text string) (*wire.Frame, error) {
+	c.cmdMu.Lock()
+	defer c.cmdMu.Unlock()
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.nc.SetWriteDeadline(dl)
+	}
+	if _, err := c.nc.Write([]byte(text + "\n\n")); err != nil {
+		c.fail(fmt.Errorf("write: %w", err))
+		return nil, c.Err()
+	}
+	select {
+	case f := <-c.replies:
+		return f, nil
+	case <-c.done:
+		return nil, c.Err()
+	case <-ctx.Done():
+		c.fail(fmt.Errorf("no reply to %q: %w", firstWord(text), ctx.Err()))
+		return nil, ctx.Err()
+	}
+}
+
+func firstWord(s string) string {
+	w, _, _ := strings.Cut(s, " ")
+	return w
+}
+
+// API runs `api CMD` and returns its body; a body starting -ERR is an error.
+func (c *Conn) API(ctx context.Context, cmd string) (string, error) {
+	text, err := API(cmd)
+	if err != nil {
+		return "", err
+	}
+	f, err := c.command(ctx, text)
+	if err != nil {
+		return "", err
+	}
+	body := string(f.Body)
+	if strings.HasPrefix(body, "-ERR") {
+		return body, fmt.Errorf("%s: %s", firstWord(cmd), strings.TrimSpace(body))
+	}
+	return body, nil
+}
+
+// BgAPI sends `bgapi CMD` with a Job-UUID of ours, registered before sending so the result
+// cannot arrive unseen, and returns the channel its BACKGROUND_JOB result arrives on.
+func (c *Conn) BgAPI(ctx context.Context, cmd string) (string, <-chan JobResult, error) {
+	job := newUUID()
+	text, err := BgAPI(cmd, job)
+	if err != nil {
+		return "", nil, err
+	}
+	ch := make(chan JobResult, 1)
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return "", nil, c.err
+	}
+	c.jobs[job] = ch
+	c.mu.Unlock()
+	f, err := c.command(ctx, text)
+	if err == nil && !strings.HasPrefix(f.Header.Get("Reply-Text"), "+OK") {
+		err = fmt.Errorf("bgapi refused: %s", f.Header.Get("Reply-Text"))
+	}
+	if err != nil {
+		c.mu.Lock()
+		delete(c.jobs, job)
+		c.mu.Unlock()
+		return "", nil, err
+	}
+	return job, ch, nil
+}
+
+// newUUID is a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// NewUUID returns a fresh channel UUID for an originate's origination_uuid.
+func NewUUID() string { return newUUID() }
