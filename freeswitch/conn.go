@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/percipia/eslgo/command"
@@ -34,6 +35,10 @@ type Conn struct {
 	err     error
 	done    chan struct{} // closed when the read loop has ended
 	cancel  context.CancelFunc
+	// lastRead is when the last frame arrived (Unix nanoseconds): the watchdog's evidence that
+	// the peer is alive, since a dropped TCP peer sends nothing at all (ESL.md §1).
+	lastRead  atomic.Int64
+	lastEvent atomic.Int64
 }
 
 // JobResult is the outcome of a bgapi command: the BACKGROUND_JOB body, or why none came.
@@ -73,6 +78,7 @@ func Dial(ctx context.Context, addr, password string, subscribe []string, events
 	loopCtx, cancel := context.WithCancel(context.Background())
 	c := &Conn{nc: nc, events: events, replies: make(chan *wire.Frame, 1), jobs: map[string]chan JobResult{},
 		done: make(chan struct{}), cancel: cancel}
+	c.lastRead.Store(time.Now().UnixNano())
 	go c.readLoop(loopCtx, r)
 	if len(subscribe) > 0 {
 		sub, err := EventSubscription(subscribe)
@@ -100,6 +106,20 @@ func replyText(f *wire.Frame) string {
 	}
 	return f.Header.Get("Reply-Text")
 }
+
+// LastRead is when the last frame arrived.
+func (c *Conn) LastRead() time.Time { return time.Unix(0, c.lastRead.Load()) }
+
+// LastEvent is when the last event arrived, zero before the first.
+func (c *Conn) LastEvent() time.Time {
+	if n := c.lastEvent.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+// Abort ends the connection with err (the watchdog's verdict) without waiting.
+func (c *Conn) Abort(err error) { c.fail(err) }
 
 // Done is closed when the connection has ended; Err then tells why.
 func (c *Conn) Done() <-chan struct{} { return c.done }
@@ -147,6 +167,7 @@ func (c *Conn) readLoop(ctx context.Context, r *wire.Reader) {
 			c.fail(fmt.Errorf("read: %w", err))
 			return
 		}
+		c.lastRead.Store(time.Now().UnixNano())
 		switch f.ContentType() {
 		case "command/reply", "api/response":
 			select {
@@ -161,6 +182,7 @@ func (c *Conn) readLoop(ctx context.Context, r *wire.Reader) {
 				c.fail(err)
 				return
 			}
+			c.lastEvent.Store(time.Now().UnixNano())
 			if !c.deliverJob(e) && c.events != nil {
 				if err := c.events(ctx, e); err != nil {
 					c.fail(err)
