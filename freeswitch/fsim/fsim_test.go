@@ -1,0 +1,142 @@
+package fsim_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/kakeru-dialer/kakeru/freeswitch"
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
+	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func start(t testing.TB, script fsim.Script) *fsim.Server {
+	s := fsim.New("ClueCon", script)
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func ctx(t testing.TB) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func originate(t testing.TB, tel string) (string, string) {
+	id := freeswitch.NewUUID()
+	cmd, err := freeswitch.OriginateCmd(freeswitch.Originate{UUID: id, DialString: "loopback/" + tel + "/customers", App: "&park()",
+		Vars: []freeswitch.Var{{Name: "ignore_early_media", Value: "true"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, cmd
+}
+
+// The client and the simulator speak the same protocol: an answered call, a busy one, api
+// commands, and the command record.
+func TestClientAgainstSimulator(t *testing.T) {
+	s := start(t, func(dial string) fsim.Fate {
+		if strings.Contains(dial, "/0902") {
+			return fsim.Fate{Cause: "USER_BUSY", Ring: 10 * time.Millisecond}
+		}
+		return fsim.Fate{Answer: true, Ring: 20 * time.Millisecond}
+	})
+	var mu sync.Mutex
+	var names []string
+	c, err := freeswitch.Dial(ctx(t), s.Addr(), "ClueCon", freeswitch.EngineEvents(), func(_ context.Context, e *wire.Event) error {
+		mu.Lock()
+		names = append(names, e.Name())
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	id, cmd := originate(t, "09011112222")
+	_, res, err := c.BgAPI(ctx(t), cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := <-res
+	if got, err := freeswitch.ParseJobResult(r.Body); err != nil || got != id {
+		t.Fatalf("answered originate: %q %v", got, err)
+	}
+	if body, err := c.API(ctx(t), "uuid_exists "+id); err != nil || body != "true" {
+		t.Fatalf("uuid_exists %q %v", body, err)
+	}
+	_, busy := originate(t, "09025550002")
+	_, res, err = c.BgAPI(ctx(t), busy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = freeswitch.ParseJobResult((<-res).Body)
+	var oe *freeswitch.OriginateError
+	if !errors.As(err, &oe) || oe.Verdict().Outcome != freeswitch.OutcomeBusy {
+		t.Fatalf("busy originate: %v", err)
+	}
+	kill, _ := freeswitch.UUIDKill(id, "NORMAL_CLEARING")
+	if _, err := c.API(ctx(t), kill); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.API(ctx(t), kill); err == nil || !strings.Contains(err.Error(), "No such channel") {
+		t.Fatalf("second kill: %v", err)
+	}
+	if _, err := c.API(ctx(t), "nonsense"); err == nil {
+		t.Fatal("unknown api accepted")
+	}
+	// Wait for the destroy of the killed call to come through the ordered path.
+	if body, _ := c.API(ctx(t), "uuid_exists "+id); body != "false" {
+		t.Fatalf("killed channel still exists: %q", body)
+	}
+	mu.Lock()
+	got := strings.Join(names, " ")
+	mu.Unlock()
+	for _, want := range []string{"CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %s in %s", want, got)
+		}
+	}
+	if rec := s.Commands(); len(rec) < 6 || !strings.HasPrefix(rec[0], "event plain CHANNEL_CREATE") || !strings.Contains(rec[1], "Job-UUID: ") {
+		t.Fatalf("record %q", rec)
+	}
+}
+
+func TestSimulatorAuth(t *testing.T) {
+	s := start(t, fsim.Answering(0, 0))
+	if _, err := freeswitch.Dial(ctx(t), s.Addr(), "wrong", nil, nil); err == nil {
+		t.Fatal("wrong password accepted")
+	}
+}
+
+// BenchmarkOriginateRoundTrip: bgapi sent → BACKGROUND_JOB result received, one connection.
+func BenchmarkOriginateRoundTrip(b *testing.B) {
+	s := start(b, func(string) fsim.Fate { return fsim.Fate{Cause: "USER_BUSY"} })
+	c, err := freeswitch.Dial(ctx(b), s.Addr(), "ClueCon", []string{"BACKGROUND_JOB"}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	n := 0
+	for b.Loop() {
+		_, cmd := originate(b, "09025550002")
+		_, res, err := c.BgAPI(context.Background(), cmd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		<-res
+		n++
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "originates/s")
+}
