@@ -6,11 +6,13 @@ BIN := bin/kakeru
 
 .PHONY: demo test serve build services vet
 
-# Services up, database kakeru created and migrated, then the engine runs with CONFIG and the
-# walkthrough prints what it answered.
+# Services up, database kakeru created and migrated, a simulated switch on the configured node's
+# address, then the engine runs with CONFIG and the walkthrough prints what it answered.
 demo: build
 	./scripts/services.sh --demo-db
 	$(BIN) migrate --config $(CONFIG)
+	$(BIN) fsim --listen 127.0.0.1:8021 >/dev/null & fsim=$$!; trap "kill $$fsim" EXIT; \
+	for i in $$(seq 50); do (echo >/dev/tcp/127.0.0.1/8021) 2>/dev/null && break; sleep 0.1; done; \
 	$(BIN) demo --config $(CONFIG) --log-level warn
 
 # Services up, go vet, then every test with the race detector.

@@ -27,6 +27,8 @@ usage:
   kakeru demo    [--config PATH]           run the engine briefly and walk through the API
   kakeru import  --batch ID --name NAME [--encoding sjis|utf-8] [--config PATH] FILE
                                            import a customer list (exit 1: rows refused, FILE.errors.csv written)
+  kakeru fsim    [--listen ADDR] [--password PW] [--ring D] [--talk D]
+                                           run a simulated FreeSWITCH event socket
   kakeru bench import [--config PATH] [--rows N] [--preload N] [--runs N]
                                            measure list import: rows/s and peak RSS per encoding
   kakeru version
@@ -49,6 +51,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd, rest := args[0], args[1:]
 	if cmd == "bench" && len(rest) > 0 && rest[0] == "import" {
 		return runBenchImport(ctx, rest[1:], stdout, stderr)
+	}
+	if cmd == "fsim" {
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runFsim(ctx, rest, stdout, stderr)
 	}
 	if cmd == "import" {
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

@@ -20,6 +20,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/store/storetest"
 )
 
@@ -243,4 +244,24 @@ func sha256Hex(s string) string {
 func todayTokyo() string {
 	loc, _ := time.LoadLocation("Asia/Tokyo")
 	return time.Now().In(loc).Format("2006-01-02")
+}
+
+// kakeru fsim serves the event socket that the readiness probe checks, until its context ends.
+func TestFsimCommand(t *testing.T) {
+	addr := closedPort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	pr, pw := io.Pipe()
+	var errOut bytes.Buffer
+	go func() { done <- run(ctx, []string{"fsim", "--listen", addr}, pw, &errOut); pw.Close() }()
+	line, err := bufio.NewReader(pr).ReadString('\n') // printed once it listens
+	if err != nil || !strings.Contains(line, addr) {
+		t.Fatalf("fsim said %q, %v: %s", line, err, errOut.String())
+	}
+	go io.Copy(io.Discard, pr)
+	perr := freeswitch.Probe(context.Background(), addr, "ClueCon", time.Second)
+	cancel()
+	if code := <-done; code != 0 || perr != nil {
+		t.Fatalf("exit %d, probe %v: %s", code, perr, errOut.String())
+	}
 }
