@@ -55,6 +55,8 @@ type Client struct {
 	lastErr    string
 	cancel     context.CancelFunc
 	done       chan struct{}
+	tried      chan struct{} // closed once the first connection attempt has ended
+	triedOnce  sync.Once
 }
 
 // NewClient prepares a client; it connects on Start.
@@ -74,8 +76,12 @@ func NewClient(o ClientOptions) *Client {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Client{o: o}
+	return &Client{o: o, tried: make(chan struct{})}
 }
+
+// Tried is closed once the first connection attempt has succeeded or failed, so a caller can
+// start serving with each node's state known rather than "connecting".
+func (c *Client) Tried() <-chan struct{} { return c.tried }
 
 // Start runs the supervision loop until Stop.
 func (c *Client) Start(ctx context.Context) {
@@ -124,6 +130,7 @@ func (c *Client) State() NodeState {
 
 func (c *Client) run(ctx context.Context, done chan struct{}) {
 	defer close(done)
+	defer c.triedOnce.Do(func() { close(c.tried) })
 	backoff := c.o.BackoffMin
 	for first := true; ; first = false {
 		if !first {
@@ -137,6 +144,15 @@ func (c *Client) run(ctx context.Context, done chan struct{}) {
 			backoff = min(backoff*2, c.o.BackoffMax)
 		}
 		conn, err := c.connect(ctx)
+		if err == nil {
+			c.mu.Lock()
+			c.conn = conn
+			if !first {
+				c.reconnects++
+			}
+			c.mu.Unlock()
+		}
+		c.triedOnce.Do(func() { close(c.tried) })
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -146,12 +162,6 @@ func (c *Client) run(ctx context.Context, done chan struct{}) {
 			continue
 		}
 		backoff = c.o.BackoffMin
-		c.mu.Lock()
-		c.conn = conn
-		if !first {
-			c.reconnects++
-		}
-		c.mu.Unlock()
 		c.o.Logger.Info("freeswitch connected", "node", c.o.Name, "addr", c.o.Addr)
 		c.watch(ctx, conn)
 		c.mu.Lock()

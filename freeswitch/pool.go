@@ -25,6 +25,17 @@ func (p *Pool) Start(ctx context.Context) {
 	}
 }
 
+// WaitTried waits until every node's first connection attempt has ended, or ctx ends.
+func (p *Pool) WaitTried(ctx context.Context) {
+	for _, c := range p.clients {
+		select {
+		case <-c.Tried():
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
 // Stop stops every client.
 func (p *Pool) Stop() {
 	for _, c := range p.clients {

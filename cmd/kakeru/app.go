@@ -35,6 +35,7 @@ type Main struct {
 
 	store   *store.Store
 	agents  *agentstate.Store
+	pool    *freeswitch.Pool
 	sweeper *engine.RetentionSweeper
 	srv     *http.Server
 	ln      net.Listener
@@ -75,6 +76,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.agents = agentstate.Open(cfg.Redis.Addr, cfg.Redis.DB, cfg.Redis.Password)
+	m.pool = newPool(cfg, m.log.With("component", "freeswitch"))
+	m.pool.Start(context.WithoutCancel(ctx))
+	// Serve with each node's first connection attempt done, so /readyz tells the truth at once.
+	waitCtx, cancel := context.WithTimeout(ctx, cfg.FreeSWITCH.DialTimeout+time.Second)
+	m.pool.WaitTried(waitCtx)
+	cancel()
 
 	m.sweeper = engine.NewRetentionSweeper(m.store, m.log.With("component", "retention"), m.Now, cfg.System.RetentionSweepInterval)
 	m.sweeper.Start(context.WithoutCancel(ctx))
@@ -149,6 +156,10 @@ func (m *Main) Close() error {
 	if m.sweeper != nil {
 		m.sweeper.Stop()
 	}
+	if m.pool != nil {
+		m.pool.Stop()
+		m.pool = nil
+	}
 	if m.agents != nil {
 		errs = append(errs, m.agents.Close())
 		m.agents = nil
@@ -185,39 +196,54 @@ func (m *Main) readinessChecks(cfg *config.Config) []httpapi.Check {
 		{Name: "postgres", Probe: m.store.Ping},
 		{Name: "redis", Probe: m.agents.Ping},
 	}
-	for _, n := range cfg.FreeSWITCH.Nodes {
+	for i, n := range cfg.FreeSWITCH.Nodes {
 		checks = append(checks, httpapi.Check{Name: "freeswitch:" + n.Name, Group: "freeswitch",
-			Probe: func(ctx context.Context) error {
-				return freeswitch.Probe(ctx, n.Address, n.Password, cfg.FreeSWITCH.DialTimeout)
+			Probe: func(context.Context) error {
+				st := m.pool.States()[i]
+				if st.Connected {
+					return nil
+				}
+				if st.LastError != "" {
+					return errors.New(st.LastError)
+				}
+				return freeswitch.ErrNotConnected
 			}})
 	}
 	return checks
 }
 
-// status fills /api/v1/status. Calls in flight and originates per second stay zero until this
-// instance dials.
+// newPool supervises one connection per configured node, subscribed to the engine's events.
+func newPool(cfg *config.Config, log *slog.Logger) *freeswitch.Pool {
+	clients := make([]*freeswitch.Client, len(cfg.FreeSWITCH.Nodes))
+	for i, n := range cfg.FreeSWITCH.Nodes {
+		clients[i] = freeswitch.NewClient(freeswitch.ClientOptions{Name: n.Name, Addr: n.Address, Password: n.Password,
+			Events: freeswitch.EngineEvents(), DialTimeout: cfg.FreeSWITCH.DialTimeout, Logger: log})
+	}
+	return freeswitch.NewPool(clients...)
+}
+
+// status fills /api/v1/status from the supervised switch connections. Calls in flight and
+// originates per second stay zero until this instance dials.
 func (m *Main) status(ctx context.Context) (httpapi.Status, error) {
 	cfg := m.live.Current()
 	st := httpapi.Status{Version: version(), InstanceID: m.InstanceID, StartedAt: m.started,
 		FreeSWITCH: make([]httpapi.NodeStatus, len(cfg.FreeSWITCH.Nodes))}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	var wg sync.WaitGroup
-	for i, n := range cfg.FreeSWITCH.Nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st.FreeSWITCH[i] = httpapi.NodeStatus{Name: n.Name, Address: n.Address, Connected: true}
-			if err := freeswitch.Probe(ctx, n.Address, n.Password, cfg.FreeSWITCH.DialTimeout); err != nil {
-				st.FreeSWITCH[i].Connected, st.FreeSWITCH[i].Error = false, err.Error()
-			}
-		}()
+	for i, ns := range m.pool.States() {
+		st.FreeSWITCH[i] = httpapi.NodeStatus{Name: ns.Name, Address: ns.Address, Connected: ns.Connected}
+		if !ns.LastEventAt.IsZero() {
+			at := ns.LastEventAt
+			st.FreeSWITCH[i].LastEventAt = &at
+		}
+		if !ns.Connected {
+			st.FreeSWITCH[i].Error = ns.LastError
+		}
 	}
 	var jobsErr, agentsErr error
 	var counts map[agentstate.State]int
 	st.JobsRunning, jobsErr = m.store.CountRunningJobs(ctx)
 	counts, agentsErr = m.agents.Counts(ctx)
-	wg.Wait()
 	if jobsErr != nil {
 		return st, dependencyDown("postgres", jobsErr)
 	}

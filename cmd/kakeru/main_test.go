@@ -14,59 +14,27 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/kakeru-dialer/kakeru/freeswitch"
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
 	"github.com/kakeru-dialer/kakeru/store/storetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// fakeSwitch greets and accepts auth like FreeSWITCH's event socket, enough for readiness.
+// fakeSwitch is a simulated switch for the instance's supervised connection.
 func fakeSwitch(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	s := fsim.New("ClueCon", fsim.Answering(time.Second, 10*time.Second))
+	if err := s.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				r := bufio.NewReader(c)
-				io.WriteString(c, "Content-Type: auth/request\n\n")
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					switch {
-					case strings.HasPrefix(line, "auth "):
-						io.WriteString(c, "Content-Type: command/reply\nReply-Text: +OK accepted\n\n")
-					case strings.HasPrefix(line, "exit"):
-						io.WriteString(c, "Content-Type: command/reply\nReply-Text: +OK bye\n\n")
-						return
-					}
-				}
-			}()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	return ln.Addr().String()
+	t.Cleanup(s.Stop)
+	return s.Addr()
 }
 
 func closedPort(t *testing.T) string {
