@@ -72,6 +72,11 @@ func (c *session) disconnect() {
 func (s *Server) api(cmd string) string {
 	name, arg, _ := strings.Cut(cmd, " ")
 	switch name {
+	case "global_getvar":
+		if arg == "hostname" {
+			return "fsim"
+		}
+		return ""
 	case "status":
 		return "UP 0 years, 0 days, 0 hours, 0 minutes, 1 second\nFreeSWITCH (fsim) is ready\n"
 	case "uuid_exists":
