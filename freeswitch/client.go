@@ -30,7 +30,9 @@ type ClientOptions struct {
 	// OnConnect runs on every new connection before it is offered to callers: the engine
 	// reconciles its unfinished calls there (uuid_exists / show channels).
 	OnConnect func(context.Context, *Conn) error
-	Logger    *slog.Logger
+	// OnState, when set, hears every change of the node's state (metrics, tests).
+	OnState func(NodeState)
+	Logger  *slog.Logger
 }
 
 // NodeState is a node as /api/v1/status and /readyz show it.
@@ -153,6 +155,9 @@ func (c *Client) run(ctx context.Context, done chan struct{}) {
 			c.mu.Unlock()
 		}
 		c.triedOnce.Do(func() { close(c.tried) })
+		if err == nil {
+			c.notify()
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -167,12 +172,19 @@ func (c *Client) run(ctx context.Context, done chan struct{}) {
 		c.mu.Lock()
 		c.conn = nil
 		c.mu.Unlock()
+		c.notify()
 		_ = conn.Close()
 		if ctx.Err() != nil {
 			return
 		}
 		c.setErr(conn.Err())
 		c.o.Logger.Warn("freeswitch connection lost", "node", c.o.Name, "err", conn.Err())
+	}
+}
+
+func (c *Client) notify() {
+	if c.o.OnState != nil {
+		c.o.OnState(c.State())
 	}
 }
 

@@ -29,7 +29,11 @@ func TestPoolSkipsNodeThatIsDown(t *testing.T) {
 	client := func(name, addr string) *freeswitch.Client {
 		return freeswitch.NewClient(freeswitch.ClientOptions{Name: name, Addr: addr, Password: "ClueCon", Heartbeat: time.Second,
 			BackoffMin: 10 * time.Millisecond, BackoffMax: 20 * time.Millisecond,
-			OnConnect: func(context.Context, *freeswitch.Conn) error { connected <- name; return nil }})
+			OnState: func(st freeswitch.NodeState) {
+				if st.Connected {
+					connected <- name
+				}
+			}})
 	}
 	pool := freeswitch.NewPool(client("fs1", up1), client("down", closedAddr(t)), client("fs2", up2))
 	pool.Start(context.Background())
