@@ -88,7 +88,7 @@ func (s *Server) handleDeleteAssignment(w http.ResponseWriter, r *http.Request) 
 	}
 	a, err := s.lists.GetAssignment(r.Context(), id)
 	if err != nil {
-		return err
+		return hideMissing(p, err)
 	}
 	if err := s.checkBatchAccess(r, p, a.BatchID); err != nil {
 		return err

@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -53,8 +55,15 @@ func (p problems) err() error {
 }
 
 func checkLength(p *problems, field, v string, min, max int) {
-	if n := utf8.RuneCountInString(v); n < min || n > max {
-		p.add(field, "must be "+strconv.Itoa(min)+" to "+strconv.Itoa(max)+" characters")
+	switch {
+	case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
+		p.add(field, "must be valid UTF-8 text without NUL characters")
+	case min > 0 && strings.TrimSpace(v) == "":
+		p.add(field, "must not be blank")
+	default:
+		if n := utf8.RuneCountInString(v); n < min || n > max {
+			p.add(field, "must be "+strconv.Itoa(min)+" to "+strconv.Itoa(max)+" characters")
+		}
 	}
 }
 
@@ -82,7 +91,7 @@ func (s *Server) loadBatch(r *http.Request) (store.Batch, Principal, error) {
 	}
 	b, err := s.batches.GetBatch(r.Context(), id)
 	if err != nil {
-		return store.Batch{}, p, err
+		return store.Batch{}, p, hideMissing(p, err)
 	}
 	if !p.CanCampaign(b.CampaignID) {
 		return store.Batch{}, p, errForbidden
@@ -90,11 +99,20 @@ func (s *Server) loadBatch(r *http.Request) (store.Batch, Principal, error) {
 	return b, p, nil
 }
 
+// hideMissing answers a non-admin 403 for a resource that does not exist, as for one outside
+// its campaigns, so that ids of other campaigns' data cannot be probed.
+func hideMissing(p Principal, err error) error {
+	if errors.Is(err, store.ErrNotFound) && p.Role != config.RoleAdmin {
+		return errForbidden
+	}
+	return err
+}
+
 // checkBatchAccess refuses a caller outside the campaign of the batch that owns a resource.
 func (s *Server) checkBatchAccess(r *http.Request, p Principal, batchID int64) error {
 	b, err := s.batches.GetBatch(r.Context(), batchID)
 	if err != nil {
-		return err
+		return hideMissing(p, err)
 	}
 	if !p.CanCampaign(b.CampaignID) {
 		return errForbidden

@@ -88,7 +88,7 @@ func TestCreateBatchLimitReached(t *testing.T) {
 func TestPatchBatchAfterStart(t *testing.T) {
 	e := newEnv(t, "2022-07-20 10:00", nil)
 	id := e.createBatch("2022-08-01")
-	storetest.AddAttempt(t, e.store, id, at("2022-08-15 11:00"), "busy")
+	storetest.AddAttempt(t, e.store, id, at("2022-08-15 00:30"), "busy") // 08-14 in UTC: the campaign's day counts
 	e.now = at("2022-08-20 09:00")
 	path := fmt.Sprintf("/api/v1/batches/%d", id)
 	for _, tc := range []struct {

@@ -3,7 +3,9 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kakeru-dialer/kakeru/store"
 )
@@ -40,8 +42,12 @@ func (s *Server) handleSearchContacts(w http.ResponseWriter, r *http.Request) er
 	if err := s.checkBatchAccess(r, p, batchID); err != nil {
 		return err
 	}
+	q := r.URL.Query().Get("q")
+	if !utf8.ValidString(q) || strings.ContainsRune(q, 0) {
+		return errorf(http.StatusBadRequest, "bad_query", "q must be UTF-8 text without NUL characters")
+	}
 	items, total, err := s.lists.SearchContacts(r.Context(), store.ContactFilter{BatchID: batchID,
-		Query: r.URL.Query().Get("q"), Limit: limit, Offset: offset})
+		Query: q, Limit: limit, Offset: offset})
 	if err != nil {
 		return err
 	}
@@ -91,7 +97,7 @@ func (s *Server) handleContactAttempts(w http.ResponseWriter, r *http.Request) e
 	}
 	c, err := s.lists.GetContact(r.Context(), id)
 	if err != nil {
-		return err
+		return hideMissing(p, err)
 	}
 	if err := s.checkBatchAccess(r, p, c.BatchID); err != nil {
 		return err

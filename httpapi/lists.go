@@ -163,7 +163,7 @@ func (s *Server) loadList(r *http.Request) (store.CustomerList, error) {
 	}
 	l, err := s.lists.GetList(r.Context(), id)
 	if err != nil {
-		return store.CustomerList{}, err
+		return store.CustomerList{}, hideMissing(p, err)
 	}
 	if err := s.checkBatchAccess(r, p, l.BatchID); err != nil {
 		return store.CustomerList{}, err

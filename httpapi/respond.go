@@ -78,7 +78,7 @@ func decodeJSON(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return errorf(http.StatusBadRequest, "malformed_json", "request body: %v", err)
 	}
-	if dec.More() {
+	if err := dec.Decode(&struct{}{}); err != io.EOF {
 		return errorf(http.StatusBadRequest, "malformed_json", "request body: data after the JSON value")
 	}
 	return nil

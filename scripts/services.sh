@@ -43,7 +43,12 @@ postgres() {
     $SUDO sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
   fi
   say "starting PostgreSQL $version"
-  $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  if [ -n "$fresh" ]; then
+    # The package may have started the cluster already; a restart makes it read the new rules.
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main restart
+  else
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  fi
   wait_for PostgreSQL pg_up
 }
 

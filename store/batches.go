@@ -74,6 +74,9 @@ func (s *Store) CreateBatch(ctx context.Context, nb NewBatch, now time.Time) (Ba
 	if nb.Start.Before(DateOf(now, nb.Location)) {
 		return Batch{}, invalid("B-2", "batch_start_in_past", "start date %s is before today (%s)", nb.Start, DateOf(now, nb.Location))
 	}
+	if err := checkStartHorizon(nb.Start, DateOf(now, nb.Location)); err != nil {
+		return Batch{}, err
+	}
 	dates, err := ComputeBatchDates(nb.Start, nb.End, nb.RetentionDays)
 	if err != nil {
 		return Batch{}, err
@@ -206,9 +209,16 @@ func (s *Store) UpdateBatch(ctx context.Context, id int64, p BatchPatch, now tim
 					"the batch has started: the end date can only move to %s (the last attempt) or later", last)
 			}
 		}
-		dates, err := ComputeBatchDates(start, &end, p.RetentionDays)
-		if err != nil {
-			return err
+		// Dates are re-derived only when the patch moves one: a change of R in the configuration
+		// must not silently move the deletion dates of a batch whose name or memo is edited.
+		dates := BatchDates{Start: b.StartDate, End: b.EndDate, Delete: b.DeleteDate, HistoryDelete: b.HistoryDeleteDate}
+		if p.Start != nil || p.End != nil {
+			if err := checkStartHorizon(start, today); err != nil {
+				return err
+			}
+			if dates, err = ComputeBatchDates(start, &end, p.RetentionDays); err != nil {
+				return err
+			}
 		}
 		name, memo := b.Name, b.Memo
 		if p.Name != nil {
@@ -289,4 +299,15 @@ func (s *Store) CountRunningJobs(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("count running jobs: %w", err)
 	}
 	return n, nil
+}
+
+// maxStartAheadDays bounds how far ahead a batch may start: derived dates must stay four-digit
+// years, and a batch years away is a typing mistake.
+const maxStartAheadDays = 3 * 366
+
+func checkStartHorizon(start, today Date) error {
+	if start.After(today.AddDays(maxStartAheadDays)) {
+		return invalid("B-2", "batch_start_too_far", "start date %s is more than three years ahead", start)
+	}
+	return nil
 }

@@ -105,7 +105,7 @@ func TestUpdateBatchAfterStart(t *testing.T) {
 	s := storetest.New(t)
 	ctx := context.Background()
 	b := newBatch(t, s, at("2022-07-20 10:00"), "2022-08-01")
-	storetest.AddAttempt(t, s, b.ID, at("2022-08-15 23:30"), "no_answer") // 08-15 in Tokyo, 08-15 UTC too
+	storetest.AddAttempt(t, s, b.ID, at("2022-08-15 00:30"), "no_answer") // 08-15 in Tokyo, still 08-14 in UTC
 	now := at("2022-08-20 12:00")
 	patch := func(start, end string) error {
 		p := store.BatchPatch{RetentionDays: 180}

@@ -108,14 +108,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func runServe(ctx context.Context, cfgPath string, logger *slog.Logger, stderr io.Writer) int {
+	// Taken before Run: Go's default for SIGHUP is to exit, and Run may wait for the switch.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	m := NewMain(cfgPath, logger)
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintln(stderr, "kakeru:", err)
 		return 1
 	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	for {
 		select {
 		case <-hup:

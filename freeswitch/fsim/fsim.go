@@ -77,6 +77,11 @@ func (s *Server) Start(addr string) error {
 			}
 			ss := &session{srv: s, nc: nc}
 			s.mu.Lock()
+			if s.closed { // accepted while Stop ran: Stop will not see it, so close it here
+				s.mu.Unlock()
+				nc.Close()
+				return
+			}
 			s.conns[ss] = true
 			s.mu.Unlock()
 			s.wg.Add(1)

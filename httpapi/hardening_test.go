@@ -1,0 +1,78 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/kakeru-dialer/kakeru/config"
+)
+
+// X-1: a supervisor cannot tell another campaign's batch from a batch that does not exist.
+func TestMissingAndForeignLookAlike(t *testing.T) {
+	e := newEnv(t, "2022-07-20 10:00", nil)
+	id := e.createBatch("2022-08-01")
+	for _, path := range []string{"/api/v1/batches/%d", "/api/v1/batches/%d/lists", "/api/v1/contacts?batch_id=%d"} {
+		foreign := e.call(supervisor2Token, http.MethodGet, fmt.Sprintf(path, id), nil)
+		missing := e.call(supervisor2Token, http.MethodGet, fmt.Sprintf(path, id+999), nil)
+		if foreign.Status != http.StatusForbidden || missing.Status != http.StatusForbidden {
+			t.Errorf("%s: foreign %d, missing %d; want 403 both", path, foreign.Status, missing.Status)
+		}
+	}
+	for _, path := range []string{"/api/v1/lists/999", "/api/v1/contacts/999/attempts"} {
+		if r := e.call(supervisor2Token, http.MethodGet, path, nil); r.Status != http.StatusForbidden {
+			t.Errorf("%s: %d", path, r.Status)
+		}
+	}
+	e.mustCall(http.StatusNotFound, adminToken, http.MethodGet, fmt.Sprintf("/api/v1/batches/%d", id+999), nil)
+}
+
+// Bad input is a 4xx, never a 500.
+func TestBadTextIsRefused(t *testing.T) {
+	e := newEnv(t, "2022-07-20 10:00", nil)
+	for name, body := range map[string]any{
+		"NUL in name": map[string]any{"name": "b\u0000x", "campaign_id": 1, "start_date": "2022-08-01"},
+		"blank name":  map[string]any{"name": "   ", "campaign_id": 1, "start_date": "2022-08-01"},
+	} {
+		if r := e.call(adminToken, http.MethodPost, "/api/v1/batches", body); r.Status != http.StatusUnprocessableEntity {
+			t.Errorf("%s: %d %s", name, r.Status, r.Raw)
+		}
+	}
+	id := e.createBatch("2022-08-01")
+	for _, q := range []string{"%00", "%ff%fe"} {
+		if r := e.call(adminToken, http.MethodGet, fmt.Sprintf("/api/v1/contacts?batch_id=%d&q=%s", id, q), nil); r.Status != http.StatusBadRequest {
+			t.Errorf("q=%s: %d %s", q, r.Status, r.Raw)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/batches",
+		bytes.NewReader([]byte(`{"name":"x","campaign_id":1,"start_date":"2022-08-01"}}`)))
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("trailing }: %d %s", resp.StatusCode, raw)
+	}
+	r := e.call(adminToken, http.MethodPost, "/api/v1/batches", map[string]any{"name": "x", "campaign_id": 1, "start_date": "9999-12-31"})
+	if r.Status != http.StatusUnprocessableEntity || r.errorCode() != "batch_start_too_far" {
+		t.Errorf("far start: %d %s", r.Status, r.Raw)
+	}
+}
+
+// A memo-only PATCH after R changed keeps the batch's dates (B-2 derives them from the R in
+// force when the dates were set).
+func TestPatchMemoKeepsDates(t *testing.T) {
+	var cfg *config.Config
+	e := newEnv(t, "2022-07-20 10:00", func(c *config.Config) { cfg = c })
+	id := e.createBatch("2022-08-01") // R = 180: delete 2023-01-27
+	cfg.System.HistoryRetentionDays = 91
+	r := e.mustCall(http.StatusOK, adminToken, http.MethodPatch, fmt.Sprintf("/api/v1/batches/%d", id), map[string]any{"memo": "note"})
+	if r.Body["delete_date"] != "2023-01-27" || r.Body["end_date"] != "2022-10-29" || r.Body["memo"] != "note" {
+		t.Fatalf("got %s", r.Raw)
+	}
+}
