@@ -69,11 +69,7 @@ func (s *Server) handleListAssignments(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	out := page[assignmentJSON]{Items: make([]assignmentJSON, len(items)), Total: len(items)}
-	for i, a := range items {
-		out.Items[i] = toAssignmentJSON(a)
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(w, items, len(items), toAssignmentJSON)
 	return nil
 }
 

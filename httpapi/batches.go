@@ -196,11 +196,7 @@ func (s *Server) handleListBatches(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	out := page[batchJSON]{Items: make([]batchJSON, len(items)), Total: total}
-	for i, b := range items {
-		out.Items[i] = toBatchJSON(b)
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(w, items, total, toBatchJSON)
 	return nil
 }
 

@@ -51,11 +51,7 @@ func (s *Server) handleSearchContacts(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	out := page[contactJSON]{Items: make([]contactJSON, len(items)), Total: total}
-	for i, c := range items {
-		out.Items[i] = contactJSON(c)
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(w, items, total, func(c store.Contact) contactJSON { return contactJSON(c) })
 	return nil
 }
 

@@ -143,11 +143,7 @@ func (s *Server) handleListLists(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := page[listJSON]{Items: make([]listJSON, len(lists)), Total: len(lists)}
-	for i, l := range lists {
-		out.Items[i] = toListJSON(l)
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(w, lists, len(lists), toListJSON)
 	return nil
 }
 

@@ -121,3 +121,12 @@ func DependencyDown(name string, err error) error {
 	return &apiError{Status: http.StatusServiceUnavailable, Code: "dependency_down",
 		Message: name + " is not answering: " + err.Error(), Details: []any{map[string]string{"dependency": name}}}
 }
+
+// writePage answers a collection, converting each stored item to its API shape.
+func writePage[T, U any](w http.ResponseWriter, items []T, total int, conv func(T) U) {
+	out := page[U]{Items: make([]U, len(items)), Total: total}
+	for i, it := range items {
+		out.Items[i] = conv(it)
+	}
+	writeJSON(w, http.StatusOK, out)
+}

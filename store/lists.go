@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -99,7 +100,7 @@ func (s *Store) CreateAssignment(ctx context.Context, na NewAssignment, now time
 		if err != nil {
 			return fmt.Errorf("get list %d: %w", na.ListID, err)
 		}
-		if !containsInt(b.DialGroupIDs, na.DialGroupID) {
+		if !slices.Contains(b.DialGroupIDs, na.DialGroupID) {
 			return invalid("A-1", "dial_group_not_in_batch", "dial group %d is not one of the batch's dial groups", na.DialGroupID)
 		}
 		if na.Count != list.RowCount {
@@ -174,15 +175,6 @@ func (s *Store) DeleteAssignment(ctx context.Context, id int64, now time.Time) e
 		_, err = tx.ExecContext(ctx, `UPDATE assignments SET deleted_at = $2 WHERE id = $1`, id, now)
 		return err
 	})
-}
-
-func containsInt(v []int, x int) bool {
-	for _, e := range v {
-		if e == x {
-			return true
-		}
-	}
-	return false
 }
 
 // Contact is one customer of a list, as S-3 shows it.

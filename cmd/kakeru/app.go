@@ -245,18 +245,14 @@ func (m *Main) status(ctx context.Context) (httpapi.Status, error) {
 	st.JobsRunning, jobsErr = m.store.CountRunningJobs(ctx)
 	counts, agentsErr = m.agents.Counts(ctx)
 	if jobsErr != nil {
-		return st, dependencyDown("postgres", jobsErr)
+		return st, httpapi.DependencyDown("postgres", jobsErr)
 	}
 	if agentsErr != nil {
-		return st, dependencyDown("redis", agentsErr)
+		return st, httpapi.DependencyDown("redis", agentsErr)
 	}
 	st.Agents = httpapi.AgentCounts{Available: counts[agentstate.Available], OnCall: counts[agentstate.OnCall],
 		WrapUp: counts[agentstate.WrapUp], Break: counts[agentstate.Break], Away: counts[agentstate.Away]}
 	return st, nil
-}
-
-func dependencyDown(name string, err error) error { // keep call sites short
-	return httpapi.DependencyDown(name, err)
 }
 
 func newInstanceID() string {
