@@ -29,7 +29,8 @@ type Conn struct {
 	events func(context.Context, *wire.Event) error
 
 	cmdMu   sync.Mutex       // one command on the wire at a time
-	replies chan *wire.Frame // the reply of the command in flight
+	replies chan *wire.Frame // replies of the commands in flight, in the order they were sent
+	pending atomic.Int32     // commands written whose reply has not arrived
 	mu      sync.Mutex       // guards jobs and err
 	jobs    map[string]chan JobResult
 	err     error
@@ -76,7 +77,7 @@ func Dial(ctx context.Context, addr, password string, subscribe []string, events
 	}
 	_ = nc.SetDeadline(time.Time{})
 	loopCtx, cancel := context.WithCancel(context.Background())
-	c := &Conn{nc: nc, events: events, replies: make(chan *wire.Frame, 1), jobs: map[string]chan JobResult{},
+	c := &Conn{nc: nc, events: events, replies: make(chan *wire.Frame, maxBatch), jobs: map[string]chan JobResult{},
 		done: make(chan struct{}), cancel: cancel}
 	c.lastRead.Store(time.Now().UnixNano())
 	go c.readLoop(loopCtx, r)
@@ -170,18 +171,18 @@ func (c *Conn) readLoop(ctx context.Context, r *wire.Reader) {
 		c.lastRead.Store(time.Now().UnixNano())
 		switch f.ContentType() {
 		case "command/reply", "api/response":
-			select {
-			case c.replies <- f:
-			default:
+			if c.pending.Add(-1) < 0 {
 				c.fail(errors.New("reply without a command in flight"))
 				return
 			}
+			c.replies <- f // room for every command in flight
 		case "text/event-plain":
 			e, err := wire.ParsePlainEvent(f)
 			if err != nil {
 				c.fail(err)
 				return
 			}
+			e.Received = time.Now()
 			c.lastEvent.Store(time.Now().UnixNano())
 			if !c.deliverJob(e) && c.events != nil {
 				if err := c.events(ctx, e); err != nil {
@@ -213,29 +214,91 @@ func (c *Conn) deliverJob(e *wire.Event) bool {
 	return ok
 }
 
+// DefaultCommandTimeout bounds a command whose context has no deadline: a command never waits
+// without one (ESL.md §1).
+const DefaultCommandTimeout = 10 * time.Second
+
+// maxBatch bounds the commands of one APIBatch.
+const maxBatch = 16
+
 // command sends one command and waits for its reply within ctx; a timeout ends the connection.
 func (c *Conn) command(ctx context.Context, text string) (*wire.Frame, error) {
+	f, err := c.commands(ctx, []string{text})
+	if err != nil {
+		return nil, err
+	}
+	return f[0], nil
+}
+
+// commands writes the commands in one go and reads their replies, which FreeSWITCH sends in
+// the same order; one batch at a time holds the connection, so no reply can reach another
+// caller. Each batch sets its own write deadline, so an earlier deadline never lingers on the
+// socket to fail a later one (eslgo's defect, ESL.md §1). A timeout ends the connection: late
+// replies would otherwise answer the next command.
+func (c *Conn) commands(ctx context.Context, texts []string) ([]*wire.Frame, error) {
+	if len(texts) == 0 || len(texts) > maxBatch {
+		return nil, fmt.Errorf("esl: %d commands in a batch (1 to %d)", len(texts), maxBatch)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultCommandTimeout)
+		defer cancel()
+	}
 	c.cmdMu.Lock()
 	defer c.cmdMu.Unlock()
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = c.nc.SetWriteDeadline(dl)
+	dl, _ := ctx.Deadline()
+	_ = c.nc.SetWriteDeadline(dl)
+	var buf strings.Builder
+	for _, t := range texts {
+		buf.WriteString(t)
+		buf.WriteString("\n\n")
 	}
-	if _, err := c.nc.Write([]byte(text + "\n\n")); err != nil {
+	c.pending.Add(int32(len(texts)))
+	if _, err := c.nc.Write([]byte(buf.String())); err != nil {
 		c.fail(fmt.Errorf("write: %w", err))
 		return nil, c.Err()
 	}
-	select {
-	case f := <-c.replies:
-		return f, nil
-	case <-c.done:
-		return nil, c.Err()
-	case <-ctx.Done():
-		c.fail(fmt.Errorf("no reply to %q: %w", firstWord(text), ctx.Err()))
-		return nil, ctx.Err()
+	out := make([]*wire.Frame, 0, len(texts))
+	for range texts {
+		select {
+		case f := <-c.replies:
+			out = append(out, f)
+		case <-c.done:
+			return nil, c.Err()
+		case <-ctx.Done():
+			c.fail(fmt.Errorf("no reply to %q: %w", firstWord(texts[len(out)]), ctx.Err()))
+			return nil, ctx.Err()
+		}
 	}
+	return out, nil
+}
+
+// APIBatch runs several api commands in one round trip and returns each body or error; a body
+// starting -ERR is an error for that command only.
+func (c *Conn) APIBatch(ctx context.Context, cmds []string) ([]string, []error, error) {
+	texts := make([]string, len(cmds))
+	for i, cmd := range cmds {
+		t, err := API(cmd)
+		if err != nil {
+			return nil, nil, err
+		}
+		texts[i] = t
+	}
+	frames, err := c.commands(ctx, texts)
+	if err != nil {
+		return nil, nil, err
+	}
+	bodies, errs := make([]string, len(frames)), make([]error, len(frames))
+	for i, f := range frames {
+		bodies[i] = string(f.Body)
+		if strings.HasPrefix(bodies[i], "-ERR") {
+			errs[i] = fmt.Errorf("%s: %s", firstWord(cmds[i]), strings.TrimSpace(bodies[i]))
+		}
+	}
+	return bodies, errs, nil
 }
 
 func firstWord(s string) string {

@@ -2,6 +2,7 @@ package freeswitch
 
 import (
 	"context"
+	"fmt"
 	"sync"
 )
 
@@ -9,18 +10,27 @@ import (
 // calls in flight, so a node that is down simply stops being chosen.
 type Pool struct {
 	clients []*Client
+	control map[string]*Client // per node, a second connection for call control
 	mu      sync.Mutex
 	load    map[string]int // calls in flight per node name
 }
 
 // NewPool builds a pool over the clients (one per node); it starts and stops them.
 func NewPool(clients ...*Client) *Pool {
-	return &Pool{clients: clients, load: map[string]int{}}
+	return &Pool{clients: clients, control: map[string]*Client{}, load: map[string]int{}}
 }
+
+// AddControl gives a node a second connection, without event subscription, for the commands
+// that move live calls (uuid_bridge, uuid_kill, …): they then never queue behind the stream of
+// originates on the main connection. Call before Start.
+func (p *Pool) AddControl(node string, c *Client) { p.control[node] = c }
 
 // Start starts every client.
 func (p *Pool) Start(ctx context.Context) {
 	for _, c := range p.clients {
+		c.Start(ctx)
+	}
+	for _, c := range p.control {
 		c.Start(ctx)
 	}
 }
@@ -39,6 +49,9 @@ func (p *Pool) WaitTried(ctx context.Context) {
 // Stop stops every client.
 func (p *Pool) Stop() {
 	for _, c := range p.clients {
+		c.Stop()
+	}
+	for _, c := range p.control {
 		c.Stop()
 	}
 }
@@ -101,4 +114,91 @@ func (p *Pool) InFlight() map[string]int {
 		out[k] = v
 	}
 	return out
+}
+
+// Acquire leases a call slot on the named node, or on the least loaded connected node when node
+// is "". It returns the node chosen and the release of the slot.
+func (p *Pool) Acquire(node string) (string, func(), error) {
+	if node == "" {
+		l, err := p.Pick()
+		if err != nil {
+			return "", nil, err
+		}
+		return l.Node, l.Release, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.clients {
+		if c.o.Name != node {
+			continue
+		}
+		conn, err := c.Conn()
+		if err != nil {
+			return "", nil, fmt.Errorf("node %s: %w", node, err)
+		}
+		p.load[node]++
+		l := &Lease{Node: node, Conn: conn, pool: p}
+		return node, l.Release, nil
+	}
+	return "", nil, fmt.Errorf("node %s is not configured", node)
+}
+
+func (p *Pool) conn(node string) (*Conn, error) {
+	for _, c := range p.clients {
+		if c.o.Name == node {
+			conn, err := c.Conn()
+			if err != nil {
+				return nil, fmt.Errorf("node %s: %w", node, err)
+			}
+			return conn, nil
+		}
+	}
+	return nil, fmt.Errorf("node %s is not configured", node)
+}
+
+// API runs an api command on the named node, on its control connection when that is up.
+func (p *Pool) API(ctx context.Context, node, cmd string) (string, error) {
+	if c := p.control[node]; c != nil {
+		if conn, err := c.Conn(); err == nil {
+			return conn.API(ctx, cmd)
+		}
+	}
+	conn, err := p.conn(node)
+	if err != nil {
+		return "", err
+	}
+	return conn.API(ctx, cmd)
+}
+
+// APIBatch runs api commands on the named node in one round trip (control connection when up).
+func (p *Pool) APIBatch(ctx context.Context, node string, cmds []string) ([]string, []error, error) {
+	if c := p.control[node]; c != nil {
+		if conn, err := c.Conn(); err == nil {
+			return conn.APIBatch(ctx, cmds)
+		}
+	}
+	conn, err := p.conn(node)
+	if err != nil {
+		return nil, nil, err
+	}
+	return conn.APIBatch(ctx, cmds)
+}
+
+// BgAPI runs a bgapi command on the named node; the result arrives on the channel.
+func (p *Pool) BgAPI(ctx context.Context, node, cmd string) (<-chan JobResult, error) {
+	conn, err := p.conn(node)
+	if err != nil {
+		return nil, err
+	}
+	_, res, err := conn.BgAPI(ctx, cmd)
+	return res, err
+}
+
+// Alive tells which of the channel UUIDs exist on the named node (LiveChannels).
+func (p *Pool) Alive(ctx context.Context, node string, uuids []string) (map[string]bool, error) {
+	conn, err := p.conn(node)
+	if err != nil {
+		return nil, err
+	}
+	return LiveChannels(ctx, conn, uuids)
 }

@@ -1,18 +1,20 @@
 package fsim
 
 import (
-	"context"
+	"encoding/json"
 	"fmt"
-	"regexp"
+	"slices"
 	"strings"
 )
 
-// handle answers one command as FreeSWITCH does; false ends the session.
-func (c *session) handle(_ context.Context, lines []string) bool {
+// handle answers one command as FreeSWITCH does; false ends the session. Caller holds s.mu, so
+// a command's reply is queued before any event it causes.
+func (c *session) handle(lines []string) bool {
+	s := c.srv
 	cmd := lines[0]
 	if !c.authed {
 		if pw, ok := strings.CutPrefix(cmd, "auth "); ok {
-			if pw != c.srv.password {
+			if pw != s.o.Password {
 				c.reply("-ERR invalid")
 				c.disconnect()
 				return false
@@ -24,16 +26,13 @@ func (c *session) handle(_ context.Context, lines []string) bool {
 		c.reply("-ERR command not found") // what 1.11.1 answers before auth (capture 01c)
 		return true
 	}
-	c.srv.mu.Lock()
-	c.srv.record = append(c.srv.record, strings.Join(lines, "\n"))
-	c.srv.mu.Unlock()
+	s.record = append(s.record, strings.Join(lines, "\n"))
 	switch {
 	case cmd == "exit":
 		c.reply("+OK bye")
 		c.disconnect()
 		return false
 	case strings.HasPrefix(cmd, "event plain "):
-		c.smu.Lock()
 		if c.events == nil {
 			c.events = map[string]bool{}
 		}
@@ -41,10 +40,10 @@ func (c *session) handle(_ context.Context, lines []string) bool {
 			c.events[n] = true
 			c.all = c.all || n == "ALL"
 		}
-		c.smu.Unlock()
 		c.reply("+OK event listener enabled plain")
 	case strings.HasPrefix(cmd, "api "):
-		c.apiResponse(c.srv.api(strings.TrimPrefix(cmd, "api ")))
+		body := s.api(strings.TrimPrefix(cmd, "api "))
+		c.queue(fmt.Sprintf("Content-Type: api/response\nContent-Length: %d\n\n%s", len(body), body))
 	case strings.HasPrefix(cmd, "bgapi "):
 		job := ""
 		for _, l := range lines[1:] {
@@ -56,125 +55,204 @@ func (c *session) handle(_ context.Context, lines []string) bool {
 			job = newUUID()
 		}
 		c.reply("+OK Job-UUID: "+job, "Job-UUID: "+job)
-		c.srv.bgapi(strings.TrimPrefix(cmd, "bgapi "), job)
+		name, arg, _ := strings.Cut(strings.TrimPrefix(cmd, "bgapi "), " ")
+		if name == "originate" {
+			s.originate(job, arg)
+		} else {
+			body := s.api(strings.TrimPrefix(cmd, "bgapi "))
+			s.afterLocked(0, func() { s.jobResult(job, name, arg, body) })
+		}
 	default:
 		c.reply("-ERR command not found")
 	}
 	return true
 }
 
-func (c *session) disconnect() {
-	const notice = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
-	c.write(fmt.Sprintf("Content-Type: text/disconnect-notice\nContent-Length: %d\n\n%s", len(notice), notice))
+func (c *session) reply(text string, extra ...string) {
+	f := "Content-Type: command/reply\nReply-Text: " + text + "\n"
+	for _, e := range extra {
+		f += e + "\n"
+	}
+	c.queue(f + "\n")
 }
 
-// api answers the api commands of ESL.md §5.
+func (c *session) disconnect() {
+	const notice = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
+	c.queue(fmt.Sprintf("Content-Type: text/disconnect-notice\nContent-Length: %d\n\n%s", len(notice), notice))
+}
+
+const noSuchChannel = "-ERR No such channel!\n"
+
+// api answers the api commands of ESL.md §4 and §5 with FreeSWITCH 1.11.1's reply texts
+// (captures 02, 05, 09, 10). Caller holds s.mu.
 func (s *Server) api(cmd string) string {
 	name, arg, _ := strings.Cut(cmd, " ")
+	args := strings.Fields(arg)
+	ch := func() *channel {
+		if len(args) == 0 {
+			return nil
+		}
+		return s.chans[args[0]]
+	}
 	switch name {
 	case "global_getvar":
 		if arg == "hostname" {
-			return "fsim"
+			return s.o.Hostname
 		}
 		return ""
 	case "status":
-		return "UP 0 years, 0 days, 0 hours, 0 minutes, 1 second\nFreeSWITCH (fsim) is ready\n"
+		return fmt.Sprintf("UP %s\nFreeSWITCH (Version 1.11.1-fsim 64bit) is ready\n%d session(s) since startup\n%d session(s) - peak 100, last 5min 0 \n0 session(s) per Sec out of max 1000, peak 0, last 5min 0 \n2000 session(s) max\nmin idle cpu 0.00/100.00\nCurrent Stack Size/Max 240K/8192K\n",
+			uptime(s.o.Clock.Now().Sub(s.started)), s.created, len(s.chans))
 	case "uuid_exists":
-		s.mu.Lock()
-		_, ok := s.chans[arg]
-		s.mu.Unlock()
-		return fmt.Sprint(ok) // no newline, as 1.11.1 answers (capture 02)
+		return fmt.Sprint(ch() != nil) // no newline, as 1.11.1 answers (capture 02)
 	case "uuid_kill":
-		id, cause, _ := strings.Cut(arg, " ")
-		if cause == "" {
-			cause = "NORMAL_CLEARING"
+		c := ch()
+		if c == nil {
+			return noSuchChannel
 		}
-		if !s.hangup(id, cause) {
-			return "-ERR No such channel!\n"
+		cause := "NORMAL_CLEARING"
+		if len(args) > 1 {
+			cause = args[1]
+		}
+		s.hangup(c, cause)
+		return "+OK\n"
+	case "uuid_bridge":
+		if len(args) < 2 || s.chans[args[0]] == nil || s.chans[args[1]] == nil || args[0] == args[1] {
+			return "-ERR Invalid uuid\n"
+		}
+		if r := &s.history[s.chans[args[0]].record]; r.Bridged.IsZero() {
+			r.Bridged = s.o.Clock.Now()
+		}
+		s.connect(s.chans[args[0]], s.chans[args[1]])
+		return "+OK " + args[1] + "\n"
+	case "uuid_break", "uuid_record":
+		if ch() == nil {
+			return noSuchChannel
+		}
+		if name == "uuid_record" {
+			return "+OK Success\n"
 		}
 		return "+OK\n"
+	case "uuid_broadcast":
+		if ch() == nil {
+			return "-ERR Operation failed\n"
+		}
+		return "+OK Message sent\n"
+	case "uuid_transfer":
+		c := ch()
+		if c == nil {
+			return noSuchChannel
+		}
+		dest := strings.TrimSpace(strings.TrimPrefix(arg, args[0]))
+		if d, ok := strings.CutSuffix(dest, " inline"); ok {
+			s.transferInline(c, d)
+		} else {
+			s.hangup(c, "NO_ROUTE_DESTINATION") // the simulator has no dialplan to route to
+		}
+		return "+OK\n"
+	case "uuid_getvar":
+		c := ch()
+		if c == nil || len(args) < 2 {
+			return noSuchChannel
+		}
+		if v, ok := c.getVar(args[1]); ok {
+			return v
+		}
+		return "_undef_"
+	case "uuid_setvar":
+		c := ch()
+		if c == nil || len(args) < 2 {
+			return noSuchChannel
+		}
+		c.setVar(args[1], strings.Join(args[2:], " "))
+		return "+OK\n"
 	case "show":
-		if arg == "channels as json" {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			rows := make([]string, 0, len(s.chans))
-			for _, ch := range s.chans {
-				rows = append(rows, fmt.Sprintf(`{"uuid":%q,"dest":%q}`, ch.uuid, ch.dial))
-			}
-			return fmt.Sprintf(`{"row_count":%d,"rows":[%s]}`, len(rows), strings.Join(rows, ","))
+		switch arg {
+		case "channels as json":
+			return s.showChannels(false)
+		case "calls as json":
+			return s.showChannels(true)
 		}
 	}
 	return "-ERR " + name + " Command not found!\n"
 }
 
-var originateArg = regexp.MustCompile(`^originate \{origination_uuid=([0-9a-fA-F-]{36})[^}]*\}(\S+) &\S+$`)
+// channelRowKeys are the columns of `show channels as json` in FreeSWITCH 1.11.1 (capture 10).
+var channelRowKeys = []string{"uuid", "direction", "created", "created_epoch", "name", "state", "cid_name",
+	"cid_num", "ip_addr", "dest", "application", "application_data", "dialplan", "context", "read_codec",
+	"read_rate", "read_bit_rate", "write_codec", "write_rate", "write_bit_rate", "secure", "hostname",
+	"presence_id", "presence_data", "accountcode", "callstate", "callee_name", "callee_num",
+	"callee_direction", "call_uuid", "sent_callee_name", "sent_callee_num", "initial_cid_name",
+	"initial_cid_num", "initial_ip_addr", "initial_dest", "initial_dialplan", "initial_context"}
 
-// bgapi runs a background command; only originate is simulated.
-func (s *Server) bgapi(cmd, job string) {
-	m := originateArg.FindStringSubmatch(cmd)
-	if m == nil {
-		s.after(0, func() { s.jobResult(job, cmd, "-ERR INVALID_ARGS\n") })
-		return
+// showChannels answers `show channels as json` (calls: `show calls as json`, with the bridged
+// leg as b_uuid). An empty list is `{"row_count": 0}`, as 1.11.1 writes it (capture 02).
+func (s *Server) showChannels(calls bool) string {
+	ids := make([]string, 0, len(s.chans))
+	for id := range s.chans {
+		ids = append(ids, id)
 	}
-	id, dial := m[1], m[2]
-	fate := s.script(dial)
-	s.after(0, func() {
-		s.mu.Lock()
-		s.chans[id] = &channel{uuid: id, dial: dial}
-		s.mu.Unlock()
-		s.broadcast("CHANNEL_CREATE", chanFields(id, dial, "ringing"), "")
-	})
-	if !fate.Answer {
-		cause := fate.Cause
-		if cause == "" {
-			cause = "NO_ANSWER"
-		}
-		s.after(fate.Ring, func() {
-			s.hangup(id, cause)
-			s.jobResult(job, cmd, "-ERR "+cause+"\n")
-		})
-		return
-	}
-	s.after(fate.Ring, func() {
-		s.mu.Lock()
+	slices.SortFunc(ids, func(a, b string) int { return s.chans[a].created.Compare(s.chans[b].created) })
+	var rows []string
+	for _, id := range ids {
 		ch := s.chans[id]
-		if ch != nil {
-			ch.answered = true
+		if calls && ch.bridge != nil && ch.bridge.a != ch {
+			continue // a call is listed once, from its a leg
 		}
-		s.mu.Unlock()
-		if ch == nil {
-			return
+		cid, _ := ch.getVar("origination_caller_id_number")
+		app, data, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(ch.app, "&"), ")"), "(")
+		if ch.bridge != nil {
+			app, data = "uuid_bridge", ch.bridge.other(ch).uuid
 		}
-		s.broadcast("CHANNEL_ANSWER", chanFields(id, dial, "answered"), "")
-		s.jobResult(job, cmd, "+OK "+id+"\n")
-		if fate.Talk > 0 {
-			s.after(fate.Talk, func() { s.hangup(id, "NORMAL_CLEARING") })
+		state, callstate := "CS_EXECUTE", "ACTIVE"
+		if !ch.answered {
+			state, callstate = "CS_CONSUME_MEDIA", "RINGING"
 		}
-	})
-}
-
-func (s *Server) jobResult(job, cmd, body string) {
-	name, arg, _ := strings.Cut(cmd, " ")
-	s.broadcast("BACKGROUND_JOB", [][2]string{{"Job-UUID", job}, {"Job-Command", name}, {"Job-Command-Arg", arg}}, body)
-}
-
-// hangup ends a channel with its HANGUP_COMPLETE and DESTROY events.
-func (s *Server) hangup(id, cause string) bool {
-	s.mu.Lock()
-	ch, ok := s.chans[id]
-	delete(s.chans, id)
-	s.mu.Unlock()
-	if !ok {
-		return false
+		v := map[string]string{"uuid": ch.uuid, "direction": "outbound", "created": ch.created.Format("2006-01-02 15:04:05"),
+			"created_epoch": fmt.Sprint(ch.created.Unix()), "name": ch.dial, "state": state, "cid_name": "Outbound Call",
+			"cid_num": cmp(cid, "0000000000"), "dest": ch.dest, "application": app, "application_data": data,
+			"dialplan": "xml", "context": "default", "read_codec": "PCMU", "read_rate": "8000", "read_bit_rate": "64000",
+			"write_codec": "PCMU", "write_rate": "8000", "write_bit_rate": "64000", "hostname": s.o.Hostname,
+			"callstate": callstate, "callee_num": ch.dest, "callee_direction": "SEND", "call_uuid": ch.uuid,
+			"initial_cid_num": cmp(cid, "0000000000"), "initial_dest": ch.dest, "initial_dialplan": "xml", "initial_context": "default"}
+		keys := channelRowKeys
+		if calls {
+			keys = slices.Clone(channelRowKeys)
+			b := map[string]string{}
+			if ch.bridge != nil {
+				o := ch.bridge.other(ch)
+				b = map[string]string{"b_uuid": o.uuid, "b_direction": "outbound", "b_name": o.dial, "b_dest": o.dest,
+					"b_callstate": "ACTIVE", "b_created_epoch": fmt.Sprint(o.created.Unix())}
+			}
+			for _, k := range []string{"b_uuid", "b_direction", "b_created", "b_created_epoch", "b_name", "b_state",
+				"b_cid_name", "b_cid_num", "b_ip_addr", "b_dest", "b_callstate", "b_callee_name", "b_callee_num",
+				"b_callee_direction", "call_created_epoch"} {
+				keys = append(keys, k)
+				v[k] = b[k]
+			}
+		}
+		rows = append(rows, jsonRow(keys, v))
 	}
-	state := "hangup"
-	fields := append(chanFields(id, ch.dial, state), [2]string{"Hangup-Cause", cause}, [2]string{"variable_hangup_cause", cause})
-	s.broadcast("CHANNEL_HANGUP_COMPLETE", fields, "")
-	s.broadcast("CHANNEL_DESTROY", chanFields(id, ch.dial, state), "")
-	return true
+	if len(rows) == 0 {
+		return "{\"row_count\": 0}\n"
+	}
+	return fmt.Sprintf("{\"row_count\":%d,\"rows\":[%s]}", len(rows), strings.Join(rows, ","))
 }
 
-func chanFields(id, dial, answerState string) [][2]string {
-	return [][2]string{{"Unique-ID", id}, {"Channel-Call-UUID", id}, {"Answer-State", answerState},
-		{"Caller-Destination-Number", dial}}
+// jsonRow writes an object with keys in FreeSWITCH's column order (a map would sort them).
+func jsonRow(keys []string, v map[string]string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kj, _ := json.Marshal(k)
+		vj, _ := json.Marshal(v[k])
+		b.Write(kj)
+		b.WriteByte(':')
+		b.Write(vj)
+	}
+	b.WriteByte('}')
+	return b.String()
 }

@@ -1,63 +1,89 @@
 // Package fsim is a simulated FreeSWITCH event socket for tests and demos (ESL.md §5): it speaks
-// the wire protocol of ESL.md §2 over TCP, runs originates with scripted fates and emits the
-// events of ESL.md §3. Real FreeSWITCH is the reference: where they differ, the simulator is
-// wrong. This first slice runs on real time; a virtual clock and fault injection come next.
+// the wire protocol of ESL.md §2 over TCP, runs originates with scripted fates, bridges, kills,
+// transfers and parks channels as FreeSWITCH 1.11.1 does in ../esl-captures, emits the events
+// of ESL.md §3 with a monotonic Event-Sequence, runs on a real or virtual clock, and injects
+// the faults ESL.md §5 lists. Real FreeSWITCH is the reference: where they differ, the
+// simulator is wrong.
+//
+// It models one leg per originate, as a SIP gateway gives; the loopback endpoint of the
+// captures adds a second "-b" leg per call, which the simulator does not invent.
 package fsim
 
 import (
 	"bufio"
-	"context"
 	"crypto/rand"
 	"fmt"
-	"io"
 	"net"
 	"strings"
 	"sync"
 	"time"
 )
 
-// Fate is what happens to one originate.
-type Fate struct {
-	Answer bool
-	Ring   time.Duration // until answer, or until the failure
-	Talk   time.Duration // answered calls hang up by themselves after this; 0 stays up
-	Cause  string        // failure cause when not answered, e.g. USER_BUSY (default NO_ANSWER)
-}
-
-// Script decides the fate of a dial string.
-type Script func(dialString string) Fate
-
-// Answering is the default script: every call answers after ring and hangs up after talk.
-func Answering(ring, talk time.Duration) Script {
-	return func(string) Fate { return Fate{Answer: true, Ring: ring, Talk: talk} }
+// Options configure a simulated switch. The zero value is a switch on the real clock whose
+// every call answers after 1 s and hangs up after 10 s, with HEARTBEAT every 20 s.
+type Options struct {
+	Password  string        // default ClueCon
+	Script    Script        // the fate of each originate
+	Clock     Clock         // default RealClock()
+	Heartbeat time.Duration // HEARTBEAT interval (default 20 s; negative: none)
+	Hostname  string        // FreeSWITCH-Hostname and global_getvar hostname (default fsim)
+	// Playback is how long a message played by uuid_transfer or uuid_broadcast lasts.
+	Playback time.Duration // default 500 ms
+	AMDDelay time.Duration // until amd_result is set on an answered call that asked for it (default 1.5 s)
 }
 
 // Server is one simulated switch.
 type Server struct {
-	password string
-	script   Script
+	o        Options
 	coreUUID string
 
-	ln     net.Listener
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	conns  map[*session]bool
-	chans  map[string]*channel
-	timers map[*time.Timer]bool
-	seq    uint64
-	record []string
-	closed bool
+	ln net.Listener
+	wg sync.WaitGroup // accept loop and sessions
+
+	mu      sync.Mutex // the switch: channels, sessions, sequence, record, timers
+	conns   map[*session]bool
+	chans   map[string]*channel
+	seq     uint64
+	created uint64 // channels since startup
+	history []ChannelRecord
+	record  []string
+	closed  bool
+	split   bool // fault: frames written in small pieces
+	cond    *sync.Cond
+	timers  map[*timer]bool
+	pending sync.WaitGroup // timer callbacks scheduled or running
+	started time.Time
 }
 
-type channel struct {
-	uuid, dial string
-	answered   bool
-}
+type timer struct{ stop func() bool }
 
 // New builds a server; Start listens.
-func New(password string, script Script) *Server {
-	return &Server{password: password, script: script, coreUUID: "5ca1ab1e-0000-4000-8000-00000000f51e",
-		conns: map[*session]bool{}, chans: map[string]*channel{}, timers: map[*time.Timer]bool{}}
+func New(o Options) *Server {
+	if o.Password == "" {
+		o.Password = "ClueCon"
+	}
+	if o.Script == nil {
+		o.Script = Answering(time.Second, 10*time.Second)
+	}
+	if o.Clock == nil {
+		o.Clock = RealClock()
+	}
+	if o.Heartbeat == 0 {
+		o.Heartbeat = 20 * time.Second
+	}
+	if o.Hostname == "" {
+		o.Hostname = "fsim"
+	}
+	if o.Playback <= 0 {
+		o.Playback = 500 * time.Millisecond
+	}
+	if o.AMDDelay <= 0 {
+		o.AMDDelay = 1500 * time.Millisecond
+	}
+	s := &Server{o: o, coreUUID: newUUID(), conns: map[*session]bool{}, chans: map[string]*channel{},
+		timers: map[*timer]bool{}}
+	s.cond = sync.NewCond(&s.mu)
+	return s
 }
 
 // Start listens on addr ("127.0.0.1:0" for any port) and serves until Stop.
@@ -67,176 +93,316 @@ func (s *Server) Start(addr string) error {
 		return fmt.Errorf("fsim listen: %w", err)
 	}
 	s.ln = ln
+	s.mu.Lock()
+	s.started = s.o.Clock.Now()
+	if s.o.Heartbeat > 0 {
+		s.afterLocked(s.o.Heartbeat, s.heartbeat)
+	}
+	s.mu.Unlock()
 	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			ss := &session{srv: s, nc: nc}
-			s.mu.Lock()
-			if s.closed { // accepted while Stop ran: Stop will not see it, so close it here
-				s.mu.Unlock()
-				nc.Close()
-				return
-			}
-			s.conns[ss] = true
-			s.mu.Unlock()
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				ss.serve()
-				s.mu.Lock()
-				delete(s.conns, ss)
-				s.mu.Unlock()
-			}()
-		}
-	}()
+	go s.accept()
 	return nil
+}
+
+func (s *Server) accept() {
+	defer s.wg.Done()
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		c := &session{srv: s, nc: nc}
+		s.mu.Lock()
+		if s.closed { // accepted while Stop ran: Stop will not see it, so close it here
+			s.mu.Unlock()
+			nc.Close()
+			return
+		}
+		s.conns[c] = true
+		s.mu.Unlock()
+		s.wg.Add(2)
+		go func() {
+			defer s.wg.Done()
+			c.writeLoop()
+		}()
+		go func() {
+			defer s.wg.Done()
+			c.serve()
+		}()
+	}
 }
 
 // Addr is the listening address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Stop closes every connection, cancels pending call timers and waits for the goroutines.
+// Stop closes every connection, cancels pending timers and waits for every goroutine.
 func (s *Server) Stop() {
 	s.mu.Lock()
 	s.closed = true
 	for t := range s.timers {
-		t.Stop()
+		if t.stop() {
+			s.pending.Done()
+		}
 	}
+	s.timers = map[*timer]bool{}
 	for c := range s.conns {
+		c.closed = true
 		c.nc.Close()
 	}
+	s.cond.Broadcast()
 	s.mu.Unlock()
 	if s.ln != nil {
 		s.ln.Close()
 	}
 	s.wg.Wait()
+	s.pending.Wait()
 }
 
-// Commands is every command received after authentication, in order.
+// Commands is every command received after authentication, in order, lines joined by "\n".
 func (s *Server) Commands() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.record...)
 }
 
-// after runs fn after d unless the server stops first.
-func (s *Server) after(d time.Duration, fn func()) {
+// ChannelRecord is one channel's life, for assertions over a whole run.
+type ChannelRecord struct {
+	UUID, Dial     string
+	Created, Ended time.Time // Ended is zero while the channel is up
+	Answered       time.Time // when CHANNEL_ANSWER was sent
+	Bridged        time.Time // when the first uuid_bridge naming it arrived
+	Cause          string
+}
+
+// History is every channel created since startup, ended or not, in order of creation.
+func (s *Server) History() []ChannelRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return
+	return append([]ChannelRecord(nil), s.history...)
+}
+
+// Channels is the UUIDs of the channels that exist now.
+func (s *Server) Channels() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.chans))
+	for id := range s.chans {
+		out = append(out, id)
 	}
-	var t *time.Timer
-	t = time.AfterFunc(d, func() {
+	return out
+}
+
+// afterLocked runs fn under s.mu after d, unless the server stops first. Caller holds s.mu.
+func (s *Server) afterLocked(d time.Duration, fn func()) *timer {
+	if s.closed {
+		return &timer{stop: func() bool { return false }}
+	}
+	t := &timer{}
+	s.pending.Add(1)
+	t.stop = s.o.Clock.AfterFunc(d, func() {
+		defer s.pending.Done()
 		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.timers[t] {
+			return // stopped after it fired
+		}
 		delete(s.timers, t)
-		closed := s.closed
-		s.mu.Unlock()
-		if !closed {
+		if !s.closed {
 			fn()
 		}
 	})
 	s.timers[t] = true
+	return t
 }
 
-// broadcast sends an event to every subscribed session, with a monotonic Event-Sequence.
-func (s *Server) broadcast(name string, fields [][2]string, body string) {
-	s.mu.Lock()
-	s.seq++
-	seq := s.seq
-	targets := make([]*session, 0, len(s.conns))
-	for c := range s.conns {
-		targets = append(targets, c)
+// cancel stops a timer set by afterLocked. Caller holds s.mu.
+func (s *Server) cancel(t *timer) {
+	if t == nil || !s.timers[t] {
+		return
 	}
-	s.mu.Unlock()
-	payload := s.eventPayload(name, seq, fields, body)
-	for _, c := range targets {
+	delete(s.timers, t)
+	if t.stop() {
+		s.pending.Done()
+	}
+}
+
+func (s *Server) heartbeat() {
+	up := s.o.Clock.Now().Sub(s.started)
+	s.emit("HEARTBEAT", [][2]string{{"Event-Info", "System Ready"}, {"Up-Time", uptime(up)},
+		{"FreeSWITCH-Version", "1.11.1-fsim~64bit"}, {"Uptime-msec", fmt.Sprint(up.Milliseconds())},
+		{"Session-Count", fmt.Sprint(len(s.chans))}, {"Max-Sessions", "2000"}}, "")
+	s.afterLocked(s.o.Heartbeat, s.heartbeat)
+}
+
+func uptime(d time.Duration) string {
+	return fmt.Sprintf("0 years, %d days, %d hours, %d minutes, %d seconds, %d milliseconds, 0 microseconds",
+		int(d.Hours())/24, int(d.Hours())%24, int(d.Minutes())%60, int(d.Seconds())%60, d.Milliseconds()%1000)
+}
+
+// emit sends an event to every session subscribed to it. Caller holds s.mu, so events leave
+// in the order the switch produced them and Event-Sequence grows monotonically.
+func (s *Server) emit(name string, fields [][2]string, body string) {
+	s.seq++
+	var payload string
+	for c := range s.conns {
 		if c.subscribed(name) {
-			c.writeEvent(payload)
+			if payload == "" {
+				payload = s.eventPayload(name, s.seq, fields, body)
+			}
+			c.queue("Content-Length: " + fmt.Sprint(len(payload)) + "\nContent-Type: text/event-plain\n\n" + payload)
 		}
 	}
 }
 
 func (s *Server) eventPayload(name string, seq uint64, fields [][2]string, body string) string {
-	now := time.Now()
+	now := s.o.Clock.Now()
 	var b strings.Builder
-	head := [][2]string{{"Event-Name", name}, {"Core-UUID", s.coreUUID}, {"FreeSWITCH-Hostname", "fsim"},
-		{"Event-Date-Local", now.Format("2006-01-02 15:04:05")}, {"Event-Date-Timestamp", fmt.Sprint(now.UnixMicro())},
-		{"Event-Sequence", fmt.Sprint(seq)}}
-	for _, f := range append(head, fields...) {
-		fmt.Fprintf(&b, "%s: %s\n", f[0], encode(f[1]))
+	b.Grow(2048)
+	line := func(k, v string) {
+		b.WriteString(k)
+		b.WriteString(": ")
+		b.WriteString(encode(v))
+		b.WriteByte('\n')
+	}
+	line("Event-Name", name)
+	line("Core-UUID", s.coreUUID)
+	line("FreeSWITCH-Hostname", s.o.Hostname)
+	line("FreeSWITCH-Switchname", s.o.Hostname)
+	line("FreeSWITCH-IPv4", "127.0.0.1")
+	line("FreeSWITCH-IPv6", "::1")
+	line("Event-Date-Local", now.Format("2006-01-02 15:04:05"))
+	line("Event-Date-GMT", now.UTC().Format(time.RFC1123))
+	line("Event-Date-Timestamp", fmt.Sprint(now.UnixMicro()))
+	line("Event-Calling-File", "fsim.go")
+	line("Event-Calling-Function", "emit")
+	line("Event-Calling-Line-Number", "1")
+	line("Event-Sequence", fmt.Sprint(seq))
+	for _, f := range fields {
+		line(f[0], f[1])
 	}
 	if body != "" {
 		fmt.Fprintf(&b, "Content-Length: %d\n\n%s", len(body), body)
 	} else {
-		b.WriteString("\n")
+		b.WriteByte('\n')
 	}
 	return b.String()
 }
 
 // encode is FreeSWITCH's partial URL encoding of event values: , / ( ) . - _ stay as they are.
 func encode(v string) string {
+	clean := true
+	for i := 0; i < len(v) && clean; i++ {
+		clean = safe(v[i])
+	}
+	if clean {
+		return v
+	}
 	var b strings.Builder
 	for i := 0; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte(",/().-_", c) >= 0:
+		if c := v[i]; safe(c) {
 			b.WriteByte(c)
-		default:
+		} else {
 			fmt.Fprintf(&b, "%%%02X", c)
 		}
 	}
 	return b.String()
 }
 
-// session is one client connection.
+func safe(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(",/().-_", c) >= 0
+}
+
+// session is one client connection: a reader that runs commands and a writer that drains the
+// frames queued for it, so a slow client never holds the switch.
 type session struct {
 	srv    *Server
 	nc     net.Conn
-	wmu    sync.Mutex
-	authed bool
-	events map[string]bool
-	all    bool
-	smu    sync.Mutex
+	authed bool // reader goroutine only
+
+	// guarded by srv.mu
+	events  map[string]bool
+	all     bool
+	out     []string
+	closed  bool
+	ending  bool // close once the queue is written (disconnect)
+	stalled bool // fault: neither read nor write until Resume
 }
 
-func (c *session) subscribed(name string) bool {
-	c.smu.Lock()
-	defer c.smu.Unlock()
-	return c.all || c.events[name]
-}
+func (c *session) subscribed(name string) bool { return c.all || c.events[name] }
 
-func (c *session) write(s string) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_, _ = io.WriteString(c.nc, s)
-}
-
-func (c *session) writeEvent(payload string) {
-	c.write(fmt.Sprintf("Content-Length: %d\nContent-Type: text/event-plain\n\n%s", len(payload), payload))
-}
-
-func (c *session) reply(text string, extra ...string) {
-	s := "Content-Type: command/reply\nReply-Text: " + text + "\n"
-	for _, e := range extra {
-		s += e + "\n"
+// queue adds a frame for the writer. Caller holds srv.mu.
+func (c *session) queue(frame string) {
+	if c.closed || c.ending {
+		return
 	}
-	c.write(s + "\n")
+	c.out = append(c.out, frame)
+	c.srv.cond.Broadcast()
 }
 
-func (c *session) apiResponse(body string) {
-	c.write(fmt.Sprintf("Content-Type: api/response\nContent-Length: %d\n\n%s", len(body), body))
+// writeLoop owns the socket's writes and its close.
+func (c *session) writeLoop() {
+	s := c.srv
+	defer func() {
+		c.nc.Close()
+		s.mu.Lock()
+		delete(s.conns, c)
+		c.closed = true
+		s.mu.Unlock()
+	}()
+	w := bufio.NewWriterSize(c.nc, 64<<10)
+	for {
+		s.mu.Lock()
+		for !c.closed && (len(c.out) == 0 && !c.ending || c.stalled) {
+			s.cond.Wait()
+		}
+		if c.closed {
+			s.mu.Unlock()
+			return
+		}
+		frames, split, ending := c.out, s.split, c.ending
+		c.out = nil
+		s.mu.Unlock()
+		for _, f := range frames {
+			if split {
+				// A frame in pieces of 1 to 7 bytes, each its own write: the reader must
+				// reassemble frames whatever the segmenting.
+				for i := 0; i < len(f); {
+					n := min(len(f)-i, 1+i%7)
+					if _, err := c.nc.Write([]byte(f[i : i+n])); err != nil {
+						return
+					}
+					i += n
+				}
+				continue
+			}
+			if _, err := w.WriteString(f); err != nil {
+				return
+			}
+		}
+		if err := w.Flush(); err != nil {
+			return
+		}
+		if ending && len(frames) == 0 {
+			return // the goodbye is written: the switch closes the socket
+		}
+	}
 }
 
+// serve reads and runs commands until the client leaves or the session is told to end.
 func (c *session) serve() {
-	defer c.nc.Close()
+	s := c.srv
 	r := bufio.NewReader(c.nc)
-	c.write("Content-Type: auth/request\n\n")
+	s.mu.Lock()
+	c.queue("Content-Type: auth/request\n\n")
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if !c.ending {
+			c.closed = true
+		}
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	}()
 	for {
 		lines, err := readCommand(r)
 		if err != nil {
@@ -245,9 +411,21 @@ func (c *session) serve() {
 		if len(lines) == 0 {
 			continue
 		}
-		if !c.handle(context.Background(), lines) {
+		s.mu.Lock()
+		for c.stalled && !c.closed {
+			s.cond.Wait()
+		}
+		if c.closed {
+			s.mu.Unlock()
 			return
 		}
+		if !c.handle(lines) {
+			c.ending = true // the writer sends what is queued, then closes
+			s.cond.Broadcast()
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
 	}
 }
 

@@ -18,12 +18,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func start(t testing.TB, script fsim.Script) *fsim.Server {
-	s := fsim.New("ClueCon", script)
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Stop)
-	return s
+	return fsim.StartT(t, fsim.Options{Script: script})
 }
 
 func ctx(t testing.TB) context.Context {
@@ -42,15 +37,31 @@ func originate(t testing.TB, tel string) (string, string) {
 	return id, cmd
 }
 
-// The client and the simulator speak the same protocol: an answered call, a busy one, api
-// commands, and the command record.
+// The client and the simulator speak the same protocol in every mode of the simulator (real
+// clock, virtual clock, frames split across writes, unknown frames interleaved): an answered
+// call, a busy one, api commands, and the command record.
 func TestClientAgainstSimulator(t *testing.T) {
-	s := start(t, func(dial string) fsim.Fate {
+	for _, mode := range []string{"real-clock", "virtual-clock", "split-frames", "unknown-content"} {
+		t.Run(mode, func(t *testing.T) { clientAgainstSimulator(t, mode) })
+	}
+}
+
+func clientAgainstSimulator(t *testing.T, mode string) {
+	o := fsim.Options{Script: func(dial string) fsim.Fate {
 		if strings.Contains(dial, "/0902") {
 			return fsim.Fate{Cause: "USER_BUSY", Ring: 10 * time.Millisecond}
 		}
 		return fsim.Fate{Answer: true, Ring: 20 * time.Millisecond}
-	})
+	}}
+	pass := func(time.Duration) {} // on the real clock, waiting for a result lets time pass
+	if mode == "virtual-clock" {
+		clock := fsim.NewVirtualClock(time.Unix(1_800_000_000, 0))
+		o.Clock, pass = clock, clock.Advance
+	}
+	s := fsim.StartT(t, o)
+	if mode == "split-frames" {
+		s.Inject(fsim.FaultSplitFrames)
+	}
 	var mu sync.Mutex
 	var names []string
 	c, err := freeswitch.Dial(ctx(t), s.Addr(), "ClueCon", freeswitch.EngineEvents(), func(_ context.Context, e *wire.Event) error {
@@ -64,11 +75,15 @@ func TestClientAgainstSimulator(t *testing.T) {
 	}
 	defer c.Close()
 
+	if mode == "unknown-content" {
+		s.Inject(fsim.FaultUnknownContent)
+	}
 	id, cmd := originate(t, "09011112222")
 	_, res, err := c.BgAPI(ctx(t), cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
+	pass(20 * time.Millisecond)
 	r := <-res
 	if got, err := freeswitch.ParseJobResult(r.Body); err != nil || got != id {
 		t.Fatalf("answered originate: %q %v", got, err)
@@ -81,6 +96,7 @@ func TestClientAgainstSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pass(10 * time.Millisecond)
 	_, err = freeswitch.ParseJobResult((<-res).Body)
 	var oe *freeswitch.OriginateError
 	if !errors.As(err, &oe) || oe.Verdict().Outcome != freeswitch.OutcomeBusy {

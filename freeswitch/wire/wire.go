@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Bounds against a hostile or broken peer: a frame beyond them is an error, never an
@@ -156,6 +157,9 @@ func unexpected(err error) error {
 type Event struct {
 	Header Header
 	Body   []byte
+	// Received is when the reader took the event off the socket (zero when parsed elsewhere):
+	// latency is measured from it.
+	Received time.Time
 }
 
 // Name is Event-Name.
