@@ -46,8 +46,11 @@ type Agent struct {
 	ID        int
 	State     State
 	Since     time.Time
-	CallJobID int64 // 0: not in a job
-	AttemptID int64 // 0: no current call
+	CallJobID int64  // 0: not in a job
+	AttemptID int64  // 0: no current call
+	Leg       string // the agent's phone leg (channel UUID) while in a job
+	Node      string // the switch node of that leg
+	Message   string // why the agent was logged off, shown at its next screen (G-5, J-6)
 }
 
 // Store reads and writes live agent state.
@@ -79,7 +82,7 @@ func (s *Store) Set(ctx context.Context, a Agent) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, agentKey(a.ID), map[string]any{
 			"state": string(a.State), "since": a.Since.UnixMilli(),
-			"call_job_id": a.CallJobID, "attempt_id": a.AttemptID,
+			"call_job_id": a.CallJobID, "attempt_id": a.AttemptID, "leg": a.Leg, "node": a.Node, "message": a.Message,
 		})
 		p.SAdd(ctx, agentsKey, a.ID)
 		return nil
@@ -178,5 +181,6 @@ func parseAgent(id int, m map[string]string) (Agent, error) {
 	a.Since = time.UnixMilli(ms)
 	a.CallJobID, _ = strconv.ParseInt(m["call_job_id"], 10, 64)
 	a.AttemptID, _ = strconv.ParseInt(m["attempt_id"], 10, 64)
+	a.Leg, a.Node, a.Message = m["leg"], m["node"], m["message"]
 	return a, nil
 }

@@ -1,0 +1,51 @@
+package agentstate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Request is something asked of an agent's session through the API, on whichever instance
+// received it; the instance that owns the agent's call job carries it out (G-1..G-4).
+type Request struct {
+	AgentID int    `json:"agent_id"`
+	Kind    string `json:"kind"`            // join, leave, state, hangup_customer
+	State   State  `json:"state,omitempty"` // for state: available, break or away
+}
+
+func requestsKey(jobID int64) string {
+	return "kakeru:job:" + strconv.FormatInt(jobID, 10) + ":requests"
+}
+
+// Push queues a request for the owner of the job.
+func (s *Store) Push(ctx context.Context, jobID int64, r Request) error {
+	b, _ := json.Marshal(r)
+	if err := s.rdb.RPush(ctx, requestsKey(jobID), b).Err(); err != nil {
+		return fmt.Errorf("queue agent request: %w", err)
+	}
+	return nil
+}
+
+// Take removes and returns up to n queued requests of a job, oldest first.
+func (s *Store) Take(ctx context.Context, jobID int64, n int) ([]Request, error) {
+	vals, err := s.rdb.LPopCount(ctx, requestsKey(jobID), n).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("take agent requests of job %d: %w", jobID, err)
+	}
+	out := make([]Request, 0, len(vals))
+	for _, v := range vals {
+		var r Request
+		if json.Unmarshal([]byte(v), &r) == nil {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}

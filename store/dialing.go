@@ -1,0 +1,244 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// DialTarget is a contact claimed for one attempt whose attempt row, with the channel UUID the
+// originate will use, is already committed: the exactly-once dial ledger (P-5).
+type DialTarget struct {
+	AttemptID   int64  `db:"attempt_id"`
+	ContactID   int64  `db:"contact_id"`
+	Tel         string `db:"tel"`
+	ChannelUUID string `db:"channel_uuid"`
+	Callback    bool   `db:"-"`
+}
+
+// ClaimRequest asks for up to N contacts of a job's run.
+type ClaimRequest struct {
+	JobID    int64
+	Run      int // the run the caller dials for: a stopped or restarted job gives nothing
+	N        int
+	Instance string
+	Node     string
+	NewUUID  func() string
+}
+
+// ClaimContacts claims contacts for a running job and commits an attempt row for each, in one
+// transaction. Callbacks due now come before fresh contacts (S-2). Rows locked by another
+// claimer are skipped, and a claimed contact is held until its attempt ends, so no contact is
+// dialed twice at once by any job or instance (J-4, P-5).
+func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time) ([]DialTarget, error) {
+	var out []DialTarget
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		out = out[:0]
+		var j CallJob
+		err := tx.GetContext(ctx, &j, `SELECT `+callJobColumns+callJobFrom+` WHERE j.id = $1 FOR SHARE OF j`, r.JobID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read call job %d: %w", r.JobID, err)
+		}
+		if j.Status != "running" || j.Run != r.Run || r.N <= 0 {
+			return nil
+		}
+		type picked struct {
+			ID         int64         `db:"id"`
+			Tel        string        `db:"tel"`
+			CallbackID sql.NullInt64 `db:"callback_id"`
+		}
+		var due []picked
+		err = tx.SelectContext(ctx, &due, `SELECT c.id, c.tel, cb.id AS callback_id FROM callbacks cb
+			JOIN contacts c ON c.id = cb.contact_id
+			WHERE cb.batch_id = $1 AND cb.status = 'scheduled' AND cb.due_at <= $2 AND c.list_id = $3
+			  AND c.status = 'callback' AND c.claimed_by_job IS NULL
+			ORDER BY cb.due_at, cb.id LIMIT $4 FOR UPDATE OF c SKIP LOCKED`, j.BatchID, now, j.ListID, r.N)
+		if err != nil {
+			return fmt.Errorf("claim callbacks of job %d: %w", r.JobID, err)
+		}
+		if left := r.N - len(due); left > 0 {
+			q, args := eligibleQuery(j, j.Run, now)
+			var fresh []picked
+			args = append(args, left)
+			err = tx.SelectContext(ctx, &fresh, q+fmt.Sprintf(` ORDER BY c.attempt_count, c.id LIMIT $%d FOR UPDATE SKIP LOCKED`, len(args)), args...)
+			if err != nil {
+				return fmt.Errorf("claim contacts of job %d: %w", r.JobID, err)
+			}
+			due = append(due, fresh...)
+		}
+		for _, p := range due {
+			_, err := tx.ExecContext(ctx, `UPDATE contacts SET claimed_by_job = $2, claim_token = $3, claimed_at = $4,
+				attempt_count = attempt_count + 1, last_attempt_at = $4, next_attempt_at = NULL, status = 'eligible'
+				WHERE id = $1`, p.ID, r.JobID, r.Run, now)
+			if err != nil {
+				return fmt.Errorf("claim contact %d: %w", p.ID, err)
+			}
+			t := DialTarget{ContactID: p.ID, Tel: p.Tel, ChannelUUID: r.NewUUID(), Callback: p.CallbackID.Valid}
+			err = tx.GetContext(ctx, &t.AttemptID, `INSERT INTO attempts (batch_id, campaign_id, list_id, contact_id, call_job_id,
+				job_run, tel, caller_id, channel_uuid, node, instance_id, created_at, started_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id`,
+				j.BatchID, j.CampaignID, j.ListID, p.ID, j.ID, j.Run, p.Tel, j.CallerID, t.ChannelUUID, r.Node, r.Instance, now)
+			if err != nil {
+				return fmt.Errorf("record attempt for contact %d: %w", p.ID, err)
+			}
+			if p.CallbackID.Valid {
+				if _, err := tx.ExecContext(ctx, `UPDATE callbacks SET status = 'dialed', attempt_id = $2, updated_at = $3
+					WHERE id = $1`, p.CallbackID.Int64, t.AttemptID, now); err != nil {
+					return fmt.Errorf("mark callback %d dialed: %w", p.CallbackID.Int64, err)
+				}
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// RetryRule is a campaign's retry rule (P-3).
+type RetryRule struct {
+	Outcomes    []string
+	After       time.Duration
+	MaxAttempts int
+}
+
+// AttemptEnd is how an attempt ended, from the switch's events.
+type AttemptEnd struct {
+	ChannelUUID  string
+	Outcome      string // connected, abandoned, machine, no_answer, busy, rejected, invalid_number, network_failure, cancelled
+	HangupCause  string
+	AnsweredAt   *time.Time
+	BridgedAt    *time.Time
+	EndedAt      time.Time
+	AgentID      *int
+	AgentDropped bool
+	// DispositionGrace: a connected call becomes an unsaved disposition this long after its end.
+	DispositionGrace time.Duration
+	Retry            []RetryRule
+}
+
+// FinishAttempt records an attempt's outcome and releases its contact with the retry rules of
+// P-3: an outcome a rule covers is dialed again after the rule's wait until its attempts are
+// used up, then the contact is complete; an invalid number no rule covers is complete; other
+// outcomes no rule covers leave the contact eligible but not dialed again in this run; a
+// connected contact waits for its disposition (D-2). It reports false when the attempt had
+// already ended (events repeat after a reconnect; the first ending wins).
+func (s *Store) FinishAttempt(ctx context.Context, e AttemptEnd) (bool, error) {
+	finished := false
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var a struct {
+			ID        int64         `db:"id"`
+			ContactID sql.NullInt64 `db:"contact_id"`
+			JobID     sql.NullInt64 `db:"call_job_id"`
+			Run       int           `db:"job_run"`
+		}
+		var talk *int
+		if e.BridgedAt != nil && e.Outcome == "connected" {
+			v := int(e.EndedAt.Sub(*e.BridgedAt).Round(time.Second) / time.Second)
+			talk = &v
+		}
+		var due *time.Time
+		if e.Outcome == "connected" {
+			t := e.EndedAt.Add(e.DispositionGrace)
+			due = &t
+		}
+		err := tx.GetContext(ctx, &a, `UPDATE attempts SET outcome = $2, hangup_cause = $3,
+			answered_at = COALESCE(answered_at, $4), bridged_at = COALESCE(bridged_at, $5), ended_at = $6,
+			agent_id = COALESCE($7, agent_id), agent_dropped = agent_dropped OR $8, talk_seconds = $9, disposition_due_at = $10
+			WHERE channel_uuid = $1 AND outcome = 'in_progress' RETURNING id, contact_id, call_job_id, job_run`,
+			e.ChannelUUID, e.Outcome, e.HangupCause, e.AnsweredAt, e.BridgedAt, e.EndedAt, e.AgentID, e.AgentDropped, talk, due)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("finish attempt %s: %w", e.ChannelUUID, err)
+		}
+		finished = true
+		if !a.ContactID.Valid {
+			return nil // the list was deleted meanwhile
+		}
+		status, next := "eligible", sql.NullTime{}
+		var count int
+		if err := tx.GetContext(ctx, &count, `SELECT attempt_count FROM contacts WHERE id = $1`, a.ContactID.Int64); err != nil {
+			return fmt.Errorf("read contact %d: %w", a.ContactID.Int64, err)
+		}
+		rule := slices.IndexFunc(e.Retry, func(r RetryRule) bool { return slices.Contains(r.Outcomes, e.Outcome) })
+		switch {
+		case e.Outcome == "connected":
+			next = sql.NullTime{Time: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), Valid: true} // until the disposition
+		case rule >= 0 && count < e.Retry[rule].MaxAttempts:
+			next = sql.NullTime{Time: e.EndedAt.Add(e.Retry[rule].After), Valid: true}
+		case rule >= 0 || e.Outcome == "invalid_number":
+			status = "complete"
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE contacts SET status = $2, next_attempt_at = $3,
+			claimed_by_job = CASE WHEN claimed_by_job = $4 AND claim_token = $5 THEN NULL ELSE claimed_by_job END,
+			claim_token = CASE WHEN claimed_by_job = $4 AND claim_token = $5 THEN NULL ELSE claim_token END,
+			claimed_at = CASE WHEN claimed_by_job = $4 AND claim_token = $5 THEN NULL ELSE claimed_at END
+			WHERE id = $1`, a.ContactID.Int64, status, next, a.JobID, a.Run)
+		if err != nil {
+			return fmt.Errorf("release contact %d: %w", a.ContactID.Int64, err)
+		}
+		return nil
+	})
+	return finished, err
+}
+
+// MarkAnswered and MarkBridged note progress of a live attempt (monitor, restart recovery).
+func (s *Store) MarkAnswered(ctx context.Context, channelUUID string, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE attempts SET answered_at = $2 WHERE channel_uuid = $1 AND answered_at IS NULL`, channelUUID, at)
+	if err != nil {
+		return fmt.Errorf("mark attempt %s answered: %w", channelUUID, err)
+	}
+	return nil
+}
+
+// MarkBridged records the agent a live attempt was bridged to.
+func (s *Store) MarkBridged(ctx context.Context, channelUUID string, agentID int, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE attempts SET bridged_at = $2, agent_id = $3 WHERE channel_uuid = $1`, channelUUID, at, agentID)
+	if err != nil {
+		return fmt.Errorf("mark attempt %s bridged: %w", channelUUID, err)
+	}
+	return nil
+}
+
+// MarkAgentDropped records that the agent's phone dropped during the call (G-3).
+func (s *Store) MarkAgentDropped(ctx context.Context, attemptID int64) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE attempts SET agent_dropped = true WHERE id = $1`, attemptID); err != nil {
+		return fmt.Errorf("mark attempt %d agent dropped: %w", attemptID, err)
+	}
+	return nil
+}
+
+// LiveAttempt is an attempt still in progress.
+type LiveAttempt struct {
+	ID          int64      `db:"id"`
+	JobID       int64      `db:"call_job_id"`
+	ContactID   *int64     `db:"contact_id"`
+	Tel         string     `db:"tel"`
+	ChannelUUID string     `db:"channel_uuid"`
+	Node        string     `db:"node"`
+	StartedAt   time.Time  `db:"started_at"`
+	AnsweredAt  *time.Time `db:"answered_at"`
+	BridgedAt   *time.Time `db:"bridged_at"`
+	AgentID     *int       `db:"agent_id"`
+}
+
+// UnfinishedAttempts are a job's attempts still in progress: after a restart or a takeover the
+// engine reconciles them with the switch instead of dialing them again.
+func (s *Store) UnfinishedAttempts(ctx context.Context, jobID int64) ([]LiveAttempt, error) {
+	var out []LiveAttempt
+	err := s.db.SelectContext(ctx, &out, `SELECT id, call_job_id, contact_id, tel, channel_uuid, node, started_at, answered_at,
+		bridged_at, agent_id FROM attempts WHERE call_job_id = $1 AND outcome = 'in_progress' ORDER BY id`, jobID)
+	if err != nil {
+		return nil, fmt.Errorf("unfinished attempts of job %d: %w", jobID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// StartRules are what J-5 checks that live in configuration.
+type StartRules struct {
+	Location        *time.Location // the campaign's zone
+	BusinessStart   int            // minutes after local midnight
+	BusinessEnd     int            // minutes after local midnight; 1440 = end of day
+	HasResultCodes  bool
+	MaxRunningJobs  int
+	StartedBy       string
+	EarlyStartAhead time.Duration // how long before business start a job may be started (1 h)
+}
+
+// StartCallJob starts a stopped job after every J-5 check, opening a new run with its target
+// fixed now (J-3). Each refusal is a 409 naming its reason.
+func (s *Store) StartCallJob(ctx context.Context, id int64, r StartRules, now time.Time) (CallJob, error) {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// One start at a time, so the running-jobs limit cannot be overrun by two starts at once.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7005)`); err != nil {
+			return fmt.Errorf("lock job starts: %w", err)
+		}
+		j, err := lockCallJob(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		b, err := getBatch(ctx, tx, j.BatchID, true)
+		if err != nil {
+			return err
+		}
+		if j.Status == "running" {
+			return conflict("J-5", "call_job_running", "the call job is already running")
+		}
+		var running int
+		if err := tx.GetContext(ctx, &running, `SELECT count(*) FROM call_jobs WHERE status = 'running'`); err != nil {
+			return fmt.Errorf("count running jobs: %w", err)
+		}
+		if running >= r.MaxRunningJobs {
+			return conflict("J-5", "running_job_limit_reached", "at most %d call jobs may run at once", r.MaxRunningJobs)
+		}
+		local := now.In(r.Location)
+		minute := local.Hour()*60 + local.Minute()
+		ahead := int(r.EarlyStartAhead / time.Minute)
+		if minute < r.BusinessStart-ahead || minute >= r.BusinessEnd {
+			return conflict("J-5", "outside_business_hours",
+				"a job can be started from %s before business start until business end (%s–%s, %s)",
+				r.EarlyStartAhead, clock(r.BusinessStart), clock(r.BusinessEnd), r.Location)
+		}
+		today := DateOf(now, r.Location)
+		if today.Before(b.StartDate) || today.After(b.EndDate) {
+			return conflict("B-4", "outside_batch_period", "today (%s) is outside the batch period %s to %s", today, b.StartDate, b.EndDate)
+		}
+		if !r.HasResultCodes {
+			return conflict("J-5", "campaign_has_no_result_codes", "the campaign has no result codes for agents to pick")
+		}
+		unsaved, err := countUnsaved(ctx, tx, j.BatchID, now)
+		if err != nil {
+			return err
+		}
+		if unsaved > 0 {
+			return conflict("D-3", "batch_has_unsaved_dispositions", "the batch has %d unsaved dispositions; save them first", unsaved)
+		}
+		if err := checkJobList(ctx, tx, j.BatchID, j.ListID, j.DialGroupID); err != nil {
+			return err
+		}
+		q, args := eligibleQuery(j, j.Run+1, now)
+		var target int
+		if err := tx.GetContext(ctx, &target, `SELECT count(*) FROM (`+q+`) t`, args...); err != nil {
+			return fmt.Errorf("count target of job %d: %w", id, err)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE call_jobs SET status = 'running', run = run + 1, target_count = $2,
+			started_at = $3, started_by = $4, stopped_at = NULL, stop_reason = NULL, updated_at = $3 WHERE id = $1`,
+			id, target, now, r.StartedBy)
+		if err != nil {
+			return fmt.Errorf("start call job %d: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return CallJob{}, err
+	}
+	return s.GetCallJob(ctx, id)
+}
+
+func clock(minutes int) string { return fmt.Sprintf("%02d:%02d", minutes/60, minutes%60) }
+
+// StopCallJob stops a running job (J-6). Calls in progress are not touched: they finish and
+// their outcomes are recorded. reason: "admin", "business_end".
+func (s *Store) StopCallJob(ctx context.Context, id int64, reason string, now time.Time) (CallJob, error) {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		j, err := lockCallJob(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if j.Status != "running" {
+			return conflict("J-6", "call_job_not_running", "the call job is not running")
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE call_jobs SET status = 'stopped', stopped_at = $2, stop_reason = $3,
+			updated_at = $2 WHERE id = $1`, id, now, reason)
+		if err != nil {
+			return fmt.Errorf("stop call job %d: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return CallJob{}, err
+	}
+	return s.GetCallJob(ctx, id)
+}
+
+// countUnsaved counts the batch's unsaved dispositions (D-3): connected attempts without a
+// disposition whose grace period has ended.
+func countUnsaved(ctx context.Context, q sqlx.QueryerContext, batchID int64, now time.Time) (int, error) {
+	var n int
+	err := sqlx.GetContext(ctx, q, &n, `SELECT count(*) FROM attempts a WHERE a.batch_id = $1 AND a.outcome = 'connected'
+		AND a.disposition_due_at <= $2 AND NOT EXISTS (SELECT 1 FROM dispositions d WHERE d.attempt_id = a.id)`, batchID, now)
+	if err != nil {
+		return 0, fmt.Errorf("count unsaved dispositions of batch %d: %w", batchID, err)
+	}
+	return n, nil
+}
+
+// eligibleQuery selects the ids of a job's contacts that may be dialed now: in its list, not
+// complete, not held by another job, matching the filter (J-2), and either not yet dialed in
+// run or due for a retry (P-3).
+func eligibleQuery(j CallJob, run int, now time.Time) (string, []any) {
+	q := `SELECT c.id, c.tel FROM contacts c WHERE c.list_id = $1 AND c.status = 'eligible' AND c.claimed_by_job IS NULL
+		AND (c.next_attempt_at IS NULL AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.contact_id = c.id
+		         AND a.call_job_id = $2 AND a.job_run = $3)
+		     OR c.next_attempt_at <= $4)
+		AND ($5 = 'any' OR c.phone_type = $5)
+		AND ($6::int IS NULL OR c.attempt_count >= $6) AND ($7::int IS NULL OR c.attempt_count <= $7)`
+	args := []any{j.ListID, j.ID, run, now, j.Filter.PhoneType, j.Filter.AttemptsMin, j.Filter.AttemptsMax}
+	if j.Filter.LastAttemptFrom != "" {
+		q += ` AND c.last_attempt_at IS NOT NULL AND (CASE WHEN $8::time <= $9::time
+			THEN (c.last_attempt_at AT TIME ZONE $10)::time BETWEEN $8::time AND $9::time
+			ELSE (c.last_attempt_at AT TIME ZONE $10)::time >= $8::time OR (c.last_attempt_at AT TIME ZONE $10)::time <= $9::time END)`
+		args = append(args, j.Filter.LastAttemptFrom, j.Filter.LastAttemptTo, j.TimeZone)
+	}
+	return q, args
+}
