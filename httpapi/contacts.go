@@ -104,14 +104,19 @@ func (s *Server) handleContactAttempts(w http.ResponseWriter, r *http.Request) e
 	}
 	out := page[attemptJSON]{Items: make([]attemptJSON, len(attempts)), Total: len(attempts)}
 	for i, a := range attempts {
-		out.Items[i] = attemptJSON{ID: a.ID, ContactID: a.ContactID, CallJobID: a.CallJobID, Tel: a.Tel, StartedAt: a.StartedAt,
-			AnsweredAt: a.AnsweredAt, EndedAt: a.EndedAt, Outcome: a.Outcome, HangupCause: a.HangupCause, AgentID: a.AgentID,
-			TalkSeconds: a.TalkSeconds}
-		if d := a.Disposition; d != nil {
-			dj := dispositionJSON(*d)
-			out.Items[i].Disposition = &dj
-		}
+		out.Items[i] = toAttemptJSON(a)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+func toAttemptJSON(a store.Attempt) attemptJSON {
+	out := attemptJSON{ID: a.ID, ContactID: a.ContactID, CallJobID: a.CallJobID, Tel: a.Tel, StartedAt: a.StartedAt,
+		AnsweredAt: a.AnsweredAt, EndedAt: a.EndedAt, Outcome: a.Outcome, HangupCause: a.HangupCause, AgentID: a.AgentID,
+		TalkSeconds: a.TalkSeconds}
+	if d := a.Disposition; d != nil {
+		dj := dispositionJSON(*d)
+		out.Disposition = &dj
+	}
+	return out
 }

@@ -58,31 +58,40 @@ type Check struct {
 
 // Options wires a Server.
 type Options struct {
-	Logger  *slog.Logger
-	Config  ConfigSource
-	Batches BatchStore
-	Lists   ListStore
-	Now     func() time.Time
-	Checks  []Check
+	Logger    *slog.Logger
+	Config    ConfigSource
+	Batches   BatchStore
+	Lists     ListStore
+	Jobs      JobStore
+	Callbacks CallbackStore
+	Desk      AgentDesk
+	// After maps a disposition's "after" choice to the agent request it makes (engine.AfterDisposition).
+	After  AfterFunc
+	Now    func() time.Time
+	Checks []Check
 	// Status fills /api/v1/status.
 	Status func(ctx context.Context) (Status, error)
 }
 
 // Server routes and answers API requests.
 type Server struct {
-	log     *slog.Logger
-	cfg     ConfigSource
-	batches BatchStore
-	lists   ListStore
-	now     func() time.Time
-	checks  []Check
-	status  func(ctx context.Context) (Status, error)
-	mux     *http.ServeMux
+	log       *slog.Logger
+	cfg       ConfigSource
+	batches   BatchStore
+	lists     ListStore
+	jobs      JobStore
+	callbacks CallbackStore
+	desk      AgentDesk
+	after     AfterFunc
+	now       func() time.Time
+	checks    []Check
+	status    func(ctx context.Context) (Status, error)
+	mux       *http.ServeMux
 }
 
 // New builds the server and its routes.
 func New(o Options) *Server {
-	s := &Server{log: o.Logger, cfg: o.Config, batches: o.Batches, lists: o.Lists, now: o.Now, checks: o.Checks, status: o.Status,
+	s := &Server{log: o.Logger, cfg: o.Config, batches: o.Batches, lists: o.Lists, jobs: o.Jobs, callbacks: o.Callbacks, desk: o.Desk, after: o.After, now: o.Now, checks: o.Checks, status: o.Status,
 		mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -140,6 +149,25 @@ func (s *Server) routes() {
 	api("DELETE /api/v1/assignments/{id}", s.handleDeleteAssignment)
 	api("GET /api/v1/contacts", s.handleSearchContacts)
 	api("GET /api/v1/contacts/{id}/attempts", s.handleContactAttempts)
+
+	api("POST /api/v1/batches/{id}/call-jobs", s.handleCreateCallJob)
+	api("GET /api/v1/call-jobs", s.handleListCallJobs)
+	api("GET /api/v1/call-jobs/{id}", s.handleGetCallJob)
+	api("PATCH /api/v1/call-jobs/{id}", s.handlePatchCallJob)
+	api("DELETE /api/v1/call-jobs/{id}", s.handleDeleteCallJob)
+	api("POST /api/v1/call-jobs/{id}/start", s.handleStartCallJob)
+	api("POST /api/v1/call-jobs/{id}/stop", s.handleStopCallJob)
+
+	api("POST /api/v1/agents/{id}/join", s.handleJoin)
+	api("POST /api/v1/agents/{id}/leave", s.handleLeave)
+	api("POST /api/v1/agents/{id}/state", s.handleSetState)
+	api("POST /api/v1/agents/{id}/hangup-customer", s.handleHangupCustomer)
+	api("GET /api/v1/agents/{id}/session", s.handleSession)
+	api("POST /api/v1/attempts/{id}/disposition", s.handleSaveDisposition)
+	api("GET /api/v1/unsaved-dispositions", s.handleUnsavedDispositions)
+	api("GET /api/v1/callbacks", s.handleListCallbacks)
+	api("PATCH /api/v1/callbacks/{id}", s.handlePatchCallback)
+	api("DELETE /api/v1/callbacks/{id}", s.handleDeleteCallback)
 
 	// A method-less pattern is less specific than the method ones, so it catches only the
 	// methods a path does not serve and answers them in the API's JSON error format.

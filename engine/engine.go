@@ -1,0 +1,282 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/freeswitch"
+	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
+	"github.com/kakeru-dialer/kakeru/store"
+)
+
+// Store is what the engine needs of PostgreSQL.
+type Store interface {
+	ListCallJobs(ctx context.Context, f store.CallJobFilter) ([]store.CallJob, int, error)
+	GetCallJob(ctx context.Context, id int64) (store.CallJob, error)
+	StopCallJob(ctx context.Context, id int64, reason string, now time.Time) (store.CallJob, error)
+	TryLeaseJob(ctx context.Context, jobID int64) (*store.JobLease, error)
+	ClaimContacts(ctx context.Context, r store.ClaimRequest, now time.Time) ([]store.DialTarget, error)
+	FinishAttempt(ctx context.Context, e store.AttemptEnd) (bool, error)
+	MarkAnswered(ctx context.Context, channelUUID string, at time.Time) error
+	MarkBridged(ctx context.Context, channelUUID string, agentID int, at time.Time) error
+	MarkAgentDropped(ctx context.Context, attemptID int64) error
+	UnfinishedAttempts(ctx context.Context, jobID int64) ([]store.LiveAttempt, error)
+}
+
+// AgentState is the live agent state in Redis (G-6).
+type AgentState interface {
+	Set(ctx context.Context, a agentstate.Agent) error
+	Get(ctx context.Context, id int) (agentstate.Agent, error)
+	All(ctx context.Context) ([]agentstate.Agent, error)
+	Take(ctx context.Context, jobID int64, n int) ([]agentstate.Request, error)
+}
+
+// Switch is the FreeSWITCH layer: nodes to place calls on and commands to run there.
+type Switch interface {
+	Acquire(node string) (string, func(), error)
+	API(ctx context.Context, node, cmd string) (string, error)
+	APIBatch(ctx context.Context, node string, cmds []string) ([]string, []error, error)
+	BgAPI(ctx context.Context, node, cmd string) (<-chan freeswitch.JobResult, error)
+	Alive(ctx context.Context, node string, uuids []string) (map[string]bool, error)
+}
+
+// Options configure an Engine.
+type Options struct {
+	Store    Store
+	Agents   AgentState
+	Switch   Switch
+	Config   func() *config.Config
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Instance string
+	// Tick is how often running jobs are paced, deadlines checked and requests taken.
+	Tick    time.Duration
+	NewUUID func() string
+	// OnStep, when set, runs after every pass of the loop: tests wait on it instead of sleeping.
+	OnStep func()
+	// OnBridge, when set, hears the time from a customer's CHANNEL_ANSWER leaving the socket to
+	// its uuid_bridge being written (benchmarks, metrics).
+	OnBridge func(time.Duration)
+}
+
+// Engine runs the call jobs this instance owns: it leases running jobs, brings their agents'
+// phones up, dials contacts as pacing asks, bridges answered customers to agents, and records
+// every outcome. Several instances share the work through the job leases (P-5 holds through
+// the contact claims whatever the leases do).
+type Engine struct {
+	o Options
+
+	mu       sync.Mutex
+	runCtx   context.Context
+	draining bool // shutting down: no new calls; calls in progress finish
+	jobs     map[int64]*job
+	legs     map[string]leg // channel UUID → the call or agent it belongs to
+	calls    int            // customer calls in flight
+
+	ledger *ledger // attempt writes to PostgreSQL, ordered per attempt
+	states *ledger // agent state writes to Redis, ordered per agent
+	cancel context.CancelFunc
+	done   chan struct{}
+	wg     sync.WaitGroup // originate result waiters
+}
+
+// leg is what a channel UUID belongs to: a customer call or an agent's phone.
+type leg struct {
+	job   *job
+	call  *call
+	agent *agent
+}
+
+// New builds an engine; Start runs it.
+func New(o Options) *Engine {
+	if o.Tick <= 0 {
+		o.Tick = 100 * time.Millisecond
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.NewUUID == nil {
+		o.NewUUID = freeswitch.NewUUID
+	}
+	return &Engine{o: o, jobs: map[int64]*job{}, legs: map[string]leg{}}
+}
+
+// Start runs the engine's loop until Stop.
+func (e *Engine) Start(ctx context.Context) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.done != nil {
+		return
+	}
+	ctx, e.cancel = context.WithCancel(ctx)
+	e.runCtx = ctx
+	e.ledger = newLedger(8, 1024)
+	e.ledger.start()
+	e.states = newLedger(4, 1024)
+	e.states.start()
+	e.done = make(chan struct{})
+	go e.loop(ctx, e.done)
+}
+
+// Stop ends the loop, waits for pending originate results and releases the job leases. Calls
+// in progress stay up on the switch: the next owner of each job adopts them (restart recovery).
+func (e *Engine) Stop() {
+	e.mu.Lock()
+	cancel, done := e.cancel, e.done
+	e.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	<-done
+	e.wg.Wait()
+	e.ledger.stop() // outcomes are written before the jobs are given up
+	e.states.stop()
+	e.mu.Lock()
+	for id, j := range e.jobs {
+		j.lease.Release()
+		delete(e.jobs, id)
+	}
+	e.legs = map[string]leg{}
+	e.mu.Unlock()
+}
+
+// Drain stops placing calls and waits until the calls in progress have ended or ctx ends
+// (graceful shutdown); calls still up then are adopted by the next owner of their job.
+func (e *Engine) Drain(ctx context.Context) {
+	e.mu.Lock()
+	e.draining = true
+	e.mu.Unlock()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for e.CallsInFlight() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// SetSwitch gives the engine its switch layer when it is built after the engine (the switch's
+// events need the engine first). Call before Start.
+func (e *Engine) SetSwitch(sw Switch) { e.o.Switch = sw }
+
+// CallsInFlight is the number of customer calls this instance is running.
+func (e *Engine) CallsInFlight() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.calls
+}
+
+func (e *Engine) loop(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(e.o.Tick)
+	defer t.Stop()
+	for {
+		e.pass(ctx)
+		if e.o.OnStep != nil {
+			e.o.OnStep()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// pass leases running jobs nobody owns, steps the jobs owned here, and lets go of jobs that
+// stopped and have nothing left in flight.
+func (e *Engine) pass(ctx context.Context) {
+	cfg := e.o.Config()
+	running, _, err := e.o.Store.ListCallJobs(ctx, store.CallJobFilter{Running: true})
+	if err != nil {
+		if ctx.Err() == nil {
+			e.o.Logger.Warn("list running jobs", "err", err)
+		}
+		return
+	}
+	isRunning := map[int64]store.CallJob{}
+	for _, j := range running {
+		isRunning[j.ID] = j
+		e.mu.Lock()
+		_, owned := e.jobs[j.ID]
+		e.mu.Unlock()
+		if owned {
+			continue
+		}
+		lease, err := e.o.Store.TryLeaseJob(ctx, j.ID)
+		if err != nil || lease == nil {
+			continue
+		}
+		e.adopt(ctx, cfg, j, lease)
+	}
+	e.mu.Lock()
+	owned := make([]*job, 0, len(e.jobs))
+	for _, j := range e.jobs {
+		owned = append(owned, j)
+	}
+	e.mu.Unlock()
+	for _, j := range owned {
+		if row, ok := isRunning[j.id]; ok {
+			j.row, j.stopping = row, false // started again while still winding down
+		} else {
+			j.stopping = true
+		}
+		if err := j.lease.Check(ctx); err != nil {
+			e.o.Logger.Warn("job lease lost; another instance takes the job over", "job", j.id, "err", err)
+			e.drop(j)
+			continue
+		}
+		e.step(ctx, cfg, j)
+		if j.stopping && e.idle(j) {
+			e.drop(j)
+		}
+	}
+}
+
+func (e *Engine) drop(j *job) {
+	e.mu.Lock()
+	delete(e.jobs, j.id)
+	for id, l := range e.legs {
+		if l.job == j {
+			delete(e.legs, id)
+		}
+	}
+	e.mu.Unlock()
+	j.lease.Release()
+}
+
+// HandleEvent takes the switch's events (from the ordered dispatcher: one call's events in wire
+// order) and moves the call or agent they belong to.
+func (e *Engine) HandleEvent(ev *wire.Event) {
+	id := ev.UniqueID()
+	if id == "" {
+		return
+	}
+	e.mu.Lock()
+	l, ok := e.legs[id]
+	ctx := e.runCtx
+	e.mu.Unlock()
+	if !ok {
+		return
+	}
+	switch {
+	case l.call != nil:
+		e.callEvent(ctx, l.job, l.call, ev)
+	case l.agent != nil:
+		e.agentEvent(ctx, l.job, l.agent, ev)
+	}
+}
+
+// ErrNotOwner is returned for a job no instance runs here.
+var ErrNotOwner = errors.New("call job is not run by this instance")

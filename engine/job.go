@@ -1,0 +1,235 @@
+package engine
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/store"
+)
+
+// Messages shown to an agent at its next screen (agentstate.Agent.Message).
+const (
+	MessageIdleLogoff = "エージェントステータスがログオフの状態です" // G-5, the manual's words
+	MessageJobStopped = "コールジョブが停止しました"
+	MessageLegDropped = "電話が切断されたためジョブから退出しました"
+)
+
+// job is a running call job owned by this instance. Its fields are guarded by Engine.mu.
+type job struct {
+	id       int64
+	row      store.CallJob
+	lease    *store.JobLease
+	stopping bool // stopped (by an admin or business end): no new calls; agents leave when free
+	agents   map[int]*agent
+	calls    map[string]*call
+}
+
+// agent is an agent working the job: its phone leg and its state (G-4).
+type agent struct {
+	id        int
+	leg, node string
+	answered  bool // the leg is up: the agent hears hold music between calls
+	state     agentstate.State
+	since     time.Time
+	call      *call // the customer bridged, or waiting for the disposition (wrap-up)
+	attemptID int64 // the attempt of call, kept through wrap-up
+	leaving   bool
+	message   string
+}
+
+// call is one customer call.
+type call struct {
+	attemptID int64
+	contactID int64
+	tel       string
+	uuid      string
+	node      string
+	release   func()
+	started   time.Time
+	answered  *time.Time
+	bridged   *time.Time
+	// answerEvent is when the answer event left the socket (wire.Event.Received).
+	answerEvent time.Time
+	deadline    time.Time // answered, no agent yet: abandoned at this time (P-2)
+	agent       *agent
+	abandoned   bool
+	dropped     bool // the agent's phone dropped during the call
+	ended       bool
+	unsure      time.Time // the originate's fate is unknown (lost reply): check the switch after this
+}
+
+func campaignOf(cfg *config.Config, id int) *config.Campaign {
+	for i := range cfg.Campaigns {
+		if cfg.Campaigns[i].ID == id {
+			return &cfg.Campaigns[i]
+		}
+	}
+	return nil
+}
+
+// step runs one pass of a job: requests from the API, business hours, connect deadlines, idle
+// agents, then new calls as pacing asks.
+func (e *Engine) step(ctx context.Context, cfg *config.Config, j *job) {
+	now := e.o.Now()
+	camp := campaignOf(cfg, j.row.CampaignID)
+	if camp == nil {
+		e.o.Logger.Error("call job's campaign is not configured; stopping it", "job", j.id, "campaign", j.row.CampaignID)
+		_, _ = e.o.Store.StopCallJob(ctx, j.id, "campaign_removed", now)
+		e.mu.Lock()
+		j.stopping = true
+		e.mu.Unlock()
+	}
+	if reqs, err := e.o.Agents.Take(ctx, j.id, 100); err == nil {
+		for _, r := range reqs {
+			e.request(ctx, cfg, j, r)
+		}
+	}
+	open := camp != nil && e.inBusinessHours(camp, now)
+	if camp != nil && !j.stopping && e.pastBusinessEnd(camp, now) {
+		// J-6: at business end the job stops by itself; calls in progress go on.
+		if _, err := e.o.Store.StopCallJob(ctx, j.id, "business_end", now); err == nil {
+			e.o.Logger.Info("call job stopped at business end", "job", j.id)
+		}
+		e.mu.Lock()
+		j.stopping = true
+		e.mu.Unlock()
+	}
+	e.checkCalls(ctx, camp, j, now)
+	e.checkAgents(ctx, cfg, j, now)
+	e.mu.Lock()
+	draining := e.draining
+	e.mu.Unlock()
+	if !j.stopping && open && !draining {
+		e.dial(ctx, cfg, camp, j, now)
+	}
+}
+
+// inBusinessHours: a job dials only from business start to business end (J-6).
+func (e *Engine) inBusinessHours(c *config.Campaign, now time.Time) bool {
+	m := minuteOfDay(c, now)
+	return m >= c.BusinessHours.Start.Minutes && m < c.BusinessHours.End.Minutes
+}
+
+func (e *Engine) pastBusinessEnd(c *config.Campaign, now time.Time) bool {
+	return minuteOfDay(c, now) >= c.BusinessHours.End.Minutes
+}
+
+func minuteOfDay(c *config.Campaign, now time.Time) int {
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	l := now.In(loc)
+	return l.Hour()*60 + l.Minute()
+}
+
+// idle: a stopping job can be let go once nothing of it is in flight.
+func (e *Engine) idle(j *job) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(j.calls) == 0 && len(j.agents) == 0
+}
+
+// request carries out an agent's request made through the API.
+func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agentstate.Request) {
+	e.mu.Lock()
+	a := j.agents[r.AgentID]
+	e.mu.Unlock()
+	switch r.Kind {
+	case "join":
+		if a == nil && !j.stopping {
+			e.join(ctx, cfg, j, r.AgentID)
+		}
+	case "leave":
+		if a != nil {
+			e.leave(ctx, j, a, "")
+		}
+	case "state":
+		if a == nil {
+			return
+		}
+		e.mu.Lock()
+		ok := a.call == nil && a.answered
+		if ok {
+			a.state, a.since = r.State, e.o.Now()
+		}
+		e.mu.Unlock()
+		if ok {
+			e.publish(ctx, j, a)
+		}
+	case "hangup_customer":
+		e.mu.Lock()
+		var c *call
+		if a != nil && a.call != nil && a.state == agentstate.OnCall {
+			c = a.call
+		}
+		e.mu.Unlock()
+		if c != nil {
+			e.command(ctx, c.node, uuidKill(c.uuid, "NORMAL_CLEARING"))
+		}
+	}
+}
+
+// checkCalls bridges answered customers waiting for an agent, abandons those past the connect
+// deadline (P-2), and settles originates whose fate is unknown.
+func (e *Engine) checkCalls(ctx context.Context, camp *config.Campaign, j *job, now time.Time) {
+	e.mu.Lock()
+	var waiting, late, unsure []*call
+	for _, c := range j.calls {
+		switch {
+		case c.ended:
+		case c.answered != nil && c.agent == nil && !c.abandoned && now.Before(c.deadline):
+			waiting = append(waiting, c)
+		case c.answered != nil && c.agent == nil && !c.abandoned:
+			c.abandoned = true
+			late = append(late, c)
+		case !c.unsure.IsZero() && now.After(c.unsure):
+			c.unsure = time.Time{}
+			unsure = append(unsure, c)
+		}
+	}
+	e.mu.Unlock()
+	slices.SortFunc(waiting, func(a, b *call) int { return a.answered.Compare(*b.answered) })
+	for _, c := range waiting {
+		if !e.connect(ctx, j, c) {
+			break
+		}
+	}
+	for _, c := range late {
+		e.abandon(ctx, camp, c)
+	}
+	for _, c := range unsure {
+		alive, err := e.o.Switch.Alive(ctx, c.node, []string{c.uuid})
+		if err == nil && !alive[c.uuid] {
+			e.endCall(ctx, j, c, "ORIGINATE_UNCONFIRMED")
+		}
+	}
+}
+
+// checkAgents logs off agents idle too long (G-5) and releases free agents of a stopping job.
+func (e *Engine) checkAgents(ctx context.Context, cfg *config.Config, j *job, now time.Time) {
+	e.mu.Lock()
+	type out struct {
+		a   *agent
+		msg string
+	}
+	var leaving []out
+	for _, a := range j.agents {
+		if a.leaving || !a.answered {
+			continue
+		}
+		switch {
+		case j.stopping && a.call == nil:
+			leaving = append(leaving, out{a, MessageJobStopped})
+		case a.state != agentstate.OnCall && now.Sub(a.since) >= cfg.System.AgentIdleLimit:
+			leaving = append(leaving, out{a, MessageIdleLogoff})
+		}
+	}
+	e.mu.Unlock()
+	for _, l := range leaving {
+		e.leave(ctx, j, l.a, l.msg)
+	}
+}

@@ -1,0 +1,255 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/store"
+)
+
+// JobStore is the data the call-job, disposition and callback endpoints need.
+type JobStore interface {
+	CreateCallJob(ctx context.Context, nj store.NewCallJob, now time.Time) (store.CallJob, error)
+	GetCallJob(ctx context.Context, id int64) (store.CallJob, error)
+	ListCallJobs(ctx context.Context, f store.CallJobFilter) ([]store.CallJob, int, error)
+	UpdateCallJob(ctx context.Context, id int64, p store.CallJobPatch, now time.Time) (store.CallJob, error)
+	DeleteCallJob(ctx context.Context, id int64) error
+	StartCallJob(ctx context.Context, id int64, r store.StartRules, now time.Time) (store.CallJob, error)
+	StopCallJob(ctx context.Context, id int64, reason string, now time.Time) (store.CallJob, error)
+	GetAttemptRef(ctx context.Context, id int64) (store.AttemptRef, error)
+	SaveDisposition(ctx context.Context, d store.NewDisposition, now time.Time) error
+	UnsavedDispositions(ctx context.Context, f store.UnsavedFilter, now time.Time) ([]store.UnsavedDisposition, int, error)
+}
+
+type callJobRequest struct {
+	Name        *string          `json:"name"`
+	ListID      *int64           `json:"list_id"`
+	DialGroupID *int             `json:"dial_group_id"`
+	CallerID    *string          `json:"caller_id"`
+	Memo        *string          `json:"memo"`
+	Filter      *store.JobFilter `json:"filter"`
+}
+
+// check validates the fields present; create requires name, list, dial group and caller ID.
+func (req callJobRequest) check(camp config.Campaign, batch store.Batch, create bool) error {
+	var pr problems
+	if req.Name != nil {
+		checkLength(&pr, "name", *req.Name, 1, 60)
+	} else if create {
+		pr.add("name", "required")
+	}
+	if req.Memo != nil {
+		checkLength(&pr, "memo", *req.Memo, 0, 500)
+	}
+	if req.ListID == nil && create || req.ListID != nil && *req.ListID < 1 {
+		pr.add("list_id", "required, a list of the batch")
+	}
+	if req.DialGroupID == nil && create || req.DialGroupID != nil && !slices.Contains(batch.DialGroupIDs, *req.DialGroupID) {
+		pr.add("dial_group_id", "required, one of the batch's dial groups")
+	}
+	if req.CallerID != nil || create {
+		switch {
+		case camp.WithholdCallerID && (req.CallerID == nil || *req.CallerID == ""):
+		case req.CallerID == nil || !slices.Contains(camp.CallerIDs, *req.CallerID):
+			pr.add("caller_id", "must be one of the campaign's numbers")
+		}
+	}
+	if req.Filter != nil {
+		if err := req.Filter.Validate(); err != nil {
+			pr.add("filter", err.(*store.RuleError).Message)
+		}
+	}
+	return pr.err()
+}
+
+func (s *Server) handleCreateCallJob(w http.ResponseWriter, r *http.Request) error {
+	b, p, err := s.loadBatch(r)
+	if err != nil {
+		return err
+	}
+	if p.Role != config.RoleAdmin && p.Role != config.RoleSupervisor {
+		return errForbidden
+	}
+	var req callJobRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	cfg := s.cfg.Current()
+	camp, _ := cfg.Campaign(b.CampaignID)
+	if err := req.check(camp, b, true); err != nil {
+		return err
+	}
+	f := store.JobFilter{PhoneType: "any"}
+	if req.Filter != nil {
+		f = *req.Filter
+	}
+	memo := ""
+	if req.Memo != nil {
+		memo = *req.Memo
+	}
+	callerID := ""
+	if req.CallerID != nil {
+		callerID = *req.CallerID
+	}
+	j, err := s.jobs.CreateCallJob(r.Context(), store.NewCallJob{BatchID: b.ID, Name: *req.Name, ListID: *req.ListID,
+		DialGroupID: *req.DialGroupID, CallerID: callerID, Filter: f, Memo: memo, CreatedBy: p.Name,
+		MaxCallJobs: cfg.System.Limits.MaxCallJobs}, s.now())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, s.callJobJSON(j))
+	return nil
+}
+
+// callJobJSON shows times in the campaign's zone.
+func (s *Server) callJobJSON(j store.CallJob) store.CallJob {
+	if loc, err := time.LoadLocation(j.TimeZone); err == nil {
+		j.CreatedAt, j.UpdatedAt = j.CreatedAt.In(loc), j.UpdatedAt.In(loc)
+		for _, t := range []**time.Time{&j.StartedAt, &j.StoppedAt} {
+			if *t != nil {
+				v := (*t).In(loc)
+				*t = &v
+			}
+		}
+	}
+	return j
+}
+
+// loadCallJob reads the job in the path, for a caller who may see its campaign.
+func (s *Server) loadCallJob(r *http.Request) (store.CallJob, Principal, error) {
+	p := principalFrom(r.Context())
+	if err := staffOnly(p); err != nil {
+		return store.CallJob{}, p, err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return store.CallJob{}, p, err
+	}
+	j, err := s.jobs.GetCallJob(r.Context(), id)
+	if err != nil {
+		return store.CallJob{}, p, hideMissing(p, err)
+	}
+	if !p.CanCampaign(j.CampaignID) {
+		return store.CallJob{}, p, errForbidden
+	}
+	return j, p, nil
+}
+
+func (s *Server) handleListCallJobs(w http.ResponseWriter, r *http.Request) error {
+	p := principalFrom(r.Context())
+	if err := staffOnly(p); err != nil {
+		return err
+	}
+	limit, offset, err := paging(r)
+	if err != nil {
+		return err
+	}
+	var batchID int64
+	if v := r.URL.Query().Get("batch_id"); v != "" {
+		if batchID, err = strconv.ParseInt(v, 10, 64); err != nil || batchID < 1 {
+			return errorf(http.StatusBadRequest, "bad_request", "batch_id must be a positive integer")
+		}
+	}
+	items, total, err := s.jobs.ListCallJobs(r.Context(), store.CallJobFilter{BatchID: batchID, CampaignIDs: p.campaignScope(),
+		Limit: limit, Offset: offset})
+	if err != nil {
+		return err
+	}
+	writePage(w, items, total, s.callJobJSON)
+	return nil
+}
+
+func (s *Server) handleGetCallJob(w http.ResponseWriter, r *http.Request) error {
+	j, _, err := s.loadCallJob(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.callJobJSON(j))
+	return nil
+}
+
+func (s *Server) handlePatchCallJob(w http.ResponseWriter, r *http.Request) error {
+	j, _, err := s.loadCallJob(r)
+	if err != nil {
+		return err
+	}
+	var req callJobRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	camp, _ := s.cfg.Current().Campaign(j.CampaignID)
+	b, err := s.batches.GetBatch(r.Context(), j.BatchID)
+	if err != nil {
+		return err
+	}
+	if err := req.check(camp, b, false); err != nil {
+		return err
+	}
+	j, err = s.jobs.UpdateCallJob(r.Context(), j.ID, store.CallJobPatch{Name: req.Name, ListID: req.ListID,
+		DialGroupID: req.DialGroupID, CallerID: req.CallerID, Filter: req.Filter, Memo: req.Memo}, s.now())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.callJobJSON(j))
+	return nil
+}
+
+func (s *Server) handleDeleteCallJob(w http.ResponseWriter, r *http.Request) error {
+	j, _, err := s.loadCallJob(r)
+	if err != nil {
+		return err
+	}
+	if err := s.jobs.DeleteCallJob(r.Context(), j.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// handleStartCallJob: J-5 says an admin starts jobs.
+func (s *Server) handleStartCallJob(w http.ResponseWriter, r *http.Request) error {
+	j, p, err := s.loadCallJob(r)
+	if err != nil {
+		return err
+	}
+	if p.Role != config.RoleAdmin {
+		return errorf(http.StatusForbidden, "forbidden", "only an administrator starts call jobs (J-5)")
+	}
+	cfg := s.cfg.Current()
+	camp, ok := cfg.Campaign(j.CampaignID)
+	if !ok {
+		return errorf(http.StatusConflict, "campaign_not_configured", "the batch's campaign is no longer configured")
+	}
+	loc, err := time.LoadLocation(camp.TimeZone)
+	if err != nil {
+		return err
+	}
+	j, err = s.jobs.StartCallJob(r.Context(), j.ID, store.StartRules{Location: loc, BusinessStart: camp.BusinessHours.Start.Minutes,
+		BusinessEnd: camp.BusinessHours.End.Minutes, HasResultCodes: len(camp.ResultCodes) > 0,
+		MaxRunningJobs: cfg.System.Limits.MaxRunningCallJobs, StartedBy: p.Name, EarlyStartAhead: time.Hour}, s.now())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.callJobJSON(j))
+	return nil
+}
+
+func (s *Server) handleStopCallJob(w http.ResponseWriter, r *http.Request) error {
+	j, p, err := s.loadCallJob(r)
+	if err != nil {
+		return err
+	}
+	if p.Role != config.RoleAdmin {
+		return errorf(http.StatusForbidden, "forbidden", "only an administrator stops call jobs (J-6)")
+	}
+	j, err = s.jobs.StopCallJob(r.Context(), j.ID, "admin", s.now())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.callJobJSON(j))
+	return nil
+}

@@ -1,0 +1,315 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/store"
+)
+
+// AgentDesk is the live agent state (Redis) and the queue of requests to the engine instance
+// that runs the agent's job.
+type AgentDesk interface {
+	Get(ctx context.Context, id int) (agentstate.Agent, error)
+	Set(ctx context.Context, a agentstate.Agent) error
+	Push(ctx context.Context, jobID int64, r agentstate.Request) error
+}
+
+// AfterFunc maps a disposition's "after" to the request that moves the agent on (G-4).
+type AfterFunc func(after string) (agentstate.Request, bool)
+
+// agentFor reads the agent in the path for a caller who may act for it: the agent itself, an
+// admin, or a supervisor of a campaign the agent's job belongs to.
+func (s *Server) agentFor(r *http.Request) (config.Agent, agentstate.Agent, error) {
+	p := principalFrom(r.Context())
+	id, err := pathID(r, "id")
+	if err != nil {
+		return config.Agent{}, agentstate.Agent{}, err
+	}
+	ag, ok := s.cfg.Current().Agent(int(id))
+	if !ok {
+		if p.Role == config.RoleAdmin {
+			return config.Agent{}, agentstate.Agent{}, errorf(http.StatusNotFound, "not_found", "no such agent")
+		}
+		return config.Agent{}, agentstate.Agent{}, errForbidden
+	}
+	st, err := s.desk.Get(r.Context(), ag.ID)
+	if errors.Is(err, agentstate.ErrUnknownAgent) {
+		st, err = agentstate.Agent{ID: ag.ID, State: agentstate.LoggedOff}, nil
+	}
+	if err != nil {
+		return ag, st, DependencyDown("redis", err)
+	}
+	switch p.Role {
+	case config.RoleAdmin:
+	case config.RoleAgent:
+		if p.AgentID != ag.ID {
+			return ag, st, errForbidden
+		}
+	default:
+		ok := false
+		if st.CallJobID != 0 {
+			if j, err := s.jobs.GetCallJob(r.Context(), st.CallJobID); err == nil {
+				ok = p.CanCampaign(j.CampaignID)
+			}
+		}
+		if !ok {
+			return ag, st, errForbidden
+		}
+	}
+	return ag, st, nil
+}
+
+type joinRequest struct {
+	CallJobID int64 `json:"call_job_id"`
+}
+
+// handleJoin: an agent joins a running job of one of its dial groups (G-1). The instance that
+// runs the job calls the agent's phone.
+func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) error {
+	p := principalFrom(r.Context())
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req joinRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	cfg := s.cfg.Current()
+	ag, ok := cfg.Agent(int(id))
+	if !ok || p.Role == config.RoleAgent && p.AgentID != ag.ID {
+		return errForbidden
+	}
+	j, err := s.jobs.GetCallJob(r.Context(), req.CallJobID)
+	if err != nil {
+		return hideMissing(p, err)
+	}
+	if p.Role == config.RoleSupervisor && !p.CanCampaign(j.CampaignID) {
+		return errForbidden
+	}
+	group, _ := cfg.DialGroup(j.DialGroupID)
+	if !slices.Contains(group.AgentIDs, ag.ID) {
+		return errorf(http.StatusConflict, "agent_not_in_dial_group", "the agent is not in the job's dial group (G-1)")
+	}
+	if j.Status != "running" {
+		return errorf(http.StatusConflict, "call_job_not_running", "the call job is not running (G-1)")
+	}
+	st, err := s.desk.Get(r.Context(), ag.ID)
+	if err != nil && !errors.Is(err, agentstate.ErrUnknownAgent) {
+		return DependencyDown("redis", err)
+	}
+	if err == nil && st.State != agentstate.LoggedOff && st.CallJobID != 0 {
+		return errorf(http.StatusConflict, "agent_in_job", "the agent is already in call job %d; leave it first", st.CallJobID)
+	}
+	// Logged off but attached to the job: the owner of the job calls the phone on its next pass.
+	if err := s.desk.Set(r.Context(), agentstate.Agent{ID: ag.ID, State: agentstate.LoggedOff, Since: s.now(), CallJobID: j.ID}); err != nil {
+		return DependencyDown("redis", err)
+	}
+	if err := s.desk.Push(r.Context(), j.ID, agentstate.Request{AgentID: ag.ID, Kind: "join"}); err != nil {
+		return DependencyDown("redis", err)
+	}
+	writeJSON(w, http.StatusAccepted, sessionJSON{State: string(agentstate.LoggedOff), StateSince: s.now(), CallJobID: &j.ID})
+	return nil
+}
+
+func (s *Server) pushAgent(r *http.Request, st agentstate.Agent, req agentstate.Request) error {
+	if st.CallJobID == 0 {
+		return errorf(http.StatusConflict, "agent_not_in_job", "the agent is not in a call job")
+	}
+	req.AgentID = st.ID
+	if err := s.desk.Push(r.Context(), st.CallJobID, req); err != nil {
+		return DependencyDown("redis", err)
+	}
+	return nil
+}
+
+func (s *Server) handleLeave(w http.ResponseWriter, r *http.Request) error {
+	_, st, err := s.agentFor(r)
+	if err != nil {
+		return err
+	}
+	if err := s.pushAgent(r, st, agentstate.Request{Kind: "leave"}); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+type stateRequest struct {
+	State string `json:"state"`
+}
+
+// handleSetState: available, break or away, between calls (G-4).
+func (s *Server) handleSetState(w http.ResponseWriter, r *http.Request) error {
+	_, st, err := s.agentFor(r)
+	if err != nil {
+		return err
+	}
+	var req stateRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	want := agentstate.State(req.State)
+	if want != agentstate.Available && want != agentstate.Break && want != agentstate.Away {
+		return errorf(http.StatusUnprocessableEntity, "invalid_input", "state must be available, break or away")
+	}
+	if st.State == agentstate.OnCall {
+		return errorf(http.StatusConflict, "agent_on_call", "the agent is on a call")
+	}
+	if err := s.pushAgent(r, st, agentstate.Request{Kind: "state", State: want}); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// handleHangupCustomer ends the customer's leg only; the agent stays on hold music (G-3).
+func (s *Server) handleHangupCustomer(w http.ResponseWriter, r *http.Request) error {
+	_, st, err := s.agentFor(r)
+	if err != nil {
+		return err
+	}
+	if st.State != agentstate.OnCall {
+		return errorf(http.StatusConflict, "agent_not_on_call", "the agent has no customer on the line")
+	}
+	if err := s.pushAgent(r, st, agentstate.Request{Kind: "hangup_customer"}); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+type sessionJSON struct {
+	State      string       `json:"state"`
+	StateSince time.Time    `json:"state_since"`
+	CallJobID  *int64       `json:"call_job_id"`
+	Message    string       `json:"message,omitempty"`
+	Call       *sessionCall `json:"call,omitempty"`
+}
+
+type sessionCall struct {
+	AttemptID int64         `json:"attempt_id"`
+	Contact   *contactBrief `json:"contact"`
+	History   []attemptJSON `json:"history"`
+}
+
+type contactBrief struct {
+	ID      int64  `json:"id"`
+	Name    string `json:"name"`
+	Kana    string `json:"kana"`
+	Tel     string `json:"tel"`
+	Remarks string `json:"remarks"`
+}
+
+// handleSession is the agent's screen: state, job, and during a call or wrap-up the contact and
+// its attempt history (G-2).
+func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) error {
+	_, st, err := s.agentFor(r)
+	if err != nil {
+		return err
+	}
+	out := sessionJSON{State: string(st.State), StateSince: st.Since, Message: st.Message}
+	if st.CallJobID != 0 {
+		out.CallJobID = &st.CallJobID
+	}
+	if st.AttemptID != 0 && (st.State == agentstate.OnCall || st.State == agentstate.WrapUp) {
+		call := &sessionCall{AttemptID: st.AttemptID, History: []attemptJSON{}}
+		if ref, err := s.jobs.GetAttemptRef(r.Context(), st.AttemptID); err == nil && ref.ContactID != nil {
+			if c, err := s.lists.GetContact(r.Context(), *ref.ContactID); err == nil {
+				call.Contact = &contactBrief{ID: c.ID, Name: c.Name, Kana: c.Kana, Tel: c.Tel, Remarks: c.Remarks}
+			}
+			if hist, err := s.lists.ContactAttempts(r.Context(), *ref.ContactID); err == nil {
+				for _, a := range hist {
+					call.History = append(call.History, toAttemptJSON(a))
+				}
+			}
+		}
+		out.Call = call
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type dispositionRequest struct {
+	Party      string     `json:"party"`
+	ResultCode string     `json:"result_code"`
+	OtherTel   string     `json:"other_tel"`
+	NextAction string     `json:"next_action"`
+	CallbackAt *time.Time `json:"callback_at"`
+	Memo       string     `json:"memo"`
+	After      string     `json:"after"`
+}
+
+// handleSaveDisposition saves what the agent recorded (D-1) and moves the agent on as it chose
+// (G-4). Agents save their own calls; admins and the campaign's supervisors any (D-3).
+func (s *Server) handleSaveDisposition(w http.ResponseWriter, r *http.Request) error {
+	p := principalFrom(r.Context())
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	ref, err := s.jobs.GetAttemptRef(r.Context(), id)
+	if err != nil {
+		return hideMissing(p, err)
+	}
+	switch p.Role {
+	case config.RoleAgent:
+		if ref.AgentID == nil || *ref.AgentID != p.AgentID {
+			return errForbidden
+		}
+	case config.RoleSupervisor:
+		if !p.CanCampaign(ref.CampaignID) {
+			return errForbidden
+		}
+	}
+	var req dispositionRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	after, ok := s.after(req.After)
+	if !ok {
+		return errorf(http.StatusUnprocessableEntity, "invalid_input", "after must be continue, break, away or end")
+	}
+	camp, _ := s.cfg.Current().Campaign(ref.CampaignID)
+	if !slices.ContainsFunc(camp.ResultCodes, func(c config.ResultCode) bool { return c.Code == req.ResultCode }) {
+		return errorf(http.StatusUnprocessableEntity, "invalid_input", "result_code must be one of the campaign's result codes")
+	}
+	err = s.jobs.SaveDisposition(r.Context(), store.NewDisposition{AttemptID: id, Party: req.Party, ResultCode: req.ResultCode,
+		OtherTel: req.OtherTel, NextAction: req.NextAction, CallbackAt: req.CallbackAt, Memo: req.Memo, SavedBy: p.Name}, s.now())
+	if err != nil {
+		return err
+	}
+	if ref.AgentID != nil {
+		if st, err := s.desk.Get(r.Context(), *ref.AgentID); err == nil && st.AttemptID == id && st.State == agentstate.WrapUp {
+			_ = s.pushAgent(r, st, after)
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// handleUnsavedDispositions lists unsaved dispositions (D-3): admins all, supervisors their
+// campaigns', agents their own; q holds words that must all match.
+func (s *Server) handleUnsavedDispositions(w http.ResponseWriter, r *http.Request) error {
+	p := principalFrom(r.Context())
+	limit, offset, err := paging(r)
+	if err != nil {
+		return err
+	}
+	f := store.UnsavedFilter{Query: r.URL.Query().Get("q"), CampaignIDs: p.campaignScope(), Limit: limit, Offset: offset}
+	if p.Role == config.RoleAgent {
+		f.AgentID, f.CampaignIDs = &p.AgentID, nil
+	}
+	items, total, err := s.jobs.UnsavedDispositions(r.Context(), f, s.now())
+	if err != nil {
+		return err
+	}
+	writePage(w, items, total, func(u store.UnsavedDisposition) store.UnsavedDisposition { return u })
+	return nil
+}
