@@ -3,6 +3,7 @@ SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
 CONFIG ?= config.example.yaml
 BIN := bin/kakeru
+DIAL_FOR ?= 2m
 
 .PHONY: demo test serve build services vet
 
@@ -11,9 +12,9 @@ BIN := bin/kakeru
 demo: build
 	./scripts/services.sh --demo-db
 	$(BIN) migrate --config $(CONFIG)
-	$(BIN) fsim --listen 127.0.0.1:8021 >/dev/null & fsim=$$!; trap "kill $$fsim" EXIT; \
+	$(BIN) fsim --listen 127.0.0.1:8021 --scenario fsim-scenario.example.yaml >/dev/null & fsim=$$!; trap "kill $$fsim" EXIT; \
 	for i in $$(seq 50); do (echo >/dev/tcp/127.0.0.1/8021) 2>/dev/null && break; sleep 0.1; done; \
-	$(BIN) demo --config $(CONFIG) --log-level warn
+	$(BIN) demo --config $(CONFIG) --log-level warn --dial-for $(DIAL_FOR)
 
 # Services up, go vet, then every test with the race detector.
 test: services vet

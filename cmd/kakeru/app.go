@@ -18,6 +18,7 @@ import (
 	"github.com/kakeru-dialer/kakeru/config"
 	"github.com/kakeru-dialer/kakeru/engine"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
+	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
 	"github.com/kakeru-dialer/kakeru/httpapi"
 	"github.com/kakeru-dialer/kakeru/store"
 )
@@ -27,6 +28,10 @@ type Main struct {
 	// Now is the clock of every date rule; tests set it to fix "today".
 	Now        func() time.Time
 	InstanceID string
+	// Adjust, when set, changes the configuration after it is read (benchmarks size it).
+	Adjust func(*config.Config)
+	// OnBridge, when set, hears each answer→bridge latency of the engine (benchmarks).
+	OnBridge func(time.Duration)
 
 	cfgPath string
 	log     *slog.Logger
@@ -36,6 +41,8 @@ type Main struct {
 	store   *store.Store
 	agents  *agentstate.Store
 	pool    *freeswitch.Pool
+	events  *freeswitch.Dispatcher
+	engine  *engine.Engine
 	sweeper *engine.RetentionSweeper
 	srv     *http.Server
 	ln      net.Listener
@@ -57,6 +64,9 @@ func (l *liveConfig) Current() *config.Config { return l.p.Load() }
 // background work and the HTTP server. It returns once the server listens.
 func (m *Main) Run(ctx context.Context) (err error) {
 	cfg, err := config.Load(m.cfgPath)
+	if err == nil && m.Adjust != nil {
+		m.Adjust(cfg)
+	}
 	if err != nil {
 		return fmt.Errorf("configuration %s: %w", m.cfgPath, err)
 	}
@@ -76,24 +86,36 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.agents = agentstate.Open(cfg.Redis.Addr, cfg.Redis.DB, cfg.Redis.Password)
-	m.pool = newPool(cfg, m.log.With("component", "freeswitch"))
+	// Switch events reach the engine through one ordered path: a call's events in wire order,
+	// calls in parallel over the shards (ESL.md §1).
+	m.engine = engine.New(engine.Options{Store: m.store, Agents: m.agents, Config: m.live.Current,
+		Logger: m.log.With("component", "engine"), Now: m.Now, Instance: m.InstanceID, OnBridge: m.OnBridge})
+	m.events = freeswitch.NewDispatcher(8, 1024, m.engine.HandleEvent)
+	m.events.Start()
+	m.pool = newPool(cfg, m.log.With("component", "freeswitch"), m.events.Dispatch)
+	m.engine.SetSwitch(m.pool)
 	m.pool.Start(context.WithoutCancel(ctx))
 	// Serve with each node's first connection attempt done, so /readyz tells the truth at once.
 	waitCtx, cancel := context.WithTimeout(ctx, cfg.FreeSWITCH.DialTimeout+time.Second)
 	m.pool.WaitTried(waitCtx)
 	cancel()
 
+	m.engine.Start(context.WithoutCancel(ctx))
 	m.sweeper = engine.NewRetentionSweeper(m.store, m.log.With("component", "retention"), m.Now, cfg.System.RetentionSweepInterval)
 	m.sweeper.Start(context.WithoutCancel(ctx))
 
 	api := httpapi.New(httpapi.Options{
-		Logger:  m.log.With("component", "http"),
-		Config:  &m.live,
-		Batches: m.store,
-		Lists:   m.store,
-		Now:     m.Now,
-		Checks:  m.readinessChecks(cfg),
-		Status:  m.status,
+		Logger:    m.log.With("component", "http"),
+		Config:    &m.live,
+		Batches:   m.store,
+		Lists:     m.store,
+		Jobs:      m.store,
+		Callbacks: m.store,
+		Desk:      m.agents,
+		After:     engine.AfterDisposition,
+		Now:       m.Now,
+		Checks:    m.readinessChecks(cfg),
+		Status:    m.status,
 	})
 	if m.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.HTTP.Listen, err)
@@ -122,6 +144,9 @@ func (m *Main) Reload() error {
 	next, err := config.Load(m.cfgPath)
 	if err != nil {
 		return err
+	}
+	if m.Adjust != nil {
+		m.Adjust(next)
 	}
 	merged, ignored := m.live.Current().Reloaded(next)
 	m.live.p.Store(merged)
@@ -156,9 +181,24 @@ func (m *Main) Close() error {
 	if m.sweeper != nil {
 		m.sweeper.Stop()
 	}
+	if m.engine != nil {
+		timeout := 30 * time.Second
+		if cfg := m.live.Current(); cfg != nil {
+			timeout = cfg.System.ShutdownTimeout
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		m.engine.Drain(ctx) // calls in progress finish; new ones are not placed
+		cancel()
+		m.engine.Stop()
+		m.engine = nil
+	}
 	if m.pool != nil {
 		m.pool.Stop()
 		m.pool = nil
+	}
+	if m.events != nil {
+		m.events.Stop()
+		m.events = nil
 	}
 	if m.agents != nil {
 		errs = append(errs, m.agents.Close())
@@ -213,23 +253,30 @@ func (m *Main) readinessChecks(cfg *config.Config) []httpapi.Check {
 }
 
 // newPool supervises one connection per configured node, subscribed to the engine's events.
-func newPool(cfg *config.Config, log *slog.Logger) *freeswitch.Pool {
+func newPool(cfg *config.Config, log *slog.Logger, events func(context.Context, *wire.Event) error) *freeswitch.Pool {
 	clients := make([]*freeswitch.Client, len(cfg.FreeSWITCH.Nodes))
 	for i, n := range cfg.FreeSWITCH.Nodes {
 		clients[i] = freeswitch.NewClient(freeswitch.ClientOptions{Name: n.Name, Addr: n.Address, Password: n.Password,
-			Events: freeswitch.EngineEvents(), DialTimeout: cfg.FreeSWITCH.DialTimeout, Logger: log})
+			Events: freeswitch.EngineEvents(), DialTimeout: cfg.FreeSWITCH.DialTimeout, Logger: log, OnEvent: events})
 	}
-	return freeswitch.NewPool(clients...)
+	p := freeswitch.NewPool(clients...)
+	for _, n := range cfg.FreeSWITCH.Nodes {
+		p.AddControl(n.Name, freeswitch.NewClient(freeswitch.ClientOptions{Name: n.Name + "/control", Addr: n.Address,
+			Password: n.Password, DialTimeout: cfg.FreeSWITCH.DialTimeout, Logger: log}))
+	}
+	return p
 }
 
-// status fills /api/v1/status from the supervised switch connections. Calls in flight and
-// originates per second stay zero until this instance dials.
+// status fills /api/v1/status from the supervised switch connections and the engine.
 func (m *Main) status(ctx context.Context) (httpapi.Status, error) {
 	cfg := m.live.Current()
 	st := httpapi.Status{Version: version(), InstanceID: m.InstanceID, StartedAt: m.started,
 		FreeSWITCH: make([]httpapi.NodeStatus, len(cfg.FreeSWITCH.Nodes))}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
+	if m.engine != nil {
+		st.CallsInFlight = m.engine.CallsInFlight()
+	}
 	for i, ns := range m.pool.States() {
 		st.FreeSWITCH[i] = httpapi.NodeStatus{Name: ns.Name, Address: ns.Address, Connected: ns.Connected}
 		if !ns.LastEventAt.IsZero() {

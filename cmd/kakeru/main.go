@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/kakeru-dialer/kakeru/config"
 	"github.com/kakeru-dialer/kakeru/store"
@@ -24,13 +25,18 @@ const usage = `kakeru: outbound dialer engine for FreeSWITCH
 usage:
   kakeru serve   [--config PATH]           run the engine and its HTTP API
   kakeru migrate [--config PATH] [--check] apply pending schema migrations (--check: only report)
-  kakeru demo    [--config PATH]           run the engine briefly and walk through the API
+  kakeru demo    [--config PATH] [--dial-for D]
+                                           walk through the API, then dial a simulated campaign for D
   kakeru import  --batch ID --name NAME [--encoding sjis|utf-8] [--config PATH] FILE
                                            import a customer list (exit 1: rows refused, FILE.errors.csv written)
-  kakeru fsim    [--listen ADDR] [--password PW] [--ring D] [--talk D]
+  kakeru fsim    [--listen ADDR] [--password PW] [--scenario FILE] [--ring D] [--talk D]
                                            run a simulated FreeSWITCH event socket
+  kakeru agents-sim --job ID [--api URL] [--agents 1001,1002] [--talk D] [--wrap D]
+                                           simulated agents working a call job through the API
   kakeru bench import [--config PATH] [--rows N] [--preload N] [--runs N]
                                            measure list import: rows/s and peak RSS per encoding
+  kakeru bench engine [--config PATH] [--agents N] [--duration D] [--runs N] [--hold N]
+                                           measure originates/s, answer→bridge latency and concurrent calls
   kakeru version
 
 --config defaults to ./kakeru.yaml; KAKERU_* environment variables override its keys.
@@ -52,10 +58,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cmd == "bench" && len(rest) > 0 && rest[0] == "import" {
 		return runBenchImport(ctx, rest[1:], stdout, stderr)
 	}
+	if cmd == "bench" && len(rest) > 0 && rest[0] == "engine" {
+		return runBenchEngine(ctx, rest[1:], stdout, stderr)
+	}
 	if cmd == "fsim" {
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return runFsim(ctx, rest, stdout, stderr)
+	}
+	if cmd == "agents-sim" {
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runAgentsSim(ctx, rest, stdout, stderr)
 	}
 	if cmd == "import" {
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -68,6 +82,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	check := false
+	dialFor := time.Duration(0)
+	if cmd == "demo" {
+		fs.DurationVar(&dialFor, "dial-for", 2*time.Minute, "how long the demo's call job dials (0: no dialing)")
+	}
 	if cmd == "migrate" {
 		fs.BoolVar(&check, "check", false, "report pending migrations without applying them; exit 1 when any")
 	}
@@ -102,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "migrate":
 		return runMigrate(ctx, cfg, check, logger, stdout, stderr)
 	case "demo":
-		return runDemo(ctx, *cfgPath, logger, stdout, stderr)
+		return runDemo(ctx, *cfgPath, dialFor, logger, stdout, stderr)
 	}
 	return runServe(ctx, *cfgPath, logger, stderr)
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/redis/go-redis/v9"
 	"io"
 	"log/slog"
 	"net"
@@ -24,12 +25,18 @@ import (
 	"github.com/kakeru-dialer/kakeru/store/storetest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// Re-executed as an engine instance by the multi-instance test, which kills it at will.
+	if path := os.Getenv("KAKERU_TEST_SERVE"); path != "" {
+		os.Exit(run(context.Background(), []string{"serve", "--config", path, "--log-level", "warn"}, os.Stdout, os.Stderr))
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // fakeSwitch is a simulated switch for the instance's supervised connection.
 func fakeSwitch(t *testing.T) string {
 	t.Helper()
-	s := fsim.New("ClueCon", fsim.Answering(time.Second, 10*time.Second))
+	s := fsim.New(fsim.Options{Script: fsim.Answering(time.Second, 10*time.Second)})
 	if err := s.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +70,13 @@ func testConfig(t *testing.T, switchAddr string) string {
 	t.Setenv("KAKERU_REDIS_ADDR", "127.0.0.1:6379")
 	t.Setenv("KAKERU_REDIS_DB", "12")
 	t.Setenv("KAKERU_HTTP_LISTEN", "127.0.0.1:0")
+	t.Setenv("KAKERU_SYSTEM_SHUTDOWN_TIMEOUT", "1s") // calls the simulator keeps up would hold Close for 30 s
+	// Live agent state and request queues of an earlier test (same job ids) must not leak in.
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 12})
+	defer rdb.Close()
+	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
+		t.Fatalf("flush redis db 12: %v", err)
+	}
 	return path
 }
 
@@ -192,12 +206,12 @@ func TestReload(t *testing.T) {
 
 // The demo walkthrough of `make demo` runs against a real instance.
 func TestDemo(t *testing.T) {
-	path := testConfig(t, closedPort(t))
+	path := testConfig(t, fakeSwitch(t))
 	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"demo", "--config", path, "--log-level", "error"}, &out, &errOut); code != 0 {
+	if code := run(context.Background(), []string{"demo", "--config", path, "--log-level", "error", "--dial-for", "5s"}, &out, &errOut); code != 0 {
 		t.Fatalf("demo exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
-	for _, want := range []string{"POST /api/v1/batches → 201", "batch_end_out_of_bounds", "Demo finished"} {
+	for _, want := range []string{"POST /api/v1/batches → 201", "batch_end_out_of_bounds", "Walkthrough finished", "call job", "dialed", "Summary of the call job", "connected"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}

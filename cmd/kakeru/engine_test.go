@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
+)
+
+// call is one API request with a token; it returns the status and the decoded body.
+func call(t *testing.T, m *Main, token, method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, "http://"+m.Addr()+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func must(t *testing.T, want int) func(int, map[string]any) map[string]any {
+	return func(code int, body map[string]any) map[string]any {
+		t.Helper()
+		if code != want {
+			t.Fatalf("status %d, want %d: %v", code, want, body)
+		}
+		return body
+	}
+}
+
+// waitFor polls an observable condition through the public API until it holds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// testClock is a clock a test moves by hand; the engine reads it on every pass.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// fixtureOptions: campaign 1 (open all day, dial group 1) unless told otherwise.
+type fixtureOptions struct {
+	campaign, group int
+	callerID        string
+	clock           *testClock
+}
+
+// dialFixture: a running instance on a simulated switch, a batch of campaign 1 with dial group 1,
+// a list of the given numbers assigned to it, and a stopped call job over it.
+func dialFixture(t *testing.T, script fsim.Script, tels ...string) (*Main, *fsim.Server, int64) {
+	t.Helper()
+	return dialFixtureWith(t, fixtureOptions{campaign: 1, group: 1, callerID: "0312345678"}, script, tels...)
+}
+
+func dialFixtureWith(t *testing.T, o fixtureOptions, script fsim.Script, tels ...string) (*Main, *fsim.Server, int64) {
+	t.Helper()
+	sw := fsim.StartT(t, fsim.Options{Script: script})
+	path := testConfig(t, sw.Addr())
+	migrateFor(t, path)
+	m := NewMain(path, slog.New(slog.DiscardHandler))
+	today := todayTokyo()
+	if o.clock != nil {
+		m.Now = o.clock.Now
+		today = o.clock.Now().In(tokyo).Format("2006-01-02")
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	const admin = "demo-admin-token"
+	b := must(t, 201)(call(t, m, admin, "POST", "/api/v1/batches", map[string]any{"name": "engine", "campaign_id": o.campaign, "start_date": today}))
+	batch := int64(b["id"].(float64))
+	must(t, 200)(call(t, m, admin, "PUT", fmt.Sprintf("/api/v1/batches/%d/dial-groups", batch), map[string]any{"dial_group_ids": []int{o.group}}))
+	var csv strings.Builder
+	csv.WriteString("name,kana,tel,remarks\n")
+	for i, tel := range tels {
+		fmt.Fprintf(&csv, "顧客%d,コキャク,%s,メモ%d\n", i, tel, i)
+	}
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	mw.WriteField("name", "list")
+	mw.WriteField("encoding", "utf-8")
+	fw, _ := mw.CreateFormFile("file", "list.csv")
+	fw.Write([]byte(csv.String()))
+	mw.Close()
+	code, raw := apiDo(t, m, "POST", fmt.Sprintf("/api/v1/batches/%d/lists", batch), mw.FormDataContentType(), &form)
+	if code != 201 {
+		t.Fatalf("import %d %s", code, raw)
+	}
+	var list struct{ ID int64 }
+	json.Unmarshal(raw, &list)
+	must(t, 201)(call(t, m, admin, "POST", fmt.Sprintf("/api/v1/batches/%d/assignments", batch),
+		map[string]any{"list_id": list.ID, "dial_group_id": o.group, "count": len(tels)}))
+	j := must(t, 201)(call(t, m, admin, "POST", fmt.Sprintf("/api/v1/batches/%d/call-jobs", batch),
+		map[string]any{"name": "job", "list_id": list.ID, "dial_group_id": o.group, "caller_id": o.callerID}))
+	return m, sw, int64(j["id"].(float64))
+}
+
+var tokyo, _ = time.LoadLocation("Asia/Tokyo")
+
+func session(t *testing.T, m *Main, agent int) map[string]any {
+	t.Helper()
+	return must(t, 200)(call(t, m, fmt.Sprintf("demo-agent-%d-token", agent), "GET", fmt.Sprintf("/api/v1/agents/%d/session", agent), nil))
+}
+
+func commandsLike(sw *fsim.Server, prefix string) []string {
+	var out []string
+	for _, c := range sw.Commands() {
+		if strings.HasPrefix(c, prefix) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// The happy path of FUNCTIONAL.md §4–6 against the simulated switch: job start → agent join
+// (its phone called, hold music) → customer answers → break, beep, bridge → the agent hangs the
+// customer up → wrap-up → disposition → the next contact (G-1..G-4, J-6, D-1, D-2).
+func TestEngineHappyPath(t *testing.T) {
+	script := func(dial string) fsim.Fate {
+		if strings.Contains(dial, "/agent-") {
+			return fsim.Fate{Answer: true} // the agent's phone answers and stays
+		}
+		return fsim.Fate{Answer: true, Ring: 50 * time.Millisecond} // customers stay until hung up
+	}
+	m, sw, job := dialFixture(t, script, "09011110001", "09011110002")
+	const agentTok = "demo-agent-1001-token"
+	code, body := call(t, m, agentTok, "POST", "/api/v1/agents/1001/join", map[string]any{"call_job_id": job})
+	if code != http.StatusConflict || body["error"].(map[string]any)["code"] != "call_job_not_running" {
+		t.Fatalf("join of a stopped job: %d %v", code, body)
+	}
+	must(t, 403)(call(t, m, "demo-agent-1002-token", "POST", "/api/v1/agents/1001/join", map[string]any{"call_job_id": job}))
+	must(t, 200)(call(t, m, "demo-admin-token", "POST", fmt.Sprintf("/api/v1/call-jobs/%d/start", job), nil))
+	must(t, 202)(call(t, m, agentTok, "POST", "/api/v1/agents/1001/join", map[string]any{"call_job_id": job}))
+
+	var first map[string]any
+	waitFor(t, "the first customer bridged to agent 1001", func() bool {
+		s := session(t, m, 1001)
+		if s["state"] == "on_call" && s["call"] != nil {
+			first = s
+			return true
+		}
+		return false
+	})
+	contact := first["call"].(map[string]any)["contact"].(map[string]any)
+	if !strings.HasPrefix(contact["tel"].(string), "0901111000") || contact["remarks"] == "" {
+		t.Fatalf("screen data %v", first)
+	}
+	agentLeg := ""
+	for _, c := range commandsLike(sw, "bgapi originate") {
+		if strings.Contains(c, "loopback/agent-1001/agents") {
+			if !strings.Contains(c, "park_after_bridge=true") || !strings.Contains(c, "origination_caller_id_number=0011") {
+				t.Fatalf("agent leg %q", c)
+			}
+			agentLeg = c[strings.Index(c, "origination_uuid=")+17:][:36]
+		}
+	}
+	// G-2: break the hold music, beep, bridge — in that order, on the agent's leg.
+	var seq []string
+	for _, c := range sw.Commands() {
+		for _, p := range []string{"api uuid_break " + agentLeg, "api uuid_broadcast " + agentLeg + " tone_stream://%(200", "api uuid_bridge "} {
+			if strings.HasPrefix(c, p) {
+				seq = append(seq, p)
+			}
+		}
+	}
+	if len(seq) < 3 || !slices.Equal(seq[:3], []string{"api uuid_break " + agentLeg, "api uuid_broadcast " + agentLeg + " tone_stream://%(200", "api uuid_bridge "}) {
+		t.Fatalf("bridge sequence %v in %v", seq, sw.Commands())
+	}
+
+	// G-3: the agent ends the customer's call; the agent stays on the line in wrap-up.
+	must(t, 202)(call(t, m, agentTok, "POST", "/api/v1/agents/1001/hangup-customer", nil))
+	waitFor(t, "wrap-up", func() bool { return session(t, m, 1001)["state"] == "wrap_up" })
+	if _, ok := sw.Var(agentLeg, "park_after_bridge"); !ok {
+		t.Fatal("the agent's leg ended with the customer's")
+	}
+	attempt := int64(first["call"].(map[string]any)["attempt_id"].(float64))
+	code, body = call(t, m, agentTok, "POST", fmt.Sprintf("/api/v1/attempts/%d/disposition", attempt),
+		map[string]any{"party": "self", "result_code": "no_such_code", "next_action": "complete", "after": "continue"})
+	if code != 422 {
+		t.Fatalf("unknown result code: %d %v", code, body)
+	}
+	must(t, 204)(call(t, m, agentTok, "POST", fmt.Sprintf("/api/v1/attempts/%d/disposition", attempt),
+		map[string]any{"party": "self", "result_code": "interested", "next_action": "complete", "memo": "ok", "after": "continue"}))
+
+	var second map[string]any
+	waitFor(t, "the next contact", func() bool {
+		s := session(t, m, 1001)
+		second = s
+		return s["state"] == "on_call" && s["call"] != nil &&
+			s["call"].(map[string]any)["contact"].(map[string]any)["tel"] != contact["tel"]
+	})
+
+	// S-2: a callback from the second call's disposition, seen, rescheduled and cancelled.
+	must(t, 202)(call(t, m, agentTok, "POST", "/api/v1/agents/1001/hangup-customer", nil))
+	waitFor(t, "wrap-up", func() bool { return session(t, m, 1001)["state"] == "wrap_up" })
+	second2 := int64(second["call"].(map[string]any)["attempt_id"].(float64))
+	due := time.Now().Add(time.Hour).Truncate(time.Second)
+	must(t, 204)(call(t, m, agentTok, "POST", fmt.Sprintf("/api/v1/attempts/%d/disposition", second2),
+		map[string]any{"party": "self", "result_code": "call_back_later", "next_action": "callback", "callback_at": due, "after": "break"}))
+	waitFor(t, "break", func() bool { return session(t, m, 1001)["state"] == "break" })
+	cbs := must(t, 200)(call(t, m, agentTok, "GET", "/api/v1/callbacks", nil))
+	if cbs["total"] != float64(1) {
+		t.Fatalf("callbacks %v", cbs)
+	}
+	cbID := int64(cbs["items"].([]any)[0].(map[string]any)["id"].(float64))
+	must(t, 403)(call(t, m, "demo-agent-1002-token", "PATCH", fmt.Sprintf("/api/v1/callbacks/%d", cbID), map[string]any{"due_at": due.Add(time.Hour)}))
+	must(t, 200)(call(t, m, agentTok, "PATCH", fmt.Sprintf("/api/v1/callbacks/%d", cbID), map[string]any{"due_at": due.Add(time.Hour)}))
+	must(t, 204)(call(t, m, agentTok, "DELETE", fmt.Sprintf("/api/v1/callbacks/%d", cbID), nil))
+	if cbs := must(t, 200)(call(t, m, agentTok, "GET", "/api/v1/callbacks", nil)); cbs["total"] != float64(0) {
+		t.Fatalf("callbacks after cancel %v", cbs)
+	}
+	attempts := must(t, 200)(call(t, m, "demo-admin-token", "GET", fmt.Sprintf("/api/v1/contacts/%d/attempts", int64(contact["id"].(float64))), nil))
+	items := attempts["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("attempts %v", attempts)
+	}
+	a := items[0].(map[string]any)
+	if a["outcome"] != "connected" || a["agent_id"] != float64(1001) || a["disposition"] == nil {
+		t.Fatalf("attempt %v", a)
+	}
+}
