@@ -63,6 +63,12 @@ type FreeSWITCH struct {
 	CustomerDialString string `mapstructure:"customer_dial_string"`
 	// AgentCallerID is shown on the agent's phone when the engine calls it (G-1, default "0011").
 	AgentCallerID string `mapstructure:"agent_caller_id"`
+	// LoginPrompt is what an agent hears once its phone answers (G-1), a playback target;
+	// default the stock FreeSWITCH sound "ivr/ivr-you_are_now_logged_in.wav"; "none" plays nothing.
+	LoginPrompt string `mapstructure:"login_prompt"`
+	// HoldMusic loops on an available agent's phone between calls (G-1, G-3); default
+	// "local_stream://moh", the music on hold every stock FreeSWITCH configures.
+	HoldMusic string `mapstructure:"hold_music"`
 	// DialTimeout bounds connecting and authenticating to a node (default 5s).
 	DialTimeout time.Duration `mapstructure:"dial_timeout"`
 }

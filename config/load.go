@@ -53,6 +53,8 @@ func settings() []setting {
 		{"http.listen", "127.0.0.1:8080"},
 		{"freeswitch.customer_dial_string", nil},
 		{"freeswitch.agent_caller_id", "0011"},
+		{"freeswitch.login_prompt", "ivr/ivr-you_are_now_logged_in.wav"},
+		{"freeswitch.hold_music", "local_stream://moh"},
 		{"freeswitch.dial_timeout", 5 * time.Second},
 	}
 }

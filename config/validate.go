@@ -171,6 +171,14 @@ func (v *validator) dialString(path, val string) {
 	}
 }
 
+// playback checks a sound target the switch will play: one word (the switch splits its
+// commands on spaces) with no control characters or "^" (the inline dialplan's separator).
+func (v *validator) playback(path, val string) {
+	if v.required(path, val) && strings.ContainsFunc(val, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '^' }) {
+		v.add(path, "must be one sound path or playback target without spaces, control characters or '^', got %q", val)
+	}
+}
+
 func isDigits(s string, minLen, maxLen int) bool {
 	if len(s) < minLen || len(s) > maxLen {
 		return false
@@ -238,6 +246,8 @@ func (v *validator) freeswitch(fs FreeSWITCH) {
 	if !isDigits(fs.AgentCallerID, 1, 20) {
 		v.add("freeswitch.agent_caller_id", "must be 1 to 20 half-width digits, got %q", fs.AgentCallerID)
 	}
+	v.playback("freeswitch.login_prompt", fs.LoginPrompt)
+	v.playback("freeswitch.hold_music", fs.HoldMusic)
 	v.positive("freeswitch.dial_timeout", fs.DialTimeout)
 }
 

@@ -68,6 +68,9 @@ func (v *validator) campaigns(list []Campaign) ids {
 		if cp.CustomerDialString != "" {
 			v.dialString(p+".customer_dial_string", cp.CustomerDialString)
 		}
+		if cp.AbandonMessage != "" {
+			v.playback(p+".abandon_message", cp.AbandonMessage)
+		}
 	}
 	return out
 }

@@ -85,14 +85,20 @@ func (e *Engine) agentEvent(ctx context.Context, j *job, a *agent, ev *wire.Even
 		a.state, a.since = agentstate.Available, e.o.Now()
 		e.mu.Unlock()
 		e.publish(ctx, j, a)
-		e.command(ctx, a.node, uuidBroadcast(a.leg, holdTone))
+		// The switch queues broadcasts: the prompt plays out, then the music loops (G-1).
+		fs := e.o.Config().FreeSWITCH
+		cmds := []string{uuidBroadcast(a.leg, holdMusic(fs))}
+		if fs.LoginPrompt != "" && fs.LoginPrompt != "none" {
+			cmds = append([]string{uuidBroadcast(a.leg, fs.LoginPrompt)}, cmds...)
+		}
+		e.commands(ctx, a.node, cmds...)
 		e.bridgeWaiting(ctx, j)
 	case "CHANNEL_PARK":
 		e.mu.Lock()
 		back := a.answered && a.call == nil && !a.leaving && ev.Header.Get("Other-Leg-Unique-ID") != ""
 		e.mu.Unlock()
 		if back { // re-parked after the customer's leg ended (capture 09)
-			e.command(ctx, a.node, uuidBroadcast(a.leg, holdTone))
+			e.command(ctx, a.node, uuidBroadcast(a.leg, holdMusic(e.o.Config().FreeSWITCH)))
 		}
 	case "CHANNEL_HANGUP_COMPLETE":
 		e.mu.Lock()

@@ -14,7 +14,8 @@ import (
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
-// Tones the engine plays (ESL.md §4): a beep before the bridge and hold music between calls.
+// Tones the engine plays (ESL.md §4): a beep before the bridge, and hold music between calls
+// when the configuration names none.
 const (
 	beepTone = "tone_stream://%(200,0,1000)"
 	holdTone = "tone_stream://%(1000,4000,440);loops=-1"
@@ -300,6 +301,13 @@ func (e *Engine) commands(ctx context.Context, node string, cmds ...string) {
 			e.o.Logger.Warn("switch command refused", "node", node, "err", err)
 		}
 	}
+}
+
+func holdMusic(fs config.FreeSWITCH) string {
+	if fs.HoldMusic == "" {
+		return holdTone
+	}
+	return fs.HoldMusic
 }
 
 func uuidKill(id, cause string) string { s, _ := freeswitch.UUIDKill(id, cause); return s }

@@ -170,7 +170,10 @@ func (m *Main) Close() error {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		if err := m.srv.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+			// Requests still running after the timeout (or connections that never sent one) are
+			// cut: shutting down on time matters more than a client that went quiet.
+			m.log.Warn("http requests still open at the shutdown timeout were cut", "timeout", timeout, "err", err)
+			_ = m.srv.Close()
 		}
 		cancel()
 		m.serving.Wait()

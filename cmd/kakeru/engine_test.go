@@ -200,16 +200,19 @@ func TestEngineHappyPath(t *testing.T) {
 			agentLeg = c[strings.Index(c, "origination_uuid=")+17:][:36]
 		}
 	}
+	// G-1: the logged-in prompt, then hold music, queued on the agent's leg before any customer;
 	// G-2: break the hold music, beep, bridge — in that order, on the agent's leg.
 	var seq []string
 	for _, c := range sw.Commands() {
-		for _, p := range []string{"api uuid_break " + agentLeg, "api uuid_broadcast " + agentLeg + " tone_stream://%(200", "api uuid_bridge "} {
+		for _, p := range []string{"api uuid_broadcast " + agentLeg + " ivr/ivr-you_are_now_logged_in.wav aleg",
+			"api uuid_broadcast " + agentLeg + " local_stream://moh aleg","api uuid_break " + agentLeg, "api uuid_broadcast " + agentLeg + " tone_stream://%(200", "api uuid_bridge "} {
 			if strings.HasPrefix(c, p) {
 				seq = append(seq, p)
 			}
 		}
 	}
-	if len(seq) < 3 || !slices.Equal(seq[:3], []string{"api uuid_break " + agentLeg, "api uuid_broadcast " + agentLeg + " tone_stream://%(200", "api uuid_bridge "}) {
+	if len(seq) < 5 || !slices.Equal(seq[:5], []string{"api uuid_broadcast " + agentLeg + " ivr/ivr-you_are_now_logged_in.wav aleg",
+		"api uuid_broadcast " + agentLeg + " local_stream://moh aleg", "api uuid_break " + agentLeg, "api uuid_broadcast " + agentLeg + " tone_stream://%(200", "api uuid_bridge "}) {
 		t.Fatalf("bridge sequence %v in %v", seq, sw.Commands())
 	}
 
