@@ -205,7 +205,7 @@ func TestEngineHappyPath(t *testing.T) {
 	var seq []string
 	for _, c := range sw.Commands() {
 		for _, p := range []string{"api uuid_broadcast " + agentLeg + " ivr/ivr-you_are_now_logged_in.wav aleg",
-			"api uuid_broadcast " + agentLeg + " local_stream://moh aleg","api uuid_break " + agentLeg, "api uuid_broadcast " + agentLeg + " tone_stream://%(200", "api uuid_bridge "} {
+			"api uuid_broadcast " + agentLeg + " local_stream://moh aleg", "api uuid_break " + agentLeg, "api uuid_broadcast " + agentLeg + " tone_stream://%(200", "api uuid_bridge "} {
 			if strings.HasPrefix(c, p) {
 				seq = append(seq, p)
 			}
