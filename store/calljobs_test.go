@@ -258,3 +258,66 @@ func TestFinishAttemptRetriesAndDispositions(t *testing.T) {
 		t.Fatalf("due callback %+v", due)
 	}
 }
+
+// P-2: live answers and abandons are counted per campaign in 15-minute buckets, once per attempt,
+// and the count outlives the batch whose attempts made it (B-5).
+func TestAnswerStatsOutliveTheBatch(t *testing.T) {
+	f := newJobFixture(t, 4)
+	ctx := context.Background()
+	j, err := f.s.StartCallJob(ctx, f.job(t, store.JobFilter{}).ID, rules(), f.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := f.s.ClaimContacts(ctx, store.ClaimRequest{JobID: j.ID, Run: j.Run, N: 4, NewUUID: seqUUID}, f.now)
+	if err != nil || len(all) != 4 {
+		t.Fatalf("claimed %d: %v", len(all), err)
+	}
+	end := func(d store.DialTarget, outcome string, answered time.Time) {
+		t.Helper()
+		e := store.AttemptEnd{ChannelUUID: d.ChannelUUID, Outcome: outcome, EndedAt: answered.Add(time.Minute)}
+		if outcome != "busy" {
+			e.AnsweredAt = &answered
+		}
+		if ok, err := f.s.FinishAttempt(ctx, e); err != nil || !ok {
+			t.Fatalf("finish %s: %v %v", outcome, ok, err)
+		}
+	}
+	end(all[0], "connected", f.now.Add(time.Minute))
+	end(all[1], "abandoned", f.now.Add(14*time.Minute))
+	end(all[2], "busy", f.now.Add(2*time.Minute))
+	end(all[3], "abandoned", f.now.Add(15*time.Minute)) // the next bucket
+	if ok, _ := f.s.FinishAttempt(ctx, store.AttemptEnd{ChannelUUID: all[1].ChannelUUID, Outcome: "abandoned", EndedAt: f.now}); ok {
+		t.Fatal("an attempt ended twice")
+	}
+	want := []store.AnswerBucket{{Start: f.now, Live: 2, Abandoned: 1}, {Start: f.now.Add(15 * time.Minute), Live: 1, Abandoned: 1}}
+	check := func(when string) {
+		t.Helper()
+		got, err := f.s.AnswerBuckets(ctx, f.batch.CampaignID, f.now.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: buckets %+v, want %+v", when, got, want)
+		}
+		for i := range got {
+			if !got[i].Start.Equal(want[i].Start) || got[i].Live != want[i].Live || got[i].Abandoned != want[i].Abandoned {
+				t.Fatalf("%s: buckets %+v, want %+v", when, got, want)
+			}
+		}
+	}
+	check("after the calls")
+	if _, err := f.s.StopCallJob(ctx, j.ID, "admin", f.now); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.SaveDisposition(ctx, store.NewDisposition{AttemptID: all[0].AttemptID, Party: "self", ResultCode: "x",
+		NextAction: "complete", SavedBy: "agent-1001"}, f.now.Add(20*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.DeleteList(ctx, f.list.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.DeleteBatch(ctx, f.batch.ID, "admin", f.now.Add(20*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	check("after the batch was deleted")
+}

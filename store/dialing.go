@@ -134,8 +134,9 @@ func (s *Store) FinishAttempt(ctx context.Context, e AttemptEnd) (bool, error) {
 	finished := false
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var a struct {
-			ID        int64         `db:"id"`
-			ContactID sql.NullInt64 `db:"contact_id"`
+			ID         int64         `db:"id"`
+			CampaignID int           `db:"campaign_id"`
+			ContactID  sql.NullInt64 `db:"contact_id"`
 			JobID     sql.NullInt64 `db:"call_job_id"`
 			Run       int           `db:"job_run"`
 		}
@@ -152,7 +153,7 @@ func (s *Store) FinishAttempt(ctx context.Context, e AttemptEnd) (bool, error) {
 		err := tx.GetContext(ctx, &a, `UPDATE attempts SET outcome = $2, hangup_cause = $3,
 			answered_at = COALESCE(answered_at, $4), bridged_at = COALESCE(bridged_at, $5), ended_at = $6,
 			agent_id = COALESCE($7, agent_id), agent_dropped = agent_dropped OR $8, talk_seconds = $9, disposition_due_at = $10
-			WHERE channel_uuid = $1 AND outcome = 'in_progress' RETURNING id, contact_id, call_job_id, job_run`,
+			WHERE channel_uuid = $1 AND outcome = 'in_progress' RETURNING id, campaign_id, contact_id, call_job_id, job_run`,
 			e.ChannelUUID, e.Outcome, e.HangupCause, e.AnsweredAt, e.BridgedAt, e.EndedAt, e.AgentID, e.AgentDropped, talk, due)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
@@ -161,6 +162,15 @@ func (s *Store) FinishAttempt(ctx context.Context, e AttemptEnd) (bool, error) {
 			return fmt.Errorf("finish attempt %s: %w", e.ChannelUUID, err)
 		}
 		finished = true
+		if e.Outcome == "connected" || e.Outcome == "abandoned" {
+			at := e.EndedAt
+			if e.AnsweredAt != nil {
+				at = *e.AnsweredAt
+			}
+			if err := addAnswer(ctx, tx, a.CampaignID, at, e.Outcome == "abandoned"); err != nil {
+				return err
+			}
+		}
 		if !a.ContactID.Valid {
 			return nil // the list was deleted meanwhile
 		}
