@@ -137,8 +137,8 @@ func (s *Store) FinishAttempt(ctx context.Context, e AttemptEnd) (bool, error) {
 			ID         int64         `db:"id"`
 			CampaignID int           `db:"campaign_id"`
 			ContactID  sql.NullInt64 `db:"contact_id"`
-			JobID     sql.NullInt64 `db:"call_job_id"`
-			Run       int           `db:"job_run"`
+			JobID      sql.NullInt64 `db:"call_job_id"`
+			Run        int           `db:"job_run"`
 		}
 		var talk *int
 		if e.BridgedAt != nil && e.Outcome == "connected" {
