@@ -26,10 +26,13 @@ const (
 // dial places the calls pacing asks for: claims contacts (their attempt rows committed first)
 // and originates each on the node where the job's agents are.
 func (e *Engine) dial(ctx context.Context, cfg *config.Config, camp *config.Campaign, j *job, now time.Time) {
+	e.syncStats(ctx, camp, now)
 	e.mu.Lock()
-	n, node := e.pace(camp, j)
+	d, node := e.pace(camp, j, now)
+	j.decision = d
 	e.mu.Unlock()
-	if n <= 0 {
+	n := d.Dial
+	if n <= 0 || node == "" {
 		return
 	}
 	targets, err := e.o.Store.ClaimContacts(ctx, store.ClaimRequest{JobID: j.id, Run: j.row.Run, N: n,
@@ -41,40 +44,6 @@ func (e *Engine) dial(ctx context.Context, cfg *config.Config, camp *config.Camp
 	for _, t := range targets {
 		e.originate(ctx, cfg, camp, j, node, t, now)
 	}
-}
-
-// pace decides how many calls to place now (P-1) and on which node. Caller holds e.mu.
-func (e *Engine) pace(camp *config.Campaign, j *job) (int, string) {
-	free, ringing := 0, 0
-	nodes := map[string]int{}
-	for _, a := range j.agents {
-		if a.answered && !a.leaving && a.state == agentstate.Available && a.call == nil {
-			free++
-			nodes[a.node]++
-		}
-	}
-	for _, c := range j.calls {
-		if c.answered == nil && !c.ended {
-			ringing++
-		}
-		if c.answered != nil && c.agent == nil && !c.ended && !c.abandoned {
-			free-- // an answered customer waits for one of them
-		}
-	}
-	if free <= 0 {
-		return 0, ""
-	}
-	node, best := "", 0
-	for n, k := range nodes {
-		if k > best || k == best && n < node {
-			node, best = n, k
-		}
-	}
-	want := free
-	if camp.Pacing.Mode != "progressive" {
-		want = int(float64(free) * camp.Pacing.MaxRatio)
-	}
-	return want - ringing, node
 }
 
 func (e *Engine) originate(ctx context.Context, cfg *config.Config, camp *config.Campaign, j *job, node string, t store.DialTarget, now time.Time) {
@@ -156,6 +125,7 @@ func (e *Engine) callEvent(ctx context.Context, j *job, c *call, ev *wire.Event)
 		c.answered = &now
 		c.deadline = now.Add(e.connectDeadline(j))
 		c.answerEvent = ev.Received
+		e.observeAnswer(j, c, now)
 		e.mu.Unlock()
 		e.connect(ctx, j, c)
 		e.ledger.write(c.attemptID, func(ctx context.Context) { _ = e.o.Store.MarkAnswered(ctx, c.uuid, now) })
@@ -227,7 +197,12 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 		outcome = "connected"
 	case c.answered != nil:
 		outcome = "abandoned" // a live person with no agent (P-2)
+		if !c.abandoned {
+			c.abandoned = true // hung up while waiting: abandoned all the same
+			e.observeAbandon(j, e.o.Now())
+		}
 	}
+	e.observeEnd(j, c, outcome, e.o.Now())
 	a := c.agent
 	if a != nil && a.call == c {
 		a.call = nil

@@ -26,6 +26,7 @@ type Store interface {
 	MarkBridged(ctx context.Context, channelUUID string, agentID int, at time.Time) error
 	MarkAgentDropped(ctx context.Context, attemptID int64) error
 	UnfinishedAttempts(ctx context.Context, jobID int64) ([]store.LiveAttempt, error)
+	AnswerBuckets(ctx context.Context, campaign int, since time.Time) ([]store.AnswerBucket, error)
 }
 
 // AgentState is the live agent state in Redis (G-6).
@@ -75,8 +76,9 @@ type Engine struct {
 	runCtx   context.Context
 	draining bool // shutting down: no new calls; calls in progress finish
 	jobs     map[int64]*job
-	legs     map[string]leg // channel UUID → the call or agent it belongs to
-	calls    int            // customer calls in flight
+	legs     map[string]leg         // channel UUID → the call or agent it belongs to
+	calls    int                    // customer calls in flight
+	stats    map[int]*campaignStats // pacing statistics per campaign id
 
 	ledger *ledger // attempt writes to PostgreSQL, ordered per attempt
 	states *ledger // agent state writes to Redis, ordered per agent
@@ -106,7 +108,7 @@ func New(o Options) *Engine {
 	if o.NewUUID == nil {
 		o.NewUUID = freeswitch.NewUUID
 	}
-	return &Engine{o: o, jobs: map[int64]*job{}, legs: map[string]leg{}}
+	return &Engine{o: o, jobs: map[int64]*job{}, legs: map[string]leg{}, stats: map[int]*campaignStats{}}
 }
 
 // Start runs the engine's loop until Stop.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/pacing"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -25,6 +26,7 @@ type job struct {
 	stopping bool // stopped (by an admin or business end): no new calls; agents leave when free
 	agents   map[int]*agent
 	calls    map[string]*call
+	decision pacing.Decision // the latest pacing decision, for status and metrics
 }
 
 // agent is an agent working the job: its phone leg and its state (G-4).
@@ -154,6 +156,9 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 		e.mu.Lock()
 		ok := a.call == nil && a.answered
 		if ok {
+			if a.state == agentstate.WrapUp {
+				e.observeWrap(j, e.o.Now().Sub(a.since))
+			}
 			a.state, a.since = r.State, e.o.Now()
 		}
 		e.mu.Unlock()
@@ -185,6 +190,7 @@ func (e *Engine) checkCalls(ctx context.Context, camp *config.Campaign, j *job, 
 			waiting = append(waiting, c)
 		case c.answered != nil && c.agent == nil && !c.abandoned:
 			c.abandoned = true
+			e.observeAbandon(j, now)
 			late = append(late, c)
 		case !c.unsure.IsZero() && now.After(c.unsure):
 			c.unsure = time.Time{}

@@ -66,7 +66,8 @@ func TestEngineOutcomesAndAbandon(t *testing.T) {
 		return fsim.Fate{Answer: true} // agents
 	}
 	tels := []string{"09022220001", "09033330002", "09044440003", "09055550004", "09066660005", "09077770006", "09077770007"}
-	m, sw, job := dialFixture(t, script, tels...)
+	// Ratio mode with seven calls per ready agent dials the whole list at once (P-1).
+	m, sw, job := dialFixtureWith(t, fixtureOptions{campaign: 1, group: 1, callerID: "0312345678", ratio: 7}, script, tels...)
 	must(t, 200)(call(t, m, "demo-admin-token", "POST", fmt.Sprintf("/api/v1/call-jobs/%d/start", job), nil))
 	must(t, 202)(call(t, m, "demo-agent-1001-token", "POST", "/api/v1/agents/1001/join", map[string]any{"call_job_id": job}))
 
@@ -94,6 +95,11 @@ func TestEngineOutcomesAndAbandon(t *testing.T) {
 	if transfers := commandsLike(sw, "api uuid_transfer "); len(transfers) != 1 ||
 		!strings.HasSuffix(transfers[0], " 'm:^:playback:tone_stream://%(500,0,800)^hangup:NORMAL_CLEARING' inline") {
 		t.Fatalf("abandon message: %q", transfers)
+	}
+	// The pacer sees the abandon at once (P-2): two live answers, one abandoned, in every window.
+	if v, ok := m.engine.Pacing(job); !ok || v.Compliance.Rolling24h.Live != 2 || v.Compliance.Rolling24h.Abandoned != 1 ||
+		v.Compliance.Day.Abandoned != 1 || v.Compliance.Rolling30d.Abandoned != 1 || v.Decision.Reason != "ratio" {
+		t.Fatalf("pacing view %+v %v", v, ok)
 	}
 	must(t, 202)(call(t, m, "demo-agent-1001-token", "POST", "/api/v1/agents/1001/hangup-customer", nil))
 	waitFor(t, "the bridged call recorded as connected", func() bool {

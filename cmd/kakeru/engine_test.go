@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -84,6 +85,8 @@ type fixtureOptions struct {
 	campaign, group int
 	callerID        string
 	clock           *testClock
+	// ratio, when set, runs campaign 1 in ratio mode with this many calls per ready agent.
+	ratio int
 }
 
 // dialFixture: a running instance on a simulated switch, a batch of campaign 1 with dial group 1,
@@ -93,10 +96,29 @@ func dialFixture(t *testing.T, script fsim.Script, tels ...string) (*Main, *fsim
 	return dialFixtureWith(t, fixtureOptions{campaign: 1, group: 1, callerID: "0312345678"}, script, tels...)
 }
 
+// editFile replaces the one occurrence of old in the file at path.
+func editFile(t *testing.T, path, old, new string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(raw), old); n != 1 {
+		t.Fatalf("%q occurs %d times in %s, want 1", old, n, path)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(raw), old, new, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func dialFixtureWith(t *testing.T, o fixtureOptions, script fsim.Script, tels ...string) (*Main, *fsim.Server, int64) {
 	t.Helper()
 	sw := fsim.StartT(t, fsim.Options{Script: script})
 	path := testConfig(t, sw.Addr())
+	if o.ratio > 0 {
+		editFile(t, path, "      mode: predictive\n", "      mode: ratio\n")
+		editFile(t, path, "      max_ratio: 3\n", fmt.Sprintf("      max_ratio: %d\n", o.ratio))
+	}
 	migrateFor(t, path)
 	m := NewMain(path, slog.New(slog.DiscardHandler))
 	today := todayTokyo()

@@ -1,0 +1,202 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/freeswitch"
+	"github.com/kakeru-dialer/kakeru/pacing"
+)
+
+// statsSync is how often a campaign's compliance record is read back from PostgreSQL, where
+// every instance counts its answers and abandons (P-2).
+const statsSync = 30 * time.Second
+
+// campaignStats is what pacing has learnt of one campaign on this instance. Guarded by Engine.mu.
+type campaignStats struct {
+	est     *pacing.Estimator
+	synced  time.Time
+	syncing bool
+}
+
+// statsOf returns the campaign's statistics, created empty on first use. Caller holds e.mu.
+func (e *Engine) statsOf(camp *config.Campaign) *campaignStats {
+	if s := e.stats[camp.ID]; s != nil {
+		return s
+	}
+	loc, err := time.LoadLocation(camp.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	s := &campaignStats{est: pacing.NewEstimator(loc)}
+	e.stats[camp.ID] = s
+	return s
+}
+
+// syncStats reloads the campaign's 30-day compliance record when it is older than statsSync,
+// then counts again the live answers of this instance's calls still in progress (the record
+// holds a call once it has ended).
+func (e *Engine) syncStats(ctx context.Context, camp *config.Campaign, now time.Time) {
+	e.mu.Lock()
+	s := e.statsOf(camp)
+	if s.syncing || now.Sub(s.synced) < statsSync {
+		e.mu.Unlock()
+		return
+	}
+	s.syncing = true
+	e.mu.Unlock()
+	buckets, err := e.o.Store.AnswerBuckets(ctx, camp.ID, now.Add(-31*24*time.Hour))
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s.syncing = false
+	if err != nil {
+		e.o.Logger.Warn("read the campaign's abandon record", "campaign", camp.ID, "err", err)
+		return
+	}
+	counts := make([]pacing.Count, 0, len(buckets))
+	for _, b := range buckets {
+		counts = append(counts, pacing.Count{At: b.Start, Live: b.Live, Abandoned: b.Abandoned})
+	}
+	for _, j := range e.jobs {
+		if j.row.CampaignID != camp.ID {
+			continue
+		}
+		for _, c := range j.calls {
+			if c.answered != nil && !c.ended {
+				ab := 0
+				if c.abandoned {
+					ab = 1
+				}
+				counts = append(counts, pacing.Count{At: *c.answered, Live: 1, Abandoned: ab})
+			}
+		}
+	}
+	s.est.ReplaceCounts(counts)
+	s.synced = now
+}
+
+// pace decides how many calls to place now (P-1, P-4) and on which node: a snapshot of the
+// job's agents and calls goes to the pure pacing core. Caller holds e.mu.
+func (e *Engine) pace(camp *config.Campaign, j *job, now time.Time) (pacing.Decision, string) {
+	mode, err := pacing.ParseMode(camp.Pacing.Mode)
+	if err != nil {
+		mode = pacing.Predictive
+	}
+	snap := pacing.Snapshot{Now: now, Stats: e.statsOf(camp).est, Settings: pacing.Settings{Mode: mode,
+		Ratio: camp.Pacing.MaxRatio, MaxCallsPerAgent: camp.Pacing.MaxRatio,
+		TargetAbandonRate: camp.Pacing.TargetAbandonRate, ConnectDeadline: camp.Pacing.ConnectDeadline}}
+	ready, present := map[string]int{}, map[string]int{}
+	for _, a := range j.agents {
+		if !a.answered || a.leaving {
+			continue
+		}
+		st := pacing.Paused
+		switch {
+		case a.state == agentstate.Available && a.call == nil:
+			st = pacing.Ready
+			ready[a.node]++
+		case a.state == agentstate.OnCall:
+			st = pacing.OnCall
+		case a.state == agentstate.WrapUp:
+			st = pacing.WrapUp
+		}
+		if st != pacing.Paused {
+			present[a.node]++
+		}
+		snap.Agents = append(snap.Agents, pacing.Agent{State: st, InState: now.Sub(a.since)})
+	}
+	for _, c := range j.calls {
+		if c.ended || c.abandoned || c.agent != nil {
+			continue
+		}
+		pc := pacing.Call{Stage: pacing.Ringing, Elapsed: now.Sub(c.started), InStage: now.Sub(c.started)}
+		if c.answered != nil {
+			pc.Stage, pc.InStage = pacing.Waiting, now.Sub(*c.answered)
+		}
+		snap.Calls = append(snap.Calls, pc)
+	}
+	d := pacing.Decide(snap)
+	// Customers are bridged to agents on their own node: dial where most agents are ready,
+	// then where most are working.
+	node := ""
+	for n := range present {
+		if node == "" || ready[n] > ready[node] || ready[n] == ready[node] && (present[n] > present[node] ||
+			present[n] == present[node] && n < node) {
+			node = n
+		}
+	}
+	return d, node
+}
+
+// observeEnd teaches the campaign's estimator how a call ended. Caller holds e.mu.
+func (e *Engine) observeEnd(j *job, c *call, outcome string, now time.Time) {
+	s := e.stats[j.row.CampaignID]
+	if s == nil {
+		return
+	}
+	if c.bridged != nil {
+		s.est.ObserveTalk(now.Sub(*c.bridged))
+	}
+	if c.answered != nil {
+		return // observed at the answer
+	}
+	r := pacing.DialResult{At: now, Ring: now.Sub(c.started)}
+	switch freeswitch.Outcome(outcome) {
+	case freeswitch.OutcomeNoAnswer:
+		r.Outcome = pacing.NoAnswer
+	case freeswitch.OutcomeCancelled:
+		return // we ended it: it says nothing of the customers
+	case "machine":
+		r.Outcome = pacing.Machine
+	default:
+		r.Outcome = pacing.Failed
+	}
+	s.est.ObserveDial(r)
+}
+
+// observeAnswer counts a live answer (the engine has no answering-machine detection of its
+// own: an answer is a person, ESL.md §4.2). Caller holds e.mu.
+func (e *Engine) observeAnswer(j *job, c *call, at time.Time) {
+	if s := e.stats[j.row.CampaignID]; s != nil {
+		s.est.ObserveDial(pacing.DialResult{Outcome: pacing.Live, At: at, Ring: at.Sub(c.started)})
+	}
+}
+
+// observeAbandon counts an abandon (P-2); the pacer sees it at once. Caller holds e.mu.
+func (e *Engine) observeAbandon(j *job, at time.Time) {
+	if s := e.stats[j.row.CampaignID]; s != nil {
+		s.est.ObserveAbandon(at)
+	}
+}
+
+// observeWrap learns an agent's wrap-up time as it leaves wrap-up. Caller holds e.mu.
+func (e *Engine) observeWrap(j *job, d time.Duration) {
+	if s := e.stats[j.row.CampaignID]; s != nil {
+		s.est.ObserveWrap(d)
+	}
+}
+
+// PacingView is what pacing knows of a running job's campaign on this instance.
+type PacingView struct {
+	Decision   pacing.Decision // the latest decision for the job
+	Compliance pacing.Compliance
+	Summary    pacing.Summary
+}
+
+// Pacing reports the pacing state of a job this instance runs; false when it runs elsewhere
+// or not at all.
+func (e *Engine) Pacing(jobID int64) (PacingView, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	j := e.jobs[jobID]
+	if j == nil {
+		return PacingView{}, false
+	}
+	v := PacingView{Decision: j.decision}
+	if s := e.stats[j.row.CampaignID]; s != nil {
+		v.Compliance, v.Summary = s.est.Compliance(e.o.Now()), s.est.Summary()
+	}
+	return v, true
+}
