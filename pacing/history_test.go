@@ -15,8 +15,8 @@ func TestReplaceCounts(t *testing.T) {
 	e.ObserveTalk(90 * time.Second)
 	e.ReplaceCounts([]Count{
 		{At: now.Add(-40 * 24 * time.Hour), Live: 100, Abandoned: 50}, // outside every window
-		{At: now.Add(-48 * time.Hour), Live: 100, Abandoned: 1},        // 30 days only
-		{At: now.Add(-11 * time.Hour), Live: 10, Abandoned: 1},         // yesterday in Tokyo, within 24 h
+		{At: now.Add(-48 * time.Hour), Live: 100, Abandoned: 1},       // 30 days only
+		{At: now.Add(-11 * time.Hour), Live: 10, Abandoned: 1},        // yesterday in Tokyo, within 24 h
 		{At: now.Add(-time.Hour), Live: 10, Abandoned: 0},
 		{At: now, Live: -1}, // ignored
 	})
