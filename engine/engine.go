@@ -27,6 +27,7 @@ type Store interface {
 	MarkAgentDropped(ctx context.Context, attemptID int64) error
 	UnfinishedAttempts(ctx context.Context, jobID int64) ([]store.LiveAttempt, error)
 	AnswerBuckets(ctx context.Context, campaign int, since time.Time) ([]store.AnswerBucket, error)
+	RecentDials(ctx context.Context, campaign, n int, now time.Time) ([]store.EndedDial, error)
 }
 
 // AgentState is the live agent state in Redis (G-6).

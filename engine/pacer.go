@@ -8,6 +8,7 @@ import (
 	"github.com/kakeru-dialer/kakeru/config"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/pacing"
+	"github.com/kakeru-dialer/kakeru/store"
 )
 
 // statsSync is how often a campaign's compliance record is read back from PostgreSQL, where
@@ -19,7 +20,12 @@ type campaignStats struct {
 	est     *pacing.Estimator
 	synced  time.Time
 	syncing bool
+	learnt  bool // the campaign's latest ended dials have been learnt from
 }
+
+// recentDials is how many of a campaign's latest ended attempts an engine learns from before
+// it first paces the campaign: as many as the estimator's dial window holds.
+const recentDials = pacing.DefaultDialWindow
 
 // statsOf returns the campaign's statistics, created empty on first use. Caller holds e.mu.
 func (e *Engine) statsOf(camp *config.Campaign) *campaignStats {
@@ -46,14 +52,27 @@ func (e *Engine) syncStats(ctx context.Context, camp *config.Campaign, now time.
 		return
 	}
 	s.syncing = true
+	learnt := s.learnt
 	e.mu.Unlock()
-	buckets, err := e.o.Store.AnswerBuckets(ctx, camp.ID, now.Add(-31*24*time.Hour))
+	var recent []store.EndedDial
+	var err error
+	if !learnt {
+		recent, err = e.o.Store.RecentDials(ctx, camp.ID, recentDials, now)
+	}
+	var buckets []store.AnswerBucket
+	if err == nil {
+		buckets, err = e.o.Store.AnswerBuckets(ctx, camp.ID, now.Add(-31*24*time.Hour))
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s.syncing = false
 	if err != nil {
-		e.o.Logger.Warn("read the campaign's abandon record", "campaign", camp.ID, "err", err)
+		e.o.Logger.Warn("read the campaign's pacing record", "campaign", camp.ID, "err", err)
 		return
+	}
+	if !learnt {
+		learn(s.est, recent)
+		s.learnt = true
 	}
 	counts := make([]pacing.Count, 0, len(buckets))
 	for _, b := range buckets {
@@ -75,6 +94,41 @@ func (e *Engine) syncStats(ctx context.Context, camp *config.Campaign, now time.
 	}
 	s.est.ReplaceCounts(counts)
 	s.synced = now
+}
+
+// learn feeds an estimator the campaign's latest ended dials, oldest first, as if it had seen
+// them (P-4): outcomes and ring times, talk and wrap-up times.
+func learn(est *pacing.Estimator, dials []store.EndedDial) {
+	for _, d := range dials {
+		if d.AnsweredAt != nil {
+			est.ObserveDial(pacing.DialResult{Outcome: pacing.Live, At: *d.AnsweredAt, Ring: d.AnsweredAt.Sub(d.StartedAt)})
+		} else if r, ok := dialResult(d.Outcome, d.EndedAt, d.EndedAt.Sub(d.StartedAt)); ok {
+			est.ObserveDial(r)
+		}
+		if d.BridgedAt != nil {
+			est.ObserveTalk(d.EndedAt.Sub(*d.BridgedAt))
+		}
+		if d.WrapUp != nil {
+			est.ObserveWrap(*d.WrapUp)
+		}
+	}
+}
+
+// dialResult is how an unanswered call's outcome counts for pacing; false for calls the
+// engine itself cancelled, which say nothing of the customers.
+func dialResult(outcome string, at time.Time, ring time.Duration) (pacing.DialResult, bool) {
+	r := pacing.DialResult{At: at, Ring: ring}
+	switch freeswitch.Outcome(outcome) {
+	case freeswitch.OutcomeNoAnswer:
+		r.Outcome = pacing.NoAnswer
+	case freeswitch.OutcomeCancelled, "in_progress":
+		return r, false
+	case "machine":
+		r.Outcome = pacing.Machine
+	default:
+		r.Outcome = pacing.Failed
+	}
+	return r, true
 }
 
 // pace decides how many calls to place now (P-1, P-4) and on which node: a snapshot of the
@@ -142,18 +196,9 @@ func (e *Engine) observeEnd(j *job, c *call, outcome string, now time.Time) {
 	if c.answered != nil {
 		return // observed at the answer
 	}
-	r := pacing.DialResult{At: now, Ring: now.Sub(c.started)}
-	switch freeswitch.Outcome(outcome) {
-	case freeswitch.OutcomeNoAnswer:
-		r.Outcome = pacing.NoAnswer
-	case freeswitch.OutcomeCancelled:
-		return // we ended it: it says nothing of the customers
-	case "machine":
-		r.Outcome = pacing.Machine
-	default:
-		r.Outcome = pacing.Failed
+	if r, ok := dialResult(outcome, now, now.Sub(c.started)); ok {
+		s.est.ObserveDial(r)
 	}
-	s.est.ObserveDial(r)
 }
 
 // observeAnswer counts a live answer (the engine has no answering-machine detection of its

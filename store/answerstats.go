@@ -44,3 +44,47 @@ func (s *Store) AnswerBuckets(ctx context.Context, campaign int, since time.Time
 	}
 	return out, nil
 }
+
+// EndedDial is one ended attempt as pacing learns from it (P-4).
+type EndedDial struct {
+	Outcome    string
+	StartedAt  time.Time
+	AnsweredAt *time.Time
+	BridgedAt  *time.Time
+	EndedAt    time.Time
+	// WrapUp is how long the agent took to save the disposition after the call ended.
+	WrapUp *time.Duration
+}
+
+// RecentDials returns the campaign's latest n ended attempts before now, oldest first, so an
+// engine that starts (or takes a campaign over) paces on what the campaign has shown lately
+// instead of starting cold.
+func (s *Store) RecentDials(ctx context.Context, campaign, n int, now time.Time) ([]EndedDial, error) {
+	rows, err := s.db.QueryxContext(ctx, `SELECT * FROM (
+		SELECT a.outcome, a.started_at, a.answered_at, a.bridged_at, a.ended_at,
+			(extract(epoch FROM d.saved_at - a.ended_at) * 1000)::bigint AS wrap_ms
+		FROM attempts a LEFT JOIN dispositions d ON d.attempt_id = a.id
+		WHERE a.campaign_id = $1 AND a.ended_at IS NOT NULL AND a.ended_at <= $3
+		ORDER BY a.ended_at DESC LIMIT $2) x ORDER BY ended_at`, campaign, n, now)
+	if err != nil {
+		return nil, fmt.Errorf("read recent dials of campaign %d: %w", campaign, err)
+	}
+	defer rows.Close()
+	var out []EndedDial
+	for rows.Next() {
+		var d EndedDial
+		var wrap *int64
+		if err := rows.Scan(&d.Outcome, &d.StartedAt, &d.AnsweredAt, &d.BridgedAt, &d.EndedAt, &wrap); err != nil {
+			return nil, fmt.Errorf("read recent dials of campaign %d: %w", campaign, err)
+		}
+		if wrap != nil && *wrap >= 0 {
+			w := time.Duration(*wrap) * time.Millisecond
+			d.WrapUp = &w
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read recent dials of campaign %d: %w", campaign, err)
+	}
+	return out, nil
+}

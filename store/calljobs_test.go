@@ -313,6 +313,18 @@ func TestAnswerStatsOutliveTheBatch(t *testing.T) {
 		NextAction: "complete", SavedBy: "agent-1001"}, f.now.Add(20*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
+	// P-4: pacing starts from the campaign's latest ended dials, oldest first, with wrap-up times.
+	recent, err := f.s.RecentDials(ctx, f.batch.CampaignID, 3, f.now.Add(time.Hour))
+	if err != nil || len(recent) != 3 {
+		t.Fatalf("recent dials %+v %v", recent, err)
+	}
+	if recent[0].Outcome != "busy" || recent[1].Outcome != "abandoned" || recent[2].Outcome != "abandoned" || recent[0].AnsweredAt != nil {
+		t.Fatalf("recent dials %+v", recent)
+	}
+	if all, _ := f.s.RecentDials(ctx, f.batch.CampaignID, 10, f.now.Add(time.Hour)); len(all) != 4 || all[0].Outcome != "connected" ||
+		all[0].WrapUp == nil || *all[0].WrapUp != 18*time.Minute {
+		t.Fatalf("recent dials with the connected one %+v", all)
+	}
 	if err := f.s.DeleteList(ctx, f.list.ID); err != nil {
 		t.Fatal(err)
 	}

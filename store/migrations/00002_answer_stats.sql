@@ -2,6 +2,7 @@
 -- (calendar day in the campaign's zone, rolling 24 hours and 30 days) are read from here, so
 -- deleting a batch and its attempts (B-5, B-6) never rewrites a campaign's abandon record.
 -- Fifteen minutes lines up with the local midnight of every time zone in use.
+-- Also an index for reading a campaign's latest ended attempts (pacing's start, P-4).
 
 -- +goose Up
 CREATE TABLE answer_stats (
@@ -20,5 +21,9 @@ FROM attempts
 WHERE outcome IN ('connected', 'abandoned') AND COALESCE(answered_at, ended_at) IS NOT NULL
 GROUP BY 1, 2;
 
+-- The latest ended attempts of a campaign: what pacing learns from when an engine starts.
+CREATE INDEX attempts_campaign_ended_idx ON attempts (campaign_id, ended_at) WHERE ended_at IS NOT NULL;
+
 -- +goose Down
+DROP INDEX attempts_campaign_ended_idx;
 DROP TABLE answer_stats;
