@@ -179,7 +179,11 @@ func TestEngineBusinessEndUnsavedAndIdle(t *testing.T) {
 
 	clock.Advance(15 * time.Hour) // 09:00:30 the next day, well past the 10-minute grace
 	attempt := int64(first["call"].(map[string]any)["attempt_id"].(float64))
-	unsaved := must(t, 200)(call(t, m, agent, "GET", "/api/v1/unsaved-dispositions?q=顧客+0901111", nil))
+	var unsaved map[string]any
+	waitFor(t, "the connected call recorded", func() bool { // the attempt's outcome is written asynchronously
+		unsaved = must(t, 200)(call(t, m, agent, "GET", "/api/v1/unsaved-dispositions?q=顧客+0901111", nil))
+		return unsaved["total"] != float64(0)
+	})
 	if unsaved["total"] != float64(1) || unsaved["items"].([]any)[0].(map[string]any)["attempt_id"] != float64(attempt) {
 		t.Fatalf("unsaved dispositions %v", unsaved)
 	}

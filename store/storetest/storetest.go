@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -83,6 +84,13 @@ func cloneDB(t testing.TB, admin *sql.DB, tmpl, suffix string) string {
 	_, _ = conn.ExecContext(ctx, `DROP DATABASE IF EXISTS `+pq.QuoteIdentifier(name)+` WITH (FORCE)`)
 	_, err = conn.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(name)+` TEMPLATE `+pq.QuoteIdentifier(tmpl))
 	_, _ = conn.ExecContext(ctx, `SELECT pg_advisory_unlock(hashtext('kakeru.storetest.create'))`)
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "3D000" && tmpl != "template0" {
+		// Another checkout with other migrations replaced the template meanwhile: build it again.
+		if err = ensureTemplate(ctx, admin, tmpl); err == nil {
+			return cloneDB(t, admin, tmpl, suffix)
+		}
+	}
 	if err != nil {
 		t.Fatalf("storetest: create database %s: %v", name, err)
 	}
