@@ -226,7 +226,7 @@ func inconsistent(format string, args ...any) error {
 		Message: fmt.Sprintf(format, args...)}
 }
 
-// resolve turns from/to into the campaign's half-open range (see the package comment above).
+// resolve turns from/to into the campaign's half-open range (see the comment before reportQuery).
 func (rc *reportCampaign) resolve(from, to bound, kind string, now time.Time) error {
 	bad := &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid_range", Rule: "S-4"}
 	if kind == "time" {
