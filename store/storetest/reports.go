@@ -28,7 +28,6 @@ type fixtureAttempt struct {
 	bridge   int // seconds from start to bridge
 	talk     int // seconds from bridge to end
 	wrap     int // seconds from end to the disposition; -1: no disposition
-	late     bool
 	code     string
 	next     string
 	memo     string
@@ -64,7 +63,7 @@ var reportAttempts = []fixtureAttempt{
 	{name: "X1", campaign: 1, start: "2026-03-09T15:00:00Z", outcome: "connected", agent: 1001, bridge: 10, talk: 120, wrap: 20, code: "interested", next: "complete", memo: "=1+2", contact: 1},
 	{name: "X2", campaign: 1, start: "2026-03-09T15:03:00Z", outcome: "connected", agent: 1001, bridge: 10, talk: 90, wrap: 60, code: "not_interested", next: "continue", memo: "+81 へ転送"},
 	{name: "X3", campaign: 1, start: "2026-03-10T01:00:00Z", outcome: "connected", agent: 1001, bridge: 10, talk: 30, wrap: -1},
-	{name: "X4", campaign: 1, start: "2026-03-10T01:10:00Z", outcome: "connected", agent: 1001, bridge: 5, talk: 200, wrap: 2795, late: true, code: "call_back_later", next: "callback"},
+	{name: "X4", campaign: 1, start: "2026-03-10T01:10:00Z", outcome: "connected", agent: 1001, bridge: 5, talk: 200, wrap: 2795 /* saved 02:00, after its due time */, code: "call_back_later", next: "callback"},
 	{name: "X5", campaign: 1, start: "2026-03-10T01:14:00Z", outcome: "connected", agent: 1001, bridge: 25, talk: 100, wrap: 10, code: "interested", next: "complete"},
 	{name: "Y1", campaign: 1, start: "2026-03-10T03:00:00Z", outcome: "connected", agent: 1002, bridge: 5, talk: 45, wrap: 30, code: "interested", next: "complete", memo: "@SUM(A1)"},
 	{name: "Y2", campaign: 1, start: "2026-03-10T03:01:30Z", outcome: "connected", agent: 1002, bridge: 30, talk: 75, wrap: 5, code: "do_not_call", next: "complete", memo: "-5 は「髙橋」様\n二行目, \"引用\"", contact: 2},
