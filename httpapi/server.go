@@ -64,6 +64,7 @@ type Options struct {
 	Lists     ListStore
 	Jobs      JobStore
 	Callbacks CallbackStore
+	Reports   ReportStore
 	Desk      AgentDesk
 	// After maps a disposition's "after" choice to the agent request it makes (engine.AfterDisposition).
 	After  AfterFunc
@@ -81,6 +82,7 @@ type Server struct {
 	lists     ListStore
 	jobs      JobStore
 	callbacks CallbackStore
+	reports   ReportStore
 	desk      AgentDesk
 	after     AfterFunc
 	now       func() time.Time
@@ -93,6 +95,7 @@ type Server struct {
 func New(o Options) *Server {
 	s := &Server{log: o.Logger, cfg: o.Config, batches: o.Batches, lists: o.Lists, jobs: o.Jobs, callbacks: o.Callbacks, desk: o.Desk, after: o.After, now: o.Now, checks: o.Checks, status: o.Status,
 		mux: http.NewServeMux()}
+	s.reports = o.Reports
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -168,6 +171,8 @@ func (s *Server) routes() {
 	api("GET /api/v1/callbacks", s.handleListCallbacks)
 	api("PATCH /api/v1/callbacks/{id}", s.handlePatchCallback)
 	api("DELETE /api/v1/callbacks/{id}", s.handleDeleteCallback)
+	api("GET /api/v1/reports/summary", s.handleReportSummary)
+	api("GET /api/v1/reports/results.csv", s.handleReportResults)
 
 	// A method-less pattern is less specific than the method ones, so it catches only the
 	// methods a path does not serve and answers them in the API's JSON error format.

@@ -111,6 +111,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Lists:     m.store,
 		Jobs:      m.store,
 		Callbacks: m.store,
+		Reports:   m.store,
 		Desk:      m.agents,
 		After:     engine.AfterDisposition,
 		Now:       m.Now,
