@@ -2,7 +2,7 @@
 -- (calendar day in the campaign's zone, rolling 24 hours and 30 days) are read from here, so
 -- deleting a batch and its attempts (B-5, B-6) never rewrites a campaign's abandon record.
 -- Fifteen minutes lines up with the local midnight of every time zone in use.
--- Also an index for reading a campaign's latest ended attempts (pacing's start, P-4).
+-- Also indexes for a campaign's latest ended attempts (pacing's start, P-4) and its reports (S-4).
 
 -- +goose Up
 CREATE TABLE answer_stats (
@@ -23,7 +23,10 @@ GROUP BY 1, 2;
 
 -- The latest ended attempts of a campaign: what pacing learns from when an engine starts.
 CREATE INDEX attempts_campaign_ended_idx ON attempts (campaign_id, ended_at) WHERE ended_at IS NOT NULL;
+-- Reports by campaign and time range (S-4).
+CREATE INDEX attempts_campaign_started_idx ON attempts (campaign_id, started_at);
 
 -- +goose Down
+DROP INDEX attempts_campaign_started_idx;
 DROP INDEX attempts_campaign_ended_idx;
 DROP TABLE answer_stats;
