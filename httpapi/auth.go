@@ -53,8 +53,10 @@ func principalFrom(ctx context.Context) Principal {
 // SIGHUP that changes users takes effect on the next request.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || token == "" {
+		// The scheme is case-insensitive (RFC 9110 §11.1); the token is not.
+		scheme, token, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+		token = strings.TrimSpace(token)
+		if !strings.EqualFold(scheme, "Bearer") || token == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kakeru"`)
 			s.writeError(w, r, errorf(http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer TOKEN"))
 			return

@@ -303,13 +303,17 @@ func (s *Server) handleListBatchDeletions(w http.ResponseWriter, r *http.Request
 	if err := staffOnly(p); err != nil {
 		return err
 	}
+	limit, offset, err := paging(r)
+	if err != nil {
+		return err
+	}
 	recs, err := s.batches.BatchDeletions(r.Context(), p.campaignScope())
 	if err != nil {
 		return err
 	}
-	if recs == nil {
-		recs = []store.BatchDeletion{}
-	}
-	writeJSON(w, http.StatusOK, page[store.BatchDeletion]{Items: recs, Total: len(recs)})
+	// The records are few (one per batch deleted within the history retention): paged here.
+	total := len(recs)
+	recs = recs[min(offset, total):min(offset+limit, total)]
+	writePage(w, recs, total, func(d store.BatchDeletion) store.BatchDeletion { return d })
 	return nil
 }

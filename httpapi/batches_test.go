@@ -145,6 +145,11 @@ func TestDeleteBatchRefusals(t *testing.T) {
 	if r.Body["total"] != float64(1) {
 		t.Fatalf("deletion record: %s", r.Raw)
 	}
+	r = e.mustCall(http.StatusOK, adminToken, http.MethodGet, "/api/v1/batch-deletions?offset=1&limit=10", nil)
+	if r.Body["total"] != float64(1) || len(r.Body["items"].([]any)) != 0 {
+		t.Fatalf("deletion records past the end: %s", r.Raw)
+	}
+	e.mustCall(http.StatusBadRequest, adminToken, http.MethodGet, "/api/v1/batch-deletions?limit=0", nil)
 }
 
 func TestSetBatchDialGroups(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/kakeru-dialer/kakeru/config"
@@ -74,5 +75,28 @@ func TestPatchMemoKeepsDates(t *testing.T) {
 	r := e.mustCall(http.StatusOK, adminToken, http.MethodPatch, fmt.Sprintf("/api/v1/batches/%d", id), map[string]any{"memo": "note"})
 	if r.Body["delete_date"] != "2023-01-27" || r.Body["end_date"] != "2022-10-29" || r.Body["memo"] != "note" {
 		t.Fatalf("got %s", r.Raw)
+	}
+}
+
+// The authentication scheme is case-insensitive (RFC 9110 §11.1); the token is not.
+func TestBearerSchemeCaseInsensitive(t *testing.T) {
+	e := newEnv(t, "2022-07-20 10:00", nil)
+	for header, want := range map[string]int{
+		"bearer " + adminToken:                  http.StatusOK,
+		"BEARER  " + adminToken:                 http.StatusOK,
+		"Bearer " + strings.ToUpper(adminToken): http.StatusUnauthorized,
+		"Basic " + adminToken:                   http.StatusUnauthorized,
+		"Bearer":                                http.StatusUnauthorized,
+	} {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/api/v1/campaigns", nil)
+		req.Header.Set("Authorization", header)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%q: %d, want %d", header, resp.StatusCode, want)
+		}
 	}
 }

@@ -121,7 +121,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.HTTP.Listen, err)
 	}
-	m.srv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// No overall read or write timeout: list uploads may be large and event streams stay open;
+	// headers must come quickly and idle keep-alive connections are closed.
+	m.srv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	m.serving.Add(1)
 	go func() {
 		defer m.serving.Done()
