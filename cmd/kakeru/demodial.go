@@ -83,8 +83,13 @@ func demoDialing(ctx context.Context, c *demoClient, m *Main, cfg *config.Config
 		case <-tick.C:
 		}
 		p := demoProgress(ctx, db, job.ID)
-		fmt.Fprintf(w, "  %3ds  dialed %4d  in flight %3d  connected %4d  abandoned %3d (%.1f%% of live answers)  agents on call %d\n",
-			int(time.Since(start).Seconds()), p.dialed, m.engine.CallsInFlight(), p.connected, p.abandoned, p.abandonRate()*100, demoOnCall(ctx, c, group.AgentIDs))
+		pacing := "-"
+		if v, ok := m.engine.Pacing(job.ID); ok && v.Decision.Reason != "" {
+			pacing = v.Decision.Reason
+		}
+		fmt.Fprintf(w, "  %3ds  dialed %4d  in flight %3d  connected %4d  abandoned %3d (%.1f%% of live answers)  agents on call %d  pacing %s\n",
+			int(time.Since(start).Seconds()), p.dialed, m.engine.CallsInFlight(), p.connected, p.abandoned, p.abandonRate()*100,
+			demoOnCall(ctx, c, group.AgentIDs), pacing)
 	}
 	if err := c.must(ctx, http.StatusOK, http.MethodPost, fmt.Sprintf("/api/v1/call-jobs/%d/stop", job.ID), nil, nil); err != nil {
 		return err
