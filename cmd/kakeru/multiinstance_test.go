@@ -97,6 +97,9 @@ func TestTwoInstancesWithKills(t *testing.T) {
 	}
 	sw := fsim.StartT(t, fsim.Options{Script: script})
 	path := testConfig(t, sw.Addr())
+	// Ratio pacing, three calls per ready agent: the test is about claims and crashes (P-5),
+	// so the dialing rate must not depend on what pacing has learnt by the time of each kill.
+	editFile(t, path, "      mode: predictive\n", "      mode: ratio\n")
 	t.Setenv("KAKERU_SYSTEM_LIMITS_MAX_ROWS_PER_LIST", "10000") // the list is above the default 3,000
 	migrateFor(t, path)
 	db, err := sql.Open("postgres", os.Getenv("KAKERU_POSTGRES_DSN"))
