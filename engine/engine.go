@@ -26,6 +26,7 @@ type Store interface {
 	MarkBridged(ctx context.Context, channelUUID string, agentID int, at time.Time) error
 	MarkAgentDropped(ctx context.Context, attemptID int64) error
 	UnfinishedAttempts(ctx context.Context, jobID int64) ([]store.LiveAttempt, error)
+	JobRunCounts(ctx context.Context, jobID int64) (store.RunCounts, error)
 }
 
 // AgentState is the live agent state in Redis (G-6).
@@ -62,6 +63,8 @@ type Options struct {
 	// OnBridge, when set, hears the time from a customer's CHANNEL_ANSWER leaving the socket to
 	// its uuid_bridge being written (benchmarks, metrics).
 	OnBridge func(time.Duration)
+	// Events, when set, receives the live events of S-1.
+	Events Events
 }
 
 // Engine runs the call jobs this instance owns: it leases running jobs, brings their agents'
@@ -77,6 +80,7 @@ type Engine struct {
 	jobs     map[int64]*job
 	legs     map[string]leg // channel UUID → the call or agent it belongs to
 	calls    int            // customer calls in flight
+	live     liveCounts     // the loop's own
 
 	ledger *ledger // attempt writes to PostgreSQL, ordered per attempt
 	states *ledger // agent state writes to Redis, ordered per agent
@@ -228,8 +232,14 @@ func (e *Engine) pass(ctx context.Context) {
 	e.mu.Unlock()
 	for _, j := range owned {
 		if row, ok := isRunning[j.id]; ok {
+			if j.stopping {
+				e.jobStateEvent(j, "running")
+			}
 			j.row, j.stopping = row, false // started again while still winding down
 		} else {
+			if !j.stopping {
+				e.jobStateEvent(j, "stopped")
+			}
 			j.stopping = true
 		}
 		if err := j.lease.Check(ctx); err != nil {
@@ -242,6 +252,7 @@ func (e *Engine) pass(ctx context.Context) {
 			e.drop(j)
 		}
 	}
+	e.publishCounts(ctx, owned)
 }
 
 func (e *Engine) drop(j *job) {
