@@ -84,6 +84,7 @@ type fixtureOptions struct {
 	campaign, group int
 	callerID        string
 	clock           *testClock
+	heartbeat       time.Duration // keep-alive interval of event streams
 }
 
 // dialFixture: a running instance on a simulated switch, a batch of campaign 1 with dial group 1,
@@ -99,6 +100,7 @@ func dialFixtureWith(t *testing.T, o fixtureOptions, script fsim.Script, tels ..
 	path := testConfig(t, sw.Addr())
 	migrateFor(t, path)
 	m := NewMain(path, slog.New(slog.DiscardHandler))
+	m.EventHeartbeat = o.heartbeat
 	today := todayTokyo()
 	if o.clock != nil {
 		m.Now = o.clock.Now
