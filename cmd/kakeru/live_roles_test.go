@@ -11,7 +11,7 @@ import (
 // X-1 across the live monitoring endpoints (S-1): the event stream, the job monitor, listen and
 // whisper, for every kind of caller; and what each caller's stream carries.
 func TestLiveMonitoringRoleMatrix(t *testing.T) {
-	m, sw, job := dialFixture(t, stayingCalls, "09011110001", "09011110002")
+	m, sw, job := dialFixture(t, stayingCalls, "09011110001")
 	const admin, sup, sup2, ag1, ag2 = "demo-admin-token", "demo-supervisor-token", "demo-supervisor2-token",
 		"demo-agent-1001-token", "demo-agent-1002-token"
 	streams := map[string]*sseClient{}
@@ -37,6 +37,18 @@ func TestLiveMonitoringRoleMatrix(t *testing.T) {
 		"whisper": {"no token": 401, "wrong token": 401, "agent 1001": 403, "agent 1002": 403,
 			"supervisor of another campaign": 403, "supervisor of the campaign": 202, "admin": 202},
 	}
+	// P-2 windows: a bucket an hour ago counts in both, one ten days ago in 30 d only.
+	for _, b := range []struct {
+		ago             time.Duration
+		live, abandoned int
+	}{{time.Hour, 10, 1}, {10 * 24 * time.Hour, 10, 3}, {40 * 24 * time.Hour, 10, 10}} {
+		if _, err := m.store.DB().Exec(`INSERT INTO answer_stats (campaign_id, bucket, live, abandoned) VALUES (1,
+			date_bin('15 minutes', $1::timestamptz, TIMESTAMPTZ '2000-01-01 00:00:00+00'), $2, $3)
+			ON CONFLICT (campaign_id, bucket) DO UPDATE SET live = answer_stats.live + $2, abandoned = answer_stats.abandoned + $3`,
+			time.Now().Add(-b.ago), b.live, b.abandoned); err != nil {
+			t.Fatal(err)
+		}
+	}
 	legs := map[string]string{} // supervision leg uuid → mode
 	for _, c := range callers {
 		t.Run("monitor as "+c.name, func(t *testing.T) {
@@ -54,7 +66,9 @@ func TestLiveMonitoringRoleMatrix(t *testing.T) {
 				}
 				counts := body["counts"].(map[string]any)
 				rates := body["abandon_rate"].(map[string]any)
-				if counts["dialed"].(float64) < 1 || rates["24h"] == nil || rates["30d"] == nil {
+				day, month := rates["24h"].(map[string]any), rates["30d"].(map[string]any)
+				if counts["dialed"].(float64) < 1 || day["answered"] != float64(10) || day["abandoned"] != float64(1) ||
+					day["rate"] != 0.1 || month["answered"] != float64(20) || month["rate"] != 0.2 {
 					t.Fatalf("counts %v, abandon rate %v", counts, rates)
 				}
 			}
