@@ -34,7 +34,7 @@ func (e *Engine) emit(ev liveevents.Event) {
 	e.o.Events.Publish(ev)
 }
 
-// agentEvent publishes an agent's state as written to Redis (G-6).
+// agentStateEvent publishes an agent's state as written to Redis (G-6). Caller holds e.mu.
 func (e *Engine) agentStateEvent(j *job, st agentstate.Agent) {
 	ev := liveevents.Event{Type: liveevents.AgentState, AgentID: st.ID, CallJobID: st.CallJobID,
 		Data: map[string]any{"state": st.State, "since": st.Since}}
@@ -80,7 +80,7 @@ func (e *Engine) publishCounts(ctx context.Context, jobs []*job) {
 		return
 	}
 	e.live.passes++
-	if e.live.passes%e.countsEvery() != 1 && e.countsEvery() > 1 {
+	if (e.live.passes-1)%e.countsEvery() != 0 {
 		return
 	}
 	if e.live.last == nil {

@@ -7,7 +7,11 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
 )
+
+// Every goroutine of the publisher and the hub ends with Stop.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func testRedis(t *testing.T) (*redis.Client, string) {
 	t.Helper()
