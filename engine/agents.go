@@ -26,7 +26,7 @@ func (e *Engine) join(ctx context.Context, cfg *config.Config, j *job, agentID i
 	}
 	node, release, err := e.o.Switch.Acquire("")
 	if err != nil {
-		e.setGone(ctx, agentID, "no switch node is connected")
+		e.setGone(ctx, j, agentID, "no switch node is connected")
 		return
 	}
 	release() // an agent's leg is not a call in flight; the node is remembered on the agent
@@ -36,7 +36,7 @@ func (e *Engine) join(ctx context.Context, cfg *config.Config, j *job, agentID i
 			{Name: "park_after_bridge", Value: "true"}, {Name: "ignore_early_media", Value: "true"},
 			{Name: "originate_timeout", Value: "30"}}})
 	if err != nil {
-		e.setGone(ctx, agentID, "the agent's dial string is not valid")
+		e.setGone(ctx, j, agentID, "the agent's dial string is not valid")
 		return
 	}
 	e.mu.Lock()
@@ -157,18 +157,19 @@ func (e *Engine) agentGone(ctx context.Context, j *job, a *agent, message string
 		delete(j.agents, a.id)
 	}
 	delete(e.legs, a.leg)
-	e.setGoneLocked(a.id, message)
+	e.setGoneLocked(j, a.id, message)
 }
 
-func (e *Engine) setGone(ctx context.Context, agentID int, message string) {
+func (e *Engine) setGone(ctx context.Context, j *job, agentID int, message string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.setGoneLocked(agentID, message)
+	e.setGoneLocked(j, agentID, message)
 }
 
 // setGoneLocked queues the agent's logoff behind its earlier states. Caller holds e.mu.
-func (e *Engine) setGoneLocked(agentID int, message string) {
+func (e *Engine) setGoneLocked(j *job, agentID int, message string) {
 	st := agentstate.Agent{ID: agentID, State: agentstate.LoggedOff, Since: e.o.Now(), Message: message}
+	e.agentStateEvent(j, st)
 	e.states.write(int64(agentID), func(ctx context.Context) {
 		if err := e.o.Agents.Set(ctx, st); err != nil {
 			e.o.Logger.Warn("publish agent logoff", "agent", agentID, "err", err)
@@ -190,6 +191,7 @@ func (e *Engine) publish(ctx context.Context, j *job, a *agent) {
 	if a.state == agentstate.Available || a.state == agentstate.Break || a.state == agentstate.Away {
 		st.AttemptID = 0
 	}
+	e.agentStateEvent(j, st)
 	e.states.write(int64(a.id), func(ctx context.Context) {
 		if err := e.o.Agents.Set(ctx, st); err != nil {
 			e.o.Logger.Warn("publish agent state", "agent", st.ID, "err", err)
@@ -222,6 +224,7 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 	e.jobs[j.id] = j
 	e.mu.Unlock()
 	e.o.Logger.Info("call job taken", "job", j.id, "instance", e.o.Instance)
+	e.jobStateEvent(j, "running")
 
 	agents, _ := e.o.Agents.All(ctx)
 	byNode := map[string][]string{}
@@ -253,7 +256,7 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 	}
 	for _, st := range mine {
 		if !alive[st.Leg] {
-			e.setGone(ctx, st.ID, MessageLegDropped)
+			e.setGone(ctx, j, st.ID, MessageLegDropped)
 			continue
 		}
 		a := &agent{id: st.ID, leg: st.Leg, node: st.Node, answered: true, state: st.State, since: st.Since, attemptID: st.AttemptID}

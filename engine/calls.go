@@ -11,6 +11,7 @@ import (
 	"github.com/kakeru-dialer/kakeru/config"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
+	"github.com/kakeru-dialer/kakeru/liveevents"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -126,6 +127,7 @@ func (e *Engine) callEvent(ctx context.Context, j *job, c *call, ev *wire.Event)
 		c.deadline = now.Add(e.connectDeadline(j))
 		c.answerEvent = ev.Received
 		e.observeAnswer(j, c, now)
+		e.callEventLive(j, c, liveevents.CallOffered, nil)
 		e.mu.Unlock()
 		e.connect(ctx, j, c)
 		e.ledger.write(c.attemptID, func(ctx context.Context) { _ = e.o.Store.MarkAnswered(ctx, c.uuid, now) })
@@ -159,6 +161,7 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 	}
 	c.agent, c.bridged = pick, &now
 	pick.call, pick.attemptID, pick.state, pick.since = c, c.attemptID, agentstate.OnCall, now
+	e.callEventLive(j, c, liveevents.CallConnected, map[string]any{"bridged_at": now})
 	e.mu.Unlock()
 	// The switch first, in one round trip: the customer is waiting; the records follow.
 	e.commands(ctx, c.node, uuidBreak(pick.leg), uuidBroadcast(pick.leg, beepTone), uuidBridge(c.uuid, pick.leg))
@@ -204,6 +207,7 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 	}
 	e.observeEnd(j, c, outcome, e.o.Now())
 	a := c.agent
+	e.callEventLive(j, c, liveevents.CallEnded, map[string]any{"outcome": outcome, "hangup_cause": cause})
 	if a != nil && a.call == c {
 		a.call = nil
 		if !a.leaving {

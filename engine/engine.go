@@ -28,6 +28,7 @@ type Store interface {
 	UnfinishedAttempts(ctx context.Context, jobID int64) ([]store.LiveAttempt, error)
 	AnswerBuckets(ctx context.Context, campaign int, since time.Time) ([]store.AnswerBucket, error)
 	RecentDials(ctx context.Context, campaign, n int, now time.Time) ([]store.EndedDial, error)
+	JobRunCounts(ctx context.Context, jobID int64) (store.RunCounts, error)
 }
 
 // AgentState is the live agent state in Redis (G-6).
@@ -64,6 +65,8 @@ type Options struct {
 	// OnBridge, when set, hears the time from a customer's CHANNEL_ANSWER leaving the socket to
 	// its uuid_bridge being written (benchmarks, metrics).
 	OnBridge func(time.Duration)
+	// Events, when set, receives the live events of S-1.
+	Events Events
 }
 
 // Engine runs the call jobs this instance owns: it leases running jobs, brings their agents'
@@ -80,6 +83,7 @@ type Engine struct {
 	legs     map[string]leg         // channel UUID → the call or agent it belongs to
 	calls    int                    // customer calls in flight
 	stats    map[int]*campaignStats // pacing statistics per campaign id
+	live     liveCounts             // the loop's own
 
 	ledger *ledger // attempt writes to PostgreSQL, ordered per attempt
 	states *ledger // agent state writes to Redis, ordered per agent
@@ -231,8 +235,14 @@ func (e *Engine) pass(ctx context.Context) {
 	e.mu.Unlock()
 	for _, j := range owned {
 		if row, ok := isRunning[j.id]; ok {
+			if j.stopping {
+				e.jobStateEvent(j, "running")
+			}
 			j.row, j.stopping = row, false // started again while still winding down
 		} else {
+			if !j.stopping {
+				e.jobStateEvent(j, "stopped")
+			}
 			j.stopping = true
 		}
 		if err := j.lease.Check(ctx); err != nil {
@@ -245,6 +255,7 @@ func (e *Engine) pass(ctx context.Context) {
 			e.drop(j)
 		}
 	}
+	e.publishCounts(ctx, owned)
 }
 
 func (e *Engine) drop(j *job) {

@@ -271,3 +271,41 @@ func ShowChannelsJSON() string { return "show channels as json" }
 
 // ShowCallsJSON lists live bridged calls.
 func ShowCallsJSON() string { return "show calls as json" }
+
+// CheckDialString refuses an endpoint that is not one originate target: spaces, control
+// characters, quotes, ^ and the characters that would open channel variables or a second
+// application ({ } [ ] < > &).
+func CheckDialString(s string) error {
+	if s == "" || len(s) > 256 {
+		return bad("dial string must be 1 to 256 characters")
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || strings.ContainsRune(`'"^{}[]<>&\`, r) {
+			return bad("dial string %q holds %q", s, r)
+		}
+	}
+	return nil
+}
+
+// Supervision is the originate of a supervisor's leg (ESL.md §4.5): the supervisor's phone is
+// called and, once answered, listens to the agent's leg; Whisper also lets the agent (only) hear
+// the supervisor.
+type Supervision struct {
+	UUID     string // the supervision leg's channel UUID
+	Endpoint string // the supervisor's dial string
+	AgentLeg string // the channel UUID of the agent's phone leg
+	CallerID string // shown on the supervisor's phone
+	Whisper  bool
+}
+
+// SupervisionCmd is `originate {origination_uuid=…,origination_caller_id_number=…[,eavesdrop_whisper_aleg=true]}ENDPOINT &eavesdrop(AGENT_LEG)`.
+func SupervisionCmd(s Supervision) (string, error) {
+	if err := errors.Join(CheckDialString(s.Endpoint), checkUUID("agent leg", s.AgentLeg)); err != nil {
+		return "", err
+	}
+	vars := []Var{{Name: "origination_caller_id_number", Value: s.CallerID}}
+	if s.Whisper {
+		vars = append(vars, Var{Name: "eavesdrop_whisper_aleg", Value: "true"})
+	}
+	return OriginateCmd(Originate{UUID: s.UUID, Vars: vars, DialString: s.Endpoint, App: "&eavesdrop(" + s.AgentLeg + ")"})
+}

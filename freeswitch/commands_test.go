@@ -169,3 +169,26 @@ func TestBuildersRefuseInjection(t *testing.T) {
 }
 
 func second(_ string, err error) error { return err }
+
+// ESL.md §4.5: listen and whisper legs; endpoints that are not one dial string are refused.
+func TestSupervisionCmd(t *testing.T) {
+	const sup, agent = "11111111-2222-4333-8444-555555555555", "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+	got, err := freeswitch.SupervisionCmd(freeswitch.Supervision{UUID: sup, Endpoint: "sofia/internal/2001@pbx", AgentLeg: agent, CallerID: "0011"})
+	want := "originate {origination_uuid=" + sup + ",origination_caller_id_number=0011}sofia/internal/2001@pbx &eavesdrop(" + agent + ")"
+	if err != nil || got != want {
+		t.Fatalf("listen: %q %v", got, err)
+	}
+	got, err = freeswitch.SupervisionCmd(freeswitch.Supervision{UUID: sup, Endpoint: "user/2001", AgentLeg: agent, CallerID: "0011", Whisper: true})
+	want = "originate {origination_uuid=" + sup + ",origination_caller_id_number=0011,eavesdrop_whisper_aleg=true}user/2001 &eavesdrop(" + agent + ")"
+	if err != nil || got != want {
+		t.Fatalf("whisper: %q %v", got, err)
+	}
+	for _, ep := range []string{"", "user/2001 &park()", "user/2001\n", "{x=1}user/2001", "user/20'01", "user/2001\t", "a\x7f", "[x]user/1"} {
+		if _, err := freeswitch.SupervisionCmd(freeswitch.Supervision{UUID: sup, Endpoint: ep, AgentLeg: agent, CallerID: "0011"}); !errors.Is(err, freeswitch.ErrBadCommand) {
+			t.Errorf("endpoint %q accepted", ep)
+		}
+	}
+	if _, err := freeswitch.SupervisionCmd(freeswitch.Supervision{UUID: sup, Endpoint: "user/1", AgentLeg: "x)&park(", CallerID: "0011"}); err == nil {
+		t.Error("agent leg not checked")
+	}
+}

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -72,6 +74,13 @@ type Options struct {
 	Checks []Check
 	// Status fills /api/v1/status.
 	Status func(ctx context.Context) (Status, error)
+	// Live monitoring (S-1): the event stream, the job monitor's data, supervision legs.
+	Events     EventSource
+	Monitor    MonitorStore
+	Supervisor Supervisor
+	// Heartbeat is the interval of comment lines on idle event streams; 15 s when zero.
+	Heartbeat time.Duration
+	NewUUID   func() string
 }
 
 // Server routes and answers API requests.
@@ -89,12 +98,27 @@ type Server struct {
 	checks    []Check
 	status    func(ctx context.Context) (Status, error)
 	mux       *http.ServeMux
+
+	events     EventSource
+	monitor    MonitorStore
+	supervisor Supervisor
+	heartbeat  time.Duration
+	newUUID    func() string
+	closing    chan struct{} // closed at shutdown: event streams end
+	closeOnce  sync.Once
 }
 
 // New builds the server and its routes.
 func New(o Options) *Server {
 	s := &Server{log: o.Logger, cfg: o.Config, batches: o.Batches, lists: o.Lists, jobs: o.Jobs, callbacks: o.Callbacks, desk: o.Desk, after: o.After, now: o.Now, checks: o.Checks, status: o.Status,
-		mux: http.NewServeMux()}
+		mux: http.NewServeMux(), events: o.Events, monitor: o.Monitor, supervisor: o.Supervisor, heartbeat: o.Heartbeat,
+		newUUID: o.NewUUID, closing: make(chan struct{})}
+	if s.heartbeat <= 0 {
+		s.heartbeat = 15 * time.Second
+	}
+	if s.newUUID == nil {
+		s.newUUID = freeswitch.NewUUID
+	}
 	s.reports = o.Reports
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -174,6 +198,12 @@ func (s *Server) routes() {
 	api("GET /api/v1/reports/summary", s.handleReportSummary)
 	api("GET /api/v1/reports/results.csv", s.handleReportResults)
 
+	api("GET /api/v1/events", s.handleEvents) // S-1: live monitoring
+	api("GET /api/v1/call-jobs/{id}/monitor", s.handleMonitor)
+	api("POST /api/v1/agents/{id}/listen", s.handleListen)
+	api("POST /api/v1/agents/{id}/whisper", s.handleWhisper)
+	s.mux.HandleFunc("GET /monitor", s.handleMonitorPage)
+
 	// A method-less pattern is less specific than the method ones, so it catches only the
 	// methods a path does not serve and answers them in the API's JSON error format.
 	for _, path := range paths {
@@ -192,6 +222,9 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 }
+
+// Unwrap lets http.ResponseController reach the connection (event streams flush per event).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL and Redis answer on 127.0.0.1 (5432, 6379): starts them when they are
 # installed but stopped, installs them from Debian's packages when they are missing, and creates
-# the database the demo uses. Safe to run again and again.
+# the database the demo uses; installs Debian's chromium for the monitor page's browser test.
+# Safe to run again and again.
 set -euo pipefail
 
 PGUSER_DSN="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
@@ -60,8 +61,20 @@ redis() {
   wait_for Redis sh -c '[ "$(redis-cli -h 127.0.0.1 -p 6379 ping)" = PONG ]'
 }
 
+# The monitor page's end-to-end test drives Debian's chromium headless (cmd/kakeru); it skips
+# when chromium is absent, so install it when we can (root, or sudo available).
+chromium() {
+  if [ -x /usr/bin/chromium ]; then return 0; fi
+  if [ "$(id -u)" != 0 ] && [ -z "$SUDO" ]; then
+    say "chromium is missing and we are not root: the browser test of /monitor will skip"
+    return 0
+  fi
+  apt_install chromium
+}
+
 postgres
 redis
+chromium
 if [ "${1:-}" = "--demo-db" ]; then
   if [ -z "$(psql "$PGUSER_DSN" -Atc "SELECT 1 FROM pg_database WHERE datname = 'kakeru'")" ]; then
     say "creating database kakeru"

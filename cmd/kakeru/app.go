@@ -32,6 +32,8 @@ type Main struct {
 	Adjust func(*config.Config)
 	// OnBridge, when set, hears each answer→bridge latency of the engine (benchmarks).
 	OnBridge func(time.Duration)
+	// EventHeartbeat is the interval of keep-alive comments on idle event streams (15 s when zero).
+	EventHeartbeat time.Duration
 
 	cfgPath string
 	log     *slog.Logger
@@ -44,6 +46,7 @@ type Main struct {
 	events  *freeswitch.Dispatcher
 	engine  *engine.Engine
 	sweeper *engine.RetentionSweeper
+	monitor *liveMonitor
 	srv     *http.Server
 	ln      net.Listener
 	failed  chan error
@@ -88,8 +91,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.agents = agentstate.Open(cfg.Redis.Addr, cfg.Redis.DB, cfg.Redis.Password)
 	// Switch events reach the engine through one ordered path: a call's events in wire order,
 	// calls in parallel over the shards (ESL.md §1).
+	m.monitor = startLiveMonitor(ctx, cfg, m.log, m.Now)
 	m.engine = engine.New(engine.Options{Store: m.store, Agents: m.agents, Config: m.live.Current,
-		Logger: m.log.With("component", "engine"), Now: m.Now, Instance: m.InstanceID, OnBridge: m.OnBridge})
+		Logger: m.log.With("component", "engine"), Now: m.Now, Instance: m.InstanceID, OnBridge: m.OnBridge,
+		Events: m.monitor.publisher})
 	m.events = freeswitch.NewDispatcher(8, 1024, m.engine.HandleEvent)
 	m.events.Start()
 	m.pool = newPool(cfg, m.log.With("component", "freeswitch"), m.events.Dispatch)
@@ -117,6 +122,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Now:       m.Now,
 		Checks:    m.readinessChecks(cfg),
 		Status:    m.status,
+		// S-1: live events, the job monitor and supervision legs.
+		Events: m.monitor.hub, Monitor: monitorData{m.agents, m.store}, Supervisor: supervisor{m.pool},
+		Heartbeat: m.EventHeartbeat,
 	})
 	if m.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.HTTP.Listen, err)
@@ -124,6 +132,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// No overall read or write timeout: list uploads may be large and event streams stay open;
 	// headers must come quickly and idle keep-alive connections are closed.
 	m.srv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	m.srv.RegisterOnShutdown(api.CloseStreams) // open event streams must not hold Shutdown
 	m.serving.Add(1)
 	go func() {
 		defer m.serving.Done()
@@ -187,6 +196,9 @@ func (m *Main) Close() error {
 	if m.sweeper != nil {
 		m.sweeper.Stop()
 	}
+	if m.monitor != nil {
+		m.monitor.stopHub()
+	}
 	if m.engine != nil {
 		timeout := 30 * time.Second
 		if cfg := m.live.Current(); cfg != nil {
@@ -197,6 +209,10 @@ func (m *Main) Close() error {
 		cancel()
 		m.engine.Stop()
 		m.engine = nil
+	}
+	if m.monitor != nil {
+		errs = append(errs, m.monitor.stop()) // after the engine: its last events are written
+		m.monitor = nil
 	}
 	if m.pool != nil {
 		m.pool.Stop()

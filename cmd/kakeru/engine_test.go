@@ -86,7 +86,8 @@ type fixtureOptions struct {
 	callerID        string
 	clock           *testClock
 	// ratio, when set, runs campaign 1 in ratio mode with this many calls per ready agent.
-	ratio int
+	ratio     int
+	heartbeat time.Duration // keep-alive interval of event streams
 }
 
 // dialFixture: a running instance on a simulated switch, a batch of campaign 1 with dial group 1,
@@ -121,6 +122,7 @@ func dialFixtureWith(t *testing.T, o fixtureOptions, script fsim.Script, tels ..
 	}
 	migrateFor(t, path)
 	m := NewMain(path, slog.New(slog.DiscardHandler))
+	m.EventHeartbeat = o.heartbeat
 	today := todayTokyo()
 	if o.clock != nil {
 		m.Now = o.clock.Now

@@ -166,6 +166,15 @@ func (s *Server) originate(job, arg string) {
 	})
 }
 
+// eavesdropTarget is the channel an `&eavesdrop(UUID)` application listens to.
+func eavesdropTarget(app string) (string, bool) {
+	rest, ok := strings.CutPrefix(app, "&eavesdrop(")
+	if !ok || !strings.HasSuffix(rest, ")") {
+		return "", false
+	}
+	return strings.TrimSuffix(rest, ")"), true
+}
+
 func cmp(v, def string) string {
 	if v == "" {
 		return def
@@ -183,6 +192,12 @@ func (s *Server) answer(ch *channel, fate Fate) {
 	s.finishJob(ch, "+OK "+ch.uuid+"\n")
 	if strings.HasPrefix(ch.app, "&park(") {
 		s.emitChannel("CHANNEL_PARK", ch, nil)
+	}
+	if target, ok := eavesdropTarget(ch.app); ok {
+		if _, live := s.chans[target]; !live {
+			// mod_eavesdrop finds no such channel and returns: the leg has nothing left to run.
+			s.afterLocked(0, func() { s.hangup(ch, "NORMAL_CLEARING") })
+		}
 	}
 	if _, amd := ch.getVar("execute_on_answer"); amd {
 		result := "PERSON"
@@ -219,6 +234,12 @@ func (s *Server) hangup(ch *channel, cause string) bool {
 	}
 	delete(s.chans, ch.uuid)
 	s.history[ch.record].Ended, s.history[ch.record].Cause = s.o.Clock.Now(), cause
+	for _, o := range s.chans {
+		if target, ok := eavesdropTarget(o.app); ok && target == ch.uuid && o.answered {
+			// The eavesdropped leg is gone: the eavesdrop application returns and its leg ends.
+			s.afterLocked(0, func() { s.hangup(o, "NORMAL_CLEARING") })
+		}
+	}
 	s.cancel(ch.ring)
 	s.cancel(ch.talk)
 	ch.ring, ch.talk = nil, nil

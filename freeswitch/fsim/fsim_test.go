@@ -156,3 +156,59 @@ func BenchmarkOriginateRoundTrip(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "originates/s")
 }
+
+// ESL.md §4.5: a supervision leg runs &eavesdrop(A); it ends when A ends, or at once when A
+// does not exist, as mod_eavesdrop returns then.
+func TestSimulatorEavesdrop(t *testing.T) {
+	s := start(t, fsim.Answering(0, 0))
+	c, err := freeswitch.Dial(ctx(t), s.Addr(), "ClueCon", freeswitch.EngineEvents(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	agent, cmd := originate(t, "agent-1")
+	if _, res, err := c.BgAPI(ctx(t), cmd); err != nil || (<-res).Err != nil {
+		t.Fatal(err)
+	}
+	listen := func(target string) string {
+		id := freeswitch.NewUUID()
+		cmd, err := freeswitch.SupervisionCmd(freeswitch.Supervision{UUID: id, Endpoint: "loopback/sup-1/supervisors", AgentLeg: target, CallerID: "0011", Whisper: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, res, err := c.BgAPI(ctx(t), cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := freeswitch.ParseJobResult((<-res).Body); err != nil || got != id {
+			t.Fatalf("supervision originate: %q %v", got, err)
+		}
+		return id
+	}
+	exists := func(id string) bool {
+		body, _ := c.API(ctx(t), "uuid_exists "+id)
+		return body == "true"
+	}
+	waitGone := func(id string) {
+		deadline := time.Now().Add(2 * time.Second)
+		for exists(id) {
+			if time.Now().After(deadline) {
+				t.Fatalf("leg %s still up", id)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	sup := listen(agent)
+	if !exists(sup) {
+		t.Fatal("the supervision leg ended while the agent's leg is up")
+	}
+	if v, _ := s.Var(sup, "eavesdrop_whisper_aleg"); v != "true" {
+		t.Fatalf("whisper variable %q", v)
+	}
+	kill, _ := freeswitch.UUIDKill(agent, "NORMAL_CLEARING")
+	if _, err := c.API(ctx(t), kill); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(sup)
+	waitGone(listen(freeswitch.NewUUID()))
+}
