@@ -88,13 +88,13 @@ type Server struct {
 	now       func() time.Time
 	checks    []Check
 	status    func(ctx context.Context) (Status, error)
-	mux       *http.ServeMux
+	mux       *routeMux
 }
 
 // New builds the server and its routes.
 func New(o Options) *Server {
 	s := &Server{log: o.Logger, cfg: o.Config, batches: o.Batches, lists: o.Lists, jobs: o.Jobs, callbacks: o.Callbacks, desk: o.Desk, after: o.After, now: o.Now, checks: o.Checks, status: o.Status,
-		mux: http.NewServeMux()}
+		mux: &routeMux{ServeMux: http.NewServeMux()}}
 	s.reports = o.Reports
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -112,6 +112,7 @@ func (s *Server) Handler() http.Handler { return s.logRequests(s.mux) }
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
+	s.mux.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPI) // no token: it describes the API, not data
 
 	allowed := map[string][]string{} // path → methods, for JSON 405 answers
 	var paths []string
@@ -175,15 +176,16 @@ func (s *Server) routes() {
 	api("GET /api/v1/reports/results.csv", s.handleReportResults)
 
 	// A method-less pattern is less specific than the method ones, so it catches only the
-	// methods a path does not serve and answers them in the API's JSON error format.
+	// methods a path does not serve and answers them in the API's JSON error format. These
+	// catch-alls bypass the route record (Routes): they are not routes of the document.
 	for _, path := range paths {
 		methods := strings.Join(allowed[path], ", ")
-		s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		s.mux.ServeMux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", methods)
 			s.writeError(w, r, errorf(http.StatusMethodNotAllowed, "method_not_allowed", "%s %s: use %s", r.Method, path, methods))
 		})
 	}
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeMux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(http.StatusNotFound, "not_found", "no route %s %s", r.Method, r.URL.Path))
 	})
 }
