@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -62,6 +63,8 @@ func documented(doc *openapi3.T) map[string]*openapi3.Operation {
 	return out
 }
 
+var wildcard = regexp.MustCompile(`\{[^}]*\}`)
+
 // Every route the server registers is in the document, and the document has nothing the
 // server does not serve; the routes the document leaves without a token are exactly those the
 // server answers without one.
@@ -86,7 +89,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 			continue
 		}
 		public := op.Security != nil && len(*op.Security) == 0
-		req, _ := http.NewRequest(method, srv.URL+strings.ReplaceAll(path, "{id}", "1"), nil)
+		req, _ := http.NewRequest(method, srv.URL+wildcard.ReplaceAllString(path, "1"), nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
