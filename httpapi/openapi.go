@@ -10,14 +10,16 @@ import (
 // without a token: it describes the API, not data.
 //
 // It is written by hand next to the handlers and kept honest by tests: TestOpenAPICoversRoutes
-// compares its paths and methods with Server.Routes, and TestOpenAPIResponses checks real
-// answers of the handlers against its schemas (every field sent must be documented).
+// compares its paths and methods with Server.Routes, TestOpenAPISchemasMatchStructs its schemas
+// with the json tags of the structs the handlers encode and decode, and TestOpenAPIResponses
+// checks real answers of the handlers against it.
 //
 // To add a route: register it in routes() (server.go), then add its path and method under
 // "paths" in openapi.json, reusing the shared parameters ("#/components/parameters/Id", Limit,
 // Offset …), the shared error responses ("#/components/responses/NotFound" …) and a schema under
-// "components/schemas" named after the resource; a route without a token sets "security": [].
-// The route test names any route missing from the document, or documented but not served.
+// "components/schemas" named after the resource (tie a new schema to its struct in
+// TestOpenAPISchemasMatchStructs); a route without a token sets "security": []. The route test
+// names any route missing from the document, or documented but not served.
 //
 //go:embed openapi.json
 var openAPIDocument []byte

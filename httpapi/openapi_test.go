@@ -145,7 +145,8 @@ func strict(doc *openapi3.T) {
 
 // validator checks every request and answer that passes through it against the document:
 // answers always, requests when the server accepted them (2xx), since the error cases send
-// what the document forbids on purpose. It counts what it saw per operation.
+// what the document forbids on purpose. It counts what it saw per operation. It buffers each
+// answer, so an endless stream (server-sent events) is not for it.
 type validator struct {
 	t      *testing.T
 	router routers.Router
