@@ -97,7 +97,7 @@ type Server struct {
 	now       func() time.Time
 	checks    []Check
 	status    func(ctx context.Context) (Status, error)
-	mux       *http.ServeMux
+	mux       *routeMux
 
 	events     EventSource
 	monitor    MonitorStore
@@ -111,7 +111,7 @@ type Server struct {
 // New builds the server and its routes.
 func New(o Options) *Server {
 	s := &Server{log: o.Logger, cfg: o.Config, batches: o.Batches, lists: o.Lists, jobs: o.Jobs, callbacks: o.Callbacks, desk: o.Desk, after: o.After, now: o.Now, checks: o.Checks, status: o.Status,
-		mux: http.NewServeMux(), events: o.Events, monitor: o.Monitor, supervisor: o.Supervisor, heartbeat: o.Heartbeat,
+		mux: &routeMux{ServeMux: http.NewServeMux()}, events: o.Events, monitor: o.Monitor, supervisor: o.Supervisor, heartbeat: o.Heartbeat,
 		newUUID: o.NewUUID, closing: make(chan struct{})}
 	if s.heartbeat <= 0 {
 		s.heartbeat = 15 * time.Second
@@ -136,6 +136,7 @@ func (s *Server) Handler() http.Handler { return s.logRequests(s.mux) }
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
+	s.mux.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPI) // no token: it describes the API, not data
 
 	allowed := map[string][]string{} // path → methods, for JSON 405 answers
 	var paths []string
@@ -205,15 +206,16 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /monitor", s.handleMonitorPage)
 
 	// A method-less pattern is less specific than the method ones, so it catches only the
-	// methods a path does not serve and answers them in the API's JSON error format.
+	// methods a path does not serve and answers them in the API's JSON error format. These
+	// catch-alls bypass the route record (Routes): they are not routes of the document.
 	for _, path := range paths {
 		methods := strings.Join(allowed[path], ", ")
-		s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		s.mux.ServeMux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", methods)
 			s.writeError(w, r, errorf(http.StatusMethodNotAllowed, "method_not_allowed", "%s %s: use %s", r.Method, path, methods))
 		})
 	}
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeMux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(http.StatusNotFound, "not_found", "no route %s %s", r.Method, r.URL.Path))
 	})
 }
