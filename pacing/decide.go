@@ -1,0 +1,255 @@
+package pacing
+
+import (
+	"math"
+	"time"
+)
+
+// Decide returns how many calls to place now (P-1). It never panics: zero values and a nil
+// Stats are valid inputs (the predictive mode then dials progressively, "cold_start").
+// Whatever the mode, the calls in flight after dialing never exceed Settings.MaxCallsPerAgent
+// per agent that is not paused, and nothing is dialed when no agent is logged in or all are
+// paused.
+func Decide(s Snapshot) Decision {
+	set := s.Settings.normalized()
+	ready, active := 0, 0
+	for _, a := range s.Agents {
+		switch a.State {
+		case Ready:
+			ready++
+			active++
+		case OnCall, WrapUp:
+			active++
+		}
+	}
+	var d Decision
+	var comp Compliance
+	if s.Stats != nil {
+		comp = s.Stats.Compliance(s.Now)
+		d.Budget = budget(comp, set.TargetAbandonRate)
+	}
+	if active == 0 {
+		d.Reason = "no_agents"
+		return d
+	}
+	inflight := len(s.Calls)
+	capacity := int(math.Floor(set.MaxCallsPerAgent*float64(active) + 1e-9))
+	room := capacity - inflight
+	if room <= 0 {
+		d.Reason = "at_cap"
+		return d
+	}
+	prog := max(0, ready-inflight)
+	n := prog
+	switch set.Mode {
+	case Ratio:
+		d.Reason = "ratio"
+		target := math.Floor(set.Ratio*float64(ready) + 0.5)
+		n = int(min(target, float64(capacity))) - inflight
+	case Predictive:
+		switch {
+		case !s.Stats.warm(set.Tuning):
+			d.Reason = "cold_start"
+		case d.Budget < -set.Tuning.SpentSlack:
+			d.Reason = "abandon_budget_spent"
+		default:
+			d.Reason = "predictive"
+			la := LookAhead{Threshold: threshold(comp, set)}
+			n = max(prog, la.dials(s, set, room))
+		}
+	default:
+		d.Reason = "progressive"
+	}
+	d.Dial = max(0, min(n, room))
+	return d
+}
+
+// budget is the smallest allowance left over the compliance windows, in abandons.
+func budget(c Compliance, target float64) float64 {
+	b := math.Inf(1)
+	for _, w := range [...]Window{c.Day, c.Rolling24h, c.Rolling30d} {
+		b = min(b, target*float64(w.Live)-float64(w.Abandoned))
+	}
+	return b
+}
+
+// threshold is the feedback loop: the starting threshold scaled down by e for every Gain
+// abandons above the setpoint in the hottest window (up when below it), within bounds.
+func threshold(c Compliance, set Settings) float64 {
+	t := set.Tuning
+	sp := t.Setpoint * set.TargetAbandonRate
+	drive := math.Inf(-1)
+	for _, w := range [...]Window{c.Day, c.Rolling24h, c.Rolling30d} {
+		excess := float64(w.Abandoned) - sp*float64(w.Live)
+		gain := t.GainBase + t.GainSqrt*math.Sqrt(sp*float64(w.Live))
+		drive = max(drive, excess/gain)
+	}
+	th := t.Threshold * math.Exp(-drive)
+	if !(th >= t.MinThreshold) {
+		th = t.MinThreshold
+	}
+	return min(th, t.MaxThreshold)
+}
+
+func (e *Estimator) warm(t Tuning) bool {
+	return e != nil && e.dials.n >= t.MinDials && e.dials.count[Live] >= t.MinLive
+}
+
+// LookAhead is the predictive mode's core rule. A new call is placed while the probability
+// that its live answer finds no free agent stays at or under Threshold. That probability is
+// assessed at Points quantiles of the time a live answer takes (ring plus classification):
+// the live answers arriving before it (waiting calls, calls being classified, ringing calls
+// given their ring time so far, and the other new calls) against the agents free by then plus
+// the connect deadline, both as sums of independent Bernoulli variables in a normal
+// approximation.
+type LookAhead struct {
+	Threshold float64
+	// AgentFree, when set, gives the probability that Snapshot.Agents[i] is free within the
+	// given time; nil means: ready agents are free, busy ones from the estimated talk and
+	// wrap-up distributions given their time in state, paused ones never.
+	AgentFree func(i int, within time.Duration) float64
+}
+
+// Dials returns how many new calls the rule places for s, at most limit (before the caps of
+// Decide). Without statistics it returns 0.
+func (la LookAhead) Dials(s Snapshot, limit int) int {
+	return la.dials(s, s.Settings.normalized(), limit)
+}
+
+func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
+	e := s.Stats
+	if e == nil || limit <= 0 || e.dials.n == 0 {
+		return 0
+	}
+	w := &e.dials
+	nLive := float64(w.count[Live])
+	nAns := nLive + float64(w.count[Machine])
+	if nLive == 0 {
+		return 0
+	}
+	p := nLive / float64(w.n)
+	pAnsLive := nLive / nAns
+	amd := 0.0
+	if nAns > 0 {
+		amd = w.classifySum / nAns
+	}
+	dl := set.ConnectDeadline.Seconds()
+	k := set.Tuning.Points
+	const maxPoints = 50
+	var rq, dMean, dVar, sMean, sVar [maxPoints]float64
+	for j := range k {
+		u := (float64(j) + 0.5) / float64(k)
+		rq[j] = w.quantile(Live, u)
+	}
+	// Demand: live answers classified before each point.
+	for _, c := range s.Calls {
+		switch c.Stage {
+		case Waiting:
+			for j := range k {
+				dMean[j]++
+			}
+		case Classifying:
+			for j := range k {
+				dMean[j] += pAnsLive
+				dVar[j] += pAnsLive * (1 - pAnsLive)
+			}
+		default:
+			el := clampSeconds(c.Elapsed)
+			var left float64
+			for o := range numOutcomes {
+				left += float64(w.count[o]) - w.upTo(o, el)
+			}
+			if left < 0.5 {
+				continue
+			}
+			base := w.upTo(Live, el)
+			for j := range k {
+				q := (w.upTo(Live, el+rq[j]) - base) / left
+				q = min(max(q, 0), 1)
+				dMean[j] += q
+				dVar[j] += q * (1 - q)
+			}
+		}
+	}
+	// Supply: agents free by each point plus the connect deadline.
+	talkOK := e.talk.n >= set.Tuning.MinSamples
+	wrapOK := e.wrap.n >= set.Tuning.MinSamples
+	var wq [3]float64
+	if wrapOK {
+		for i := range wq {
+			wq[i] = e.wrap.quantile((float64(i) + 0.5) / float64(len(wq)))
+		}
+	}
+	for i, a := range s.Agents {
+		if la.AgentFree != nil {
+			for j := range k {
+				x := rq[j] + amd + dl
+				f := la.AgentFree(i, seconds(x))
+				f = min(max(f, 0), 1)
+				sMean[j] += f
+				sVar[j] += f * (1 - f)
+			}
+			continue
+		}
+		switch a.State {
+		case Ready:
+			for j := range k {
+				sMean[j]++
+			}
+		case OnCall:
+			if !talkOK || !wrapOK {
+				continue
+			}
+			el := clampSeconds(a.InState)
+			for j := range k {
+				x := rq[j] + amd + dl
+				f := 0.0
+				for _, wv := range wq {
+					f += e.talk.conditional(el, x-wv)
+				}
+				f /= float64(len(wq))
+				sMean[j] += f
+				sVar[j] += f * (1 - f)
+			}
+		case WrapUp:
+			if !wrapOK {
+				continue
+			}
+			el := clampSeconds(a.InState)
+			for j := range k {
+				f := e.wrap.conditional(el, rq[j]+amd+dl)
+				sMean[j] += f
+				sVar[j] += f * (1 - f)
+			}
+		}
+	}
+	n := 0
+	for n < limit {
+		others := float64(n)
+		risk := 0.0
+		for j := range k {
+			u := (float64(j) + 0.5) / float64(k)
+			pu := p * u
+			mu := dMean[j] + others*pu - sMean[j]
+			v := dVar[j] + others*pu*(1-pu) + sVar[j]
+			risk += exceed(mu, v)
+		}
+		if risk/float64(k) > la.Threshold {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// exceed is P(X ≥ 0) for an integer-valued X of mean mu and variance v (normal approximation
+// with continuity correction).
+func exceed(mu, v float64) float64 {
+	if v < 1e-9 {
+		if mu > -0.5 {
+			return 1
+		}
+		return 0
+	}
+	return 0.5 * math.Erfc(-(mu+0.5)/math.Sqrt(2*v))
+}

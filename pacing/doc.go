@@ -1,0 +1,24 @@
+// Package pacing decides how many calls a campaign places now (FUNCTIONAL.md P-1, P-2, P-4).
+//
+// It is a pure computation: Decide is given a Snapshot (agents by state and time in state, calls
+// in flight, the campaign's settings and its running statistics) and returns a Decision. The
+// package reads no clock, starts no goroutine and does no I/O; the engine fills the snapshot and
+// feeds the Estimator with the calls it observes.
+//
+// Modes (P-1):
+//   - progressive: one call per ready agent not already covered by a call in flight; it never
+//     over-dials, so it never abandons.
+//   - ratio: a fixed number of calls per ready agent (Settings.Ratio).
+//   - predictive: a look-ahead. For a new call it forecasts, at a few points of the time its live
+//     answer would arrive, the live answers that arrive before it (from the calls in flight,
+//     conditioned on how long each has been ringing) and the agents free by then plus the
+//     connect deadline (ready agents, and busy agents from the talk and wrap-up distributions
+//     conditioned on their time in state). It keeps adding calls while the probability that the
+//     new call's live answer finds no free agent stays under a threshold. A feedback loop steers
+//     that threshold from the abandons and live answers counted in the compliance windows
+//     (calendar day, rolling 24 h, rolling 30 days), so the realised abandon rate (P-2) stays
+//     under the target in every window. With too little data (cold start) it dials progressively.
+//
+// An Estimator is not safe for concurrent use: the engine serialises Observe* and Decide per
+// campaign.
+package pacing

@@ -1,0 +1,515 @@
+package pacing
+
+import (
+	"math"
+	"time"
+)
+
+// Outcome is how a dial ended as far as pacing is concerned.
+type Outcome int
+
+// Dial outcomes.
+const (
+	Live     Outcome = iota // answered by a person
+	Machine                 // answered by an answering machine
+	Failed                  // busy, rejected, invalid number, network failure
+	NoAnswer                // rang out
+	numOutcomes
+)
+
+// DialResult is one observed dial. At is when the outcome became known (for Live: when the
+// answer was classified as a person; it counts as a live answer at that time, P-2). Ring is the
+// time from originate to answer (or to the failure or ring-out), Classify the answer-machine
+// detection time after the answer.
+type DialResult struct {
+	Outcome  Outcome
+	At       time.Time
+	Ring     time.Duration
+	Classify time.Duration
+}
+
+// Window is the live answers and abandons counted in one compliance window.
+type Window struct {
+	Live, Abandoned int
+	Rate            float64 // Abandoned / Live; 0 without live answers
+}
+
+// Compliance holds a campaign's abandon counts per window (P-2): the calendar day in the
+// estimator's location, the rolling 24 hours (per-minute buckets) and the rolling 30 days
+// (per-hour buckets, so the window's oldest edge is exact to the hour).
+type Compliance struct {
+	Day, Rolling24h, Rolling30d Window
+}
+
+// Summary is the estimator's current view, for display.
+type Summary struct {
+	Dials, Live, Abandoned     int // dials in the estimation window; live and abandoned today
+	AnswerRate, LiveRate       float64
+	MachineRate                float64
+	MeanRing, MeanClassify     time.Duration
+	MeanTalk, MeanWrap         time.Duration
+	TalkSamples, WrapSamples   int
+	DayAbandonRate, Rolling24h float64
+}
+
+// Sizes of the estimation windows of NewEstimator.
+const (
+	DefaultDialWindow   = 500 // most recent dial outcomes
+	DefaultSampleWindow = 400 // most recent talk and wrap-up times
+)
+
+const (
+	ringBin   = 0.25 // seconds
+	ringBins  = 480  // 120 s
+	talkBin   = 1.0
+	talkBins  = 7200 // 2 h
+	wrapBin   = 0.25
+	wrapBins  = 7200 // 30 min
+	minuteSec = 60
+	hourSec   = 3600
+)
+
+// Estimator learns a campaign's statistics online from the calls the engine observes: outcome
+// shares and ring-time distributions over the last dials, talk and wrap-up time distributions
+// over the last calls, and the abandon counts of the compliance windows. Its memory is bounded:
+// fixed-size windows and buckets, whatever the campaign's age.
+type Estimator struct {
+	loc *time.Location
+
+	dials   dialWindow
+	talk    sampleWindow
+	wrap    sampleWindow
+	minutes buckets // rolling 24 h
+	hours   buckets // rolling 30 days
+
+	day          int // yyyymmdd in loc of the latest observation
+	dayLive      int
+	dayAbandoned int
+}
+
+// NewEstimator returns an empty estimator whose calendar day is taken in loc (nil: UTC).
+func NewEstimator(loc *time.Location) *Estimator {
+	return NewEstimatorSized(loc, DefaultDialWindow, DefaultSampleWindow)
+}
+
+// NewEstimatorSized is NewEstimator with the given window sizes (dial outcomes, talk and
+// wrap-up samples).
+func NewEstimatorSized(loc *time.Location, dialWindow, sampleWindow int) *Estimator {
+	if loc == nil {
+		loc = time.UTC
+	}
+	dialWindow = max(dialWindow, 1)
+	sampleWindow = max(sampleWindow, 1)
+	e := &Estimator{loc: loc}
+	e.dials.init(dialWindow)
+	e.talk.init(sampleWindow, talkBin, talkBins)
+	e.wrap.init(sampleWindow, wrapBin, wrapBins)
+	e.minutes.init(24*60, minuteSec)
+	e.hours.init(30*24, hourSec)
+	return e
+}
+
+// ObserveDial records one dial's outcome; a Live outcome counts as a live answer at r.At.
+func (e *Estimator) ObserveDial(r DialResult) {
+	if e == nil || r.Outcome < 0 || r.Outcome >= numOutcomes {
+		return
+	}
+	e.dials.add(r)
+	if r.Outcome == Live {
+		e.count(r.At, 1, 0)
+	}
+}
+
+// ObserveAbandon records a live answer abandoned at at (P-2).
+func (e *Estimator) ObserveAbandon(at time.Time) {
+	if e == nil {
+		return
+	}
+	e.count(at, 0, 1)
+}
+
+// ObserveTalk records the talk time of one bridged call.
+func (e *Estimator) ObserveTalk(d time.Duration) {
+	if e == nil {
+		return
+	}
+	e.talk.add(d.Seconds())
+}
+
+// ObserveWrap records one wrap-up time.
+func (e *Estimator) ObserveWrap(d time.Duration) {
+	if e == nil {
+		return
+	}
+	e.wrap.add(d.Seconds())
+}
+
+func dayKey(t time.Time, loc *time.Location) int {
+	y, m, d := t.In(loc).Date()
+	return y*10000 + int(m)*100 + d
+}
+
+func (e *Estimator) count(at time.Time, live, abandoned int) {
+	e.minutes.add(at, live, abandoned)
+	e.hours.add(at, live, abandoned)
+	k := dayKey(at, e.loc)
+	switch {
+	case k > e.day:
+		e.day, e.dayLive, e.dayAbandoned = k, live, abandoned
+	case k == e.day:
+		e.dayLive += live
+		e.dayAbandoned += abandoned
+	}
+}
+
+func window(live, abandoned int) Window {
+	w := Window{Live: live, Abandoned: abandoned}
+	if live > 0 {
+		w.Rate = float64(abandoned) / float64(live)
+	}
+	return w
+}
+
+// Compliance returns the abandon counts of the windows ending at now.
+func (e *Estimator) Compliance(now time.Time) Compliance {
+	if e == nil {
+		return Compliance{}
+	}
+	var c Compliance
+	if dayKey(now, e.loc) == e.day {
+		c.Day = window(e.dayLive, e.dayAbandoned)
+	}
+	c.Rolling24h = window(e.minutes.sum(now))
+	c.Rolling30d = window(e.hours.sum(now))
+	return c
+}
+
+// Summary returns the current estimates.
+func (e *Estimator) Summary() Summary {
+	if e == nil {
+		return Summary{}
+	}
+	d := &e.dials
+	s := Summary{Dials: d.n, Live: e.dayLive, Abandoned: e.dayAbandoned,
+		TalkSamples: e.talk.n, WrapSamples: e.wrap.n}
+	if d.n > 0 {
+		n := float64(d.n)
+		s.LiveRate = float64(d.count[Live]) / n
+		s.MachineRate = float64(d.count[Machine]) / n
+		s.AnswerRate = s.LiveRate + s.MachineRate
+	}
+	if a := d.count[Live] + d.count[Machine]; a > 0 {
+		s.MeanRing = seconds(d.ringSum / float64(a))
+		s.MeanClassify = seconds(d.classifySum / float64(a))
+	}
+	s.MeanTalk = seconds(e.talk.mean())
+	s.MeanWrap = seconds(e.wrap.mean())
+	if e.dayLive > 0 {
+		s.DayAbandonRate = float64(e.dayAbandoned) / float64(e.dayLive)
+	}
+	s.Rolling24h = window(e.minutes.sumAt(e.minutes.latest)).Rate
+	return s
+}
+
+func seconds(s float64) time.Duration {
+	if !(s > 0) {
+		return 0
+	}
+	if s > 1e9 {
+		s = 1e9
+	}
+	return time.Duration(s * float64(time.Second))
+}
+
+// dialWindow holds the last dial outcomes with, per outcome, the cumulative count of ring
+// times by ring-time bin.
+type dialWindow struct {
+	outcome     []uint8
+	bin         []int16
+	ring        []float32
+	classify    []float32
+	next, n     int
+	count       [numOutcomes]int
+	cum         [numOutcomes][]int32 // cum[o][b]: dials of outcome o with ring bin ≤ b
+	ringSum     float64              // answered dials
+	classifySum float64
+}
+
+func (w *dialWindow) init(size int) {
+	w.outcome = make([]uint8, size)
+	w.bin = make([]int16, size)
+	w.ring = make([]float32, size)
+	w.classify = make([]float32, size)
+	for o := range w.cum {
+		w.cum[o] = make([]int32, ringBins)
+	}
+}
+
+func binOf(x, width float64, bins int) int {
+	if !(x > 0) {
+		return 0
+	}
+	b := x / width
+	if b >= float64(bins-1) {
+		return bins - 1
+	}
+	return int(b)
+}
+
+func clampSeconds(d time.Duration) float64 {
+	s := d.Seconds()
+	if !(s > 0) {
+		return 0
+	}
+	return min(s, 1e6)
+}
+
+func (w *dialWindow) add(r DialResult) {
+	if w.n == len(w.outcome) {
+		i := w.next
+		o := w.outcome[i]
+		w.count[o]--
+		c := w.cum[o]
+		for b := int(w.bin[i]); b < len(c); b++ {
+			c[b]--
+		}
+		if Outcome(o) == Live || Outcome(o) == Machine {
+			w.ringSum -= float64(w.ring[i])
+			w.classifySum -= float64(w.classify[i])
+		}
+	} else {
+		w.n++
+	}
+	i := w.next
+	ring, cls := clampSeconds(r.Ring), clampSeconds(r.Classify)
+	b := binOf(ring, ringBin, ringBins)
+	w.outcome[i], w.bin[i], w.ring[i], w.classify[i] = uint8(r.Outcome), int16(b), float32(ring), float32(cls)
+	w.count[r.Outcome]++
+	c := w.cum[r.Outcome]
+	for ; b < len(c); b++ {
+		c[b]++
+	}
+	if r.Outcome == Live || r.Outcome == Machine {
+		w.ringSum += float64(float32(ring))
+		w.classifySum += float64(float32(cls))
+	}
+	w.next = (w.next + 1) % len(w.outcome)
+	if w.n == len(w.outcome) && w.next == 0 {
+		// Recompute the float sums once per turn so rounding does not accumulate.
+		w.ringSum, w.classifySum = 0, 0
+		for j := range w.outcome {
+			if o := Outcome(w.outcome[j]); o == Live || o == Machine {
+				w.ringSum += float64(w.ring[j])
+				w.classifySum += float64(w.classify[j])
+			}
+		}
+	}
+}
+
+// upTo is the number of dials of outcome o with ring time ≤ x seconds, interpolated in the bin.
+func (w *dialWindow) upTo(o Outcome, x float64) float64 {
+	return cumAt(w.cum[o], x, ringBin)
+}
+
+func cumAt(c []int32, x, width float64) float64 {
+	if !(x > 0) {
+		return 0
+	}
+	p := x / width
+	if p >= float64(len(c)) {
+		return float64(c[len(c)-1])
+	}
+	b := int(p)
+	lo := 0.0
+	if b > 0 {
+		lo = float64(c[b-1])
+	}
+	return lo + (p-float64(b))*(float64(c[b])-lo)
+}
+
+// sampleWindow holds the last samples of a duration with their cumulative count by bin.
+type sampleWindow struct {
+	vals       []float32
+	next, n    int
+	cum        []int32
+	width, sum float64
+}
+
+func (w *sampleWindow) init(size int, width float64, bins int) {
+	w.vals = make([]float32, size)
+	w.cum = make([]int32, bins)
+	w.width = width
+}
+
+func (w *sampleWindow) add(x float64) {
+	if !(x >= 0) {
+		x = 0
+	}
+	x = min(x, 1e6)
+	if w.n == len(w.vals) {
+		old := float64(w.vals[w.next])
+		for b := binOf(old, w.width, len(w.cum)); b < len(w.cum); b++ {
+			w.cum[b]--
+		}
+		w.sum -= old
+	} else {
+		w.n++
+	}
+	w.vals[w.next] = float32(x)
+	for b := binOf(x, w.width, len(w.cum)); b < len(w.cum); b++ {
+		w.cum[b]++
+	}
+	w.sum += float64(float32(x))
+	w.next = (w.next + 1) % len(w.vals)
+	if w.next == 0 {
+		w.sum = 0
+		for _, v := range w.vals[:w.n] {
+			w.sum += float64(v)
+		}
+	}
+}
+
+func (w *sampleWindow) mean() float64 {
+	if w.n == 0 {
+		return 0
+	}
+	return w.sum / float64(w.n)
+}
+
+// upTo is the number of samples ≤ x, interpolated within the bin.
+func (w *sampleWindow) upTo(x float64) float64 { return cumAt(w.cum, x, w.width) }
+
+// quantile returns the u-quantile (0 < u < 1) of the samples.
+func (w *sampleWindow) quantile(u float64) float64 {
+	if w.n == 0 {
+		return 0
+	}
+	target := u * float64(w.n)
+	lo, hi := 0, len(w.cum)-1
+	for lo < hi {
+		m := (lo + hi) / 2
+		if float64(w.cum[m]) >= target {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	prev := 0.0
+	if lo > 0 {
+		prev = float64(w.cum[lo-1])
+	}
+	in := float64(w.cum[lo]) - prev
+	f := 0.5
+	if in > 0 {
+		f = (target - prev) / in
+	}
+	return (float64(lo) + f) * w.width
+}
+
+// conditional is P(x < X ≤ x+h | X > x) for the window's samples, with an exponential tail
+// (mean: the sample mean, at least x) beyond the samples.
+func (w *sampleWindow) conditional(x, h float64) float64 {
+	if h <= 0 {
+		return 0
+	}
+	n := float64(w.n)
+	base := w.upTo(x)
+	surv := n - base
+	if surv < 2 {
+		m := math.Max(w.mean(), x)
+		if !(m > 0) {
+			return 1
+		}
+		return 1 - math.Exp(-h/m)
+	}
+	return (w.upTo(x+h) - base) / surv
+}
+
+// buckets counts live answers and abandons per fixed-width time bucket in a ring.
+type buckets struct {
+	width     int64 // seconds
+	key       []int64
+	live, abd []int32
+	latest    time.Time
+}
+
+func (b *buckets) init(n int, width int64) {
+	b.width = width
+	b.key = make([]int64, n)
+	for i := range b.key {
+		b.key[i] = math.MinInt64
+	}
+	b.live = make([]int32, n)
+	b.abd = make([]int32, n)
+}
+
+func (b *buckets) keyOf(t time.Time) int64 {
+	s := t.Unix()
+	k := s / b.width
+	if s < 0 && s%b.width != 0 {
+		k--
+	}
+	return k
+}
+
+func (b *buckets) add(t time.Time, live, abandoned int) {
+	if t.After(b.latest) {
+		b.latest = t
+	}
+	k := b.keyOf(t)
+	n := int64(len(b.key))
+	i := int(((k % n) + n) % n)
+	if b.key[i] != k {
+		if b.key[i] > k {
+			return // older than the window
+		}
+		b.key[i], b.live[i], b.abd[i] = k, 0, 0
+	}
+	b.live[i] += int32(live)
+	b.abd[i] += int32(abandoned)
+}
+
+// sum counts the buckets of the window ending at now.
+func (b *buckets) sum(now time.Time) (live, abandoned int) {
+	return b.sumAt(now)
+}
+
+func (b *buckets) sumAt(now time.Time) (live, abandoned int) {
+	k := b.keyOf(now)
+	n := int64(len(b.key))
+	for i, key := range b.key {
+		if key <= k && key > k-n {
+			live += int(b.live[i])
+			abandoned += int(b.abd[i])
+		}
+	}
+	return live, abandoned
+}
+
+// quantile returns the u-quantile (0 < u < 1) of the ring times of outcome o.
+func (w *dialWindow) quantile(o Outcome, u float64) float64 {
+	c := w.cum[o]
+	n := c[len(c)-1]
+	if n == 0 {
+		return 0
+	}
+	target := u * float64(n)
+	lo, hi := 0, len(c)-1
+	for lo < hi {
+		m := (lo + hi) / 2
+		if float64(c[m]) >= target {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	prev := 0.0
+	if lo > 0 {
+		prev = float64(c[lo-1])
+	}
+	f := 0.5
+	if in := float64(c[lo]) - prev; in > 0 {
+		f = (target - prev) / in
+	}
+	return (float64(lo) + f) * ringBin
+}

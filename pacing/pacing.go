@@ -1,0 +1,193 @@
+package pacing
+
+import (
+	"errors"
+	"time"
+)
+
+// Mode is a campaign's pacing mode (P-1).
+type Mode string
+
+// The pacing modes.
+const (
+	Progressive Mode = "progressive"
+	Ratio       Mode = "ratio"
+	Predictive  Mode = "predictive"
+)
+
+// ErrMode is returned by ParseMode for an unknown mode.
+var ErrMode = errors.New("pacing mode must be progressive, ratio or predictive")
+
+// ParseMode accepts "progressive", "ratio" and "predictive".
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case Progressive, Ratio, Predictive:
+		return m, nil
+	}
+	return "", ErrMode
+}
+
+// Defaults used when a Settings field is zero or out of range.
+const (
+	DefaultTargetAbandonRate = 0.03
+	DefaultMaxCallsPerAgent  = 3.0
+	DefaultConnectDeadline   = 2 * time.Second
+)
+
+// Settings are a campaign's pacing settings.
+type Settings struct {
+	Mode Mode
+	// Ratio is the ratio mode's number of calls per ready agent (at least 1).
+	Ratio float64
+	// MaxCallsPerAgent is the hard cap on calls in flight (ringing, classifying or waiting) per
+	// logged-in agent that is not paused. Zero means DefaultMaxCallsPerAgent.
+	MaxCallsPerAgent float64
+	// TargetAbandonRate is the highest abandon rate allowed in any compliance window (P-2),
+	// e.g. 0.03. Zero means DefaultTargetAbandonRate.
+	TargetAbandonRate float64
+	// ConnectDeadline: an answered live call not bridged within this is abandoned (G-2, P-2).
+	// Zero means DefaultConnectDeadline.
+	ConnectDeadline time.Duration
+	// Tuning is the predictive mode's setting set; the zero value means DefaultTuning().
+	Tuning Tuning
+}
+
+// Tuning is the predictive mode's setting set. One set is shared by every campaign; the zero
+// value stands for DefaultTuning().
+type Tuning struct {
+	// Points is how many points of a new call's live-answer time distribution are assessed.
+	Points int
+	// Threshold is the starting highest accepted probability that a new call's live answer finds
+	// no free agent; the feedback loop scales it within [MinThreshold, MaxThreshold].
+	Threshold, MinThreshold, MaxThreshold float64
+	// Setpoint is the abandon rate the feedback loop steers to, as a fraction of the target.
+	Setpoint float64
+	// Gain is the feedback's scale in abandons: the threshold is divided by e for every Gain
+	// abandons over the setpoint in the hottest window, where Gain = GainBase +
+	// GainSqrt·sqrt(setpoint·live answers in that window).
+	GainBase, GainSqrt float64
+	// SpentSlack: when some window holds more than SpentSlack abandons above its target
+	// allowance the mode dials progressively ("abandon_budget_spent").
+	SpentSlack float64
+	// MinDials and MinLive: the cold start lasts until this many dial outcomes and live answers
+	// have been observed; MinSamples talk and wrap-up samples are needed before busy agents
+	// are forecast to become free.
+	MinDials, MinLive, MinSamples int
+}
+
+// DefaultTuning is the one setting set of the predictive mode, shared by every campaign.
+func DefaultTuning() Tuning {
+	return Tuning{
+		Points:       5,
+		Threshold:    0.05,
+		MinThreshold: 0.002,
+		MaxThreshold: 0.5,
+		Setpoint:     0.85,
+		GainBase:     2,
+		GainSqrt:     0.5,
+		SpentSlack:   1.5,
+		MinDials:     40,
+		MinLive:      5,
+		MinSamples:   5,
+	}
+}
+
+func (s Settings) normalized() Settings {
+	if s.MaxCallsPerAgent <= 0 || s.MaxCallsPerAgent != s.MaxCallsPerAgent {
+		s.MaxCallsPerAgent = DefaultMaxCallsPerAgent
+	}
+	if s.TargetAbandonRate <= 0 || s.TargetAbandonRate >= 1 || s.TargetAbandonRate != s.TargetAbandonRate {
+		s.TargetAbandonRate = DefaultTargetAbandonRate
+	}
+	if s.ConnectDeadline <= 0 {
+		s.ConnectDeadline = DefaultConnectDeadline
+	}
+	if !(s.Ratio >= 1) {
+		s.Ratio = 1
+	}
+	if s.Tuning == (Tuning{}) {
+		s.Tuning = DefaultTuning()
+	}
+	d := DefaultTuning()
+	t := &s.Tuning
+	if t.Points <= 0 || t.Points > 50 {
+		t.Points = d.Points
+	}
+	if !(t.MinThreshold > 0) {
+		t.MinThreshold = d.MinThreshold
+	}
+	if !(t.MaxThreshold >= t.MinThreshold) || t.MaxThreshold > 1 {
+		t.MaxThreshold = d.MaxThreshold
+	}
+	if !(t.Threshold > 0) {
+		t.Threshold = d.Threshold
+	}
+	if !(t.Setpoint > 0) || t.Setpoint > 1 {
+		t.Setpoint = d.Setpoint
+	}
+	if !(t.GainBase > 0) {
+		t.GainBase = d.GainBase
+	}
+	if !(t.GainSqrt >= 0) {
+		t.GainSqrt = 0
+	}
+	if !(t.SpentSlack >= 0) {
+		t.SpentSlack = d.SpentSlack
+	}
+	return s
+}
+
+// AgentState is a logged-in agent's state as pacing sees it (G-4: break and away are Paused).
+type AgentState int
+
+// Agent states.
+const (
+	Ready AgentState = iota
+	OnCall
+	WrapUp
+	Paused
+)
+
+// Agent is one logged-in agent.
+type Agent struct {
+	State   AgentState
+	InState time.Duration
+}
+
+// CallStage is the stage of a call in flight.
+type CallStage int
+
+// Call stages.
+const (
+	Ringing     CallStage = iota
+	Classifying           // answered, answering-machine detection running
+	Waiting               // live, waiting for an agent
+)
+
+// Call is one call in flight: placed and not yet bridged, abandoned or ended.
+type Call struct {
+	Stage   CallStage
+	Elapsed time.Duration // since originate
+	InStage time.Duration
+}
+
+// Snapshot is what the engine knows about a campaign at one instant.
+type Snapshot struct {
+	Now      time.Time
+	Settings Settings
+	Agents   []Agent
+	Calls    []Call
+	Stats    *Estimator // nil: cold start
+}
+
+// Decision is how many calls to place now and why.
+type Decision struct {
+	Dial int
+	// Reason is short and machine-readable: "no_agents", "at_cap", "progressive", "ratio",
+	// "cold_start", "abandon_budget_spent" or "predictive".
+	Reason string
+	// Budget is the abandon allowance left, in calls: the smallest, over the compliance windows
+	// (calendar day, rolling 24 h, rolling 30 days), of target rate × live answers − abandons.
+	// Negative means some window is over its target. Zero without statistics.
+	Budget float64
+}
