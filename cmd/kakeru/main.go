@@ -31,6 +31,8 @@ usage:
                                            run a simulated FreeSWITCH event socket
   kakeru bench import [--config PATH] [--rows N] [--preload N] [--runs N]
                                            measure list import: rows/s and peak RSS per encoding
+  kakeru pacebench [--quick] [--json] [--seed N] [--shifts N] [SCENARIO ...]
+                                           compare pacing policies in simulation (S1 … S7 or files)
   kakeru version
 
 --config defaults to ./kakeru.yaml; KAKERU_* environment variables override its keys.
@@ -51,6 +53,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd, rest := args[0], args[1:]
 	if cmd == "bench" && len(rest) > 0 && rest[0] == "import" {
 		return runBenchImport(ctx, rest[1:], stdout, stderr)
+	}
+	if cmd == "pacebench" {
+		return runPacebench(rest, stdout, stderr)
 	}
 	if cmd == "fsim" {
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
