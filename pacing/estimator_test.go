@@ -1,0 +1,59 @@
+package pacing
+
+import (
+	"testing"
+	"time"
+)
+
+func TestCompliance(t *testing.T) {
+	tokyo := time.FixedZone("JST", 9*3600)
+	e := NewEstimator(tokyo)
+	// 2026-03-01 23:30 JST: live + abandon on the 1st; 00:30 JST on the 2nd: live.
+	d1 := time.Date(2026, 3, 1, 23, 30, 0, 0, tokyo)
+	e.ObserveDial(DialResult{Outcome: Live, At: d1})
+	e.ObserveAbandon(d1)
+	e.ObserveDial(DialResult{Outcome: Live, At: d1.Add(-40 * 24 * time.Hour)}) // outside 30 days
+	e.ObserveDial(DialResult{Outcome: Live, At: d1.Add(-10 * 24 * time.Hour)}) // inside 30 days
+	d2 := d1.Add(time.Hour)
+	e.ObserveDial(DialResult{Outcome: Live, At: d2})
+	e.ObserveDial(DialResult{Outcome: Machine, At: d2})
+	c := e.Compliance(d2)
+	want := Compliance{
+		Day:        Window{Live: 1, Rate: 0},
+		Rolling24h: Window{Live: 2, Abandoned: 1, Rate: 0.5},
+		Rolling30d: Window{Live: 3, Abandoned: 1, Rate: 1.0 / 3},
+	}
+	if c != want {
+		t.Errorf("Compliance = %+v, want %+v", c, want)
+	}
+	// 24.5 hours later the first abandon has left the rolling 24 h, the second live answer not.
+	c = e.Compliance(d1.Add(24*time.Hour + 30*time.Minute))
+	if c.Rolling24h != (Window{Live: 1}) || c.Day != (Window{}) {
+		t.Errorf("a day later: %+v", c)
+	}
+}
+
+func TestEstimatorSummaryAndWindow(t *testing.T) {
+	e := NewEstimatorSized(time.UTC, 10, 4)
+	for i := range 20 {
+		o := NoAnswer
+		if i >= 10 && i%2 == 0 {
+			o = Live
+		}
+		e.ObserveDial(DialResult{Outcome: o, Ring: 10 * time.Second, Classify: time.Second})
+	}
+	for _, d := range []int{100, 1, 1, 3, 5} {
+		e.ObserveTalk(time.Duration(d) * time.Second)
+	}
+	s := e.Summary()
+	if s.Dials != 10 || s.LiveRate != 0.5 || s.MeanRing != 10*time.Second || s.MeanClassify != time.Second {
+		t.Errorf("summary %+v: the window holds the last 10 dials, half live", s)
+	}
+	if s.TalkSamples != 4 || s.MeanTalk != 2500*time.Millisecond {
+		t.Errorf("talk %v over %d samples, want 2.5s over the last 4", s.MeanTalk, s.TalkSamples)
+	}
+	// Conditional remaining time: of samples 1,1,3,5 those over 2 s end within 2 s: 1 of 2.
+	if p := e.talk.conditional(2, 2); p < 0.3 || p > 0.7 {
+		t.Errorf("P(T ≤ 4 | T > 2) = %v, want about 0.5", p)
+	}
+}
