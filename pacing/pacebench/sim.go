@@ -142,8 +142,13 @@ type shift struct {
 
 // runShift simulates one shift of pol.
 func runShift(sc *Scenario, shiftNo int, pol policy) shiftStats {
+	return runShiftObserved(sc, shiftNo, pol, nil)
+}
+
+func runShiftObserved(sc *Scenario, shiftNo int, pol policy, observe func(kind string, c *simCall)) shiftStats {
 	s := &shift{
-		sc: sc, pol: pol, fates: newFateStream(sc, shiftNo),
+		observe: observe,
+		sc:      sc, pol: pol, fates: newFateStream(sc, shiftNo),
 		base:   time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC).AddDate(0, 0, shiftNo),
 		end:    sc.ShiftHours * 3600,
 		agents: make([]simAgent, sc.Agents),
