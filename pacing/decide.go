@@ -48,9 +48,9 @@ func Decide(s Snapshot) Decision {
 		n = int(min(target, float64(capacity))) - inflight
 	case Predictive:
 		switch {
-		case !s.Stats.warm(set.Tuning):
+		case !s.Stats.warm(set.Tuning, s):
 			d.Reason = "cold_start"
-		case d.Budget < -set.Tuning.SpentSlack:
+		case d.Budget < -spentSlack(comp, set):
 			d.Reason = "abandon_budget_spent"
 		default:
 			d.Reason = "predictive"
@@ -73,6 +73,14 @@ func budget(c Compliance, target float64) float64 {
 	return b
 }
 
+// spentSlack is how far a window may run over its allowance, in abandons, before the mode
+// falls back to progressive: Tuning.SpentSlack plus the feedback's square-root term, so a
+// large campaign is not thrown back by noise.
+func spentSlack(c Compliance, set Settings) float64 {
+	live := max(c.Day.Live, c.Rolling24h.Live, c.Rolling30d.Live)
+	return set.Tuning.SpentSlack + set.Tuning.GainSqrt*math.Sqrt(set.TargetAbandonRate*float64(live))
+}
+
 // threshold is the feedback loop: the starting threshold scaled down by e for every Gain
 // abandons above the setpoint in the hottest window (up when below it), within bounds.
 func threshold(c Compliance, set Settings) float64 {
@@ -91,8 +99,24 @@ func threshold(c Compliance, set Settings) float64 {
 	return min(th, t.MaxThreshold)
 }
 
-func (e *Estimator) warm(t Tuning) bool {
-	return e != nil && e.dials.n >= t.MinDials && e.dials.count[Live] >= t.MinLive
+// warm tells whether the estimates can be trusted. Right after a start, the first outcomes and
+// talk times observed are the shortest ones (the long ones are still running), so besides the
+// minimum counts the estimator must hold at least as many dial outcomes as there are calls in
+// flight and twice as many talk times as there are agents logged in (or full windows).
+func (e *Estimator) warm(t Tuning, s Snapshot) bool {
+	if e == nil {
+		return false
+	}
+	agents := 0
+	for _, a := range s.Agents {
+		if a.State != Paused {
+			agents++
+		}
+	}
+	return e.dials.n >= max(t.MinDials, min(len(s.Calls), len(e.dials.outcome))) &&
+		e.dials.count[Live] >= t.MinLive &&
+		e.talk.n >= max(t.MinSamples, min(2*agents, len(e.talk.vals))) &&
+		e.wrap.n >= t.MinSamples
 }
 
 // LookAhead is the predictive mode's core rule. A new call is placed while the probability

@@ -77,6 +77,7 @@ type Estimator struct {
 	loc *time.Location
 
 	dials   dialWindow
+	pending pending // dial results waiting for their cohort to be complete
 	talk    sampleWindow
 	wrap    sampleWindow
 	minutes buckets // rolling 24 h
@@ -109,12 +110,15 @@ func NewEstimatorSized(loc *time.Location, dialWindow, sampleWindow int) *Estima
 	return e
 }
 
-// ObserveDial records one dial's outcome; a Live outcome counts as a live answer at r.At.
+// ObserveDial records one dial's outcome; a Live outcome counts as a live answer at r.At at
+// once. The outcome enters the answer-rate and ring-time estimates only once every dial placed
+// up to its own placing time has had time to end (the longest ring plus classification seen),
+// so a burst of dials does not bias them towards the outcomes that end fast.
 func (e *Estimator) ObserveDial(r DialResult) {
 	if e == nil || r.Outcome < 0 || r.Outcome >= numOutcomes {
 		return
 	}
-	e.dials.add(r)
+	e.pending.add(r, &e.dials)
 	if r.Outcome == Live {
 		e.count(r.At, 1, 0)
 	}
@@ -512,4 +516,70 @@ func (w *dialWindow) quantile(o Outcome, u float64) float64 {
 		f = (target - prev) / in
 	}
 	return (float64(lo) + f) * ringBin
+}
+
+// maxPending bounds the results held back; beyond it the oldest is taken in early.
+const maxPending = 16384
+
+// minLag is the least time a result is held back, until a longer ring has been seen.
+const minLag = 30 * time.Second
+
+// pending holds dial results, a min-heap on placing time, until the dials placed up to then
+// have all ended.
+type pending struct {
+	h      []pendingResult
+	latest time.Time
+	lag    time.Duration
+}
+
+type pendingResult struct {
+	placed time.Time
+	r      DialResult
+}
+
+func (p *pending) add(r DialResult, to *dialWindow) {
+	ring, cls := max(r.Ring, 0), max(r.Classify, 0)
+	p.lag = min(max(p.lag, ring+cls, minLag), 10*time.Minute)
+	if r.At.After(p.latest) {
+		p.latest = r.At
+	}
+	p.push(pendingResult{placed: r.At.Add(-ring - cls), r: r})
+	for len(p.h) > 0 && (len(p.h) > maxPending || !p.h[0].placed.After(p.latest.Add(-p.lag))) {
+		to.add(p.pop().r)
+	}
+}
+
+func (p *pending) push(x pendingResult) {
+	p.h = append(p.h, x)
+	i := len(p.h) - 1
+	for i > 0 {
+		up := (i - 1) / 2
+		if !p.h[i].placed.Before(p.h[up].placed) {
+			break
+		}
+		p.h[i], p.h[up] = p.h[up], p.h[i]
+		i = up
+	}
+}
+
+func (p *pending) pop() pendingResult {
+	top := p.h[0]
+	last := len(p.h) - 1
+	p.h[0] = p.h[last]
+	p.h = p.h[:last]
+	i := 0
+	for {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < last && p.h[l].placed.Before(p.h[m].placed) {
+			m = l
+		}
+		if r < last && p.h[r].placed.Before(p.h[m].placed) {
+			m = r
+		}
+		if m == i {
+			return top
+		}
+		p.h[i], p.h[m] = p.h[m], p.h[i]
+		i = m
+	}
 }

@@ -35,13 +35,19 @@ func TestCompliance(t *testing.T) {
 
 func TestEstimatorSummaryAndWindow(t *testing.T) {
 	e := NewEstimatorSized(time.UTC, 10, 4)
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	for i := range 20 {
 		o := NoAnswer
 		if i >= 10 && i%2 == 0 {
 			o = Live
 		}
-		e.ObserveDial(DialResult{Outcome: o, Ring: 10 * time.Second, Classify: time.Second})
+		e.ObserveDial(DialResult{Outcome: o, At: t0.Add(time.Duration(i) * time.Minute), Ring: 10 * time.Second, Classify: time.Second})
 	}
+	// The last result waits for the dials placed before it to end.
+	if s := e.Summary(); s.Dials != 10 || s.LiveRate != 0.5 {
+		t.Errorf("before: %+v", s)
+	}
+	e.ObserveDial(DialResult{Outcome: NoAnswer, At: t0.Add(30 * time.Minute), Ring: 25 * time.Second})
 	for _, d := range []int{100, 1, 1, 3, 5} {
 		e.ObserveTalk(time.Duration(d) * time.Second)
 	}

@@ -66,12 +66,12 @@ type Tuning struct {
 	// abandons over the setpoint in the hottest window, where Gain = GainBase +
 	// GainSqrt·sqrt(setpoint·live answers in that window).
 	GainBase, GainSqrt float64
-	// SpentSlack: when some window holds more than SpentSlack abandons above its target
-	// allowance the mode dials progressively ("abandon_budget_spent").
+	// SpentSlack: when some window holds more than SpentSlack (plus GainSqrt·sqrt(target·live
+	// answers)) abandons above its target allowance the mode dials progressively
+	// ("abandon_budget_spent").
 	SpentSlack float64
-	// MinDials and MinLive: the cold start lasts until this many dial outcomes and live answers
-	// have been observed; MinSamples talk and wrap-up samples are needed before busy agents
-	// are forecast to become free.
+	// The cold start lasts until MinDials dial outcomes, MinLive live answers and MinSamples
+	// talk and wrap-up times have been observed.
 	MinDials, MinLive, MinSamples int
 }
 
@@ -79,13 +79,13 @@ type Tuning struct {
 func DefaultTuning() Tuning {
 	return Tuning{
 		Points:       5,
-		Threshold:    0.05,
+		Threshold:    0.02,
 		MinThreshold: 0.002,
 		MaxThreshold: 0.5,
 		Setpoint:     0.85,
 		GainBase:     2,
 		GainSqrt:     0.5,
-		SpentSlack:   1.5,
+		SpentSlack:   2,
 		MinDials:     40,
 		MinLive:      5,
 		MinSamples:   5,
