@@ -117,7 +117,7 @@ func Run(sc Scenario, o Options) Result {
 		}))
 	})
 	wg.Go(func() {
-		r, st := bisect(1, 5, false, func(x float64) policy {
+		r, st := bisect(1, 20, true, func(x float64) policy {
 			set := settings(&sc, pacing.Ratio)
 			set.Ratio = x
 			return &decidePolicy{set: set}

@@ -77,10 +77,12 @@ func truth(sc *Scenario) func(t float64) *pacing.Estimator {
 	build := func(hit float64) *pacing.Estimator {
 		e := pacing.NewEstimatorSized(time.UTC, truthSamples, 1)
 		r := rand.New(rand.NewPCG(sc.Seed, 0x7275746800))
-		for range truthSamples {
+		at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		for i := range truthSamples + 1 {
 			u, v := r.Float64(), r.Float64()
 			ring, mach, fail := sc.Ring.Sample(r), sc.MachineAnswer.Sample(r), sc.FailTime.Sample(r)
-			res := pacing.DialResult{Classify: dur(sc.AMDDelay)}
+			// One dial a minute, so each is taken in by the next.
+			res := pacing.DialResult{Classify: dur(sc.AMDDelay), At: at.Add(time.Duration(i) * time.Minute)}
 			switch {
 			case u < hit && ring < sc.NoAnswerTimeout:
 				res.Outcome, res.Ring = pacing.Live, dur(ring)

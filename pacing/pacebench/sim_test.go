@@ -104,3 +104,15 @@ func TestJSONKeys(t *testing.T) {
 		t.Errorf("oracle_ratio on other rows than kakeru: %s", buf.String())
 	}
 }
+
+// The oracle's estimator holds the scenario's true rates.
+func TestTruth(t *testing.T) {
+	sc, _ := Lookup("S7")
+	tr := truth(&sc)
+	for _, c := range []struct{ at, live float64 }{{0, 0.30}, {5 * 3600, 0.15}} {
+		s := tr(c.at).Summary()
+		if s.Dials != truthSamples || s.LiveRate < c.live-0.02 || s.LiveRate > c.live+0.01 {
+			t.Errorf("at %vs: %+v, want %d dials, live rate about %v", c.at, s, truthSamples, c.live)
+		}
+	}
+}
