@@ -99,24 +99,21 @@ func threshold(c Compliance, set Settings) float64 {
 	return min(th, t.MaxThreshold)
 }
 
-// warm tells whether the estimates can be trusted. Right after a start, the first outcomes and
-// talk times observed are the shortest ones (the long ones are still running), so besides the
-// minimum counts the estimator must hold at least as many dial outcomes as there are calls in
-// flight and twice as many talk times as there are agents logged in (or full windows).
+// warm tells whether the answer-rate estimates can be trusted: MinDials outcomes and MinLive
+// live answers, and right after a start (when the outcomes observed first are the ones that
+// end fast) at least as many outcomes as calls in flight, or a full window.
 func (e *Estimator) warm(t Tuning, s Snapshot) bool {
-	if e == nil {
-		return false
-	}
-	agents := 0
-	for _, a := range s.Agents {
-		if a.State != Paused {
-			agents++
-		}
-	}
-	return e.dials.n >= max(t.MinDials, min(len(s.Calls), len(e.dials.outcome))) &&
-		e.dials.count[Live] >= t.MinLive &&
-		e.talk.n >= max(t.MinSamples, min(2*agents, len(e.talk.vals))) &&
-		e.wrap.n >= t.MinSamples
+	return e != nil && e.dials.n >= max(t.MinDials, min(len(s.Calls), len(e.dials.outcome))) &&
+		e.dials.count[Live] >= t.MinLive
+}
+
+// busyWarm tells whether the talk and wrap-up estimates can be trusted to forecast busy
+// agents becoming free: the first talk times observed after a start are the short ones, so it
+// takes twice as many as there are agents logged in (or a full window). Until then only the
+// ready agents count as supply.
+func (e *Estimator) busyWarm(t Tuning, agents int) bool {
+	return e.talk.n >= max(t.MinSamples, min(2*agents, len(e.talk.vals))) &&
+		e.wrap.n >= max(t.MinSamples, min(agents, len(e.wrap.vals)))
 }
 
 // LookAhead is the predictive mode's core rule. A new call is placed while the probability
@@ -196,8 +193,14 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 		}
 	}
 	// Supply: agents free by each point plus the connect deadline.
-	talkOK := e.talk.n >= set.Tuning.MinSamples
-	wrapOK := e.wrap.n >= set.Tuning.MinSamples
+	agents := 0
+	for _, a := range s.Agents {
+		if a.State != Paused {
+			agents++
+		}
+	}
+	wrapOK := e.busyWarm(set.Tuning, agents)
+	talkOK := wrapOK
 	var wq [3]float64
 	if wrapOK {
 		for i := range wq {
@@ -247,23 +250,43 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 			}
 		}
 	}
-	n := 0
-	for n < limit {
-		others := float64(n)
-		risk := 0.0
+	// risk is the probability that the n-th new call's live answer finds no free agent; it
+	// grows with n, so the answer is found by doubling then bisection.
+	risk := func(n int) float64 {
+		others := float64(n - 1)
+		r := 0.0
 		for j := range k {
 			u := (float64(j) + 0.5) / float64(k)
 			pu := p * u
 			mu := dMean[j] + others*pu - sMean[j]
 			v := dVar[j] + others*pu*(1-pu) + sVar[j]
-			risk += exceed(mu, v)
+			r += exceed(mu, v)
 		}
-		if risk/float64(k) > la.Threshold {
-			break
-		}
-		n++
+		return r / float64(k)
 	}
-	return n
+	ok := func(n int) bool { return risk(n) <= la.Threshold }
+	if !ok(1) {
+		return 0
+	}
+	lo, hi := 1, 2 // ok(lo); hi unknown
+	for hi <= limit && ok(hi) {
+		lo, hi = hi, 2*hi
+	}
+	if hi > limit {
+		if ok(limit) {
+			return limit
+		}
+		hi = limit
+	}
+	for hi-lo > 1 { // ok(lo), !ok(hi)
+		m := (lo + hi) / 2
+		if ok(m) {
+			lo = m
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // exceed is P(X ≥ 0) for an integer-valued X of mean mu and variance v (normal approximation

@@ -17,7 +17,8 @@
 //     new call's live answer finds no free agent stays under a threshold. A feedback loop steers
 //     that threshold from the abandons and live answers counted in the compliance windows
 //     (calendar day, rolling 24 h, rolling 30 days), so the realised abandon rate (P-2) stays
-//     under the target in every window. With too little data (cold start) it dials progressively.
+//     under the target in every window. With too little data (cold start) it dials progressively;
+//     until the talk and wrap-up times are known it counts only ready agents as supply.
 //
 // An Estimator is not safe for concurrent use: the engine serialises Observe* and Decide per
 // campaign.

@@ -61,10 +61,10 @@ const (
 const (
 	ringBin   = 0.25 // seconds
 	ringBins  = 480  // 120 s
-	talkBin   = 1.0
-	talkBins  = 7200 // 2 h
-	wrapBin   = 0.25
-	wrapBins  = 7200 // 30 min
+	talkBin   = 2.0
+	talkBins  = 3600 // 2 h
+	wrapBin   = 0.5
+	wrapBins  = 2400 // 20 min
 	minuteSec = 60
 	hourSec   = 3600
 )

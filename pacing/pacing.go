@@ -70,8 +70,9 @@ type Tuning struct {
 	// answers)) abandons above its target allowance the mode dials progressively
 	// ("abandon_budget_spent").
 	SpentSlack float64
-	// The cold start lasts until MinDials dial outcomes, MinLive live answers and MinSamples
-	// talk and wrap-up times have been observed.
+	// The cold start (progressive) lasts until MinDials dial outcomes and MinLive live answers
+	// have been observed; busy agents are forecast to become free once MinSamples talk and
+	// wrap-up times (and twice as many as the agents logged in) have been observed.
 	MinDials, MinLive, MinSamples int
 }
 
