@@ -429,19 +429,26 @@ func (w *sampleWindow) conditional(x, h float64) float64 {
 	return (w.upTo(x+h) - base) / surv
 }
 
-// buckets counts live answers and abandons per fixed-width time bucket in a ring.
+// buckets counts live answers and abandons per fixed-width time bucket in a ring, with the
+// totals of the window ending at the latest bucket kept up to date.
 type buckets struct {
 	width     int64 // seconds
 	key       []int64
 	live, abd []int32
 	latest    time.Time
+	last      int64 // key of the latest bucket; valid when started
+	started   bool
+	totLive   int
+	totAbd    int
 }
+
+const noBucket = math.MinInt64
 
 func (b *buckets) init(n int, width int64) {
 	b.width = width
 	b.key = make([]int64, n)
 	for i := range b.key {
-		b.key[i] = math.MinInt64
+		b.key[i] = noBucket
 	}
 	b.live = make([]int32, n)
 	b.abd = make([]int32, n)
@@ -456,21 +463,50 @@ func (b *buckets) keyOf(t time.Time) int64 {
 	return k
 }
 
+func (b *buckets) slot(k int64) int {
+	n := int64(len(b.key))
+	return int(((k % n) + n) % n)
+}
+
+// advance moves the window's end to bucket k (> b.last), dropping what falls out of it.
+func (b *buckets) advance(k int64) {
+	n := int64(len(b.key))
+	if !b.started || k-b.last >= n {
+		for i := range b.key {
+			b.key[i], b.live[i], b.abd[i] = noBucket, 0, 0
+		}
+		b.totLive, b.totAbd = 0, 0
+		b.last, b.started = k, true
+		return
+	}
+	for j := b.last + 1; j <= k; j++ {
+		i := b.slot(j)
+		if b.key[i] != noBucket {
+			b.totLive -= int(b.live[i])
+			b.totAbd -= int(b.abd[i])
+		}
+		b.key[i], b.live[i], b.abd[i] = noBucket, 0, 0
+	}
+	b.last = k
+}
+
 func (b *buckets) add(t time.Time, live, abandoned int) {
 	if t.After(b.latest) {
 		b.latest = t
 	}
 	k := b.keyOf(t)
-	n := int64(len(b.key))
-	i := int(((k % n) + n) % n)
-	if b.key[i] != k {
-		if b.key[i] > k {
-			return // older than the window
-		}
-		b.key[i], b.live[i], b.abd[i] = k, 0, 0
+	if !b.started || k > b.last {
+		b.advance(k)
 	}
+	if k <= b.last-int64(len(b.key)) {
+		return // older than the window
+	}
+	i := b.slot(k)
+	b.key[i] = k
 	b.live[i] += int32(live)
 	b.abd[i] += int32(abandoned)
+	b.totLive += live
+	b.totAbd += abandoned
 }
 
 // sum counts the buckets of the window ending at now.
@@ -479,10 +515,16 @@ func (b *buckets) sum(now time.Time) (live, abandoned int) {
 }
 
 func (b *buckets) sumAt(now time.Time) (live, abandoned int) {
+	if !b.started {
+		return 0, 0
+	}
 	k := b.keyOf(now)
+	if k == b.last {
+		return b.totLive, b.totAbd
+	}
 	n := int64(len(b.key))
 	for i, key := range b.key {
-		if key <= k && key > k-n {
+		if key != noBucket && key <= k && key > k-n {
 			live += int(b.live[i])
 			abandoned += int(b.abd[i])
 		}

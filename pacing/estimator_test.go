@@ -1,6 +1,7 @@
 package pacing
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -61,5 +62,50 @@ func TestEstimatorSummaryAndWindow(t *testing.T) {
 	// Conditional remaining time: of samples 1,1,3,5 those over 2 s end within 2 s: 1 of 2.
 	if p := e.talk.conditional(2, 2); p < 0.3 || p > 0.7 {
 		t.Errorf("P(T ≤ 4 | T > 2) = %v, want about 0.5", p)
+	}
+}
+
+// The rolling windows' running totals agree with counting every observation.
+func TestRollingWindowsAgainstBruteForce(t *testing.T) {
+	type obs struct {
+		at        time.Time
+		live, abd int
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	e := NewEstimator(time.UTC)
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var all []obs
+	now := t0
+	for i := range 5000 {
+		now = now.Add(time.Duration(r.IntN(1800)) * time.Second)
+		at := now.Add(-time.Duration(r.IntN(120)) * time.Second) // a little out of order
+		if r.IntN(4) == 0 {
+			e.ObserveAbandon(at)
+			all = append(all, obs{at, 0, 1})
+		} else {
+			e.ObserveDial(DialResult{Outcome: Live, At: at})
+			all = append(all, obs{at, 1, 0})
+		}
+		if i%50 != 0 {
+			continue
+		}
+		c := e.Compliance(now)
+		for _, w := range []struct {
+			got    Window
+			span   time.Duration
+			bucket time.Duration
+		}{{c.Rolling24h, 24 * time.Hour, time.Minute}, {c.Rolling30d, 30 * 24 * time.Hour, time.Hour}} {
+			from := now.Truncate(w.bucket).Add(-w.span + w.bucket)
+			var live, abd int
+			for _, o := range all {
+				if !o.at.Before(from) && !o.at.After(now) {
+					live += o.live
+					abd += o.abd
+				}
+			}
+			if w.got.Live != live || w.got.Abandoned != abd {
+				t.Fatalf("obs %d, window %v: got %+v, want %d live %d abandoned", i, w.span, w.got, live, abd)
+			}
+		}
 	}
 }

@@ -17,7 +17,7 @@ func runPacebench(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kakeru pacebench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object per scenario instead of a table")
-	quick := fs.Bool("quick", false, "simulate 1 shift per scenario")
+	quick := fs.Bool("quick", false, "simulate 1 shift per scenario, with 5 bisection steps")
 	shifts := fs.Int("shifts", 0, "override the scenarios' shift count")
 	seed := fs.Int64("seed", -1, "override the scenarios' seed")
 	workers := fs.Int("workers", 0, "shifts simulated at once (default: GOMAXPROCS)")
@@ -54,7 +54,7 @@ func runPacebench(args []string, stdout, stderr io.Writer) int {
 	}
 	o := pacebench.Options{Shifts: *shifts, Workers: *workers}
 	if *quick {
-		o.Shifts = 1
+		o.Shifts, o.Bisections = 1, 5
 	}
 	if *seed >= 0 {
 		s := uint64(*seed)

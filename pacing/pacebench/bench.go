@@ -53,7 +53,7 @@ type Options struct {
 	Shifts int
 	// Seed overrides the scenario's seed when set.
 	Seed *uint64
-	// Bisections is the number of bisection steps for ratio and oracle (default 10).
+	// Bisections is the number of bisection steps for ratio and oracle (default 8).
 	Bisections int
 	// Workers bounds the shifts simulated at once (default GOMAXPROCS).
 	Workers int
@@ -68,7 +68,7 @@ func Run(sc Scenario, o Options) Result {
 		sc.Seed = *o.Seed
 	}
 	if o.Bisections <= 0 {
-		o.Bisections = 10
+		o.Bisections = 8
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
