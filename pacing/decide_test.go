@@ -50,8 +50,8 @@ func randomSnapshot(r *rand.Rand, stats *Estimator) Snapshot {
 		Now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC),
 		Settings: Settings{
 			Mode:              modes[r.IntN(len(modes))],
-			Ratio:             []float64{0, 1, 1.7, 3, 50, math.NaN()}[r.IntN(6)],
-			MaxCallsPerAgent:  []float64{0, 1, 1.5, 2, 3, 10, -1}[r.IntN(7)],
+			Ratio:             []float64{0, 1, 1.7, 3, 50, math.NaN(), math.Inf(1)}[r.IntN(7)],
+			MaxCallsPerAgent:  []float64{0, 1, 1.5, 2, 3, 10, -1, math.Inf(1), math.NaN()}[r.IntN(9)],
 			TargetAbandonRate: []float64{0, 0.03, 0.01, 0.5, -2}[r.IntN(5)],
 			ConnectDeadline:   time.Duration(r.IntN(4)) * time.Second,
 		},
@@ -100,6 +100,7 @@ func TestDecideProperties(t *testing.T) {
 		if !(maxPer > 0) {
 			maxPer = DefaultMaxCallsPerAgent
 		}
+		maxPer = min(maxPer, 1000)
 		if float64(len(s.Calls)+d.Dial) > maxPer*float64(active)+1e-9 && d.Dial > 0 {
 			t.Fatalf("snapshot %d: %d in flight + %d exceeds %v per agent × %d", i, len(s.Calls), d.Dial, maxPer, active)
 		}

@@ -34,13 +34,16 @@ const (
 	DefaultConnectDeadline   = 2 * time.Second
 )
 
+// maxPerAgent bounds Ratio and MaxCallsPerAgent.
+const maxPerAgent = 1000
+
 // Settings are a campaign's pacing settings.
 type Settings struct {
 	Mode Mode
-	// Ratio is the ratio mode's number of calls per ready agent (at least 1).
+	// Ratio is the ratio mode's number of calls per ready agent (1 to 1000).
 	Ratio float64
 	// MaxCallsPerAgent is the hard cap on calls in flight (ringing, classifying or waiting) per
-	// logged-in agent that is not paused. Zero means DefaultMaxCallsPerAgent.
+	// logged-in agent that is not paused (at most 1000). Zero means DefaultMaxCallsPerAgent.
 	MaxCallsPerAgent float64
 	// TargetAbandonRate is the highest abandon rate allowed in any compliance window (P-2),
 	// e.g. 0.03. Zero means DefaultTargetAbandonRate.
@@ -97,6 +100,7 @@ func (s Settings) normalized() Settings {
 	if s.MaxCallsPerAgent <= 0 || s.MaxCallsPerAgent != s.MaxCallsPerAgent {
 		s.MaxCallsPerAgent = DefaultMaxCallsPerAgent
 	}
+	s.MaxCallsPerAgent = min(s.MaxCallsPerAgent, maxPerAgent)
 	if s.TargetAbandonRate <= 0 || s.TargetAbandonRate >= 1 || s.TargetAbandonRate != s.TargetAbandonRate {
 		s.TargetAbandonRate = DefaultTargetAbandonRate
 	}
@@ -106,6 +110,7 @@ func (s Settings) normalized() Settings {
 	if !(s.Ratio >= 1) {
 		s.Ratio = 1
 	}
+	s.Ratio = min(s.Ratio, maxPerAgent)
 	if s.Tuning == (Tuning{}) {
 		s.Tuning = DefaultTuning()
 	}
