@@ -54,8 +54,8 @@ type Summary struct {
 
 // Sizes of the estimation windows of NewEstimator.
 const (
-	DefaultDialWindow   = 500 // most recent dial outcomes
-	DefaultSampleWindow = 400 // most recent talk and wrap-up times
+	DefaultDialWindow   = 2000 // most recent dial outcomes
+	DefaultSampleWindow = 400  // most recent talk and wrap-up times
 )
 
 const (
@@ -561,7 +561,7 @@ func (w *dialWindow) quantile(o Outcome, u float64) float64 {
 }
 
 // maxPending bounds the results held back; beyond it the oldest is taken in early.
-const maxPending = 16384
+const maxPending = 8192
 
 // minLag is the least time a result is held back, until a longer ring has been seen.
 const minLag = 30 * time.Second
