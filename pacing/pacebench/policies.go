@@ -30,7 +30,7 @@ type decidePolicy struct {
 
 func (p *decidePolicy) period() float64 { return 1 }
 func (p *decidePolicy) onReady() bool   { return true }
-func (p *decidePolicy) decide(s *shift, _ bool) int {
+func (p *decidePolicy) decide(s *shift) int {
 	return pacing.Decide(s.snapshot(p.set, s.est)).Dial
 }
 
@@ -44,7 +44,7 @@ type oraclePolicy struct {
 
 func (p *oraclePolicy) period() float64 { return 1 }
 func (p *oraclePolicy) onReady() bool   { return true }
-func (p *oraclePolicy) decide(s *shift, _ bool) int {
+func (p *oraclePolicy) decide(s *shift) int {
 	snap := s.snapshot(p.set, p.truth(s.now))
 	ready := s.ready()
 	active := len(s.agents)

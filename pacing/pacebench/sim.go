@@ -108,9 +108,8 @@ type policy interface {
 	period() float64
 	// onReady: whether the policy also decides when an agent becomes ready.
 	onReady() bool
-	// decide returns the number of calls to place now; tick tells a periodic tick from an
-	// agent-ready decision.
-	decide(s *shift, tick bool) int
+	// decide returns the number of calls to place now.
+	decide(s *shift) int
 }
 
 // shift is one simulated shift of one policy.
@@ -166,7 +165,7 @@ func runShiftObserved(sc *Scenario, shiftNo int, pol policy, observe func(kind s
 		switch e.kind {
 		case evTick:
 			if s.now < s.end {
-				s.dial(s.pol.decide(s, true))
+				s.dial(s.pol.decide(s))
 				s.push(s.now+s.pol.period(), evTick, nil, 0)
 			}
 		case evAnswer:
@@ -198,7 +197,7 @@ func runShiftObserved(sc *Scenario, shiftNo int, pol policy, observe func(kind s
 				s.queue = s.queue[1:]
 				s.connect(c, e.ag)
 			} else if s.now < s.end && s.pol.onReady() {
-				s.dial(s.pol.decide(s, false))
+				s.dial(s.pol.decide(s))
 			}
 		}
 	}

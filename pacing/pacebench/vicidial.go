@@ -72,7 +72,7 @@ type vicidialPolicy struct {
 
 func (p *vicidialPolicy) period() float64 { return 0.5 }
 func (p *vicidialPolicy) onReady() bool   { return false }
-func (p *vicidialPolicy) decide(s *shift, _ bool) int {
+func (p *vicidialPolicy) decide(s *shift) int {
 	p.ticks++
 	ready := s.ready()
 	if p.ticks%2 == 0 {
