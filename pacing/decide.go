@@ -81,16 +81,20 @@ func spentSlack(c Compliance, set Settings) float64 {
 	return set.Tuning.SpentSlack + set.Tuning.GainSqrt*math.Sqrt(set.TargetAbandonRate*float64(live))
 }
 
-// threshold is the feedback loop: the starting threshold scaled down by e for every Gain
-// abandons above the setpoint in the hottest window (up when below it), within bounds.
+// threshold is the feedback loop. In each window the allowance is the target rate times the
+// live answers less Margin standard deviations of the abandon count (√(target·live), Poisson),
+// and never under Setpoint times the target's allowance: a window with few live answers keeps
+// a wide margin, a large one runs close to the target. The starting threshold is divided by e
+// for every Gain abandons over the allowance in the hottest window (multiplied when under it),
+// within [MinThreshold, MaxThreshold].
 func threshold(c Compliance, set Settings) float64 {
 	t := set.Tuning
-	sp := t.Setpoint * set.TargetAbandonRate
 	drive := math.Inf(-1)
 	for _, w := range [...]Window{c.Day, c.Rolling24h, c.Rolling30d} {
-		excess := float64(w.Abandoned) - sp*float64(w.Live)
-		gain := t.GainBase + t.GainSqrt*math.Sqrt(sp*float64(w.Live))
-		drive = max(drive, excess/gain)
+		full := set.TargetAbandonRate * float64(w.Live)
+		allow := max(t.Setpoint*full, full-t.Margin*math.Sqrt(full))
+		gain := t.GainBase + t.GainSqrt*math.Sqrt(allow)
+		drive = max(drive, (float64(w.Abandoned)-allow)/gain)
 	}
 	th := t.Threshold * math.Exp(-drive)
 	if !(th >= t.MinThreshold) {

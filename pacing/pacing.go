@@ -63,11 +63,13 @@ type Tuning struct {
 	// Threshold is the starting highest accepted probability that a new call's live answer finds
 	// no free agent; the feedback loop scales it within [MinThreshold, MaxThreshold].
 	Threshold, MinThreshold, MaxThreshold float64
-	// Setpoint is the abandon rate the feedback loop steers to, as a fraction of the target.
-	Setpoint float64
+	// The feedback loop steers each window's abandons to an allowance: the target rate times
+	// its live answers, less Margin standard deviations of the abandon count
+	// (√(target·live answers)), and at least Setpoint times the target's allowance.
+	Margin, Setpoint float64
 	// Gain is the feedback's scale in abandons: the threshold is divided by e for every Gain
-	// abandons over the setpoint in the hottest window, where Gain = GainBase +
-	// GainSqrt·sqrt(setpoint·live answers in that window).
+	// abandons over the allowance in the hottest window, where Gain = GainBase +
+	// GainSqrt·√allowance.
 	GainBase, GainSqrt float64
 	// SpentSlack: when some window holds more than SpentSlack (plus GainSqrt·sqrt(target·live
 	// answers)) abandons above its target allowance the mode dials progressively
@@ -86,7 +88,8 @@ func DefaultTuning() Tuning {
 		Threshold:    0.02,
 		MinThreshold: 0.002,
 		MaxThreshold: 0.5,
-		Setpoint:     0.85,
+		Margin:       1,
+		Setpoint:     0.8,
 		GainBase:     2,
 		GainSqrt:     0.5,
 		SpentSlack:   2,
@@ -130,6 +133,9 @@ func (s Settings) normalized() Settings {
 	}
 	if !(t.Setpoint > 0) || t.Setpoint > 1 {
 		t.Setpoint = d.Setpoint
+	}
+	if !(t.Margin >= 0) {
+		t.Margin = d.Margin
 	}
 	if !(t.GainBase > 0) {
 		t.GainBase = d.GainBase
