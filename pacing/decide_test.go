@@ -186,3 +186,24 @@ func TestPredictive(t *testing.T) {
 		t.Errorf("over target = %+v, want progressive with a negative budget", d)
 	}
 }
+
+// The feedback tightens as a window's abandons grow and relaxes below the allowance; the
+// hottest window rules.
+func TestThresholdFeedback(t *testing.T) {
+	set := Settings{}.normalized()
+	prev := math.Inf(1)
+	for a := 0; a <= 60; a += 5 {
+		c := Compliance{Day: window(1000, a), Rolling24h: window(1000, a), Rolling30d: window(20000, 300)}
+		th := threshold(c, set)
+		if th > prev || th < set.Tuning.MinThreshold || th > set.Tuning.MaxThreshold {
+			t.Fatalf("%d abandons: threshold %v after %v", a, th, prev)
+		}
+		prev = th
+	}
+	cool := Compliance{Day: window(1000, 10), Rolling24h: window(1000, 10), Rolling30d: window(20000, 300)}
+	hot := cool
+	hot.Rolling30d = window(20000, 700)
+	if threshold(hot, set) >= threshold(cool, set) {
+		t.Error("a hot 30-day window does not tighten")
+	}
+}
