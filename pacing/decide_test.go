@@ -207,3 +207,40 @@ func TestThresholdFeedback(t *testing.T) {
 		t.Error("a hot 30-day window does not tighten")
 	}
 }
+
+// LookAhead with exact agent free times: nobody free soon means no over-dial; more agents
+// freeing soon means more calls; the cap is respected.
+func TestLookAhead(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	e := warmEstimator(r, now.Add(-time.Hour))
+	agents := make([]Agent, 10)
+	for i := range agents {
+		agents[i] = Agent{State: OnCall, InState: time.Minute}
+	}
+	s := Snapshot{Now: now, Settings: Settings{Mode: Predictive}, Agents: agents, Stats: e}
+	never := LookAhead{Threshold: 0.05, AgentFree: func(int, time.Duration) float64 { return 0 }}
+	if n := never.Dials(s, 100); n != 0 {
+		t.Errorf("no agent ever free: %d calls", n)
+	}
+	var prev int
+	for free := 1; free <= 10; free += 3 {
+		la := LookAhead{Threshold: 0.05, AgentFree: func(i int, within time.Duration) float64 {
+			if i < free && within >= 3*time.Second {
+				return 1
+			}
+			return 0
+		}}
+		n := la.Dials(s, 1000)
+		if n < prev || n < free {
+			t.Errorf("%d agents free soon: %d calls (before: %d)", free, n, prev)
+		}
+		prev = n
+		if c := la.Dials(s, 2); c > 2 {
+			t.Errorf("limit 2: %d calls", c)
+		}
+	}
+	if n := (LookAhead{Threshold: 0.05}).Dials(Snapshot{Agents: agents}, 10); n != 0 {
+		t.Errorf("without statistics: %d calls", n)
+	}
+}

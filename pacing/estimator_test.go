@@ -109,3 +109,29 @@ func TestRollingWindowsAgainstBruteForce(t *testing.T) {
 		}
 	}
 }
+
+// Memory stays bounded however long a campaign runs: fixed windows, buckets and held-back
+// results.
+func TestEstimatorBounded(t *testing.T) {
+	e := NewEstimator(time.UTC)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	size := func() int {
+		return cap(e.dials.outcome) + cap(e.talk.vals) + cap(e.wrap.vals) + cap(e.minutes.key) + cap(e.hours.key) + cap(e.pending.h)
+	}
+	var after int
+	for i := range 400000 {
+		at := t0.Add(time.Duration(i) * 7 * time.Second) // about 32 days
+		e.ObserveDial(DialResult{Outcome: Outcome(i % 4), At: at, Ring: time.Duration(i%30) * time.Second})
+		if i%10 == 0 {
+			e.ObserveTalk(time.Duration(i%600) * time.Second)
+			e.ObserveWrap(time.Duration(i%20) * time.Second)
+			e.ObserveAbandon(at)
+		}
+		if i == 100000 {
+			after = size()
+		}
+	}
+	if s := size(); s != after || len(e.pending.h) > maxPending {
+		t.Errorf("sizes grew from %d to %d (pending %d)", after, s, len(e.pending.h))
+	}
+}
