@@ -119,15 +119,15 @@ func TestEstimatorBounded(t *testing.T) {
 		return cap(e.dials.outcome) + cap(e.talk.vals) + cap(e.wrap.vals) + cap(e.minutes.key) + cap(e.hours.key) + cap(e.pending.h)
 	}
 	var after int
-	for i := range 400000 {
-		at := t0.Add(time.Duration(i) * 7 * time.Second) // about 32 days
+	for i := range 200000 {
+		at := t0.Add(time.Duration(i) * 14 * time.Second) // about 32 days
 		e.ObserveDial(DialResult{Outcome: Outcome(i % 4), At: at, Ring: time.Duration(i%30) * time.Second})
 		if i%10 == 0 {
 			e.ObserveTalk(time.Duration(i%600) * time.Second)
 			e.ObserveWrap(time.Duration(i%20) * time.Second)
 			e.ObserveAbandon(at)
 		}
-		if i == 100000 {
+		if i == 50000 {
 			after = size()
 		}
 	}

@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -71,5 +74,30 @@ func TestPacebenchUsage(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"pacebench", "--bogus"}, &out, &errOut); code != exitUsage {
 		t.Errorf("unknown flag: exit %d", code)
+	}
+}
+
+// A scenario file given by path: keys it leaves out keep PACING.md's defaults.
+func TestPacebenchScenarioFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tiny.yaml")
+	yaml := "name: tiny\nagents: 3\nshifts: 2\nshift_hours: 0.5\nseed: 7\ntalk: {dist: exponential, mean: 60}\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"pacebench", path}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"scenario tiny  seed 7  shifts 2", "vicidial-adapt", "oracle"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if err := os.WriteFile(path, []byte("name: bad\nagents: 0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	errOut.Reset()
+	if code := run(context.Background(), []string{"pacebench", path}, &out, &errOut); code != exitUsage || !strings.Contains(errOut.String(), "agents") {
+		t.Errorf("invalid file: exit %d, %s", code, errOut.String())
 	}
 }
