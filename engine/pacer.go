@@ -112,6 +112,7 @@ func learn(est *pacing.Estimator, dials []store.EndedDial) {
 			est.ObserveWrap(*d.WrapUp)
 		}
 	}
+	est.Settle() // every one of them has ended
 }
 
 // dialResult is how an unanswered call's outcome counts for pacing; false for calls the

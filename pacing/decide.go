@@ -48,9 +48,9 @@ func Decide(s Snapshot) Decision {
 		n = int(min(target, float64(capacity))) - inflight
 	case Predictive:
 		switch {
-		case !s.Stats.warm(set.Tuning):
+		case !s.Stats.warm(set.Tuning, s):
 			d.Reason = "cold_start"
-		case d.Budget < -set.Tuning.SpentSlack:
+		case d.Budget < -spentSlack(comp, set):
 			d.Reason = "abandon_budget_spent"
 		default:
 			d.Reason = "predictive"
@@ -73,16 +73,28 @@ func budget(c Compliance, target float64) float64 {
 	return b
 }
 
-// threshold is the feedback loop: the starting threshold scaled down by e for every Gain
-// abandons above the setpoint in the hottest window (up when below it), within bounds.
+// spentSlack is how far a window may run over its allowance, in abandons, before the mode
+// falls back to progressive: Tuning.SpentSlack plus the feedback's square-root term, so a
+// large campaign is not thrown back by noise.
+func spentSlack(c Compliance, set Settings) float64 {
+	live := max(c.Day.Live, c.Rolling24h.Live, c.Rolling30d.Live)
+	return set.Tuning.SpentSlack + set.Tuning.GainSqrt*math.Sqrt(set.TargetAbandonRate*float64(live))
+}
+
+// threshold is the feedback loop. In each window the allowance is the target rate times the
+// live answers less Margin standard deviations of the abandon count (√(target·live), Poisson),
+// and never under Setpoint times the target's allowance: a window with few live answers keeps
+// a wide margin, a large one runs close to the target. The starting threshold is divided by e
+// for every Gain abandons over the allowance in the hottest window (multiplied when under it),
+// within [MinThreshold, MaxThreshold].
 func threshold(c Compliance, set Settings) float64 {
 	t := set.Tuning
-	sp := t.Setpoint * set.TargetAbandonRate
 	drive := math.Inf(-1)
 	for _, w := range [...]Window{c.Day, c.Rolling24h, c.Rolling30d} {
-		excess := float64(w.Abandoned) - sp*float64(w.Live)
-		gain := t.GainBase + t.GainSqrt*math.Sqrt(sp*float64(w.Live))
-		drive = max(drive, excess/gain)
+		full := set.TargetAbandonRate * float64(w.Live)
+		allow := max(t.Setpoint*full, full-t.Margin*math.Sqrt(full))
+		gain := t.GainBase + t.GainSqrt*math.Sqrt(allow)
+		drive = max(drive, (float64(w.Abandoned)-allow)/gain)
 	}
 	th := t.Threshold * math.Exp(-drive)
 	if !(th >= t.MinThreshold) {
@@ -91,8 +103,21 @@ func threshold(c Compliance, set Settings) float64 {
 	return min(th, t.MaxThreshold)
 }
 
-func (e *Estimator) warm(t Tuning) bool {
-	return e != nil && e.dials.n >= t.MinDials && e.dials.count[Live] >= t.MinLive
+// warm tells whether the answer-rate estimates can be trusted: MinDials outcomes and MinLive
+// live answers, and right after a start (when the outcomes observed first are the ones that
+// end fast) at least as many outcomes as calls in flight, or a full window.
+func (e *Estimator) warm(t Tuning, s Snapshot) bool {
+	return e != nil && e.dials.n >= max(t.MinDials, min(len(s.Calls), len(e.dials.outcome))) &&
+		e.dials.count[Live] >= t.MinLive
+}
+
+// busyWarm tells whether the talk and wrap-up estimates can be trusted to forecast busy
+// agents becoming free: the first talk times observed after a start are the short ones, so it
+// takes twice as many as there are agents logged in (or a full window). Until then only the
+// ready agents count as supply.
+func (e *Estimator) busyWarm(t Tuning, agents int) bool {
+	return e.talk.n >= max(t.MinSamples, min(2*agents, len(e.talk.vals))) &&
+		e.wrap.n >= max(t.MinSamples, min(agents, len(e.wrap.vals)))
 }
 
 // LookAhead is the predictive mode's core rule. A new call is placed while the probability
@@ -172,8 +197,14 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 		}
 	}
 	// Supply: agents free by each point plus the connect deadline.
-	talkOK := e.talk.n >= set.Tuning.MinSamples
-	wrapOK := e.wrap.n >= set.Tuning.MinSamples
+	agents := 0
+	for _, a := range s.Agents {
+		if a.State != Paused {
+			agents++
+		}
+	}
+	wrapOK := e.busyWarm(set.Tuning, agents)
+	talkOK := wrapOK
 	var wq [3]float64
 	if wrapOK {
 		for i := range wq {
@@ -223,23 +254,43 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 			}
 		}
 	}
-	n := 0
-	for n < limit {
-		others := float64(n)
-		risk := 0.0
+	// risk is the probability that the n-th new call's live answer finds no free agent; it
+	// grows with n, so the answer is found by doubling then bisection.
+	risk := func(n int) float64 {
+		others := float64(n - 1)
+		r := 0.0
 		for j := range k {
 			u := (float64(j) + 0.5) / float64(k)
 			pu := p * u
 			mu := dMean[j] + others*pu - sMean[j]
 			v := dVar[j] + others*pu*(1-pu) + sVar[j]
-			risk += exceed(mu, v)
+			r += exceed(mu, v)
 		}
-		if risk/float64(k) > la.Threshold {
-			break
-		}
-		n++
+		return r / float64(k)
 	}
-	return n
+	ok := func(n int) bool { return risk(n) <= la.Threshold }
+	if !ok(1) {
+		return 0
+	}
+	lo, hi := 1, 2 // ok(lo); hi unknown
+	for hi <= limit && ok(hi) {
+		lo, hi = hi, 2*hi
+	}
+	if hi > limit {
+		if ok(limit) {
+			return limit
+		}
+		hi = limit
+	}
+	for hi-lo > 1 { // ok(lo), !ok(hi)
+		m := (lo + hi) / 2
+		if ok(m) {
+			lo = m
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // exceed is P(X ≥ 0) for an integer-valued X of mean mu and variance v (normal approximation

@@ -17,7 +17,14 @@
 //     new call's live answer finds no free agent stays under a threshold. A feedback loop steers
 //     that threshold from the abandons and live answers counted in the compliance windows
 //     (calendar day, rolling 24 h, rolling 30 days), so the realised abandon rate (P-2) stays
-//     under the target in every window. With too little data (cold start) it dials progressively.
+//     under the target in every window. With too little data (cold start) it dials progressively;
+//     until the talk and wrap-up times are known it counts only ready agents as supply.
+//
+// The Estimator learns from the calls the engine observes: outcome shares and ring times over
+// the last 2000 dials (each taken in once every dial placed before it has had time to end, so
+// bursts do not bias them), talk and wrap-up times over the last 400 calls, and live answers
+// and abandons per minute for the rolling 24 hours, per hour for the rolling 30 days and for
+// the current calendar day in the campaign's time zone. Its memory is fixed.
 //
 // An Estimator is not safe for concurrent use: the engine serialises Observe* and Decide per
 // campaign.

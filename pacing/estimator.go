@@ -54,17 +54,17 @@ type Summary struct {
 
 // Sizes of the estimation windows of NewEstimator.
 const (
-	DefaultDialWindow   = 500 // most recent dial outcomes
-	DefaultSampleWindow = 400 // most recent talk and wrap-up times
+	DefaultDialWindow   = 2000 // most recent dial outcomes
+	DefaultSampleWindow = 400  // most recent talk and wrap-up times
 )
 
 const (
 	ringBin   = 0.25 // seconds
 	ringBins  = 480  // 120 s
-	talkBin   = 1.0
-	talkBins  = 7200 // 2 h
-	wrapBin   = 0.25
-	wrapBins  = 7200 // 30 min
+	talkBin   = 2.0
+	talkBins  = 3600 // 2 h
+	wrapBin   = 0.5
+	wrapBins  = 2400 // 20 min
 	minuteSec = 60
 	hourSec   = 3600
 )
@@ -77,6 +77,7 @@ type Estimator struct {
 	loc *time.Location
 
 	dials   dialWindow
+	pending pending // dial results waiting for their cohort to be complete
 	talk    sampleWindow
 	wrap    sampleWindow
 	minutes buckets // rolling 24 h
@@ -109,12 +110,15 @@ func NewEstimatorSized(loc *time.Location, dialWindow, sampleWindow int) *Estima
 	return e
 }
 
-// ObserveDial records one dial's outcome; a Live outcome counts as a live answer at r.At.
+// ObserveDial records one dial's outcome; a Live outcome counts as a live answer at r.At at
+// once. The outcome enters the answer-rate and ring-time estimates only once every dial placed
+// up to its own placing time has had time to end (the longest ring plus classification seen),
+// so a burst of dials does not bias them towards the outcomes that end fast.
 func (e *Estimator) ObserveDial(r DialResult) {
 	if e == nil || r.Outcome < 0 || r.Outcome >= numOutcomes {
 		return
 	}
-	e.dials.add(r)
+	e.pending.add(r, &e.dials)
 	if r.Outcome == Live {
 		e.count(r.At, 1, 0)
 	}
@@ -425,19 +429,26 @@ func (w *sampleWindow) conditional(x, h float64) float64 {
 	return (w.upTo(x+h) - base) / surv
 }
 
-// buckets counts live answers and abandons per fixed-width time bucket in a ring.
+// buckets counts live answers and abandons per fixed-width time bucket in a ring, with the
+// totals of the window ending at the latest bucket kept up to date.
 type buckets struct {
 	width     int64 // seconds
 	key       []int64
 	live, abd []int32
 	latest    time.Time
+	last      int64 // key of the latest bucket; valid when started
+	started   bool
+	totLive   int
+	totAbd    int
 }
+
+const noBucket = math.MinInt64
 
 func (b *buckets) init(n int, width int64) {
 	b.width = width
 	b.key = make([]int64, n)
 	for i := range b.key {
-		b.key[i] = math.MinInt64
+		b.key[i] = noBucket
 	}
 	b.live = make([]int32, n)
 	b.abd = make([]int32, n)
@@ -452,21 +463,50 @@ func (b *buckets) keyOf(t time.Time) int64 {
 	return k
 }
 
+func (b *buckets) slot(k int64) int {
+	n := int64(len(b.key))
+	return int(((k % n) + n) % n)
+}
+
+// advance moves the window's end to bucket k (> b.last), dropping what falls out of it.
+func (b *buckets) advance(k int64) {
+	n := int64(len(b.key))
+	if !b.started || k-b.last >= n {
+		for i := range b.key {
+			b.key[i], b.live[i], b.abd[i] = noBucket, 0, 0
+		}
+		b.totLive, b.totAbd = 0, 0
+		b.last, b.started = k, true
+		return
+	}
+	for j := b.last + 1; j <= k; j++ {
+		i := b.slot(j)
+		if b.key[i] != noBucket {
+			b.totLive -= int(b.live[i])
+			b.totAbd -= int(b.abd[i])
+		}
+		b.key[i], b.live[i], b.abd[i] = noBucket, 0, 0
+	}
+	b.last = k
+}
+
 func (b *buckets) add(t time.Time, live, abandoned int) {
 	if t.After(b.latest) {
 		b.latest = t
 	}
 	k := b.keyOf(t)
-	n := int64(len(b.key))
-	i := int(((k % n) + n) % n)
-	if b.key[i] != k {
-		if b.key[i] > k {
-			return // older than the window
-		}
-		b.key[i], b.live[i], b.abd[i] = k, 0, 0
+	if !b.started || k > b.last {
+		b.advance(k)
 	}
+	if k <= b.last-int64(len(b.key)) {
+		return // older than the window
+	}
+	i := b.slot(k)
+	b.key[i] = k
 	b.live[i] += int32(live)
 	b.abd[i] += int32(abandoned)
+	b.totLive += live
+	b.totAbd += abandoned
 }
 
 // sum counts the buckets of the window ending at now.
@@ -475,10 +515,16 @@ func (b *buckets) sum(now time.Time) (live, abandoned int) {
 }
 
 func (b *buckets) sumAt(now time.Time) (live, abandoned int) {
+	if !b.started {
+		return 0, 0
+	}
 	k := b.keyOf(now)
+	if k == b.last {
+		return b.totLive, b.totAbd
+	}
 	n := int64(len(b.key))
 	for i, key := range b.key {
-		if key <= k && key > k-n {
+		if key != noBucket && key <= k && key > k-n {
 			live += int(b.live[i])
 			abandoned += int(b.abd[i])
 		}
@@ -512,4 +558,70 @@ func (w *dialWindow) quantile(o Outcome, u float64) float64 {
 		f = (target - prev) / in
 	}
 	return (float64(lo) + f) * ringBin
+}
+
+// maxPending bounds the results held back; beyond it the oldest is taken in early.
+const maxPending = 8192
+
+// minLag is the least time a result is held back, until a longer ring has been seen.
+const minLag = 30 * time.Second
+
+// pending holds dial results, a min-heap on placing time, until the dials placed up to then
+// have all ended.
+type pending struct {
+	h      []pendingResult
+	latest time.Time
+	lag    time.Duration
+}
+
+type pendingResult struct {
+	placed time.Time
+	r      DialResult
+}
+
+func (p *pending) add(r DialResult, to *dialWindow) {
+	ring, cls := max(r.Ring, 0), max(r.Classify, 0)
+	p.lag = min(max(p.lag, ring+cls, minLag), 10*time.Minute)
+	if r.At.After(p.latest) {
+		p.latest = r.At
+	}
+	p.push(pendingResult{placed: r.At.Add(-ring - cls), r: r})
+	for len(p.h) > 0 && (len(p.h) > maxPending || !p.h[0].placed.After(p.latest.Add(-p.lag))) {
+		to.add(p.pop().r)
+	}
+}
+
+func (p *pending) push(x pendingResult) {
+	p.h = append(p.h, x)
+	i := len(p.h) - 1
+	for i > 0 {
+		up := (i - 1) / 2
+		if !p.h[i].placed.Before(p.h[up].placed) {
+			break
+		}
+		p.h[i], p.h[up] = p.h[up], p.h[i]
+		i = up
+	}
+}
+
+func (p *pending) pop() pendingResult {
+	top := p.h[0]
+	last := len(p.h) - 1
+	p.h[0] = p.h[last]
+	p.h = p.h[:last]
+	i := 0
+	for {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < last && p.h[l].placed.Before(p.h[m].placed) {
+			m = l
+		}
+		if r < last && p.h[r].placed.Before(p.h[m].placed) {
+			m = r
+		}
+		if m == i {
+			return top
+		}
+		p.h[i], p.h[m] = p.h[m], p.h[i]
+		i = m
+	}
 }

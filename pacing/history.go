@@ -18,13 +18,27 @@ func (e *Estimator) ReplaceCounts(counts []Count) {
 	if e == nil {
 		return
 	}
-	e.minutes.init(len(e.minutes.key), e.minutes.width)
-	e.hours.init(len(e.hours.key), e.hours.width)
+	m, h := len(e.minutes.key), len(e.hours.key)
+	e.minutes, e.hours = buckets{}, buckets{}
+	e.minutes.init(m, minuteSec)
+	e.hours.init(h, hourSec)
 	e.day, e.dayLive, e.dayAbandoned = 0, 0, 0
 	for _, c := range counts {
 		if c.Live < 0 || c.Abandoned < 0 {
 			continue
 		}
 		e.count(c.At, c.Live, c.Abandoned)
+	}
+}
+
+// Settle takes every held-back dial outcome into the estimates. ObserveDial holds an outcome
+// back until the dials placed before it have had time to end; a record of past calls, all
+// ended, needs no such wait: feed it oldest first, then Settle.
+func (e *Estimator) Settle() {
+	if e == nil {
+		return
+	}
+	for len(e.pending.h) > 0 {
+		e.dials.add(e.pending.pop().r)
 	}
 }

@@ -13,6 +13,7 @@ func TestReplaceCounts(t *testing.T) {
 	e.ObserveDial(DialResult{Outcome: Live, At: now.Add(-time.Minute), Ring: 5 * time.Second})
 	e.ObserveAbandon(now.Add(-time.Minute))
 	e.ObserveTalk(90 * time.Second)
+	e.Settle()
 	e.ReplaceCounts([]Count{
 		{At: now.Add(-40 * 24 * time.Hour), Live: 100, Abandoned: 50}, // outside every window
 		{At: now.Add(-48 * time.Hour), Live: 100, Abandoned: 1},       // 30 days only

@@ -34,13 +34,16 @@ const (
 	DefaultConnectDeadline   = 2 * time.Second
 )
 
+// maxPerAgent bounds Ratio and MaxCallsPerAgent.
+const maxPerAgent = 1000
+
 // Settings are a campaign's pacing settings.
 type Settings struct {
 	Mode Mode
-	// Ratio is the ratio mode's number of calls per ready agent (at least 1).
+	// Ratio is the ratio mode's number of calls per ready agent (1 to 1000).
 	Ratio float64
 	// MaxCallsPerAgent is the hard cap on calls in flight (ringing, classifying or waiting) per
-	// logged-in agent that is not paused. Zero means DefaultMaxCallsPerAgent.
+	// logged-in agent that is not paused (at most 1000). Zero means DefaultMaxCallsPerAgent.
 	MaxCallsPerAgent float64
 	// TargetAbandonRate is the highest abandon rate allowed in any compliance window (P-2),
 	// e.g. 0.03. Zero means DefaultTargetAbandonRate.
@@ -60,18 +63,21 @@ type Tuning struct {
 	// Threshold is the starting highest accepted probability that a new call's live answer finds
 	// no free agent; the feedback loop scales it within [MinThreshold, MaxThreshold].
 	Threshold, MinThreshold, MaxThreshold float64
-	// Setpoint is the abandon rate the feedback loop steers to, as a fraction of the target.
-	Setpoint float64
+	// The feedback loop steers each window's abandons to an allowance: the target rate times
+	// its live answers, less Margin standard deviations of the abandon count
+	// (√(target·live answers)), and at least Setpoint times the target's allowance.
+	Margin, Setpoint float64
 	// Gain is the feedback's scale in abandons: the threshold is divided by e for every Gain
-	// abandons over the setpoint in the hottest window, where Gain = GainBase +
-	// GainSqrt·sqrt(setpoint·live answers in that window).
+	// abandons over the allowance in the hottest window, where Gain = GainBase +
+	// GainSqrt·√allowance.
 	GainBase, GainSqrt float64
-	// SpentSlack: when some window holds more than SpentSlack abandons above its target
-	// allowance the mode dials progressively ("abandon_budget_spent").
+	// SpentSlack: when some window holds more than SpentSlack (plus GainSqrt·sqrt(target·live
+	// answers)) abandons above its target allowance the mode dials progressively
+	// ("abandon_budget_spent").
 	SpentSlack float64
-	// MinDials and MinLive: the cold start lasts until this many dial outcomes and live answers
-	// have been observed; MinSamples talk and wrap-up samples are needed before busy agents
-	// are forecast to become free.
+	// The cold start (progressive) lasts until MinDials dial outcomes and MinLive live answers
+	// have been observed; busy agents are forecast to become free once MinSamples talk and
+	// wrap-up times (and twice as many as the agents logged in) have been observed.
 	MinDials, MinLive, MinSamples int
 }
 
@@ -79,13 +85,14 @@ type Tuning struct {
 func DefaultTuning() Tuning {
 	return Tuning{
 		Points:       5,
-		Threshold:    0.05,
+		Threshold:    0.02,
 		MinThreshold: 0.002,
 		MaxThreshold: 0.5,
-		Setpoint:     0.85,
+		Margin:       1,
+		Setpoint:     0.8,
 		GainBase:     2,
 		GainSqrt:     0.5,
-		SpentSlack:   1.5,
+		SpentSlack:   2,
 		MinDials:     40,
 		MinLive:      5,
 		MinSamples:   5,
@@ -96,6 +103,7 @@ func (s Settings) normalized() Settings {
 	if s.MaxCallsPerAgent <= 0 || s.MaxCallsPerAgent != s.MaxCallsPerAgent {
 		s.MaxCallsPerAgent = DefaultMaxCallsPerAgent
 	}
+	s.MaxCallsPerAgent = min(s.MaxCallsPerAgent, maxPerAgent)
 	if s.TargetAbandonRate <= 0 || s.TargetAbandonRate >= 1 || s.TargetAbandonRate != s.TargetAbandonRate {
 		s.TargetAbandonRate = DefaultTargetAbandonRate
 	}
@@ -105,6 +113,7 @@ func (s Settings) normalized() Settings {
 	if !(s.Ratio >= 1) {
 		s.Ratio = 1
 	}
+	s.Ratio = min(s.Ratio, maxPerAgent)
 	if s.Tuning == (Tuning{}) {
 		s.Tuning = DefaultTuning()
 	}
@@ -124,6 +133,9 @@ func (s Settings) normalized() Settings {
 	}
 	if !(t.Setpoint > 0) || t.Setpoint > 1 {
 		t.Setpoint = d.Setpoint
+	}
+	if !(t.Margin >= 0) {
+		t.Margin = d.Margin
 	}
 	if !(t.GainBase > 0) {
 		t.GainBase = d.GainBase

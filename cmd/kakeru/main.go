@@ -37,6 +37,8 @@ usage:
                                            measure list import: rows/s and peak RSS per encoding
   kakeru bench engine [--config PATH] [--agents N] [--duration D] [--runs N] [--hold N]
                                            measure originates/s, answer→bridge latency and concurrent calls
+  kakeru pacebench [--quick] [--json] [--seed N] [--shifts N] [SCENARIO ...]
+                                           compare pacing policies in simulation (S1 … S7 or files)
   kakeru version
 
 --config defaults to ./kakeru.yaml; KAKERU_* environment variables override its keys.
@@ -60,6 +62,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if cmd == "bench" && len(rest) > 0 && rest[0] == "engine" {
 		return runBenchEngine(ctx, rest[1:], stdout, stderr)
+	}
+	if cmd == "pacebench" {
+		return runPacebench(rest, stdout, stderr)
 	}
 	if cmd == "fsim" {
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

@@ -1,0 +1,42 @@
+// Package pacebench is the pacing benchmark of PACING.md (`kakeru pacebench`): a
+// discrete-event simulation in virtual time that drives the pacing package through the same
+// Snapshot the engine fills, and compares five policies on scenario files.
+//
+// Model choices, where PACING.md leaves room:
+//   - Common random numbers: each (seed, shift) has its own random stream, and the k-th dial of
+//     a shift meets the k-th customer of that stream under every policy: one draw decides its
+//     outcome, and its ring, machine-answer, failure, talk and wrap-up times are drawn whether
+//     used or not. The outcome is a person when the draw is under the live-answer rate in force
+//     when it is dialed (hit_rate_schedule), a machine when under that plus machine_rate;
+//     otherwise a second draw under fail_share makes it fail after fail_time, and the rest ring
+//     out after no_answer_timeout. A person or machine whose answer would come after
+//     no_answer_timeout rings out instead.
+//   - Every answer (person or machine) is classified after amd_delay. A person is then bridged
+//     to the ready agent idle longest; with none ready the call waits, is bridged to the first
+//     agent that finishes wrap-up, and is abandoned when connect_deadline passes first (the
+//     deadline counts from classification, as the regulators count from the end of the
+//     greeting).
+//   - An agent talks, wraps up, and is ready again; agents are logged in for the whole shift.
+//     Occupancy is talk time inside the shift over agents × shift length; wait is ready time
+//     per connect. Dialing stops at the end of the shift; calls in flight then are followed to
+//     their end so every live answer is counted as connected or abandoned.
+//   - Abandon rate of a shift = abandoned ÷ live answers. The table's mean is the mean of the
+//     shifts' rates; the 95th percentile interpolates between the shifts' order statistics.
+//   - progressive, ratio and kakeru call pacing.Decide every second and whenever an agent
+//     becomes ready. kakeru is the predictive mode with pacing.DefaultTuning(), fed by a fresh
+//     Estimator each shift (cold start every day), the same for every scenario.
+//   - ratio's ratio is bisected (log scale, in [1, 20]) to the highest whose mean abandon is at
+//     or under the target. Every policy has the same cap of MaxCallsPerAgent calls in flight per
+//     agent.
+//   - oracle is pacing.LookAhead given each busy agent's exact free time and an estimator filled
+//     with 20,000 draws of the scenario's true distributions (one per live-answer rate of the
+//     schedule, switched at the step), its threshold bisected (log scale) to the highest whose
+//     mean abandon is at or under the target; it never dials fewer than progressive.
+//   - vicidial-adapt follows PACING.md's ADAPT_HARD_LIMIT restatement on a 0.5 s clock: dial step
+//     every 2.5 s, sample every 1 s, adapt every 15 s, check every 60 s. "Calls in progress" are
+//     the calls ringing, being classified, waiting, or bridged to an agent (so level 1.0 is
+//     progressive); "agents" are ready plus on a call; today's drop rate is drops ÷ live
+//     answers. When the check finds today's rate over 3% the level is set to 1.0 and held there
+//     (the 15 s update does not raise it) until a later check finds the rate back under 3%.
+//   - Shifts run in parallel (GOMAXPROCS at once); results do not depend on the schedule.
+package pacebench

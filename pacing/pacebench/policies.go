@@ -1,0 +1,113 @@
+package pacebench
+
+import (
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/pacing"
+)
+
+// MaxCallsPerAgent is the cap on calls in flight per agent given to every policy; it is set
+// high enough never to bind in S1–S7, so the policies are compared on their rules alone.
+const MaxCallsPerAgent = 6
+
+func settings(sc *Scenario, mode pacing.Mode) pacing.Settings {
+	return pacing.Settings{
+		Mode:              mode,
+		MaxCallsPerAgent:  MaxCallsPerAgent,
+		TargetAbandonRate: sc.TargetAbandonRate,
+		ConnectDeadline:   dur(sc.ConnectDeadline),
+		Tuning:            pacing.DefaultTuning(),
+	}
+}
+
+// decidePolicy runs pacing.Decide every second and when an agent becomes ready: progressive,
+// ratio and kakeru (predictive, learning from a cold start with the shift's own estimator).
+type decidePolicy struct {
+	set pacing.Settings
+}
+
+func (p *decidePolicy) period() float64 { return 1 }
+func (p *decidePolicy) onReady() bool   { return true }
+func (p *decidePolicy) decide(s *shift) int {
+	return pacing.Decide(s.snapshot(p.set, s.est)).Dial
+}
+
+// oraclePolicy is the look-ahead rule given each busy agent's exact free time and an estimator
+// filled from the scenario's true distributions, with a fixed threshold.
+type oraclePolicy struct {
+	set   pacing.Settings
+	theta float64
+	truth func(t float64) *pacing.Estimator
+}
+
+func (p *oraclePolicy) period() float64 { return 1 }
+func (p *oraclePolicy) onReady() bool   { return true }
+func (p *oraclePolicy) decide(s *shift) int {
+	snap := s.snapshot(p.set, p.truth(s.now))
+	ready := s.ready()
+	active := len(s.agents)
+	room := int(math.Floor(p.set.MaxCallsPerAgent*float64(active)+1e-9)) - len(s.calls)
+	if room <= 0 {
+		return 0
+	}
+	now := s.now
+	la := pacing.LookAhead{Threshold: p.theta, AgentFree: func(i int, within time.Duration) float64 {
+		a := &s.agents[i]
+		if a.state == pacing.Ready || a.freeAt <= now+within.Seconds() {
+			return 1
+		}
+		return 0
+	}}
+	n := max(ready-len(s.calls), la.Dials(snap, room))
+	return max(0, min(n, room))
+}
+
+// truthSamples is how many draws of the scenario's distributions fill the oracle's estimator.
+const truthSamples = 20000
+
+// truth returns, per live-answer rate in the scenario's schedule, an estimator filled with
+// draws of the scenario's true distributions (read-only afterwards, shared by the shifts).
+func truth(sc *Scenario) func(t float64) *pacing.Estimator {
+	type seg struct {
+		from float64
+		est  *pacing.Estimator
+	}
+	build := func(hit float64) *pacing.Estimator {
+		e := pacing.NewEstimatorSized(time.UTC, truthSamples, 1)
+		r := rand.New(rand.NewPCG(sc.Seed, 0x7275746800))
+		at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		for i := range truthSamples + 1 {
+			u, v := r.Float64(), r.Float64()
+			ring, mach, fail := sc.Ring.Sample(r), sc.MachineAnswer.Sample(r), sc.FailTime.Sample(r)
+			// One dial a minute, so each is taken in by the next.
+			res := pacing.DialResult{Classify: dur(sc.AMDDelay), At: at.Add(time.Duration(i) * time.Minute)}
+			switch {
+			case u < hit && ring < sc.NoAnswerTimeout:
+				res.Outcome, res.Ring = pacing.Live, dur(ring)
+			case u >= hit && u < hit+sc.MachineRate && mach < sc.NoAnswerTimeout:
+				res.Outcome, res.Ring = pacing.Machine, dur(mach)
+			case u >= hit+sc.MachineRate && v < sc.FailShare:
+				res.Outcome, res.Ring = pacing.Failed, dur(min(fail, sc.NoAnswerTimeout))
+			default:
+				res.Outcome, res.Ring = pacing.NoAnswer, dur(sc.NoAnswerTimeout)
+			}
+			e.ObserveDial(res)
+		}
+		return e
+	}
+	segs := []seg{{0, build(sc.HitRate)}}
+	for _, st := range sc.HitRateSchedule {
+		segs = append(segs, seg{st.AtHour * 3600, build(st.HitRate)})
+	}
+	return func(t float64) *pacing.Estimator {
+		e := segs[0].est
+		for _, s := range segs[1:] {
+			if t >= s.from {
+				e = s.est
+			}
+		}
+		return e
+	}
+}

@@ -1,0 +1,338 @@
+package pacebench
+
+import (
+	"container/heap"
+	"math/rand/v2"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/pacing"
+)
+
+// fate is what happens to one dial, drawn before the policy's use of it so that the k-th dial
+// of a shift meets the same customer under every policy (common random numbers).
+type fate struct {
+	u, v                            float64 // outcome draws
+	ring, machine, fail, talk, wrap float64
+}
+
+type fateStream struct {
+	rng   *rand.Rand
+	sc    *Scenario
+	fates []fate
+}
+
+func newFateStream(sc *Scenario, shift int) *fateStream {
+	return &fateStream{rng: rand.New(rand.NewPCG(sc.Seed, uint64(shift)+1)), sc: sc}
+}
+
+func (f *fateStream) get(k int) *fate {
+	for len(f.fates) <= k {
+		r := f.rng
+		f.fates = append(f.fates, fate{
+			u: r.Float64(), v: r.Float64(),
+			ring: f.sc.Ring.Sample(r), machine: f.sc.MachineAnswer.Sample(r),
+			fail: f.sc.FailTime.Sample(r), talk: f.sc.Talk.Sample(r), wrap: f.sc.Wrap.Sample(r),
+		})
+	}
+	return &f.fates[k]
+}
+
+type evKind uint8
+
+const (
+	evTick evKind = iota
+	evAnswer
+	evClassified
+	evEnd // failed or rang out
+	evDeadline
+	evTalkEnd
+	evWrapEnd
+)
+
+type event struct {
+	t    float64
+	seq  uint64
+	kind evKind
+	call *simCall
+	ag   int
+}
+
+type eventHeap []event
+
+func (h eventHeap) Len() int { return len(h) }
+func (h eventHeap) Less(i, j int) bool {
+	if h[i].t != h[j].t {
+		return h[i].t < h[j].t
+	}
+	return h[i].seq < h[j].seq
+}
+func (h eventHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *eventHeap) Push(x any)   { *h = append(*h, x.(event)) }
+func (h *eventHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
+
+type simCall struct {
+	k        int
+	f        *fate
+	outcome  pacing.Outcome
+	placed   float64
+	stage    pacing.CallStage
+	stageAt  float64
+	ringTime float64
+	done     bool
+}
+
+type simAgent struct {
+	state  pacing.AgentState
+	since  float64
+	freeAt float64
+	talk   float64
+	wrap   float64
+}
+
+// shiftStats are one shift's totals.
+type shiftStats struct {
+	Dials, Live, Abandoned, Connects int
+	Talk, Wrap, Ready                float64 // agent-seconds inside the shift
+	Agents                           int
+	Seconds                          float64
+}
+
+// policy decides dials inside the simulation.
+type policy interface {
+	// period is the time between ticks, in seconds.
+	period() float64
+	// onReady: whether the policy also decides when an agent becomes ready.
+	onReady() bool
+	// decide returns the number of calls to place now.
+	decide(s *shift) int
+}
+
+// shift is one simulated shift of one policy.
+type shift struct {
+	sc    *Scenario
+	pol   policy
+	fates *fateStream
+	base  time.Time
+	end   float64
+	now   float64
+
+	events eventHeap
+	seq    uint64
+	agents []simAgent
+	calls  []*simCall // in flight, in dial order
+	queue  []*simCall // live, waiting for an agent, oldest first
+	onCall int
+	est    *pacing.Estimator // fed with every observation
+
+	st shiftStats
+
+	// Snapshot buffers.
+	snapAgents []pacing.Agent
+	snapCalls  []pacing.Call
+
+	// observe, when set, sees every dial and drop (tests).
+	observe func(kind string, c *simCall)
+}
+
+// runShift simulates one shift of pol.
+func runShift(sc *Scenario, shiftNo int, pol policy) shiftStats {
+	return runShiftObserved(sc, shiftNo, pol, nil)
+}
+
+func runShiftObserved(sc *Scenario, shiftNo int, pol policy, observe func(kind string, c *simCall)) shiftStats {
+	s := &shift{
+		observe: observe,
+		sc:      sc, pol: pol, fates: newFateStream(sc, shiftNo),
+		base:   time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC).AddDate(0, 0, shiftNo),
+		end:    sc.ShiftHours * 3600,
+		agents: make([]simAgent, sc.Agents),
+		est:    pacing.NewEstimator(time.UTC),
+	}
+	s.st.Agents = sc.Agents
+	s.st.Seconds = s.end
+	s.push(0, evTick, nil, 0)
+	for len(s.events) > 0 {
+		e := heap.Pop(&s.events).(event)
+		if e.t >= s.end && len(s.calls) == 0 {
+			break
+		}
+		s.now = e.t
+		switch e.kind {
+		case evTick:
+			if s.now < s.end {
+				s.dial(s.pol.decide(s))
+				s.push(s.now+s.pol.period(), evTick, nil, 0)
+			}
+		case evAnswer:
+			c := e.call
+			c.stage, c.stageAt = pacing.Classifying, s.now
+			s.push(s.now+sc.AMDDelay, evClassified, c, 0)
+		case evClassified:
+			s.classified(e.call)
+		case evEnd:
+			s.finish(e.call)
+			s.est.ObserveDial(pacing.DialResult{Outcome: e.call.outcome, At: s.at(s.now), Ring: dur(e.call.ringTime)})
+		case evDeadline:
+			if c := e.call; !c.done {
+				s.abandon(c)
+			}
+		case evTalkEnd:
+			a := &s.agents[e.ag]
+			a.state, a.since = pacing.WrapUp, s.now
+			s.onCall--
+			s.st.Wrap += overlap(s.now, s.now+a.wrap, s.end)
+			s.est.ObserveTalk(dur(a.talk))
+			s.push(s.now+a.wrap, evWrapEnd, nil, e.ag)
+		case evWrapEnd:
+			a := &s.agents[e.ag]
+			s.est.ObserveWrap(dur(a.wrap))
+			a.state, a.since = pacing.Ready, s.now
+			if len(s.queue) > 0 {
+				c := s.queue[0]
+				s.queue = s.queue[1:]
+				s.connect(c, e.ag)
+			} else if s.now < s.end && s.pol.onReady() {
+				s.dial(s.pol.decide(s))
+			}
+		}
+	}
+	for i := range s.agents {
+		if a := &s.agents[i]; a.state == pacing.Ready {
+			s.st.Ready += overlap(a.since, s.end, s.end)
+		}
+	}
+	return s.st
+}
+
+func dur(sec float64) time.Duration { return time.Duration(sec * float64(time.Second)) }
+
+func (s *shift) at(sec float64) time.Time { return s.base.Add(dur(sec)) }
+
+// overlap is the length of [a, b] inside [0, end].
+func overlap(a, b, end float64) float64 {
+	return max(0, min(b, end)-max(a, 0))
+}
+
+func (s *shift) push(t float64, k evKind, c *simCall, ag int) {
+	s.seq++
+	heap.Push(&s.events, event{t: t, seq: s.seq, kind: k, call: c, ag: ag})
+}
+
+func (s *shift) dial(n int) {
+	sc := s.sc
+	for range n {
+		k := s.st.Dials
+		f := s.fates.get(k)
+		s.st.Dials++
+		c := &simCall{k: k, f: f, placed: s.now, stage: pacing.Ringing, stageAt: s.now}
+		hit := sc.hitRate(s.now)
+		switch {
+		case f.u < hit && f.ring < sc.NoAnswerTimeout:
+			c.outcome, c.ringTime = pacing.Live, f.ring
+			s.push(s.now+f.ring, evAnswer, c, 0)
+		case f.u >= hit && f.u < hit+sc.MachineRate && f.machine < sc.NoAnswerTimeout:
+			c.outcome, c.ringTime = pacing.Machine, f.machine
+			s.push(s.now+f.machine, evAnswer, c, 0)
+		case f.u >= hit+sc.MachineRate && f.v < sc.FailShare:
+			c.outcome, c.ringTime = pacing.Failed, min(f.fail, sc.NoAnswerTimeout)
+			s.push(s.now+c.ringTime, evEnd, c, 0)
+		default:
+			c.outcome, c.ringTime = pacing.NoAnswer, sc.NoAnswerTimeout
+			s.push(s.now+c.ringTime, evEnd, c, 0)
+		}
+		s.calls = append(s.calls, c)
+		if s.observe != nil {
+			s.observe("dial", c)
+		}
+	}
+}
+
+// finish takes c out of the calls in flight.
+func (s *shift) finish(c *simCall) {
+	c.done = true
+	for i, x := range s.calls {
+		if x == c {
+			s.calls = append(s.calls[:i], s.calls[i+1:]...)
+			return
+		}
+	}
+}
+
+func (s *shift) classified(c *simCall) {
+	s.est.ObserveDial(pacing.DialResult{Outcome: c.outcome, At: s.at(s.now), Ring: dur(c.ringTime), Classify: dur(s.sc.AMDDelay)})
+	if c.outcome != pacing.Live {
+		s.finish(c)
+		return
+	}
+	s.st.Live++
+	ag := -1
+	for i := range s.agents {
+		if a := &s.agents[i]; a.state == pacing.Ready && (ag < 0 || a.since < s.agents[ag].since) {
+			ag = i
+		}
+	}
+	if ag >= 0 {
+		s.connect(c, ag)
+		return
+	}
+	c.stage, c.stageAt = pacing.Waiting, s.now
+	s.queue = append(s.queue, c)
+	s.push(s.now+s.sc.ConnectDeadline, evDeadline, c, 0)
+}
+
+func (s *shift) connect(c *simCall, ag int) {
+	s.finish(c)
+	a := &s.agents[ag]
+	s.st.Ready += overlap(a.since, s.now, s.end)
+	a.state, a.since = pacing.OnCall, s.now
+	a.talk, a.wrap = c.f.talk, c.f.wrap
+	a.freeAt = s.now + a.talk + a.wrap
+	s.onCall++
+	s.st.Connects++
+	s.st.Talk += overlap(s.now, s.now+a.talk, s.end)
+	s.push(s.now+a.talk, evTalkEnd, nil, ag)
+}
+
+func (s *shift) abandon(c *simCall) {
+	s.finish(c)
+	for i, x := range s.queue {
+		if x == c {
+			s.queue = append(s.queue[:i], s.queue[i+1:]...)
+			break
+		}
+	}
+	s.st.Abandoned++
+	s.est.ObserveAbandon(s.at(s.now))
+	if s.observe != nil {
+		s.observe("drop", c)
+	}
+}
+
+// snapshot is what the engine would hand the pacing package now.
+func (s *shift) snapshot(set pacing.Settings, stats *pacing.Estimator) pacing.Snapshot {
+	s.snapAgents = s.snapAgents[:0]
+	for _, a := range s.agents {
+		s.snapAgents = append(s.snapAgents, pacing.Agent{State: a.state, InState: dur(s.now - a.since)})
+	}
+	s.snapCalls = s.snapCalls[:0]
+	for _, c := range s.calls {
+		s.snapCalls = append(s.snapCalls, pacing.Call{Stage: c.stage, Elapsed: dur(s.now - c.placed), InStage: dur(s.now - c.stageAt)})
+	}
+	return pacing.Snapshot{Now: s.at(s.now), Settings: set, Agents: s.snapAgents, Calls: s.snapCalls, Stats: stats}
+}
+
+// ready counts the ready agents.
+func (s *shift) ready() int {
+	n := 0
+	for _, a := range s.agents {
+		if a.state == pacing.Ready {
+			n++
+		}
+	}
+	return n
+}

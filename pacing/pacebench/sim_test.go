@@ -1,0 +1,118 @@
+package pacebench
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/kakeru-dialer/kakeru/pacing"
+)
+
+// Common random numbers: the k-th dial of a shift meets the same customer under every policy.
+func TestCommonRandomNumbers(t *testing.T) {
+	sc, err := Lookup("S1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.ShiftHours = 1
+	record := func(p policy) []fate {
+		var out []fate
+		st := runShiftObserved(&sc, 0, p, func(kind string, c *simCall) {
+			if kind == "dial" {
+				out = append(out, *c.f)
+			}
+		})
+		if st.Dials != len(out) {
+			t.Fatalf("%d dials, %d observed", st.Dials, len(out))
+		}
+		return out
+	}
+	a := record(&decidePolicy{set: settings(&sc, pacing.Progressive)})
+	b := record(&decidePolicy{set: settings(&sc, pacing.Predictive)})
+	c := record(&vicidialPolicy{v: NewVicidial()})
+	if len(a) < 50 || len(b) < 50 || len(c) < 50 {
+		t.Fatalf("too few dials: %d %d %d", len(a), len(b), len(c))
+	}
+	for k := range min(len(a), len(b), len(c)) {
+		if a[k] != b[k] || a[k] != c[k] {
+			t.Fatalf("dial %d: fates differ: %+v %+v %+v", k, a[k], b[k], c[k])
+		}
+	}
+	// Same seed and shift: the same totals; another shift: other customers.
+	p1 := runShift(&sc, 0, &decidePolicy{set: settings(&sc, pacing.Predictive)})
+	p2 := runShift(&sc, 0, &decidePolicy{set: settings(&sc, pacing.Predictive)})
+	p3 := runShift(&sc, 1, &decidePolicy{set: settings(&sc, pacing.Predictive)})
+	if p1 != p2 {
+		t.Errorf("same seed, different shifts: %+v %+v", p1, p2)
+	}
+	if p1 == p3 {
+		t.Errorf("shift 0 and 1 identical: %+v", p1)
+	}
+}
+
+func TestScenarios(t *testing.T) {
+	all, err := Standard()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][3]float64{ // agents, hit rate, mean talk
+		"S1": {5, 0.30, 120}, "S2": {20, 0.10, 60}, "S3": {20, 0.30, 180}, "S4": {20, 0.60, 300},
+		"S5": {100, 0.10, 60}, "S6": {100, 0.30, 300}, "S7": {20, 0.30, 180},
+	}
+	if len(all) != len(want) {
+		t.Fatalf("%d standard scenarios", len(all))
+	}
+	for _, sc := range all {
+		w := want[sc.Name]
+		if float64(sc.Agents) != w[0] || sc.HitRate != w[1] || sc.Talk.Mean != w[2] || sc.Shifts != 8 || sc.Seed != 1 {
+			t.Errorf("%s: %+v", sc.Name, sc)
+		}
+	}
+	if s4, _ := Lookup("S4"); s4.MachineRate != 0.10 {
+		t.Errorf("S4 machine rate %v", s4.MachineRate)
+	}
+	if s7, _ := Lookup("S7"); len(s7.HitRateSchedule) != 1 || s7.hitRate(5*3600) != 0.15 || s7.hitRate(3*3600) != 0.30 {
+		t.Errorf("S7 schedule %+v", s7.HitRateSchedule)
+	}
+	if _, err := Parse([]byte("name: X\nagents: 3\nhit_rat: 0.2\n")); err == nil {
+		t.Error("unknown key accepted")
+	}
+	if _, err := Parse([]byte("name: X\nring: {dist: gamma, mean: 3}\n")); err == nil {
+		t.Error("unknown distribution accepted")
+	}
+	sc, err := Parse([]byte("name: X\nagents: 3\ntalk: {dist: empirical, samples: [10, 20]}\n"))
+	if err != nil || sc.Agents != 3 || sc.HitRate != 0.30 || len(sc.Talk.Samples) != 2 {
+		t.Errorf("Parse = %+v, %v", sc, err)
+	}
+}
+
+func TestJSONKeys(t *testing.T) {
+	sc, _ := Lookup("S1")
+	sc.ShiftHours = 0.5
+	res := Run(sc, Options{Shifts: 1, Bisections: 2})
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, res); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{`"scenario":"S1"`, `"seed":1`, `"policy":"progressive"`, `"policy":"vicidial-adapt"`,
+		`"occupancy_with_wrap":`, `"abandon_p95_shift":`, `"abandon_max_shift":`, `"wait_mean":`,
+		`"connects_per_agent_hour":`, `"dials_per_connect":`, `"oracle_ratio":`} {
+		if !bytes.Contains(buf.Bytes(), []byte(k)) {
+			t.Errorf("JSON lacks %s: %s", k, buf.String())
+		}
+	}
+	if bytes.Count(buf.Bytes(), []byte(`"oracle_ratio"`)) != 1 {
+		t.Errorf("oracle_ratio on other rows than kakeru: %s", buf.String())
+	}
+}
+
+// The oracle's estimator holds the scenario's true rates.
+func TestTruth(t *testing.T) {
+	sc, _ := Lookup("S7")
+	tr := truth(&sc)
+	for _, c := range []struct{ at, live float64 }{{0, 0.30}, {5 * 3600, 0.15}} {
+		s := tr(c.at).Summary()
+		if s.Dials != truthSamples || s.LiveRate < c.live-0.02 || s.LiveRate > c.live+0.01 {
+			t.Errorf("at %vs: %+v, want %d dials, live rate about %v", c.at, s, truthSamples, c.live)
+		}
+	}
+}
