@@ -72,6 +72,8 @@ type Options struct {
 	Checks []Check
 	// Status fills /api/v1/status.
 	Status func(ctx context.Context) (Status, error)
+	// Metrics, when set, serves GET /metrics, without a token like the health checks.
+	Metrics http.Handler
 }
 
 // Server routes and answers API requests.
@@ -103,6 +105,9 @@ func New(o Options) *Server {
 		s.now = time.Now
 	}
 	s.routes()
+	if o.Metrics != nil {
+		s.mux.Handle("GET /metrics", o.Metrics)
+	}
 	return s
 }
 
