@@ -40,7 +40,7 @@ type CustomerList struct {
 type ImportRefusal struct {
 	Problems []listimport.Problem
 	Total    int
-	Rows     int // the file's records, none of them imported
+	Rows     int          // the file's records, none of them imported
 	dupLines map[int]bool // every duplicate line, for the error CSV
 }
 
