@@ -32,6 +32,9 @@ func (e *Engine) dial(ctx context.Context, cfg *config.Config, camp *config.Camp
 	d, node := e.pace(camp, j, now)
 	j.decision = d
 	e.mu.Unlock()
+	if h := e.o.Hooks.Decision; h != nil {
+		h(camp.ID, d)
+	}
 	n := d.Dial
 	if n <= 0 || node == "" {
 		return
@@ -77,6 +80,9 @@ func (e *Engine) originate(ctx context.Context, cfg *config.Config, camp *config
 	e.legs[c.uuid] = leg{job: j, call: c}
 	e.calls++
 	e.mu.Unlock()
+	if h := e.o.Hooks.Originate; h != nil {
+		h(j.row.CampaignID)
+	}
 	res, err := e.o.Switch.BgAPI(ctx, c.node, cmd)
 	if err != nil {
 		// The command may or may not have reached the switch: never dial again blindly; ask the
@@ -236,6 +242,9 @@ func (e *Engine) finish(ctx context.Context, j *job, c *call, outcome, cause str
 	if c.agent != nil {
 		id := c.agent.id
 		end.AgentID = &id
+	}
+	if h := e.o.Hooks.Outcome; h != nil {
+		h(j.row.CampaignID, outcome)
 	}
 	e.ledger.write(c.attemptID, func(ctx context.Context) {
 		if _, err := e.o.Store.FinishAttempt(ctx, end); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/kakeru-dialer/kakeru/config"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
+	"github.com/kakeru-dialer/kakeru/pacing"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -67,6 +68,24 @@ type Options struct {
 	OnBridge func(time.Duration)
 	// Events, when set, receives the live events of S-1.
 	Events Events
+	// Hooks, when set, hear what happens to customer calls and pacing (metrics).
+	Hooks Hooks
+}
+
+// Hooks are callbacks for counting what the engine does, each keyed by campaign id. Any of them
+// may be nil. They run on the engine's own goroutines, some with its lock held: they must
+// return at once and never call back into the engine.
+type Hooks struct {
+	// Originate hears each customer originate sent to the switch.
+	Originate func(campaign int)
+	// Outcome hears each customer attempt's outcome as it is recorded (P-3).
+	Outcome func(campaign int, outcome string)
+	// LiveAnswer and Abandon hear the live answers and abandons the abandon rate counts (P-2),
+	// when this instance sees them.
+	LiveAnswer func(campaign int)
+	Abandon    func(campaign int)
+	// Decision hears every pacing decision made for a job of the campaign (P-1, P-4).
+	Decision func(campaign int, d pacing.Decision)
 }
 
 // Engine runs the call jobs this instance owns: it leases running jobs, brings their agents'

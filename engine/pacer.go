@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
@@ -205,6 +206,9 @@ func (e *Engine) observeEnd(j *job, c *call, outcome string, now time.Time) {
 // observeAnswer counts a live answer (the engine has no answering-machine detection of its
 // own: an answer is a person, ESL.md §4.2). Caller holds e.mu.
 func (e *Engine) observeAnswer(j *job, c *call, at time.Time) {
+	if h := e.o.Hooks.LiveAnswer; h != nil {
+		h(j.row.CampaignID)
+	}
 	if s := e.stats[j.row.CampaignID]; s != nil {
 		s.est.ObserveDial(pacing.DialResult{Outcome: pacing.Live, At: at, Ring: at.Sub(c.started)})
 	}
@@ -212,6 +216,9 @@ func (e *Engine) observeAnswer(j *job, c *call, at time.Time) {
 
 // observeAbandon counts an abandon (P-2); the pacer sees it at once. Caller holds e.mu.
 func (e *Engine) observeAbandon(j *job, at time.Time) {
+	if h := e.o.Hooks.Abandon; h != nil {
+		h(j.row.CampaignID)
+	}
 	if s := e.stats[j.row.CampaignID]; s != nil {
 		s.est.ObserveAbandon(at)
 	}
@@ -245,4 +252,40 @@ func (e *Engine) Pacing(jobID int64) (PacingView, bool) {
 		v.Compliance, v.Summary = s.est.Compliance(e.o.Now()), s.est.Summary()
 	}
 	return v, true
+}
+
+// CampaignPacing is what pacing knows of one campaign whose jobs this instance runs.
+type CampaignPacing struct {
+	Campaign int
+	// Dial is what the latest decisions of the campaign's jobs here asked for, summed.
+	Dial int
+	// Compliance is the campaign's abandon record (every instance's calls, P-2); HasCompliance
+	// is false until the campaign has been paced here once.
+	Compliance    pacing.Compliance
+	HasCompliance bool
+}
+
+// PacingByCampaign reports, in campaign id order, the campaigns of the jobs this instance runs.
+func (e *Engine) PacingByCampaign() []CampaignPacing {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	byID := map[int]*CampaignPacing{}
+	for _, j := range e.jobs {
+		id := j.row.CampaignID
+		cp := byID[id]
+		if cp == nil {
+			cp = &CampaignPacing{Campaign: id}
+			if s := e.stats[id]; s != nil {
+				cp.Compliance, cp.HasCompliance = s.est.Compliance(e.o.Now()), true
+			}
+			byID[id] = cp
+		}
+		cp.Dial += j.decision.Dial
+	}
+	out := make([]CampaignPacing, 0, len(byID))
+	for _, cp := range byID {
+		out = append(out, *cp)
+	}
+	slices.SortFunc(out, func(a, b CampaignPacing) int { return a.Campaign - b.Campaign })
+	return out
 }

@@ -29,3 +29,24 @@ func TestLearnFromRecentDials(t *testing.T) {
 		t.Fatalf("summary %+v", s)
 	}
 }
+
+// The metrics view sums the latest decisions of a campaign's jobs, and gives its abandon record
+// once the campaign has been paced here.
+func TestPacingByCampaign(t *testing.T) {
+	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	e := New(Options{Now: func() time.Time { return now }})
+	e.jobs[1] = &job{id: 1, row: store.CallJob{CampaignID: 2}, decision: pacing.Decision{Dial: 3}}
+	e.jobs[2] = &job{id: 2, row: store.CallJob{CampaignID: 2}, decision: pacing.Decision{Dial: 1}}
+	e.jobs[3] = &job{id: 3, row: store.CallJob{CampaignID: 1}}
+	est := pacing.NewEstimator(time.UTC)
+	est.ReplaceCounts([]pacing.Count{{At: now.Add(-time.Hour), Live: 10, Abandoned: 1}})
+	e.stats[2] = &campaignStats{est: est}
+	got := e.PacingByCampaign()
+	if len(got) != 2 || got[0].Campaign != 1 || got[0].HasCompliance || got[0].Dial != 0 {
+		t.Fatalf("campaign 1: %+v", got)
+	}
+	if c := got[1]; c.Campaign != 2 || c.Dial != 4 || !c.HasCompliance || c.Compliance.Rolling24h.Live != 10 ||
+		c.Compliance.Rolling24h.Abandoned != 1 || c.Compliance.Rolling30d.Rate != 0.1 {
+		t.Fatalf("campaign 2: %+v", c)
+	}
+}

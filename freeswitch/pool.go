@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Pool spreads calls over several nodes: each pick goes to the connected node with the fewest
@@ -13,6 +14,7 @@ type Pool struct {
 	control map[string]*Client // per node, a second connection for call control
 	mu      sync.Mutex
 	load    map[string]int // calls in flight per node name
+	timed   func(node, kind, command string, took time.Duration)
 }
 
 // NewPool builds a pool over the clients (one per node); it starts and stops them.
@@ -24,6 +26,19 @@ func NewPool(clients ...*Client) *Pool {
 // that move live calls (uuid_bridge, uuid_kill, …): they then never queue behind the stream of
 // originates on the main connection. Call before Start.
 func (p *Pool) AddControl(node string, c *Client) { p.control[node] = c }
+
+// OnCommand makes the pool report the round trip of every api and bgapi command it sends:
+// the node, the kind ("api" or "bgapi"), the command's first word (never its arguments) and
+// the time until the switch replied or the command failed. The commands of one APIBatch share
+// a round trip; each is reported with it. Call before Start.
+func (p *Pool) OnCommand(f func(node, kind, command string, took time.Duration)) { p.timed = f }
+
+// observe reports a command sent at start.
+func (p *Pool) observe(node, kind, cmd string, start time.Time) {
+	if p.timed != nil {
+		p.timed(node, kind, firstWord(cmd), time.Since(start))
+	}
+}
 
 // Start starts every client.
 func (p *Pool) Start(ctx context.Context) {
@@ -158,29 +173,36 @@ func (p *Pool) conn(node string) (*Conn, error) {
 
 // API runs an api command on the named node, on its control connection when that is up.
 func (p *Pool) API(ctx context.Context, node, cmd string) (string, error) {
-	if c := p.control[node]; c != nil {
-		if conn, err := c.Conn(); err == nil {
-			return conn.API(ctx, cmd)
-		}
-	}
-	conn, err := p.conn(node)
+	conn, err := p.controlConn(node)
 	if err != nil {
 		return "", err
 	}
+	defer p.observe(node, "api", cmd, time.Now())
 	return conn.API(ctx, cmd)
+}
+
+// controlConn is the node's control connection when it is up, else its main connection.
+func (p *Pool) controlConn(node string) (*Conn, error) {
+	if c := p.control[node]; c != nil {
+		if conn, err := c.Conn(); err == nil {
+			return conn, nil
+		}
+	}
+	return p.conn(node)
 }
 
 // APIBatch runs api commands on the named node in one round trip (control connection when up).
 func (p *Pool) APIBatch(ctx context.Context, node string, cmds []string) ([]string, []error, error) {
-	if c := p.control[node]; c != nil {
-		if conn, err := c.Conn(); err == nil {
-			return conn.APIBatch(ctx, cmds)
-		}
-	}
-	conn, err := p.conn(node)
+	conn, err := p.controlConn(node)
 	if err != nil {
 		return nil, nil, err
 	}
+	start := time.Now()
+	defer func() {
+		for _, cmd := range cmds {
+			p.observe(node, "api", cmd, start)
+		}
+	}()
 	return conn.APIBatch(ctx, cmds)
 }
 
@@ -190,7 +212,9 @@ func (p *Pool) BgAPI(ctx context.Context, node, cmd string) (<-chan JobResult, e
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	_, res, err := conn.BgAPI(ctx, cmd)
+	p.observe(node, "bgapi", cmd, start)
 	return res, err
 }
 

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,5 +76,57 @@ func TestPoolWithNoNodeUp(t *testing.T) {
 	pool := freeswitch.NewPool(freeswitch.NewClient(freeswitch.ClientOptions{Name: "down", Addr: closedAddr(t)}))
 	if _, err := pool.Pick(); !errors.Is(err, freeswitch.ErrNotConnected) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// OnCommand hears each api and bgapi round trip with its node, kind and first word only, the
+// commands of a batch each with the batch's round trip; a node that is down sends nothing.
+func TestPoolReportsCommandRoundTrips(t *testing.T) {
+	addr := peer(t, "ClueCon", func(w io.Writer, cmd string) {
+		if strings.HasPrefix(cmd, "bgapi ") {
+			reply(w, "+OK Job-UUID: "+cmd[strings.Index(cmd, "Job-UUID: ")+len("Job-UUID: "):])
+			return
+		}
+		apiResponse(w, "+OK")
+	})
+	connected := make(chan struct{}, 1)
+	c := freeswitch.NewClient(freeswitch.ClientOptions{Name: "fs1", Addr: addr, Password: "ClueCon", Heartbeat: time.Minute,
+		OnState: func(st freeswitch.NodeState) {
+			if st.Connected {
+				connected <- struct{}{}
+			}
+		}})
+	pool := freeswitch.NewPool(c)
+	var mu sync.Mutex
+	var heard []string
+	pool.OnCommand(func(node, kind, command string, took time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		if took <= 0 {
+			t.Errorf("%s %s took %v", kind, command, took)
+		}
+		heard = append(heard, node+" "+kind+" "+command)
+	})
+	pool.Start(context.Background())
+	defer pool.Stop()
+	<-connected
+	ctx := ctxTimeout(t, 2*time.Second)
+	if _, err := pool.API(ctx, "fs1", "uuid_kill 55713d9f-24e6-4e14-a91a-610835258b8b NORMAL_CLEARING"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pool.APIBatch(ctx, "fs1", []string{"uuid_break 55713d9f-24e6-4e14-a91a-610835258b8b all", "uuid_bridge a b"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.BgAPI(ctx, "fs1", "originate {origination_uuid=55713d9f-24e6-4e14-a91a-610835258b8b}loopback/1/customers &park()"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.API(ctx, "nowhere", "status"); err == nil {
+		t.Fatal("a command on an unknown node")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"fs1 api uuid_kill", "fs1 api uuid_break", "fs1 api uuid_bridge", "fs1 bgapi originate"}
+	if !slices.Equal(heard, want) {
+		t.Fatalf("heard %q, want %q", heard, want)
 	}
 }

@@ -81,6 +81,8 @@ type Options struct {
 	// Heartbeat is the interval of comment lines on idle event streams; 15 s when zero.
 	Heartbeat time.Duration
 	NewUUID   func() string
+	// Metrics, when set, serves GET /metrics, without a token like the health checks.
+	Metrics http.Handler
 }
 
 // Server routes and answers API requests.
@@ -127,6 +129,9 @@ func New(o Options) *Server {
 		s.now = time.Now
 	}
 	s.routes()
+	if o.Metrics != nil {
+		s.mux.Handle("GET /metrics", o.Metrics)
+	}
 	return s
 }
 

@@ -40,6 +40,7 @@ type CustomerList struct {
 type ImportRefusal struct {
 	Problems []listimport.Problem
 	Total    int
+	Rows     int          // the file's records, none of them imported
 	dupLines map[int]bool // every duplicate line, for the error CSV
 }
 
@@ -131,6 +132,7 @@ func (s *Store) ImportCSV(ctx context.Context, in ImportInput, file io.ReadSeeke
 		if err := listimport.WriteErrorCSV(errCSV, file, in.Encoding, refusal.dupLines); err != nil {
 			return CustomerList{}, fmt.Errorf("write error CSV: %w", err)
 		}
+		refusal.Rows = rows
 		return CustomerList{}, refusal
 	}
 	return list, err

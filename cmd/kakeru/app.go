@@ -14,12 +14,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
 	"github.com/kakeru-dialer/kakeru/engine"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
 	"github.com/kakeru-dialer/kakeru/httpapi"
+	"github.com/kakeru-dialer/kakeru/metrics"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -89,16 +93,25 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.agents = agentstate.Open(cfg.Redis.Addr, cfg.Redis.DB, cfg.Redis.Password)
+	// The instance's own registry: the engine and the switch pool report to it through plain
+	// callbacks, the rest is read at scrape time.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mx := metrics.New(reg)
 	// Switch events reach the engine through one ordered path: a call's events in wire order,
 	// calls in parallel over the shards (ESL.md §1).
 	m.monitor = startLiveMonitor(ctx, cfg, m.log, m.Now)
 	m.engine = engine.New(engine.Options{Store: m.store, Agents: m.agents, Config: m.live.Current,
-		Logger: m.log.With("component", "engine"), Now: m.Now, Instance: m.InstanceID, OnBridge: m.OnBridge,
-		Events: m.monitor.publisher})
+		Logger: m.log.With("component", "engine"), Now: m.Now, Instance: m.InstanceID, OnBridge: m.onBridge(mx),
+		Events: m.monitor.publisher,
+		Hooks: engine.Hooks{Originate: mx.Originate, Outcome: mx.Outcome, LiveAnswer: mx.LiveAnswer,
+			Abandon: mx.Abandon, Decision: mx.Decision}})
 	m.events = freeswitch.NewDispatcher(8, 1024, m.engine.HandleEvent)
 	m.events.Start()
 	m.pool = newPool(cfg, m.log.With("component", "freeswitch"), m.events.Dispatch)
+	m.pool.OnCommand(mx.Command)
 	m.engine.SetSwitch(m.pool)
+	reg.MustRegister(metrics.NewCollector(m.metricSources()))
 	m.pool.Start(context.WithoutCancel(ctx))
 	// Serve with each node's first connection attempt done, so /readyz tells the truth at once.
 	waitCtx, cancel := context.WithTimeout(ctx, cfg.FreeSWITCH.DialTimeout+time.Second)
@@ -113,7 +126,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Logger:    m.log.With("component", "http"),
 		Config:    &m.live,
 		Batches:   m.store,
-		Lists:     m.store,
+		Lists:     countedLists{ListStore: m.store, m: mx},
 		Jobs:      m.store,
 		Callbacks: m.store,
 		Reports:   m.store,
@@ -125,6 +138,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		// S-1: live events, the job monitor and supervision legs.
 		Events: m.monitor.hub, Monitor: monitorData{m.agents, m.store}, Supervisor: supervisor{m.pool},
 		Heartbeat: m.EventHeartbeat,
+		Metrics:   metrics.Handler(reg),
 	})
 	if m.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.HTTP.Listen, err)

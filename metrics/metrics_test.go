@@ -1,0 +1,149 @@
+package metrics_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/kakeru-dialer/kakeru/metrics"
+	"github.com/kakeru-dialer/kakeru/pacing"
+)
+
+// The collector reports what its sources say at the time of the scrape, and a source that
+// fails leaves only its own metrics out.
+func TestCollectorReadsSourcesAtScrape(t *testing.T) {
+	inFlight := 3
+	agentsErr := error(nil)
+	c := metrics.NewCollector(metrics.Sources{
+		CallsInFlight: func() int { return inFlight },
+		Nodes: func() []metrics.Node {
+			return []metrics.Node{{Name: "fs1", Connected: true, Reconnects: 2}, {Name: "fs2"}}
+		},
+		Agents: func(ctx context.Context) (map[string]int, error) {
+			if _, ok := ctx.Deadline(); !ok {
+				t.Error("agent states read without a deadline")
+			}
+			return map[string]int{"available": 2, "on_call": 1, "wrap_up": 0}, agentsErr
+		},
+		Campaigns: func() []metrics.Campaign {
+			return []metrics.Campaign{{ID: 1, Dial: 4, AbandonRates: map[string]float64{"24h": 0.025, "30d": 0.01}}, {ID: 2}}
+		},
+	})
+	want := `
+# HELP kakeru_abandon_rate Abandons / live answers of the campaign over a compliance window (P-2), for campaigns with jobs running here.
+# TYPE kakeru_abandon_rate gauge
+kakeru_abandon_rate{campaign="1",window="24h"} 0.025
+kakeru_abandon_rate{campaign="1",window="30d"} 0.01
+# HELP kakeru_agents Agents by state, from the live agent state shared by every instance.
+# TYPE kakeru_agents gauge
+kakeru_agents{state="available"} 2
+kakeru_agents{state="on_call"} 1
+kakeru_agents{state="wrap_up"} 0
+# HELP kakeru_calls_in_flight Customer calls this instance is running.
+# TYPE kakeru_calls_in_flight gauge
+kakeru_calls_in_flight 3
+# HELP kakeru_freeswitch_connected 1 when the node's event-socket connection is up, else 0.
+# TYPE kakeru_freeswitch_connected gauge
+kakeru_freeswitch_connected{node="fs1"} 1
+kakeru_freeswitch_connected{node="fs2"} 0
+# HELP kakeru_freeswitch_reconnects_total Times the node's event-socket connection was made again after the first.
+# TYPE kakeru_freeswitch_reconnects_total counter
+kakeru_freeswitch_reconnects_total{node="fs1"} 2
+kakeru_freeswitch_reconnects_total{node="fs2"} 0
+# HELP kakeru_pacing_dial_count Calls the latest pacing decisions of the campaign's jobs here asked for.
+# TYPE kakeru_pacing_dial_count gauge
+kakeru_pacing_dial_count{campaign="1"} 4
+kakeru_pacing_dial_count{campaign="2"} 0
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+		t.Fatal(err)
+	}
+	inFlight = 0
+	agentsErr = errors.New("redis down")
+	if err := testutil.CollectAndCompare(c, strings.NewReader(`
+# HELP kakeru_calls_in_flight Customer calls this instance is running.
+# TYPE kakeru_calls_in_flight gauge
+kakeru_calls_in_flight 0
+`), "kakeru_calls_in_flight"); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(c, "kakeru_agents"); n != 0 {
+		t.Fatalf("%d agent series while Redis is down", n)
+	}
+	if n := testutil.CollectAndCount(c, "kakeru_freeswitch_connected"); n != 2 {
+		t.Fatalf("%d node series while Redis is down", n)
+	}
+}
+
+// The hooks count by campaign with bounded labels; a campaign's counters start at zero for
+// every outcome once it dials; commands are labelled by name only.
+func TestMetricsHooks(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	m.Originate(1)
+	m.Originate(1)
+	m.Outcome(1, "busy")
+	m.LiveAnswer(1)
+	m.Abandon(1)
+	m.Decision(1, pacing.Decision{Dial: 2, Reason: "predictive"})
+	m.Decision(1, pacing.Decision{Reason: "no_agents"})
+	m.Command("fs1", "api", "uuid_bridge", 3*time.Millisecond)
+	m.Bridge(20 * time.Millisecond)
+	m.ImportRows(metrics.ImportAccepted, 5)
+	m.ImportRows(metrics.ImportRefused, 0)
+
+	want := `
+# HELP kakeru_originates_total Customer originate commands sent to the switch.
+# TYPE kakeru_originates_total counter
+kakeru_originates_total{campaign="1"} 2
+# HELP kakeru_pacing_decisions_total Pacing decisions made for the running jobs, by reason.
+# TYPE kakeru_pacing_decisions_total counter
+kakeru_pacing_decisions_total{campaign="1",reason="no_agents"} 1
+kakeru_pacing_decisions_total{campaign="1",reason="predictive"} 1
+# HELP kakeru_import_rows_total Customer list rows imported (accepted) or in files refused whole (refused).
+# TYPE kakeru_import_rows_total counter
+kakeru_import_rows_total{result="accepted"} 5
+kakeru_import_rows_total{result="refused"} 0
+# HELP kakeru_live_answers_total Customer calls answered by a person, as the abandon rate counts them (P-2).
+# TYPE kakeru_live_answers_total counter
+kakeru_live_answers_total{campaign="1"} 1
+# HELP kakeru_attempt_outcomes_total Customer attempts ended, by outcome (FUNCTIONAL.md P-3).
+# TYPE kakeru_attempt_outcomes_total counter
+kakeru_attempt_outcomes_total{campaign="1",outcome="abandoned"} 0
+kakeru_attempt_outcomes_total{campaign="1",outcome="busy"} 1
+kakeru_attempt_outcomes_total{campaign="1",outcome="cancelled"} 0
+kakeru_attempt_outcomes_total{campaign="1",outcome="connected"} 0
+kakeru_attempt_outcomes_total{campaign="1",outcome="invalid_number"} 0
+kakeru_attempt_outcomes_total{campaign="1",outcome="machine"} 0
+kakeru_attempt_outcomes_total{campaign="1",outcome="network_failure"} 0
+kakeru_attempt_outcomes_total{campaign="1",outcome="no_answer"} 0
+kakeru_attempt_outcomes_total{campaign="1",outcome="rejected"} 0
+# HELP kakeru_abandons_total Customer calls abandoned: answered with no agent free within the connect deadline (P-2).
+# TYPE kakeru_abandons_total counter
+kakeru_abandons_total{campaign="1"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "kakeru_originates_total", "kakeru_pacing_decisions_total",
+		"kakeru_import_rows_total", "kakeru_live_answers_total", "kakeru_abandons_total", "kakeru_attempt_outcomes_total"); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	metrics.Handler(reg).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	for _, line := range []string{
+		`kakeru_freeswitch_command_duration_seconds_count{command="uuid_bridge",kind="api",node="fs1"} 1`,
+		`kakeru_freeswitch_command_duration_seconds_bucket{command="uuid_bridge",kind="api",node="fs1",le="0.005"} 1`,
+		`kakeru_answer_to_bridge_seconds_count 1`,
+		`kakeru_answer_to_bridge_seconds_bucket{le="0.025"} 1`,
+	} {
+		if !strings.Contains(string(body), line+"\n") {
+			t.Errorf("no %s in\n%s", line, body)
+		}
+	}
+}
