@@ -224,12 +224,21 @@ func (e *Engine) checkAgents(ctx context.Context, cfg *config.Config, j *job, no
 		msg string
 	}
 	var leaving []out
+	// A stopping job keeps its free agents while customers it dialed may still answer: an
+	// answered customer is never left without an agent because the job stopped (P-2, J-6).
+	customers := false
+	for _, c := range j.calls {
+		if !c.ended && !c.abandoned && c.agent == nil {
+			customers = true
+			break
+		}
+	}
 	for _, a := range j.agents {
 		if a.leaving || !a.answered {
 			continue
 		}
 		switch {
-		case j.stopping && a.call == nil:
+		case j.stopping && a.call == nil && !customers:
 			leaving = append(leaving, out{a, MessageJobStopped})
 		case a.state != agentstate.OnCall && now.Sub(a.since) >= cfg.System.AgentIdleLimit:
 			leaving = append(leaving, out{a, MessageIdleLogoff})

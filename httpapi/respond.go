@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,6 +62,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		ae = &apiError{Status: status, Code: re.Code, Rule: re.Rule, Message: re.Message}
 	case errors.Is(err, store.ErrNotFound):
 		ae = errNotFound
+	case r.Context().Err() != nil && errors.Is(err, context.Canceled):
+		// The client left before the answer: nothing failed on our side and nobody reads it.
+		s.log.DebugContext(r.Context(), "request abandoned by the client", "method", r.Method, "path", r.URL.Path)
+		ae = errorf(499, "client_closed_request", "the client closed the request")
 	default:
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		ae = errorf(http.StatusInternalServerError, "internal", "internal error; see the server log")

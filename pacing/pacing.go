@@ -93,7 +93,7 @@ func DefaultTuning() Tuning {
 		GainBase:     2,
 		GainSqrt:     0.5,
 		SpentSlack:   2,
-		MinDials:     40,
+		MinDials:     20,
 		MinLive:      5,
 		MinSamples:   5,
 	}

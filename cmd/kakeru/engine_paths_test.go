@@ -245,3 +245,37 @@ func TestEngineRestartAdoptsCall(t *testing.T) {
 		t.Fatalf("%d originates, want 2: %v", n, commandsLike(sw, "bgapi originate"))
 	}
 }
+
+// J-6 with P-2: a job stopped while a customer's phone rings keeps its free agent until that
+// customer is done: the customer who answers is bridged, not abandoned, and only then is the
+// agent let go.
+func TestEngineStopWhileRinging(t *testing.T) {
+	script := func(dial string) fsim.Fate {
+		if strings.Contains(dial, "/agent-") {
+			return fsim.Fate{Answer: true}
+		}
+		return fsim.Fate{Answer: true, Ring: 1500 * time.Millisecond}
+	}
+	m, sw, job := dialFixture(t, script, "09011117777")
+	const admin, agent = "demo-admin-token", "demo-agent-1001-token"
+	must(t, 200)(call(t, m, admin, "POST", fmt.Sprintf("/api/v1/call-jobs/%d/start", job), nil))
+	must(t, 202)(call(t, m, agent, "POST", "/api/v1/agents/1001/join", map[string]any{"call_job_id": job}))
+	waitFor(t, "the customer's phone ringing", func() bool {
+		for _, c := range commandsLike(sw, "bgapi originate") {
+			if strings.Contains(c, "/09011117777/") {
+				return true
+			}
+		}
+		return false
+	})
+	must(t, 200)(call(t, m, admin, "POST", fmt.Sprintf("/api/v1/call-jobs/%d/stop", job), nil))
+	waitFor(t, "the customer bridged to the agent after the stop", func() bool { return session(t, m, 1001)["state"] == "on_call" })
+	must(t, 202)(call(t, m, agent, "POST", "/api/v1/agents/1001/hangup-customer", nil))
+	waitFor(t, "the agent let go once the customer is done", func() bool {
+		s := session(t, m, 1001)
+		return s["state"] == "logged_off" && s["message"] == engine.MessageJobStopped
+	})
+	if got := outcomes(t, m, job)["09011117777"]; len(got) != 1 || got[0] != "connected" {
+		t.Fatalf("the customer's attempt: %v", got)
+	}
+}
