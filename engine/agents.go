@@ -46,6 +46,8 @@ func (e *Engine) join(ctx context.Context, cfg *config.Config, j *job, agentID i
 	e.publish(ctx, j, a)
 	res, err := e.o.Switch.BgAPI(ctx, node, cmd)
 	if err != nil {
+		// The originate may have reached the switch: make sure no phone rings for nobody.
+		e.command(ctx, node, uuidKill(a.leg, "NORMAL_CLEARING"))
 		e.agentGone(ctx, j, a, MessageLegDropped)
 		return
 	}
@@ -55,6 +57,9 @@ func (e *Engine) join(ctx context.Context, cfg *config.Config, j *job, agentID i
 		select {
 		case r := <-res:
 			if _, err := freeswitch.ParseJobResult(r.Body); err != nil || r.Err != nil {
+				if r.Err != nil { // the answer was lost, not refused: the leg may exist
+					e.command(ctx, node, uuidKill(a.leg, "NORMAL_CLEARING"))
+				}
 				e.agentGone(ctx, j, a, MessageLegDropped)
 			}
 		case <-ctx.Done():
@@ -101,6 +106,14 @@ func (e *Engine) agentEvent(ctx context.Context, j *job, a *agent, ev *wire.Even
 			e.command(ctx, a.node, uuidBroadcast(a.leg, holdMusic(e.o.Config().FreeSWITCH)))
 		}
 	case "CHANNEL_HANGUP_COMPLETE":
+		e.agentLegEnded(ctx, j, a)
+	}
+}
+
+// agentLegEnded: the agent's phone is gone (its hangup event, or the switch no longer knows
+// the leg): the customer it talks to is not left alone, and the agent leaves the job (G-3).
+func (e *Engine) agentLegEnded(ctx context.Context, j *job, a *agent) {
+	{
 		e.mu.Lock()
 		msg := a.message
 		if !a.leaving {
@@ -153,9 +166,10 @@ func (e *Engine) bridgeWaiting(ctx context.Context, j *job) {
 func (e *Engine) agentGone(ctx context.Context, j *job, a *agent, message string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if j.agents[a.id] == a {
-		delete(j.agents, a.id)
+	if j.agents[a.id] != a {
+		return // already gone: an event and a check may both tell, and a rejoin must not be undone
 	}
+	delete(j.agents, a.id)
 	delete(e.legs, a.leg)
 	e.setGoneLocked(j, a.id, message)
 }
@@ -219,14 +233,25 @@ func AfterDisposition(after string) (agentstate.Request, bool) {
 // → adopted, gone → closed with what is known, never dialed again) and its agents' legs that
 // are still up are adopted too.
 func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJob, lease *store.JobLease) {
-	j := &job{id: row.ID, row: row, lease: lease, agents: map[int]*agent{}, calls: map[string]*call{}}
+	// What the job had in flight is read first: without it the job is not taken (its calls and
+	// agents would have no owner), and the next pass tries again.
+	agents, err := e.o.Agents.All(ctx)
+	var live []store.LiveAttempt
+	if err == nil {
+		live, err = e.o.Store.UnfinishedAttempts(ctx, row.ID)
+	}
+	if err != nil {
+		e.o.Logger.Warn("call job not taken: its calls and agents cannot be read", "job", row.ID, "err", err)
+		lease.Release()
+		return
+	}
+	j := &job{id: row.ID, campaign: row.CampaignID, row: row, lease: lease, agents: map[int]*agent{}, calls: map[string]*call{}}
 	e.mu.Lock()
 	e.jobs[j.id] = j
 	e.mu.Unlock()
 	e.o.Logger.Info("call job taken", "job", j.id, "instance", e.o.Instance)
 	e.jobStateEvent(j, "running")
 
-	agents, _ := e.o.Agents.All(ctx)
 	byNode := map[string][]string{}
 	var mine []agentstate.Agent
 	for _, a := range agents {
@@ -235,7 +260,6 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 			byNode[a.Node] = append(byNode[a.Node], a.Leg)
 		}
 	}
-	live, _ := e.o.Store.UnfinishedAttempts(ctx, j.id)
 	for _, l := range live {
 		byNode[l.Node] = append(byNode[l.Node], l.ChannelUUID)
 	}
@@ -244,7 +268,7 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 		got, err := e.o.Switch.Alive(ctx, node, ids)
 		if err != nil {
 			// The node cannot tell now: assume the channels are up and let their events or the
-			// next check settle them, rather than closing live calls.
+			// periodic check (reconcile) settle them, rather than closing live calls.
 			for _, id := range ids {
 				alive[id] = true
 			}

@@ -81,7 +81,7 @@ func (e *Engine) originate(ctx context.Context, cfg *config.Config, camp *config
 	e.calls++
 	e.mu.Unlock()
 	if h := e.o.Hooks.Originate; h != nil {
-		h(j.row.CampaignID)
+		h(j.campaign)
 	}
 	res, err := e.o.Switch.BgAPI(ctx, c.node, cmd)
 	if err != nil {
@@ -143,7 +143,7 @@ func (e *Engine) callEvent(ctx context.Context, j *job, c *call, ev *wire.Event)
 }
 
 func (e *Engine) connectDeadline(j *job) time.Duration {
-	if camp := campaignOf(e.o.Config(), j.row.CampaignID); camp != nil && camp.Pacing.ConnectDeadline > 0 {
+	if camp := campaignOf(e.o.Config(), j.campaign); camp != nil && camp.Pacing.ConnectDeadline > 0 {
 		return camp.Pacing.ConnectDeadline
 	}
 	return 2 * time.Second
@@ -156,7 +156,7 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 	e.mu.Lock()
 	var pick *agent
 	for _, a := range j.agents {
-		if a.answered && !a.leaving && a.state == agentstate.Available && a.call == nil && a.node == c.node &&
+		if a.answered && !a.leaving && !a.leaveAfterCall && a.state == agentstate.Available && a.call == nil && a.node == c.node &&
 			(pick == nil || a.since.Before(pick.since)) {
 			pick = a
 		}
@@ -231,7 +231,7 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 func (e *Engine) finish(ctx context.Context, j *job, c *call, outcome, cause string) {
 	cfg := e.o.Config()
 	var retry []store.RetryRule
-	if camp := campaignOf(cfg, j.row.CampaignID); camp != nil {
+	if camp := campaignOf(cfg, j.campaign); camp != nil {
 		for _, r := range camp.Retry {
 			retry = append(retry, store.RetryRule{Outcomes: r.Outcomes, After: r.After, MaxAttempts: r.MaxAttempts})
 		}
@@ -244,7 +244,7 @@ func (e *Engine) finish(ctx context.Context, j *job, c *call, outcome, cause str
 		end.AgentID = &id
 	}
 	if h := e.o.Hooks.Outcome; h != nil {
-		h(j.row.CampaignID, outcome)
+		h(j.campaign, outcome)
 	}
 	e.ledger.write(c.attemptID, func(ctx context.Context) {
 		if _, err := e.o.Store.FinishAttempt(ctx, end); err != nil {

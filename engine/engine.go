@@ -253,6 +253,7 @@ func (e *Engine) pass(ctx context.Context) {
 	}
 	e.mu.Unlock()
 	for _, j := range owned {
+		e.mu.Lock()
 		if row, ok := isRunning[j.id]; ok {
 			if j.stopping {
 				e.jobStateEvent(j, "running")
@@ -264,6 +265,7 @@ func (e *Engine) pass(ctx context.Context) {
 			}
 			j.stopping = true
 		}
+		e.mu.Unlock()
 		if err := j.lease.Check(ctx); err != nil {
 			e.o.Logger.Warn("job lease lost; another instance takes the job over", "job", j.id, "err", err)
 			e.drop(j)
@@ -277,6 +279,8 @@ func (e *Engine) pass(ctx context.Context) {
 	e.publishCounts(ctx, owned)
 }
 
+// drop lets a job go: stopped with nothing left, or its lease lost (its calls are the new
+// owner's to adopt). Its calls stop counting here and give their switch slots back.
 func (e *Engine) drop(j *job) {
 	e.mu.Lock()
 	delete(e.jobs, j.id)
@@ -285,7 +289,18 @@ func (e *Engine) drop(j *job) {
 			delete(e.legs, id)
 		}
 	}
+	var release []func()
+	for id, c := range j.calls {
+		delete(j.calls, id)
+		e.calls--
+		if c.release != nil {
+			release = append(release, c.release)
+		}
+	}
 	e.mu.Unlock()
+	for _, r := range release {
+		r()
+	}
 	j.lease.Release()
 }
 

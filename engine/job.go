@@ -21,12 +21,15 @@ const (
 // job is a running call job owned by this instance. Its fields are guarded by Engine.mu.
 type job struct {
 	id       int64
-	row      store.CallJob
+	campaign int           // the batch's campaign: fixed for the job's life, read without the lock
+	row      store.CallJob // refreshed by the loop under Engine.mu
 	lease    *store.JobLease
 	stopping bool // stopped (by an admin or business end): no new calls; agents leave when free
 	agents   map[int]*agent
 	calls    map[string]*call
 	decision pacing.Decision // the latest pacing decision, for status and metrics
+	// reconciled is when the job's channels were last checked with the switch (loop only).
+	reconciled time.Time
 }
 
 // agent is an agent working the job: its phone leg and its state (G-4).
@@ -39,7 +42,9 @@ type agent struct {
 	call      *call // the customer bridged, or waiting for the disposition (wrap-up)
 	attemptID int64 // the attempt of call, kept through wrap-up
 	leaving   bool
-	message   string
+	// leaveAfterCall: the agent asked to leave during a call; it leaves once the call is over.
+	leaveAfterCall bool
+	message        string
 }
 
 // call is one customer call.
@@ -76,9 +81,9 @@ func campaignOf(cfg *config.Config, id int) *config.Campaign {
 // agents, then new calls as pacing asks.
 func (e *Engine) step(ctx context.Context, cfg *config.Config, j *job) {
 	now := e.o.Now()
-	camp := campaignOf(cfg, j.row.CampaignID)
+	camp := campaignOf(cfg, j.campaign)
 	if camp == nil {
-		e.o.Logger.Error("call job's campaign is not configured; stopping it", "job", j.id, "campaign", j.row.CampaignID)
+		e.o.Logger.Error("call job's campaign is not configured; stopping it", "job", j.id, "campaign", j.campaign)
 		_, _ = e.o.Store.StopCallJob(ctx, j.id, "campaign_removed", now)
 		e.mu.Lock()
 		j.stopping = true
@@ -102,6 +107,7 @@ func (e *Engine) step(ctx context.Context, cfg *config.Config, j *job) {
 	}
 	e.checkCalls(ctx, camp, j, now)
 	e.checkAgents(ctx, cfg, j, now)
+	e.reconcile(ctx, j, now)
 	e.mu.Lock()
 	draining := e.draining
 	e.mu.Unlock()
@@ -147,7 +153,16 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 			e.join(ctx, cfg, j, r.AgentID)
 		}
 	case "leave":
-		if a != nil {
+		if a == nil {
+			return
+		}
+		e.mu.Lock()
+		onCall := a.call != nil && a.state == agentstate.OnCall
+		if onCall {
+			a.leaveAfterCall = true // the customer's call is not cut: the agent leaves after it
+		}
+		e.mu.Unlock()
+		if !onCall {
 			e.leave(ctx, j, a, "")
 		}
 	case "state":
@@ -237,10 +252,16 @@ func (e *Engine) checkAgents(ctx context.Context, cfg *config.Config, j *job, no
 		if a.leaving || !a.answered {
 			continue
 		}
+		// Decided and marked under the lock, so no customer is bridged to an agent on its way out.
 		switch {
+		case a.leaveAfterCall && a.call == nil:
+			a.leaving = true
+			leaving = append(leaving, out{a, ""})
 		case j.stopping && a.call == nil && !customers:
+			a.leaving, a.message = true, MessageJobStopped
 			leaving = append(leaving, out{a, MessageJobStopped})
-		case a.state != agentstate.OnCall && now.Sub(a.since) >= cfg.System.AgentIdleLimit:
+		case a.state != agentstate.OnCall && a.call == nil && now.Sub(a.since) >= cfg.System.AgentIdleLimit:
+			a.leaving, a.message = true, MessageIdleLogoff
 			leaving = append(leaving, out{a, MessageIdleLogoff})
 		}
 	}

@@ -39,7 +39,7 @@ func (e *Engine) agentStateEvent(j *job, st agentstate.Agent) {
 	ev := liveevents.Event{Type: liveevents.AgentState, AgentID: st.ID, CallJobID: st.CallJobID,
 		Data: map[string]any{"state": st.State, "since": st.Since}}
 	if j != nil {
-		ev.CampaignID, ev.CallJobID = j.row.CampaignID, j.id
+		ev.CampaignID, ev.CallJobID = j.campaign, j.id
 	}
 	if st.AttemptID != 0 {
 		ev.Data["attempt_id"] = st.AttemptID
@@ -60,7 +60,7 @@ func (e *Engine) callEventLive(j *job, c *call, typ string, extra map[string]any
 	for k, v := range extra {
 		data[k] = v
 	}
-	ev := liveevents.Event{Type: typ, CampaignID: j.row.CampaignID, CallJobID: j.id, Data: data}
+	ev := liveevents.Event{Type: typ, CampaignID: j.campaign, CallJobID: j.id, Data: data}
 	if c.agent != nil {
 		ev.AgentID = c.agent.id
 	}
@@ -69,7 +69,7 @@ func (e *Engine) callEventLive(j *job, c *call, typ string, extra map[string]any
 
 // jobStateEvent publishes that a job runs here, or stopped.
 func (e *Engine) jobStateEvent(j *job, status string) {
-	e.emit(liveevents.Event{Type: liveevents.JobState, CampaignID: j.row.CampaignID, CallJobID: j.id,
+	e.emit(liveevents.Event{Type: liveevents.JobState, CampaignID: j.campaign, CallJobID: j.id,
 		Data: map[string]any{"status": status}})
 }
 
@@ -97,7 +97,7 @@ func (e *Engine) publishCounts(ctx context.Context, jobs []*job) {
 			continue
 		}
 		e.live.last[j.id] = c
-		e.emit(liveevents.Event{Type: liveevents.JobCounts, CampaignID: j.row.CampaignID, CallJobID: j.id,
+		e.emit(liveevents.Event{Type: liveevents.JobCounts, CampaignID: j.campaign, CallJobID: j.id,
 			Data: map[string]any{"dialed": c.Dialed, "in_progress": c.InProgress, "answered": c.Answered,
 				"connected": c.Connected, "abandoned": c.Abandoned, "remaining": c.Remaining}})
 	}

@@ -80,7 +80,7 @@ func (e *Engine) syncStats(ctx context.Context, camp *config.Campaign, now time.
 		counts = append(counts, pacing.Count{At: b.Start, Live: b.Live, Abandoned: b.Abandoned})
 	}
 	for _, j := range e.jobs {
-		if j.row.CampaignID != camp.ID {
+		if j.campaign != camp.ID {
 			continue
 		}
 		for _, c := range j.calls {
@@ -150,7 +150,7 @@ func (e *Engine) pace(camp *config.Campaign, j *job, now time.Time) (pacing.Deci
 		}
 		st := pacing.Paused
 		switch {
-		case a.state == agentstate.Available && a.call == nil:
+		case a.state == agentstate.Available && a.call == nil && !a.leaveAfterCall:
 			st = pacing.Ready
 			ready[a.node]++
 		case a.state == agentstate.OnCall:
@@ -188,7 +188,7 @@ func (e *Engine) pace(camp *config.Campaign, j *job, now time.Time) (pacing.Deci
 
 // observeEnd teaches the campaign's estimator how a call ended. Caller holds e.mu.
 func (e *Engine) observeEnd(j *job, c *call, outcome string, now time.Time) {
-	s := e.stats[j.row.CampaignID]
+	s := e.stats[j.campaign]
 	if s == nil {
 		return
 	}
@@ -207,9 +207,9 @@ func (e *Engine) observeEnd(j *job, c *call, outcome string, now time.Time) {
 // own: an answer is a person, ESL.md §4.2). Caller holds e.mu.
 func (e *Engine) observeAnswer(j *job, c *call, at time.Time) {
 	if h := e.o.Hooks.LiveAnswer; h != nil {
-		h(j.row.CampaignID)
+		h(j.campaign)
 	}
-	if s := e.stats[j.row.CampaignID]; s != nil {
+	if s := e.stats[j.campaign]; s != nil {
 		s.est.ObserveDial(pacing.DialResult{Outcome: pacing.Live, At: at, Ring: at.Sub(c.started)})
 	}
 }
@@ -217,16 +217,16 @@ func (e *Engine) observeAnswer(j *job, c *call, at time.Time) {
 // observeAbandon counts an abandon (P-2); the pacer sees it at once. Caller holds e.mu.
 func (e *Engine) observeAbandon(j *job, at time.Time) {
 	if h := e.o.Hooks.Abandon; h != nil {
-		h(j.row.CampaignID)
+		h(j.campaign)
 	}
-	if s := e.stats[j.row.CampaignID]; s != nil {
+	if s := e.stats[j.campaign]; s != nil {
 		s.est.ObserveAbandon(at)
 	}
 }
 
 // observeWrap learns an agent's wrap-up time as it leaves wrap-up. Caller holds e.mu.
 func (e *Engine) observeWrap(j *job, d time.Duration) {
-	if s := e.stats[j.row.CampaignID]; s != nil {
+	if s := e.stats[j.campaign]; s != nil {
 		s.est.ObserveWrap(d)
 	}
 }
@@ -248,7 +248,7 @@ func (e *Engine) Pacing(jobID int64) (PacingView, bool) {
 		return PacingView{}, false
 	}
 	v := PacingView{Decision: j.decision}
-	if s := e.stats[j.row.CampaignID]; s != nil {
+	if s := e.stats[j.campaign]; s != nil {
 		v.Compliance, v.Summary = s.est.Compliance(e.o.Now()), s.est.Summary()
 	}
 	return v, true
@@ -271,7 +271,7 @@ func (e *Engine) PacingByCampaign() []CampaignPacing {
 	defer e.mu.Unlock()
 	byID := map[int]*CampaignPacing{}
 	for _, j := range e.jobs {
-		id := j.row.CampaignID
+		id := j.campaign
 		cp := byID[id]
 		if cp == nil {
 			cp = &CampaignPacing{Campaign: id}

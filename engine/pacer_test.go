@@ -35,9 +35,9 @@ func TestLearnFromRecentDials(t *testing.T) {
 func TestPacingByCampaign(t *testing.T) {
 	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 	e := New(Options{Now: func() time.Time { return now }})
-	e.jobs[1] = &job{id: 1, row: store.CallJob{CampaignID: 2}, decision: pacing.Decision{Dial: 3}}
-	e.jobs[2] = &job{id: 2, row: store.CallJob{CampaignID: 2}, decision: pacing.Decision{Dial: 1}}
-	e.jobs[3] = &job{id: 3, row: store.CallJob{CampaignID: 1}}
+	e.jobs[1] = &job{id: 1, campaign: 2, decision: pacing.Decision{Dial: 3}}
+	e.jobs[2] = &job{id: 2, campaign: 2, decision: pacing.Decision{Dial: 1}}
+	e.jobs[3] = &job{id: 3, campaign: 1}
 	est := pacing.NewEstimator(time.UTC)
 	est.ReplaceCounts([]pacing.Count{{At: now.Add(-time.Hour), Live: 10, Abandoned: 1}})
 	e.stats[2] = &campaignStats{est: est}

@@ -279,3 +279,39 @@ func TestEngineStopWhileRinging(t *testing.T) {
 		t.Fatalf("the customer's attempt: %v", got)
 	}
 }
+
+// A customer's hangup whose events were lost (the connection was down) is found by asking the
+// switch: the call is recorded and the agent moves on to wrap-up instead of staying on a call
+// that no longer exists; an agent's phone lost the same way logs the agent off (G-3).
+func TestEngineReconcilesLostHangups(t *testing.T) {
+	now := time.Now().In(tokyo)
+	clock := &testClock{t: time.Date(now.Year(), now.Month(), now.Day(), 12, 0, 0, 0, tokyo)}
+	script := func(dial string) fsim.Fate { return fsim.Fate{Answer: true, Ring: 30 * time.Millisecond} }
+	m, sw, job := dialFixtureWith(t, fixtureOptions{campaign: 1, group: 1, callerID: "0312345678", clock: clock}, script,
+		"09011118888")
+	const admin, agent = "demo-admin-token", "demo-agent-1001-token"
+	must(t, 200)(call(t, m, admin, "POST", fmt.Sprintf("/api/v1/call-jobs/%d/start", job), nil))
+	must(t, 202)(call(t, m, agent, "POST", "/api/v1/agents/1001/join", map[string]any{"call_job_id": job}))
+	waitFor(t, "on call", func() bool { return session(t, m, 1001)["state"] == "on_call" })
+	customer := ""
+	for _, c := range commandsLike(sw, "bgapi originate") {
+		if strings.Contains(c, "/09011118888/") {
+			customer = c[strings.Index(c, "origination_uuid=")+17:][:36]
+		}
+	}
+	if !sw.Vanish(customer, "NORMAL_CLEARING") {
+		t.Fatal("no customer channel to lose")
+	}
+	clock.Advance(16 * time.Second) // past the check interval
+	waitFor(t, "the lost call found and the agent in wrap-up", func() bool {
+		return session(t, m, 1001)["state"] == "wrap_up" && outcomes(t, m, job)["09011118888"][0] == "connected"
+	})
+	if !sw.Vanish(agentLegOf(t, sw, 1001), "NORMAL_CLEARING") {
+		t.Fatal("no agent channel to lose")
+	}
+	clock.Advance(16 * time.Second)
+	waitFor(t, "the agent logged off", func() bool {
+		s := session(t, m, 1001)
+		return s["state"] == "logged_off" && s["message"] == engine.MessageLegDropped
+	})
+}

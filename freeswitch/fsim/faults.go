@@ -83,6 +83,21 @@ func (s *Server) Hangup(uuid, cause string) bool {
 	return ch != nil && s.hangup(ch, cause)
 }
 
+// Vanish ends a channel as Hangup does, but every event of its ending is lost on the way, as
+// when the connection that would have carried them was down: only asking the switch
+// (uuid_exists, show channels) tells that it is gone. False when no such channel exists.
+func (s *Server) Vanish(uuid, cause string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.chans[uuid]
+	if ch == nil {
+		return false
+	}
+	s.muted = true
+	defer func() { s.muted = false }()
+	return s.hangup(ch, cause)
+}
+
 // Var is a channel variable as uuid_getvar would read it.
 func (s *Server) Var(uuid, name string) (string, bool) {
 	s.mu.Lock()

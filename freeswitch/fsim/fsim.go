@@ -46,6 +46,7 @@ type Server struct {
 	seq     uint64
 	created uint64 // channels since startup
 	history []ChannelRecord
+	muted   bool // events are being lost (Vanish)
 	record  []string
 	closed  bool
 	split   bool // fault: frames written in small pieces
@@ -243,6 +244,9 @@ func uptime(d time.Duration) string {
 // in the order the switch produced them and Event-Sequence grows monotonically.
 func (s *Server) emit(name string, fields [][2]string, body string) {
 	s.seq++
+	if s.muted {
+		return
+	}
 	var payload string
 	for c := range s.conns {
 		if c.subscribed(name) {
