@@ -25,28 +25,26 @@ const (
 )
 
 // dial places the calls pacing asks for: claims contacts (their attempt rows committed first)
-// and originates each on the node where the job's agents are.
+// and originates each on the node whose agents it is paced for.
 func (e *Engine) dial(ctx context.Context, cfg *config.Config, camp *config.Campaign, j *job, now time.Time) {
 	e.syncStats(ctx, camp, now)
 	e.mu.Lock()
-	d, node := e.pace(camp, j, now)
+	d, plan := e.pace(camp, j, now)
 	j.decision = d
 	e.mu.Unlock()
 	if h := e.o.Hooks.Decision; h != nil {
 		h(camp.ID, d)
 	}
-	n := d.Dial
-	if n <= 0 || node == "" {
-		return
-	}
-	targets, err := e.o.Store.ClaimContacts(ctx, store.ClaimRequest{JobID: j.id, Run: j.row.Run, N: n,
-		Instance: e.o.Instance, Node: node, NewUUID: e.o.NewUUID}, now)
-	if err != nil {
-		e.o.Logger.Warn("claim contacts", "job", j.id, "err", err)
-		return
-	}
-	for _, t := range targets {
-		e.originate(ctx, cfg, camp, j, node, t, now)
+	for _, p := range plan {
+		targets, err := e.o.Store.ClaimContacts(ctx, store.ClaimRequest{JobID: j.id, Run: j.row.Run, N: p.n,
+			Instance: e.o.Instance, Node: p.node, NewUUID: e.o.NewUUID}, now)
+		if err != nil {
+			e.o.Logger.Warn("claim contacts", "job", j.id, "err", err)
+			return
+		}
+		for _, t := range targets {
+			e.originate(ctx, cfg, camp, j, p.node, t, now)
+		}
 	}
 }
 

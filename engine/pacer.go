@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"time"
 
@@ -133,17 +134,32 @@ func dialResult(outcome string, at time.Time, ring time.Duration) (pacing.DialRe
 	return r, true
 }
 
-// pace decides how many calls to place now (P-1, P-4) and on which node: a snapshot of the
-// job's agents and calls goes to the pure pacing core. Caller holds e.mu.
-func (e *Engine) pace(camp *config.Campaign, j *job, now time.Time) (pacing.Decision, string) {
+// nodeDial is how many calls to place on one switch node.
+type nodeDial struct {
+	node string
+	n    int
+}
+
+// pace decides how many calls to place now (P-1, P-4) and on which nodes. A customer is bridged
+// only to an agent on its own node, so each node with agents is paced on its own snapshot (its
+// agents, its calls) against the campaign's shared statistics; the job's decision is their sum.
+// Caller holds e.mu.
+func (e *Engine) pace(camp *config.Campaign, j *job, now time.Time) (pacing.Decision, []nodeDial) {
 	mode, err := pacing.ParseMode(camp.Pacing.Mode)
 	if err != nil {
 		mode = pacing.Predictive
 	}
-	snap := pacing.Snapshot{Now: now, Stats: e.statsOf(camp).est, Settings: pacing.Settings{Mode: mode,
-		Ratio: camp.Pacing.MaxRatio, MaxCallsPerAgent: camp.Pacing.MaxRatio,
-		TargetAbandonRate: camp.Pacing.TargetAbandonRate, ConnectDeadline: camp.Pacing.ConnectDeadline}}
-	ready, present := map[string]int{}, map[string]int{}
+	settings := pacing.Settings{Mode: mode, Ratio: camp.Pacing.MaxRatio, MaxCallsPerAgent: camp.Pacing.MaxRatio,
+		TargetAbandonRate: camp.Pacing.TargetAbandonRate, ConnectDeadline: camp.Pacing.ConnectDeadline}
+	snaps := map[string]*pacing.Snapshot{}
+	snapOf := func(node string) *pacing.Snapshot {
+		s := snaps[node]
+		if s == nil {
+			s = &pacing.Snapshot{Now: now, Stats: e.statsOf(camp).est, Settings: settings}
+			snaps[node] = s
+		}
+		return s
+	}
 	for _, a := range j.agents {
 		if !a.answered || a.leaving {
 			continue
@@ -152,16 +168,13 @@ func (e *Engine) pace(camp *config.Campaign, j *job, now time.Time) (pacing.Deci
 		switch {
 		case a.state == agentstate.Available && a.call == nil && !a.leaveAfterCall:
 			st = pacing.Ready
-			ready[a.node]++
 		case a.state == agentstate.OnCall:
 			st = pacing.OnCall
 		case a.state == agentstate.WrapUp:
 			st = pacing.WrapUp
 		}
-		if st != pacing.Paused {
-			present[a.node]++
-		}
-		snap.Agents = append(snap.Agents, pacing.Agent{State: st, InState: now.Sub(a.since)})
+		s := snapOf(a.node)
+		s.Agents = append(s.Agents, pacing.Agent{State: st, InState: now.Sub(a.since)})
 	}
 	for _, c := range j.calls {
 		if c.ended || c.abandoned || c.agent != nil {
@@ -171,19 +184,25 @@ func (e *Engine) pace(camp *config.Campaign, j *job, now time.Time) (pacing.Deci
 		if c.answered != nil {
 			pc.Stage, pc.InStage = pacing.Waiting, now.Sub(*c.answered)
 		}
-		snap.Calls = append(snap.Calls, pc)
+		s := snapOf(c.node)
+		s.Calls = append(s.Calls, pc)
 	}
-	d := pacing.Decide(snap)
-	// Customers are bridged to agents on their own node: dial where most agents are ready,
-	// then where most are working.
-	node := ""
-	for n := range present {
-		if node == "" || ready[n] > ready[node] || ready[n] == ready[node] && (present[n] > present[node] ||
-			present[n] == present[node] && n < node) {
-			node = n
+	var total pacing.Decision
+	var plan []nodeDial
+	for _, node := range slices.Sorted(maps.Keys(snaps)) {
+		d := pacing.Decide(*snaps[node])
+		if d.Dial > 0 {
+			plan = append(plan, nodeDial{node: node, n: d.Dial})
 		}
+		if total.Reason == "" || d.Dial > 0 && total.Dial == 0 {
+			total.Reason, total.Budget = d.Reason, d.Budget // the reason of a node that dials, if any
+		}
+		total.Dial += d.Dial
 	}
-	return d, node
+	if total.Reason == "" {
+		total = pacing.Decide(pacing.Snapshot{Now: now, Stats: e.statsOf(camp).est, Settings: settings}) // "no_agents"
+	}
+	return total, plan
 }
 
 // observeEnd teaches the campaign's estimator how a call ended. Caller holds e.mu.

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/config"
 	"testing"
 	"time"
 
@@ -48,5 +50,25 @@ func TestPacingByCampaign(t *testing.T) {
 	if c := got[1]; c.Campaign != 2 || c.Dial != 4 || !c.HasCompliance || c.Compliance.Rolling24h.Live != 10 ||
 		c.Compliance.Rolling24h.Abandoned != 1 || c.Compliance.Rolling30d.Rate != 0.1 {
 		t.Fatalf("campaign 2: %+v", c)
+	}
+}
+
+// P-1 over several switch nodes: a customer is bridged only to an agent on its own node, so each
+// node is paced for its own agents and calls (progressive: one call per ready agent there).
+func TestPacePerNode(t *testing.T) {
+	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	e := New(Options{Now: func() time.Time { return now }})
+	j := &job{id: 1, campaign: 1, agents: map[int]*agent{}, calls: map[string]*call{}}
+	for i, node := range []string{"a", "a", "b", "b", "b"} {
+		j.agents[i+1] = &agent{id: i + 1, node: node, answered: true, state: agentstate.Available, since: now}
+	}
+	j.calls["c1"] = &call{uuid: "c1", node: "a", started: now.Add(-time.Second)}
+	j.calls["c2"] = &call{uuid: "c2", node: "a", started: now.Add(-time.Second)}
+	camp := &config.Campaign{ID: 1, TimeZone: "UTC", Pacing: config.Pacing{Mode: "progressive", MaxRatio: 3}}
+	e.mu.Lock()
+	d, plan := e.pace(camp, j, now)
+	e.mu.Unlock()
+	if d.Dial != 3 || len(plan) != 1 || plan[0] != (nodeDial{node: "b", n: 3}) {
+		t.Fatalf("decision %+v, plan %+v: want node a full (2 ringing for 2 agents), 3 calls on b", d, plan)
 	}
 }
