@@ -127,6 +127,9 @@ type Pacing struct {
 	TargetAbandonRate float64       `mapstructure:"target_abandon_rate"` // default 0.03, in (0, 0.1]
 	MaxRatio          float64       `mapstructure:"max_ratio"`           // calls per available agent; default 3, in [1, 10]
 	ConnectDeadline   time.Duration `mapstructure:"connect_deadline"`    // default 2s
+	// MaxCallsPerSecond caps the campaign's originates per second on each engine instance (the
+	// carrier's calls-per-second limit); 0: no cap.
+	MaxCallsPerSecond float64 `mapstructure:"max_calls_per_second"`
 }
 
 // RetryRule says which outcomes are dialed again, after how long, up to how many attempts (P-3).

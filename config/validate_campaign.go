@@ -165,6 +165,9 @@ func (v *validator) pacing(p string, pc Pacing) {
 	if !(pc.MaxRatio >= 1 && pc.MaxRatio <= 10) {
 		v.add(p+".max_ratio", "must be between 1 and 10, got %v", pc.MaxRatio)
 	}
+	if !(pc.MaxCallsPerSecond >= 0 && pc.MaxCallsPerSecond <= 10000) {
+		v.add(p+".max_calls_per_second", "must be between 0 (no cap) and 10000, got %v", pc.MaxCallsPerSecond)
+	}
 	if pc.ConnectDeadline < MinConnectDeadline || pc.ConnectDeadline > MaxConnectDeadline {
 		v.add(p+".connect_deadline", "must be between %s and %s, got %s",
 			MinConnectDeadline, MaxConnectDeadline, pc.ConnectDeadline)

@@ -31,6 +31,7 @@ func (e *Engine) dial(ctx context.Context, cfg *config.Config, camp *config.Camp
 	e.mu.Lock()
 	d, plan := e.pace(camp, j, now)
 	j.decision = d
+	plan = e.limitRate(camp, plan, now)
 	e.mu.Unlock()
 	if h := e.o.Hooks.Decision; h != nil {
 		h(camp.ID, d)

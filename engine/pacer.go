@@ -23,6 +23,53 @@ type campaignStats struct {
 	synced  time.Time
 	syncing bool
 	learnt  bool // the campaign's latest ended dials have been learnt from
+	// tokens and filled: the calls-per-second allowance (pacing.max_calls_per_second).
+	tokens float64
+	filled time.Time
+}
+
+// limitRate trims a plan to the campaign's calls-per-second allowance, taking calls from each
+// node in turn, and spends the allowance. A token bucket that holds at most a fifth of a
+// second's calls (at least one) keeps the originates smooth. Caller holds e.mu.
+func (e *Engine) limitRate(camp *config.Campaign, plan []nodeDial, now time.Time) []nodeDial {
+	cps := camp.Pacing.MaxCallsPerSecond
+	if cps <= 0 || len(plan) == 0 {
+		return plan
+	}
+	s := e.statsOf(camp)
+	if s.filled.IsZero() {
+		s.tokens = 0
+	} else {
+		s.tokens += now.Sub(s.filled).Seconds() * cps
+	}
+	s.filled = now
+	s.tokens = min(s.tokens, max(1, cps/5))
+	allowed := int(s.tokens)
+	out := make([]nodeDial, len(plan))
+	for i := range plan {
+		out[i].node = plan[i].node
+	}
+	for placed := 0; placed < allowed; {
+		progress := false
+		for i := range plan {
+			if placed < allowed && out[i].n < plan[i].n {
+				out[i].n++
+				placed++
+				progress = true
+			}
+		}
+		if !progress {
+			break
+		}
+	}
+	kept := out[:0]
+	for _, p := range out {
+		if p.n > 0 {
+			s.tokens -= float64(p.n)
+			kept = append(kept, p)
+		}
+	}
+	return kept
 }
 
 // recentDials is how many of a campaign's latest ended attempts an engine learns from before

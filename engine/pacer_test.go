@@ -72,3 +72,27 @@ func TestPacePerNode(t *testing.T) {
 		t.Fatalf("decision %+v, plan %+v: want node a full (2 ringing for 2 agents), 3 calls on b", d, plan)
 	}
 }
+
+// pacing.max_calls_per_second: the allowance refills with time, holds at most a fifth of a
+// second's calls, and is shared out over the nodes in turn.
+func TestLimitRate(t *testing.T) {
+	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	e := New(Options{Now: func() time.Time { return now }})
+	camp := &config.Campaign{ID: 1, TimeZone: "UTC", Pacing: config.Pacing{MaxCallsPerSecond: 50}}
+	plan := []nodeDial{{node: "a", n: 20}, {node: "b", n: 3}}
+	if got := e.limitRate(camp, plan, now); len(got) != 0 {
+		t.Fatalf("first call %+v: the allowance starts empty", got)
+	}
+	got := e.limitRate(camp, plan, now.Add(100*time.Millisecond)) // 5 calls
+	if len(got) != 2 || got[0] != (nodeDial{"a", 3}) || got[1] != (nodeDial{"b", 2}) {
+		t.Fatalf("after 100 ms: %+v", got)
+	}
+	got = e.limitRate(camp, plan, now.Add(10*time.Second)) // capped at 10
+	if len(got) != 2 || got[0].n+got[1].n != 10 || got[1].n != 3 {
+		t.Fatalf("after a long pause: %+v", got)
+	}
+	camp.Pacing.MaxCallsPerSecond = 0
+	if got := e.limitRate(camp, plan, now.Add(11*time.Second)); len(got) != 2 || got[0].n != 20 {
+		t.Fatalf("no cap: %+v", got)
+	}
+}

@@ -31,6 +31,7 @@ type Conn struct {
 	cmdMu   sync.Mutex       // one command on the wire at a time
 	replies chan *wire.Frame // replies of the commands in flight, in the order they were sent
 	pending atomic.Int32     // commands written whose reply has not arrived
+	queued  atomic.Int32     // batches waiting for or holding the connection
 	mu      sync.Mutex       // guards jobs and err
 	jobs    map[string]chan JobResult
 	err     error
@@ -244,6 +245,8 @@ func (c *Conn) commands(ctx context.Context, texts []string) ([]*wire.Frame, err
 		ctx, cancel = context.WithTimeout(ctx, DefaultCommandTimeout)
 		defer cancel()
 	}
+	c.queued.Add(1)
+	defer c.queued.Add(-1)
 	c.cmdMu.Lock()
 	defer c.cmdMu.Unlock()
 	if err := c.Err(); err != nil {
@@ -275,6 +278,10 @@ func (c *Conn) commands(ctx context.Context, texts []string) ([]*wire.Frame, err
 	}
 	return out, nil
 }
+
+// Queued is how many command batches wait for the connection or hold it: a pool sends to
+// the connection with the shortest queue.
+func (c *Conn) Queued() int { return int(c.queued.Load()) }
 
 // APIBatch runs several api commands in one round trip and returns each body or error; a body
 // starting -ERR is an error for that command only.

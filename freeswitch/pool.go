@@ -11,7 +11,7 @@ import (
 // calls in flight, so a node that is down simply stops being chosen.
 type Pool struct {
 	clients []*Client
-	control map[string]*Client // per node, a second connection for call control
+	control map[string][]*Client // per node, connections for call control (no events)
 	mu      sync.Mutex
 	load    map[string]int // calls in flight per node name
 	timed   func(node, kind, command string, took time.Duration)
@@ -19,13 +19,13 @@ type Pool struct {
 
 // NewPool builds a pool over the clients (one per node); it starts and stops them.
 func NewPool(clients ...*Client) *Pool {
-	return &Pool{clients: clients, control: map[string]*Client{}, load: map[string]int{}}
+	return &Pool{clients: clients, control: map[string][]*Client{}, load: map[string]int{}}
 }
 
 // AddControl gives a node a second connection, without event subscription, for the commands
 // that move live calls (uuid_bridge, uuid_kill, …): they then never queue behind the stream of
 // originates on the main connection. Call before Start.
-func (p *Pool) AddControl(node string, c *Client) { p.control[node] = c }
+func (p *Pool) AddControl(node string, c *Client) { p.control[node] = append(p.control[node], c) }
 
 // OnCommand makes the pool report the round trip of every api and bgapi command it sends:
 // the node, the kind ("api" or "bgapi"), the command's first word (never its arguments) and
@@ -45,8 +45,10 @@ func (p *Pool) Start(ctx context.Context) {
 	for _, c := range p.clients {
 		c.Start(ctx)
 	}
-	for _, c := range p.control {
-		c.Start(ctx)
+	for _, cs := range p.control {
+		for _, c := range cs {
+			c.Start(ctx)
+		}
 	}
 }
 
@@ -66,8 +68,10 @@ func (p *Pool) Stop() {
 	for _, c := range p.clients {
 		c.Stop()
 	}
-	for _, c := range p.control {
-		c.Stop()
+	for _, cs := range p.control {
+		for _, c := range cs {
+			c.Stop()
+		}
 	}
 }
 
@@ -183,10 +187,14 @@ func (p *Pool) API(ctx context.Context, node, cmd string) (string, error) {
 
 // controlConn is the node's control connection when it is up, else its main connection.
 func (p *Pool) controlConn(node string) (*Conn, error) {
-	if c := p.control[node]; c != nil {
-		if conn, err := c.Conn(); err == nil {
-			return conn, nil
+	var best *Conn
+	for _, c := range p.control[node] {
+		if conn, err := c.Conn(); err == nil && (best == nil || conn.Queued() < best.Queued()) {
+			best = conn
 		}
+	}
+	if best != nil {
+		return best, nil
 	}
 	return p.conn(node)
 }

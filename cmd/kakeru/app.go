@@ -296,12 +296,19 @@ func newPool(cfg *config.Config, log *slog.Logger, events func(context.Context, 
 			Events: freeswitch.EngineEvents(), DialTimeout: cfg.FreeSWITCH.DialTimeout, Logger: log, OnEvent: events})
 	}
 	p := freeswitch.NewPool(clients...)
+	// Two control connections per node: a customer's bridge waits behind at most the command
+	// the other one is running, not behind every hold-music and hangup command of the node.
 	for _, n := range cfg.FreeSWITCH.Nodes {
-		p.AddControl(n.Name, freeswitch.NewClient(freeswitch.ClientOptions{Name: n.Name + "/control", Addr: n.Address,
-			Password: n.Password, DialTimeout: cfg.FreeSWITCH.DialTimeout, Logger: log}))
+		for i := range controlConns {
+			p.AddControl(n.Name, freeswitch.NewClient(freeswitch.ClientOptions{Name: fmt.Sprintf("%s/control%d", n.Name, i+1),
+				Addr: n.Address, Password: n.Password, DialTimeout: cfg.FreeSWITCH.DialTimeout, Logger: log}))
+		}
 	}
 	return p
 }
+
+// controlConns is how many control connections (commands, no events) each node gets.
+const controlConns = 2
 
 // status fills /api/v1/status from the supervised switch connections and the engine.
 func (m *Main) status(ctx context.Context) (httpapi.Status, error) {

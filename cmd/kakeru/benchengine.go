@@ -32,15 +32,20 @@ func runBenchEngine(ctx context.Context, args []string, stdout, stderr io.Writer
 	seconds := fs.Duration("duration", 20*time.Second, "measured time per run")
 	runs := fs.Int("runs", 3, "runs of the rate phase")
 	hold := fs.Int("hold", 10000, "concurrent calls of the hold phase (0: skip)")
+	rate := fs.Float64("rate", 0, "cap on originates per second in the rate phase (the campaign's max_calls_per_second; 0: none)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(stdout, "engine benchmark: one instance, %d agents, simulated switch on loopback\n\n", *agents)
+	capped := "as many originates as pacing asks for"
+	if *rate > 0 {
+		capped = fmt.Sprintf("originates capped at %.0f/s", *rate)
+	}
+	fmt.Fprintf(stdout, "engine benchmark: one instance, %d agents, simulated switch on loopback, %s\n\n", *agents, capped)
 	fmt.Fprintln(tw, "run\toriginates/s\tbridges\tanswer→bridge p50 ms\tp99 ms\twire-to-wire p99 ms\terrors\t")
 	var rates, p99s, wires []float64
 	for run := 1; run <= *runs; run++ {
-		r, err := benchPhase(ctx, *cfgPath, *agents, "progressive", 1, *seconds, 0)
+		r, err := benchPhase(ctx, *cfgPath, *agents, "progressive", 1, *rate, *seconds, 0)
 		if err != nil {
 			fmt.Fprintln(stderr, "kakeru bench engine:", err)
 			return 1
@@ -54,7 +59,7 @@ func runBenchEngine(ctx context.Context, args []string, stdout, stderr io.Writer
 	tw.Flush()
 	if *hold > 0 {
 		ratio := float64(*hold)/float64(*agents) + 1
-		r, err := benchPhase(ctx, *cfgPath, *agents, "ratio", ratio, 0, *hold)
+		r, err := benchPhase(ctx, *cfgPath, *agents, "ratio", ratio, 0, 0, *hold)
 		if err != nil {
 			fmt.Fprintln(stderr, "kakeru bench engine:", err)
 			return 1
@@ -70,7 +75,7 @@ type benchResult struct {
 }
 
 // benchPhase runs one instance on a fresh simulated switch and a fresh batch, then cleans up.
-func benchPhase(ctx context.Context, cfgPath string, agents int, mode string, ratio float64, d time.Duration, hold int) (benchResult, error) {
+func benchPhase(ctx context.Context, cfgPath string, agents int, mode string, ratio, cps float64, d time.Duration, hold int) (benchResult, error) {
 	var res benchResult
 	holding := hold > 0
 	script := fsim.Rules(fsim.Mix{Seed: 1, Answer: 0.05, Busy: 0.95, Ring: fsim.Dist{Value: 50 * time.Millisecond},
@@ -107,7 +112,7 @@ func benchPhase(ctx context.Context, cfgPath string, agents int, mode string, ra
 		}
 		c.DialGroups[0].AgentIDs = ids
 		camp := &c.Campaigns[0]
-		camp.Pacing.Mode, camp.Pacing.MaxRatio = mode, ratio
+		camp.Pacing.Mode, camp.Pacing.MaxRatio, camp.Pacing.MaxCallsPerSecond = mode, ratio, cps
 		camp.BusinessHours = config.BusinessHours{Start: config.ClockTime{Minutes: 0}, End: config.ClockTime{Minutes: 24 * 60}}
 		camp.Retry = nil
 		c.System.ShutdownTimeout = time.Second

@@ -35,7 +35,7 @@ usage:
                                            simulated agents working a call job through the API
   kakeru bench import [--config PATH] [--rows N] [--preload N] [--runs N]
                                            measure list import: rows/s and peak RSS per encoding
-  kakeru bench engine [--config PATH] [--agents N] [--duration D] [--runs N] [--hold N]
+  kakeru bench engine [--config PATH] [--agents N] [--duration D] [--runs N] [--hold N] [--rate R]
                                            measure originates/s, answer→bridge latency and concurrent calls
   kakeru pacebench [--quick] [--json] [--seed N] [--shifts N] [SCENARIO ...]
                                            compare pacing policies in simulation (S1 … S7 or files)
