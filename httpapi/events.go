@@ -157,6 +157,11 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
+	if len(history) == historyLimit {
+		// More history than one reply carries: live events now would skip the rest. The stream
+		// ends; the client reconnects from the last id it got (EventSource does so by itself).
+		return nil
+	}
 	if err := rc.Flush(); err != nil {
 		return nil
 	}

@@ -451,7 +451,15 @@ func (s *Server) handleReportResults(w http.ResponseWriter, r *http.Request) err
 		return out.row(resultsHeader)
 	}
 	cells := make([]string, len(resultsHeader))
+	// The rows come from an open database cursor: a client that stops reading must not hold its
+	// connection for ever. Each write gets a minute; refreshed every thousand rows.
+	rc := http.NewResponseController(w)
+	rows := 0
 	err = s.reports.ReportResults(r.Context(), rq.filter, func(a store.ResultRow) error {
+		if rows%1000 == 0 {
+			_ = rc.SetWriteDeadline(time.Now().Add(time.Minute))
+		}
+		rows++
 		if !started {
 			if err := start(); err != nil {
 				return err
