@@ -135,7 +135,11 @@ func (e *Engine) callEvent(ctx context.Context, j *job, c *call, ev *wire.Event)
 		e.callEventLive(j, c, liveevents.CallOffered, nil)
 		e.mu.Unlock()
 		e.connect(ctx, j, c)
-		e.ledger.write(c.attemptID, func(ctx context.Context) { _ = e.o.Store.MarkAnswered(ctx, c.uuid, now) })
+		e.ledger.write(c.attemptID, func(ctx context.Context) {
+			if err := retryWrite(ctx, func() error { return e.o.Store.MarkAnswered(ctx, c.uuid, now) }); err != nil {
+				e.o.Logger.Warn("record answer", "attempt", c.attemptID, "err", err)
+			}
+		})
 	case "CHANNEL_HANGUP_COMPLETE":
 		e.endCall(ctx, j, c, ev.Header.Get("Hangup-Cause"))
 	}
@@ -174,7 +178,11 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 		e.o.OnBridge(time.Since(c.answerEvent))
 	}
 	e.publish(ctx, j, pick)
-	e.ledger.write(c.attemptID, func(ctx context.Context) { _ = e.o.Store.MarkBridged(ctx, c.uuid, pick.id, now) })
+	e.ledger.write(c.attemptID, func(ctx context.Context) {
+		if err := retryWrite(ctx, func() error { return e.o.Store.MarkBridged(ctx, c.uuid, pick.id, now) }); err != nil {
+			e.o.Logger.Warn("record bridge", "attempt", c.attemptID, "err", err)
+		}
+	})
 	return true
 }
 
@@ -246,7 +254,10 @@ func (e *Engine) finish(ctx context.Context, j *job, c *call, outcome, cause str
 		h(j.campaign, outcome)
 	}
 	e.ledger.write(c.attemptID, func(ctx context.Context) {
-		if _, err := e.o.Store.FinishAttempt(ctx, end); err != nil {
+		err := retryWrite(ctx, func() error { _, err := e.o.Store.FinishAttempt(ctx, end); return err })
+		if err != nil {
+			// The attempt stays in progress: the job's next owner (or this one after a restart)
+			// settles it from the switch; it is never dialed again blindly.
 			e.o.Logger.Error("record attempt outcome", "attempt", c.attemptID, "err", err)
 		}
 	})

@@ -95,7 +95,7 @@ func (e *Engine) step(ctx context.Context, cfg *config.Config, j *job) {
 		}
 	}
 	open := camp != nil && e.inBusinessHours(camp, now)
-	if camp != nil && !j.stopping && e.pastBusinessEnd(camp, now) {
+	if camp != nil && !j.stopping && e.pastBusinessEnd(camp, j.row.StartedAt, now) {
 		// J-6: at business end the job stops by itself; calls in progress go on.
 		if _, err := e.o.Store.StopCallJob(ctx, j.id, "business_end", now); err == nil {
 			e.o.Logger.Info("call job stopped at business end", "job", j.id)
@@ -122,16 +122,34 @@ func (e *Engine) inBusinessHours(c *config.Campaign, now time.Time) bool {
 	return m >= c.BusinessHours.Start.Minutes && m < c.BusinessHours.End.Minutes
 }
 
-func (e *Engine) pastBusinessEnd(c *config.Campaign, now time.Time) bool {
+// pastBusinessEnd: the business end of the day the job started has passed — today's, or an
+// earlier day's when no instance ran the job through it (J-6: a job never dials into the next
+// day by itself).
+func (e *Engine) pastBusinessEnd(c *config.Campaign, started *time.Time, now time.Time) bool {
+	if started != nil {
+		loc := locationOf(c)
+		sy, sm, sd := started.In(loc).Date()
+		ny, nm, nd := now.In(loc).Date()
+		if time.Date(ny, nm, nd, 0, 0, 0, 0, time.UTC).After(time.Date(sy, sm, sd, 0, 0, 0, 0, time.UTC)) {
+			return true
+		}
+	}
 	return minuteOfDay(c, now) >= c.BusinessHours.End.Minutes
 }
 
-func minuteOfDay(c *config.Campaign, now time.Time) int {
+func locationOf(c *config.Campaign) *time.Location {
+	if c.Location != nil {
+		return c.Location
+	}
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil {
-		loc = time.UTC
+		return time.UTC
 	}
-	l := now.In(loc)
+	return loc
+}
+
+func minuteOfDay(c *config.Campaign, now time.Time) int {
+	l := now.In(locationOf(c))
 	return l.Hour()*60 + l.Minute()
 }
 

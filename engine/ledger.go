@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // ledger writes attempt progress to PostgreSQL off the event path, so a database round trip
@@ -59,4 +60,25 @@ func (l *ledger) stop() {
 	}
 	l.mu.Unlock()
 	l.wg.Wait()
+}
+
+// retryWrite runs a database write up to four times, waiting 100 ms, 400 ms and 1.6 s between
+// tries: a failover or a dropped connection must not lose an attempt's outcome. It stops early
+// when ctx ends.
+func retryWrite(ctx context.Context, write func() error) error {
+	wait := 100 * time.Millisecond
+	for try := 1; ; try++ {
+		err := write()
+		if err == nil || try == 4 {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait *= 4
+	}
 }
