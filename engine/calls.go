@@ -215,7 +215,7 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 		outcome = "abandoned" // a live person with no agent (P-2)
 		if !c.abandoned {
 			c.abandoned = true // hung up while waiting: abandoned all the same
-			e.observeAbandon(j, e.o.Now())
+			e.observeAbandon(j, c, e.o.Now())
 		}
 	}
 	e.observeEnd(j, c, outcome, e.o.Now())
@@ -255,7 +255,9 @@ func (e *Engine) finish(ctx context.Context, j *job, c *call, outcome, cause str
 	}
 	e.ledger.write(c.attemptID, func(ctx context.Context) {
 		err := retryWrite(ctx, func() error { _, err := e.o.Store.FinishAttempt(ctx, end); return err })
-		if err != nil {
+		if err == nil {
+			e.answerWritten(j.campaign, c.attemptID)
+		} else {
 			// The attempt stays in progress: the job's next owner (or this one after a restart)
 			// settles it from the switch; it is never dialed again blindly.
 			e.o.Logger.Error("record attempt outcome", "attempt", c.attemptID, "err", err)

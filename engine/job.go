@@ -224,7 +224,7 @@ func (e *Engine) checkCalls(ctx context.Context, camp *config.Campaign, j *job, 
 			waiting = append(waiting, c)
 		case c.answered != nil && c.agent == nil && !c.abandoned:
 			c.abandoned = true
-			e.observeAbandon(j, now)
+			e.observeAbandon(j, c, now)
 			late = append(late, c)
 		case !c.unsure.IsZero() && now.After(c.unsure):
 			c.unsure = time.Time{}

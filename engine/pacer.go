@@ -23,6 +23,11 @@ type campaignStats struct {
 	synced  time.Time
 	syncing bool
 	learnt  bool // the campaign's latest ended dials have been learnt from
+	// local holds this instance's live answers until the record read back from PostgreSQL is
+	// sure to hold them: written is the confirmation's number (0: not written yet), compared
+	// with confirmed as it was when a read began.
+	local     map[int64]*localAnswer
+	confirmed uint64
 	// tokens and filled: the calls-per-second allowance (pacing.max_calls_per_second).
 	tokens float64
 	filled time.Time
@@ -72,6 +77,13 @@ func (e *Engine) limitRate(camp *config.Campaign, plan []nodeDial, now time.Time
 	return kept
 }
 
+// localAnswer is one live answer this instance observed (P-2).
+type localAnswer struct {
+	at        time.Time
+	abandoned bool
+	written   uint64
+}
+
 // recentDials is how many of a campaign's latest ended attempts an engine learns from before
 // it first paces the campaign: as many as the estimator's dial window holds.
 const recentDials = pacing.DefaultDialWindow
@@ -85,7 +97,7 @@ func (e *Engine) statsOf(camp *config.Campaign) *campaignStats {
 	if err != nil {
 		loc = time.UTC
 	}
-	s := &campaignStats{est: pacing.NewEstimator(loc)}
+	s := &campaignStats{est: pacing.NewEstimator(loc), local: map[int64]*localAnswer{}}
 	e.stats[camp.ID] = s
 	return s
 }
@@ -101,7 +113,7 @@ func (e *Engine) syncStats(ctx context.Context, camp *config.Campaign, now time.
 		return
 	}
 	s.syncing = true
-	learnt := s.learnt
+	learnt, confirmedBefore := s.learnt, s.confirmed
 	e.mu.Unlock()
 	var recent []store.EndedDial
 	var err error
@@ -127,19 +139,18 @@ func (e *Engine) syncStats(ctx context.Context, camp *config.Campaign, now time.
 	for _, b := range buckets {
 		counts = append(counts, pacing.Count{At: b.Start, Live: b.Live, Abandoned: b.Abandoned})
 	}
-	for _, j := range e.jobs {
-		if j.campaign != camp.ID {
+	// This instance's answers the read may have missed: not written yet, or written after the
+	// read began. Those written before it are in the record now.
+	for id, la := range s.local {
+		if la.written != 0 && la.written <= confirmedBefore {
+			delete(s.local, id)
 			continue
 		}
-		for _, c := range j.calls {
-			if c.answered != nil && !c.ended {
-				ab := 0
-				if c.abandoned {
-					ab = 1
-				}
-				counts = append(counts, pacing.Count{At: *c.answered, Live: 1, Abandoned: ab})
-			}
+		ab := 0
+		if la.abandoned {
+			ab = 1
 		}
+		counts = append(counts, pacing.Count{At: la.at, Live: 1, Abandoned: ab})
 	}
 	s.est.ReplaceCounts(counts)
 	s.synced = now
@@ -277,16 +288,32 @@ func (e *Engine) observeAnswer(j *job, c *call, at time.Time) {
 	}
 	if s := e.stats[j.campaign]; s != nil {
 		s.est.ObserveDial(pacing.DialResult{Outcome: pacing.Live, At: at, Ring: at.Sub(c.started)})
+		s.local[c.attemptID] = &localAnswer{at: at}
 	}
 }
 
 // observeAbandon counts an abandon (P-2); the pacer sees it at once. Caller holds e.mu.
-func (e *Engine) observeAbandon(j *job, at time.Time) {
+func (e *Engine) observeAbandon(j *job, c *call, at time.Time) {
 	if h := e.o.Hooks.Abandon; h != nil {
 		h(j.campaign)
 	}
 	if s := e.stats[j.campaign]; s != nil {
 		s.est.ObserveAbandon(at)
+		if la := s.local[c.attemptID]; la != nil {
+			la.abandoned = true
+		}
+	}
+}
+
+// answerWritten notes that an attempt's outcome, and with it any live answer, is in PostgreSQL.
+func (e *Engine) answerWritten(campaign int, attemptID int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s := e.stats[campaign]; s != nil {
+		if la := s.local[attemptID]; la != nil {
+			s.confirmed++
+			la.written = s.confirmed
+		}
 	}
 }
 

@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"context"
 	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/store/storetest"
 	"testing"
 	"time"
 
@@ -94,5 +96,29 @@ func TestLimitRate(t *testing.T) {
 	camp.Pacing.MaxCallsPerSecond = 0
 	if got := e.limitRate(camp, plan, now.Add(11*time.Second)); len(got) != 2 || got[0].n != 20 {
 		t.Fatalf("no cap: %+v", got)
+	}
+}
+
+// P-2 across instances: the abandon record is read back from PostgreSQL, and this instance's
+// live answers not yet written there are kept on top of it; those written before the read are
+// in the record and dropped from memory.
+func TestSyncStatsKeepsUnwrittenAnswers(t *testing.T) {
+	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	st := storetest.New(t)
+	e := New(Options{Store: st, Now: func() time.Time { return now }})
+	camp := &config.Campaign{ID: 1, TimeZone: "UTC", Location: time.UTC}
+	e.mu.Lock()
+	s := e.statsOf(camp)
+	s.learnt = true
+	s.local[1] = &localAnswer{at: now.Add(-time.Minute), abandoned: true} // not written yet
+	s.local[2] = &localAnswer{at: now.Add(-2 * time.Minute), written: 1}  // written before the read
+	s.confirmed = 1
+	e.mu.Unlock()
+	e.syncStats(context.Background(), camp, now)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := s.est.Compliance(now)
+	if c.Rolling24h.Live != 1 || c.Rolling24h.Abandoned != 1 || len(s.local) != 1 || s.local[1] == nil {
+		t.Fatalf("compliance %+v, local %v", c, s.local)
 	}
 }
