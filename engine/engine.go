@@ -104,8 +104,8 @@ type Engine struct {
 	stats    map[int]*campaignStats // pacing statistics per campaign id
 	live     liveCounts             // the loop's own
 
-	ledger *ledger // attempt writes to PostgreSQL, ordered per attempt
-	states *ledger // agent state writes to Redis, ordered per agent
+	ledger *ledger     // attempt writes to PostgreSQL, ordered per attempt
+	states *stateQueue // agent state writes to Redis: latest per agent, in order, never blocking
 	cancel context.CancelFunc
 	done   chan struct{}
 	wg     sync.WaitGroup // originate result waiters
@@ -146,7 +146,7 @@ func (e *Engine) Start(ctx context.Context) {
 	e.runCtx = ctx
 	e.ledger = newLedger(8, 1024)
 	e.ledger.start()
-	e.states = newLedger(4, 1024)
+	e.states = newStateQueue(4)
 	e.states.start()
 	e.done = make(chan struct{})
 	go e.loop(ctx, e.done)
