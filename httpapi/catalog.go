@@ -31,6 +31,7 @@ type pacingJSON struct {
 	TargetAbandonRate float64 `json:"target_abandon_rate"`
 	MaxRatio          float64 `json:"max_ratio"`
 	ConnectDeadlineMS int64   `json:"connect_deadline_ms"`
+	MaxCallsPerSecond float64 `json:"max_calls_per_second"` // 0: no cap
 }
 
 type retryJSON struct {
@@ -45,7 +46,8 @@ func toCampaignJSON(c config.Campaign) campaignJSON {
 		CallerIDs:     append([]string{}, c.CallerIDs...), WithholdCallerID: c.WithholdCallerID,
 		ResultCodes: []resultCodeJSON{}, Retry: []retryJSON{}, AbandonMessage: c.AbandonMessage,
 		Pacing: pacingJSON{Mode: c.Pacing.Mode, TargetAbandonRate: c.Pacing.TargetAbandonRate,
-			MaxRatio: c.Pacing.MaxRatio, ConnectDeadlineMS: c.Pacing.ConnectDeadline.Milliseconds()}}
+			MaxRatio: c.Pacing.MaxRatio, ConnectDeadlineMS: c.Pacing.ConnectDeadline.Milliseconds(),
+			MaxCallsPerSecond: c.Pacing.MaxCallsPerSecond}}
 	for _, rc := range c.ResultCodes {
 		out.ResultCodes = append(out.ResultCodes, resultCodeJSON{Code: rc.Code, Label: rc.Label})
 	}
