@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -81,22 +82,29 @@ func parseDateField(p *problems, field string, v *string) *store.Date {
 
 // loadBatch reads a batch and checks the caller may work on its campaign.
 func (s *Server) loadBatch(r *http.Request) (store.Batch, Principal, error) {
+	return loadOwned(r, s.batches.GetBatch, func(b store.Batch) int { return b.CampaignID })
+}
+
+// loadOwned reads the resource named by the path's id for staff who may see its campaign
+// a missing one is hidden from those who could not see it anyway.
+func loadOwned[T any](r *http.Request, get func(context.Context, int64) (T, error), campaign func(T) int) (T, Principal, error) {
+	var zero T
 	p := principalFrom(r.Context())
 	if err := staffOnly(p); err != nil {
-		return store.Batch{}, p, err
+		return zero, p, err
 	}
 	id, err := pathID(r, "id")
 	if err != nil {
-		return store.Batch{}, p, err
+		return zero, p, err
 	}
-	b, err := s.batches.GetBatch(r.Context(), id)
+	v, err := get(r.Context(), id)
 	if err != nil {
-		return store.Batch{}, p, hideMissing(p, err)
+		return zero, p, hideMissing(p, err)
 	}
-	if !p.CanCampaign(b.CampaignID) {
-		return store.Batch{}, p, errForbidden
+	if !p.CanCampaign(campaign(v)) {
+		return zero, p, errForbidden
 	}
-	return b, p, nil
+	return v, p, nil
 }
 
 // hideMissing answers a non-admin 403 for a resource that does not exist, as for one outside

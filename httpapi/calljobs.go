@@ -121,22 +121,7 @@ func (s *Server) callJobJSON(j store.CallJob) store.CallJob {
 
 // loadCallJob reads the job in the path, for a caller who may see its campaign.
 func (s *Server) loadCallJob(r *http.Request) (store.CallJob, Principal, error) {
-	p := principalFrom(r.Context())
-	if err := staffOnly(p); err != nil {
-		return store.CallJob{}, p, err
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return store.CallJob{}, p, err
-	}
-	j, err := s.jobs.GetCallJob(r.Context(), id)
-	if err != nil {
-		return store.CallJob{}, p, hideMissing(p, err)
-	}
-	if !p.CanCampaign(j.CampaignID) {
-		return store.CallJob{}, p, errForbidden
-	}
-	return j, p, nil
+	return loadOwned(r, s.jobs.GetCallJob, func(j store.CallJob) int { return j.CampaignID })
 }
 
 func (s *Server) handleListCallJobs(w http.ResponseWriter, r *http.Request) error {

@@ -48,6 +48,17 @@ func agentLegOf(t *testing.T, sw *fsim.Server, agent int) string {
 // answer wait 30 minutes in campaign 1), and a live answer with no agent free within the
 // connect deadline hears the abandon message (P-2).
 func TestEngineOutcomesAndAbandon(t *testing.T) {
+	script, tels := everyOutcome()
+	// Ratio mode with seven calls per ready agent dials the whole list at once (P-1).
+	m, sw, job := dialFixtureWith(t, fixtureOptions{campaign: 1, group: 1, callerID: "0312345678", ratio: 7}, script, tels...)
+	must(t, 200)(call(t, m, "demo-admin-token", "POST", fmt.Sprintf("/api/v1/call-jobs/%d/start", job), nil))
+	must(t, 202)(call(t, m, "demo-agent-1001-token", "POST", "/api/v1/agents/1001/join", map[string]any{"call_job_id": job}))
+	testOutcomesAndAbandon(t, m, sw, job, tels)
+}
+
+// everyOutcome scripts a number for each outcome class of ESL.md §3 and two live answers; every
+// other dial (the agents' phones) answers.
+func everyOutcome() (fsim.Script, []string) {
 	fates := map[string]fsim.Fate{
 		"09022220001": {Cause: "USER_BUSY", Ring: 20 * time.Millisecond},
 		"09033330002": {Cause: "NO_ANSWER", Ring: 100 * time.Millisecond},
@@ -65,11 +76,11 @@ func TestEngineOutcomesAndAbandon(t *testing.T) {
 		}
 		return fsim.Fate{Answer: true} // agents
 	}
-	tels := []string{"09022220001", "09033330002", "09044440003", "09055550004", "09066660005", "09077770006", "09077770007"}
-	// Ratio mode with seven calls per ready agent dials the whole list at once (P-1).
-	m, sw, job := dialFixtureWith(t, fixtureOptions{campaign: 1, group: 1, callerID: "0312345678", ratio: 7}, script, tels...)
-	must(t, 200)(call(t, m, "demo-admin-token", "POST", fmt.Sprintf("/api/v1/call-jobs/%d/start", job), nil))
-	must(t, 202)(call(t, m, "demo-agent-1001-token", "POST", "/api/v1/agents/1001/join", map[string]any{"call_job_id": job}))
+	return script, []string{"09022220001", "09033330002", "09044440003", "09055550004", "09066660005", "09077770006", "09077770007"}
+}
+
+func testOutcomesAndAbandon(t *testing.T, m *Main, sw *fsim.Server, job int64, tels []string) {
+	t.Helper()
 
 	want := map[string]string{"09022220001": "busy", "09033330002": "no_answer", "09044440003": "invalid_number",
 		"09055550004": "network_failure", "09066660005": "rejected"}

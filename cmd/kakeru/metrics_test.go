@@ -9,9 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
 )
 
 // scrape reads GET /metrics, without a token, into series (name{labels} as exposed) → value.
@@ -58,24 +55,7 @@ func series(s map[string]float64, name string) map[string]float64 {
 // agents by state, the node's connection, command round trips, the answer→bridge latency,
 // pacing decisions and imported rows.
 func TestMetricsEndToEnd(t *testing.T) {
-	fates := map[string]fsim.Fate{
-		"09022220001": {Cause: "USER_BUSY", Ring: 20 * time.Millisecond},
-		"09033330002": {Cause: "NO_ANSWER", Ring: 100 * time.Millisecond},
-		"09044440003": {Cause: "UNALLOCATED_NUMBER", Ring: 20 * time.Millisecond},
-		"09055550004": {Early: true, Cause: "GATEWAY_DOWN"},
-		"09066660005": {Cause: "CALL_REJECTED", Ring: 20 * time.Millisecond},
-		"09077770006": {Answer: true, Ring: 100 * time.Millisecond},
-		"09077770007": {Answer: true, Ring: 100 * time.Millisecond},
-	}
-	script := func(dial string) fsim.Fate {
-		for tel, f := range fates {
-			if strings.Contains(dial, "/"+tel+"/") {
-				return f
-			}
-		}
-		return fsim.Fate{Answer: true} // agents
-	}
-	tels := []string{"09022220001", "09033330002", "09044440003", "09055550004", "09066660005", "09077770006", "09077770007"}
+	script, tels := everyOutcome()
 	m, sw, job := dialFixtureWith(t, fixtureOptions{campaign: 1, group: 1, callerID: "0312345678", ratio: 7}, script, tels...)
 
 	s := scrape(t, m)
