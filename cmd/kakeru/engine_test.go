@@ -97,6 +97,18 @@ func dialFixture(t *testing.T, script fsim.Script, tels ...string) (*Main, *fsim
 	return dialFixtureWith(t, fixtureOptions{campaign: 1, group: 1, callerID: "0312345678"}, script, tels...)
 }
 
+// listForm is the multipart body of a UTF-8 list upload named "list".
+func listForm(csv string) ([]byte, string) {
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	mw.WriteField("name", "list")
+	mw.WriteField("encoding", "utf-8")
+	fw, _ := mw.CreateFormFile("file", "list.csv")
+	fw.Write([]byte(csv))
+	mw.Close()
+	return form.Bytes(), mw.FormDataContentType()
+}
+
 // editFile replaces the one occurrence of old in the file at path.
 func editFile(t *testing.T, path, old, new string) {
 	t.Helper()
@@ -145,14 +157,8 @@ func dialFixtureWith(t *testing.T, o fixtureOptions, script fsim.Script, tels ..
 	for i, tel := range tels {
 		fmt.Fprintf(&csv, "顧客%d,コキャク,%s,メモ%d\n", i, tel, i)
 	}
-	var form bytes.Buffer
-	mw := multipart.NewWriter(&form)
-	mw.WriteField("name", "list")
-	mw.WriteField("encoding", "utf-8")
-	fw, _ := mw.CreateFormFile("file", "list.csv")
-	fw.Write([]byte(csv.String()))
-	mw.Close()
-	code, raw := apiDo(t, m, "POST", fmt.Sprintf("/api/v1/batches/%d/lists", batch), mw.FormDataContentType(), &form)
+	form, contentType := listForm(csv.String())
+	code, raw := apiDo(t, m, "POST", fmt.Sprintf("/api/v1/batches/%d/lists", batch), contentType, bytes.NewReader(form))
 	if code != 201 {
 		t.Fatalf("import %d %s", code, raw)
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"os/exec"
@@ -232,14 +231,8 @@ func setupJob(t *testing.T, base string, n int) int64 {
 	for i := range n {
 		fmt.Fprintf(&csv, "顧客%d,コキャク,090%08d\n", i, i)
 	}
-	var form bytes.Buffer
-	mw := multipart.NewWriter(&form)
-	mw.WriteField("name", "list")
-	mw.WriteField("encoding", "utf-8")
-	fw, _ := mw.CreateFormFile("file", "list.csv")
-	fw.Write([]byte(csv.String()))
-	mw.Close()
-	l := do("POST", fmt.Sprintf("/api/v1/batches/%d/lists", batch), mw.FormDataContentType(), form.Bytes(), 201)
+	form, contentType := listForm(csv.String())
+	l := do("POST", fmt.Sprintf("/api/v1/batches/%d/lists", batch), contentType, form, 201)
 	list := int64(l["id"].(float64))
 	do("POST", fmt.Sprintf("/api/v1/batches/%d/assignments", batch), "application/json",
 		js(map[string]any{"list_id": list, "dial_group_id": 1, "count": n}), 201)
