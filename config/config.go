@@ -170,6 +170,10 @@ type User struct {
 	CampaignIDs []int  `mapstructure:"campaign_ids"` // supervisors only
 	AgentID     int    `mapstructure:"agent_id"`     // agents only
 	TokenSHA256 string `mapstructure:"token_sha256"`
+	// SupervisorEndpoints are the dial strings this user may have listen/whisper call (S-1),
+	// e.g. its own desk phone; empty: any dial string. Set it: a supervisor could otherwise
+	// send a customer's conversation to any number.
+	SupervisorEndpoints []string `mapstructure:"supervisor_endpoints"`
 }
 
 // Campaign returns the campaign with the id, or false.

@@ -318,6 +318,12 @@ func (v *validator) users(list []User, campaigns, agents ids) {
 				seenName[u.Name] = i
 			}
 		}
+		for k, ep := range u.SupervisorEndpoints {
+			// One dial string: the switch reads a space as the end of it (S-1).
+			if ep == "" || strings.ContainsFunc(ep, func(r rune) bool { return r <= ' ' || r == '\'' || r == '"' }) {
+				v.add(fmt.Sprintf("%s.supervisor_endpoints[%d]", p, k), "must be one dial string without spaces or quotes, got %q", ep)
+			}
+		}
 		switch u.Role {
 		case RoleAdmin:
 			if len(u.CampaignIDs) > 0 {

@@ -18,6 +18,8 @@ type Principal struct {
 	Role        config.Role
 	CampaignIDs []int
 	AgentID     int
+	// Endpoints the caller may have a supervision leg call; empty: any (config.User).
+	SupervisorEndpoints []string
 }
 
 // CanCampaign reports whether the caller may see and edit the campaign's data.
@@ -65,7 +67,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		want := []byte(hex.EncodeToString(sum[:]))
 		for _, u := range s.cfg.Current().Users {
 			if subtle.ConstantTimeCompare(want, []byte(u.TokenSHA256)) == 1 {
-				p := Principal{Name: u.Name, Role: u.Role, CampaignIDs: u.CampaignIDs, AgentID: u.AgentID}
+				p := Principal{Name: u.Name, Role: u.Role, CampaignIDs: u.CampaignIDs, AgentID: u.AgentID,
+					SupervisorEndpoints: u.SupervisorEndpoints}
 				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 				return
 			}

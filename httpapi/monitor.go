@@ -157,6 +157,10 @@ func (s *Server) supervise(w http.ResponseWriter, r *http.Request, whisper bool)
 			Message: "supervisor_endpoint must be one dial string without spaces, quotes or control characters",
 			Details: []any{fieldProblem{Field: "supervisor_endpoint", Message: err.Error()}}}
 	}
+	if len(p.SupervisorEndpoints) > 0 && !slices.Contains(p.SupervisorEndpoints, req.SupervisorEndpoint) {
+		return errorf(http.StatusForbidden, "supervisor_endpoint_not_allowed",
+			"%s is not one of the endpoints configured for %s (users[].supervisor_endpoints)", req.SupervisorEndpoint, p.Name)
+	}
 	if st.State != agentstate.OnCall || st.Leg == "" || st.Node == "" {
 		return errorf(http.StatusConflict, "agent_not_on_call", "the agent has no live call to listen to")
 	}

@@ -97,6 +97,11 @@ func TestLiveMonitoringRoleMatrix(t *testing.T) {
 	if _, code := openEvents(t, m, ag2, "?agent_id=1001", ""); code != 403 {
 		t.Errorf("agent 1002 watching agent 1001: %d", code)
 	}
+	// A supervisor may only have its configured endpoints called (S-1, X-1).
+	if code, body := call(t, m, sup, "POST", "/api/v1/agents/1001/listen", map[string]any{"supervisor_endpoint": "sofia/gateway/main/0901234567"}); code != 403 ||
+		body["error"].(map[string]any)["code"] != "supervisor_endpoint_not_allowed" {
+		t.Errorf("listen from an endpoint not configured: %d %v", code, body)
+	}
 	// 409 without a live call, 422 for an endpoint that is not one dial string.
 	if code, body := call(t, m, admin, "POST", "/api/v1/agents/1002/listen", map[string]any{"supervisor_endpoint": "user/2001"}); code != 409 {
 		t.Errorf("listen to an agent without a call: %d %v", code, body)
