@@ -108,7 +108,9 @@ type Engine struct {
 	states *stateQueue // agent state writes to Redis: latest per agent, in order, never blocking
 	cancel context.CancelFunc
 	done   chan struct{}
-	wg     sync.WaitGroup // originate result waiters
+	// watchDone closes when watchCalls has returned.
+	watchDone chan struct{}
+	wg        sync.WaitGroup // originate result waiters
 }
 
 // leg is what a channel UUID belongs to: a customer call or an agent's phone.
@@ -148,21 +150,49 @@ func (e *Engine) Start(ctx context.Context) {
 	e.ledger.start()
 	e.states = newStateQueue(4)
 	e.states.start()
-	e.done = make(chan struct{})
+	e.done, e.watchDone = make(chan struct{}), make(chan struct{})
 	go e.loop(ctx, e.done)
+	go e.watchCalls(ctx, e.watchDone)
+}
+
+// watchCalls keeps the answered customers' connect deadlines on its own tick, apart from the
+// loop and its database work: a stalled PostgreSQL must never keep a customer waiting in
+// silence past the deadline (P-2). It also bridges those waiting and settles unsure originates.
+func (e *Engine) watchCalls(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(e.o.Tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cfg := e.o.Config()
+		e.mu.Lock()
+		jobs := make([]*job, 0, len(e.jobs))
+		for _, j := range e.jobs {
+			jobs = append(jobs, j)
+		}
+		e.mu.Unlock()
+		for _, j := range jobs {
+			e.checkCalls(ctx, campaignOf(cfg, j.campaign), j, e.o.Now())
+		}
+	}
 }
 
 // Stop ends the loop, waits for pending originate results and releases the job leases. Calls
 // in progress stay up on the switch: the next owner of each job adopts them (restart recovery).
 func (e *Engine) Stop() {
 	e.mu.Lock()
-	cancel, done := e.cancel, e.done
+	cancel, done, watchDone := e.cancel, e.done, e.watchDone
 	e.mu.Unlock()
 	if cancel == nil {
 		return
 	}
 	cancel()
 	<-done
+	<-watchDone
 	e.wg.Wait()
 	e.ledger.stop() // outcomes are written before the jobs are given up
 	e.states.stop()

@@ -77,8 +77,8 @@ func campaignOf(cfg *config.Config, id int) *config.Campaign {
 	return nil
 }
 
-// step runs one pass of a job: requests from the API, business hours, connect deadlines, idle
-// agents, then new calls as pacing asks.
+// step runs one pass of a job: requests from the API, business hours, idle agents, the check
+// with the switch, then new calls as pacing asks (connect deadlines are watchCalls' own).
 func (e *Engine) step(ctx context.Context, cfg *config.Config, j *job) {
 	now := e.o.Now()
 	camp := campaignOf(cfg, j.campaign)
@@ -105,7 +105,6 @@ func (e *Engine) step(ctx context.Context, cfg *config.Config, j *job) {
 		j.stopping = true
 		e.mu.Unlock()
 	}
-	e.checkCalls(ctx, camp, j, now)
 	e.checkAgents(ctx, cfg, j, now)
 	e.reconcile(ctx, j, now)
 	e.mu.Lock()

@@ -326,3 +326,34 @@ func TestEngineReconcilesLostHangups(t *testing.T) {
 		return s["state"] == "logged_off" && s["message"] == engine.MessageLegDropped
 	})
 }
+
+// P-2 with a stalled database: while the engine's loop waits on PostgreSQL (here a lock on
+// call_jobs), customers who answer with no agent free still hear the abandon message at the
+// connect deadline instead of silence.
+func TestEngineAbandonsWhileDatabaseStalls(t *testing.T) {
+	script := func(dial string) fsim.Fate {
+		if strings.Contains(dial, "/agent-") {
+			return fsim.Fate{Answer: true}
+		}
+		return fsim.Fate{Answer: true, Ring: 1500 * time.Millisecond}
+	}
+	m, sw, job := dialFixtureWith(t, fixtureOptions{campaign: 1, group: 1, callerID: "0312345678", ratio: 2}, script,
+		"09011119991", "09011119992")
+	const admin, agent = "demo-admin-token", "demo-agent-1001-token"
+	must(t, 200)(call(t, m, admin, "POST", fmt.Sprintf("/api/v1/call-jobs/%d/start", job), nil))
+	must(t, 202)(call(t, m, agent, "POST", "/api/v1/agents/1001/join", map[string]any{"call_job_id": job}))
+	waitFor(t, "both customers ringing", func() bool { return len(commandsLike(sw, "bgapi originate")) == 3 })
+	must(t, 202)(call(t, m, agent, "POST", "/api/v1/agents/1001/state", map[string]any{"state": "break"}))
+	waitFor(t, "the agent on break", func() bool { return session(t, m, 1001)["state"] == "break" })
+	tx, err := m.store.DB().Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`LOCK TABLE call_jobs IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both abandoned with the message while the database is held", func() bool {
+		return len(commandsLike(sw, "api uuid_transfer ")) == 2
+	})
+}
