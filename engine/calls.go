@@ -173,7 +173,31 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 	e.callEventLive(j, c, liveevents.CallConnected, map[string]any{"bridged_at": now})
 	e.mu.Unlock()
 	// The switch first, in one round trip: the customer is waiting; the records follow.
-	e.commands(ctx, c.node, uuidBreak(pick.leg), uuidBroadcast(pick.leg, beepTone), uuidBridge(c.uuid, pick.leg))
+	_, errs, err := e.o.Switch.APIBatch(context.WithoutCancel(ctx), c.node,
+		[]string{uuidBreak(pick.leg), uuidBroadcast(pick.leg, beepTone), uuidBridge(c.uuid, pick.leg)})
+	switch {
+	case err != nil:
+		// Unknown whether the bridge was made: the legs' events will tell (never bridge twice).
+		e.o.Logger.Warn("bridge not confirmed", "node", c.node, "attempt", c.attemptID, "err", err)
+	case errs[2] != nil:
+		// Refused (a leg is gone, or not in a state to bridge): the agent is free again and the
+		// customer, if still there, waits for another one until the deadline.
+		e.o.Logger.Warn("bridge refused", "node", c.node, "attempt", c.attemptID, "err", errs[2])
+		e.mu.Lock()
+		if c.agent == pick {
+			c.agent, c.bridged = nil, nil
+		}
+		back := pick.call == c && !pick.leaving
+		if back {
+			pick.call, pick.attemptID, pick.state, pick.since = nil, 0, agentstate.Available, e.o.Now()
+		}
+		e.mu.Unlock()
+		if back {
+			e.command(ctx, pick.node, uuidBroadcast(pick.leg, holdMusic(e.o.Config().FreeSWITCH)))
+			e.publish(ctx, j, pick)
+		}
+		return true
+	}
 	if e.o.OnBridge != nil && !c.answerEvent.IsZero() {
 		e.o.OnBridge(time.Since(c.answerEvent))
 	}

@@ -357,3 +357,30 @@ func TestEngineAbandonsWhileDatabaseStalls(t *testing.T) {
 		return len(commandsLike(sw, "api uuid_transfer ")) == 2
 	})
 }
+
+// G-2 with a bridge the switch refuses (the agent's phone is gone, its events lost): the call is
+// not recorded as connected to that agent; the customer waits for another one and, with none
+// free by the deadline, hears the abandon message (P-2).
+func TestEngineBridgeRefused(t *testing.T) {
+	script := func(dial string) fsim.Fate {
+		if strings.Contains(dial, "/agent-") {
+			return fsim.Fate{Answer: true}
+		}
+		return fsim.Fate{Answer: true, Ring: 1500 * time.Millisecond}
+	}
+	m, sw, job := dialFixture(t, script, "09011115555")
+	const admin, agent = "demo-admin-token", "demo-agent-1001-token"
+	must(t, 200)(call(t, m, admin, "POST", fmt.Sprintf("/api/v1/call-jobs/%d/start", job), nil))
+	must(t, 202)(call(t, m, agent, "POST", "/api/v1/agents/1001/join", map[string]any{"call_job_id": job}))
+	waitFor(t, "the customer ringing", func() bool { return len(commandsLike(sw, "bgapi originate")) == 2 })
+	if !sw.Vanish(agentLegOf(t, sw, 1001), "NORMAL_CLEARING") {
+		t.Fatal("no agent leg")
+	}
+	waitFor(t, "the customer abandoned with the message", func() bool {
+		return len(commandsLike(sw, "api uuid_transfer ")) == 1
+	})
+	waitFor(t, "the attempt recorded as abandoned", func() bool {
+		got := outcomes(t, m, job)["09011115555"]
+		return len(got) == 1 && got[0] == "abandoned"
+	})
+}
