@@ -308,6 +308,10 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 			if c.answered != nil && c.agent == nil && c.bridged == nil {
 				c.deadline = e.o.Now() // it waited through the takeover: abandon unless an agent is free now
 			}
+			if camp := campaignOf(cfg, j.campaign); camp != nil && c.answered != nil {
+				// A live answer PostgreSQL will hold only once the call ends: the pacer counts it now (P-2).
+				e.statsOf(camp).local[c.attemptID] = &localAnswer{at: *c.answered}
+			}
 			e.mu.Unlock()
 			continue
 		}
