@@ -100,7 +100,11 @@ func (e *Engine) agentEvent(ctx context.Context, j *job, a *agent, ev *wire.Even
 		e.bridgeWaiting(ctx, j)
 	case "CHANNEL_PARK":
 		e.mu.Lock()
-		back := a.answered && a.call == nil && !a.leaving && ev.Header.Get("Other-Leg-Unique-ID") != ""
+		reparked := a.answered && !a.leaving && ev.Header.Get("Other-Leg-Unique-ID") != ""
+		back := reparked && a.call == nil
+		if reparked && a.call != nil && a.call.uuid == ev.Header.Get("Other-Leg-Unique-ID") {
+			a.parkedAfterCall = true // the customer's end is not handled yet: endCall starts the music
+		}
 		e.mu.Unlock()
 		if back { // re-parked after the customer's leg ended (capture 09)
 			e.command(ctx, a.node, uuidBroadcast(a.leg, holdMusic(e.o.Config().FreeSWITCH)))
@@ -156,9 +160,7 @@ func (e *Engine) bridgeWaiting(ctx context.Context, j *job) {
 	e.mu.Unlock()
 	slices.SortFunc(waiting, func(a, b *call) int { return a.answered.Compare(*b.answered) })
 	for _, c := range waiting {
-		if !e.connect(ctx, j, c) {
-			return
-		}
+		e.connect(ctx, j, c) // no agent free on this one's node says nothing of the others
 	}
 }
 

@@ -245,14 +245,21 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 	e.observeEnd(j, c, outcome, e.o.Now())
 	a := c.agent
 	e.callEventLive(j, c, liveevents.CallEnded, map[string]any{"outcome": outcome, "hangup_cause": cause})
+	music := false
 	if a != nil && a.call == c {
 		a.call = nil
 		if !a.leaving {
 			a.state, a.since = agentstate.WrapUp, e.o.Now()
 		}
+		// The agent's leg was parked again before this end was handled (the two legs' events
+		// travel on different shards): its hold music starts here instead (G-3).
+		music, a.parkedAfterCall = a.parkedAfterCall && !a.leaving, false
 	}
 	e.mu.Unlock()
 	if a != nil {
+		if music {
+			e.command(ctx, a.node, uuidBroadcast(a.leg, holdMusic(e.o.Config().FreeSWITCH)))
+		}
 		e.publish(ctx, j, a)
 	}
 	e.finish(ctx, j, c, outcome, cause)
@@ -267,6 +274,7 @@ func (e *Engine) finish(ctx context.Context, j *job, c *call, outcome, cause str
 			retry = append(retry, store.RetryRule{Outcomes: r.Outcomes, After: r.After, MaxAttempts: r.MaxAttempts})
 		}
 	}
+	e.mu.Lock() // a refused bridge may change the call meanwhile
 	end := store.AttemptEnd{ChannelUUID: c.uuid, Outcome: outcome, HangupCause: cause, AnsweredAt: c.answered,
 		BridgedAt: c.bridged, EndedAt: e.o.Now(), AgentDropped: c.dropped,
 		DispositionGrace: cfg.System.UnsavedDispositionGrace, Retry: retry}
@@ -274,6 +282,7 @@ func (e *Engine) finish(ctx context.Context, j *job, c *call, outcome, cause str
 		id := c.agent.id
 		end.AgentID = &id
 	}
+	e.mu.Unlock()
 	if h := e.o.Hooks.Outcome; h != nil {
 		h(j.campaign, outcome)
 	}

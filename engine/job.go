@@ -42,6 +42,9 @@ type agent struct {
 	call      *call // the customer bridged, or waiting for the disposition (wrap-up)
 	attemptID int64 // the attempt of call, kept through wrap-up
 	leaving   bool
+	// parkedAfterCall: the leg was parked again (the customer left) before the call's end was
+	// handled; endCall then starts the hold music.
+	parkedAfterCall bool
 	// leaveAfterCall: the agent asked to leave during a call; it leaves once the call is over.
 	leaveAfterCall bool
 	message        string
@@ -233,9 +236,7 @@ func (e *Engine) checkCalls(ctx context.Context, camp *config.Campaign, j *job, 
 	e.mu.Unlock()
 	slices.SortFunc(waiting, func(a, b *call) int { return a.answered.Compare(*b.answered) })
 	for _, c := range waiting {
-		if !e.connect(ctx, j, c) {
-			break
-		}
+		e.connect(ctx, j, c) // no agent free on this one's node says nothing of the others
 	}
 	for _, c := range late {
 		e.abandon(ctx, camp, c)

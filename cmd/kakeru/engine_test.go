@@ -249,6 +249,11 @@ func TestEngineHappyPath(t *testing.T) {
 	// G-3: the agent ends the customer's call; the agent stays on the line in wrap-up.
 	must(t, 202)(call(t, m, agentTok, "POST", "/api/v1/agents/1001/hangup-customer", nil))
 	waitFor(t, "wrap-up", func() bool { return session(t, m, 1001)["state"] == "wrap_up" })
+	// G-3: the agent hears hold music again once the customer is gone, whichever of the two legs'
+	// events is handled first.
+	waitFor(t, "hold music back on the agent's leg", func() bool {
+		return len(commandsLike(sw, "api uuid_broadcast "+agentLeg+" local_stream://moh")) >= 2
+	})
 	if _, ok := sw.Var(agentLeg, "park_after_bridge"); !ok {
 		t.Fatal("the agent's leg ended with the customer's")
 	}
