@@ -146,7 +146,7 @@ func (e *Engine) Start(ctx context.Context) {
 	}
 	ctx, e.cancel = context.WithCancel(ctx)
 	e.runCtx = ctx
-	e.ledger = newLedger(8, 1024)
+	e.ledger = newLedger(8)
 	e.ledger.start()
 	e.states = newStateQueue(4)
 	e.states.start()

@@ -8,68 +8,100 @@ import (
 
 // ledger writes attempt progress to PostgreSQL off the event path, so a database round trip
 // never delays another call's events (an answer waiting for its bridge above all). The writes
-// of one attempt go to one worker, in order; different attempts are written in parallel.
+// of one attempt go to one worker, in order; different attempts are written in parallel. Queuing
+// never blocks: a stalled database must not stop the engine from bridging and abandoning (the
+// writes wait in memory until it answers again).
 type ledger struct {
-	mu     sync.RWMutex
-	closed bool
-	queues []chan func(context.Context)
+	shards []*ledgerShard
 	wg     sync.WaitGroup
+	// ctx ends stopGrace after stop: writes still failing then are given up.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
-func newLedger(workers, depth int) *ledger {
-	l := &ledger{queues: make([]chan func(context.Context), workers)}
-	for i := range l.queues {
-		l.queues[i] = make(chan func(context.Context), depth)
+type ledgerShard struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	queue  []func(context.Context)
+	closed bool
+}
+
+// stopGrace bounds how long stop waits for a database that does not answer.
+const stopGrace = 5 * time.Second
+
+func newLedger(workers int) *ledger {
+	l := &ledger{shards: make([]*ledgerShard, workers)}
+	l.ctx, l.cancel = context.WithCancel(context.Background())
+	for i := range l.shards {
+		s := &ledgerShard{}
+		s.cond = sync.NewCond(&s.mu)
+		l.shards[i] = s
 	}
 	return l
 }
 
 func (l *ledger) start() {
-	for _, q := range l.queues {
+	for _, s := range l.shards {
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			for fn := range q {
-				fn(context.Background())
+			for {
+				s.mu.Lock()
+				for len(s.queue) == 0 && !s.closed {
+					s.cond.Wait()
+				}
+				if len(s.queue) == 0 {
+					s.mu.Unlock()
+					return
+				}
+				fn := s.queue[0]
+				s.queue[0] = nil
+				s.queue = s.queue[1:]
+				s.mu.Unlock()
+				fn(l.ctx)
 			}
 		}()
 	}
 }
 
-// write queues fn behind the earlier writes of the attempt; when the queue is full it waits, so
-// a slow database slows the engine instead of growing memory. After stop it writes at once.
+// write queues fn behind the earlier writes of the attempt. After stop it writes at once.
 func (l *ledger) write(attemptID int64, fn func(context.Context)) {
-	l.mu.RLock()
-	if l.closed {
-		l.mu.RUnlock()
-		fn(context.Background())
+	s := l.shards[int(attemptID%int64(len(l.shards)))]
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), stopGrace)
+		defer cancel()
+		fn(ctx)
 		return
 	}
-	l.queues[int(attemptID%int64(len(l.queues)))] <- fn
-	l.mu.RUnlock()
+	s.queue = append(s.queue, fn)
+	s.mu.Unlock()
+	s.cond.Signal()
 }
 
-// stop writes everything queued and ends the workers.
+// stop writes everything queued, giving a database that does not answer stopGrace, and ends
+// the workers.
 func (l *ledger) stop() {
-	l.mu.Lock()
-	if !l.closed {
-		l.closed = true
-		for _, q := range l.queues {
-			close(q)
-		}
+	for _, s := range l.shards {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		s.cond.Broadcast()
 	}
-	l.mu.Unlock()
+	t := time.AfterFunc(stopGrace, l.cancel)
 	l.wg.Wait()
+	t.Stop()
 }
 
-// retryWrite runs a database write up to four times, waiting 100 ms, 400 ms and 1.6 s between
-// tries: a failover or a dropped connection must not lose an attempt's outcome. It stops early
-// when ctx ends.
+// retryWrite runs a database write until it succeeds, waiting 100 ms, then four times longer
+// each time up to 5 s, for about 20 s in all: a failover or a dropped connection must not lose
+// an attempt's outcome. It stops early when ctx ends.
 func retryWrite(ctx context.Context, write func() error) error {
 	wait := 100 * time.Millisecond
 	for try := 1; ; try++ {
 		err := write()
-		if err == nil || try == 4 {
+		if err == nil || try == 8 || ctx.Err() != nil {
 			return err
 		}
 		t := time.NewTimer(wait)
@@ -79,6 +111,6 @@ func retryWrite(ctx context.Context, write func() error) error {
 			return err
 		case <-t.C:
 		}
-		wait *= 4
+		wait = min(4*wait, 5*time.Second)
 	}
 }
