@@ -261,12 +261,7 @@ func TestEngineRestartAdoptsCall(t *testing.T) {
 // customer is done: the customer who answers is bridged, not abandoned, and only then is the
 // agent let go.
 func TestEngineStopWhileRinging(t *testing.T) {
-	script := func(dial string) fsim.Fate {
-		if strings.Contains(dial, "/agent-") {
-			return fsim.Fate{Answer: true}
-		}
-		return fsim.Fate{Answer: true, Ring: 1500 * time.Millisecond}
-	}
+	script := customersRing(1500 * time.Millisecond)
 	m, sw, job := dialFixture(t, script, "09011117777")
 	const admin, agent = "demo-admin-token", "demo-agent-1001-token"
 	must(t, 200)(call(t, m, admin, "POST", fmt.Sprintf("/api/v1/call-jobs/%d/start", job), nil))
@@ -331,12 +326,7 @@ func TestEngineReconcilesLostHangups(t *testing.T) {
 // call_jobs), customers who answer with no agent free still hear the abandon message at the
 // connect deadline instead of silence.
 func TestEngineAbandonsWhileDatabaseStalls(t *testing.T) {
-	script := func(dial string) fsim.Fate {
-		if strings.Contains(dial, "/agent-") {
-			return fsim.Fate{Answer: true}
-		}
-		return fsim.Fate{Answer: true, Ring: 1500 * time.Millisecond}
-	}
+	script := customersRing(1500 * time.Millisecond)
 	m, sw, job := dialFixtureWith(t, fixtureOptions{campaign: 1, group: 1, callerID: "0312345678", ratio: 2}, script,
 		"09011119991", "09011119992")
 	const admin, agent = "demo-admin-token", "demo-agent-1001-token"
@@ -362,12 +352,7 @@ func TestEngineAbandonsWhileDatabaseStalls(t *testing.T) {
 // not recorded as connected to that agent; the customer waits for another one and, with none
 // free by the deadline, hears the abandon message (P-2).
 func TestEngineBridgeRefused(t *testing.T) {
-	script := func(dial string) fsim.Fate {
-		if strings.Contains(dial, "/agent-") {
-			return fsim.Fate{Answer: true}
-		}
-		return fsim.Fate{Answer: true, Ring: 1500 * time.Millisecond}
-	}
+	script := customersRing(1500 * time.Millisecond)
 	m, sw, job := dialFixture(t, script, "09011115555")
 	const admin, agent = "demo-admin-token", "demo-agent-1001-token"
 	must(t, 200)(call(t, m, admin, "POST", fmt.Sprintf("/api/v1/call-jobs/%d/start", job), nil))
@@ -383,4 +368,14 @@ func TestEngineBridgeRefused(t *testing.T) {
 		got := outcomes(t, m, job)["09011115555"]
 		return len(got) == 1 && got[0] == "abandoned"
 	})
+}
+
+// customersRing: customers answer after ring and stay until hung up; agents' phones answer.
+func customersRing(ring time.Duration) fsim.Script {
+	return func(dial string) fsim.Fate {
+		if strings.Contains(dial, "/agent-") {
+			return fsim.Fate{Answer: true}
+		}
+		return fsim.Fate{Answer: true, Ring: ring}
+	}
 }
