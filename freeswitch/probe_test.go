@@ -46,7 +46,7 @@ func readCommand(r *bufio.Reader) string {
 }
 
 func TestProbeAcceptsRealGreeting(t *testing.T) {
-	// Bytes as FreeSWITCH 1.11.1 sends them (../shared/esl-captures/01-auth-badcmd.esl).
+	// Bytes as FreeSWITCH 1.11.1 sends them (testdata/esl-captures/01-auth-badcmd.esl).
 	addr := fakeSocket(t, func(c net.Conn, r *bufio.Reader) {
 		c.Write([]byte("Content-Type: auth/request\n\n"))
 		if cmd := readCommand(r); cmd != "auth ClueCon\n" {

@@ -18,7 +18,7 @@ import (
 	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
 )
 
-// captureFates are the numbers of ../esl-captures/README.md as the lab switch answered them.
+// captureFates are the numbers of ../testdata/esl-captures/README.md as the lab switch answered them.
 func captureFates(dial string) fsim.Fate {
 	switch d := dial; {
 	case strings.Contains(d, "/agent-"), strings.Contains(d, "/0905"):
@@ -81,7 +81,7 @@ func TestSimulatorCallFlowsMatchCaptures(t *testing.T) {
 		t.Run(tc.capture, func(t *testing.T) {
 			real, err := os.ReadFile(filepath.Join(captures, tc.capture+".esl"))
 			if err != nil {
-				t.Skipf("captures not available: %v", err)
+				t.Fatal(err)
 			}
 			cmds, gaps := sentCommands(t, tc.capture)
 			legs, jobs := originated(cmds)
@@ -113,7 +113,7 @@ func sentCommands(t *testing.T, name string) ([]string, []time.Duration) {
 	t.Helper()
 	sent, err := os.ReadFile(filepath.Join(captures, name+".sent"))
 	if err != nil {
-		t.Skipf("captures not available: %v", err)
+		t.Fatal(err)
 	}
 	var cmds []string
 	for _, c := range strings.Split(string(sent), "\n\n") {
@@ -361,6 +361,9 @@ func realEvents(t *testing.T) map[string][][]string {
 	t.Helper()
 	pool := map[string][][]string{}
 	files, _ := filepath.Glob(filepath.Join(captures, "*.esl"))
+	if len(files) == 0 {
+		t.Fatalf("no captures in %s", captures)
+	}
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {

@@ -1,6 +1,6 @@
 // Package fsim is a simulated FreeSWITCH event socket for tests and demos (ESL.md §5): it speaks
 // the wire protocol of ESL.md §2 over TCP, runs originates with scripted fates, bridges, kills,
-// transfers and parks channels as FreeSWITCH 1.11.1 does in ../esl-captures, emits the events
+// transfers and parks channels as FreeSWITCH 1.11.1 does in ../testdata/esl-captures, emits the events
 // of ESL.md §3 with a monotonic Event-Sequence, runs on a real or virtual clock, and injects
 // the faults ESL.md §5 lists. Real FreeSWITCH is the reference: where they differ, the
 // simulator is wrong.

@@ -13,7 +13,7 @@ import (
 	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
 )
 
-const captures = "../../../shared/esl-captures"
+const captures = "../testdata/esl-captures"
 
 // chunked returns the capture's bytes in exactly the reads the real client made (.timeline).
 type chunked struct {
@@ -86,7 +86,7 @@ func replayCapture(t *testing.T, name string) replay {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(captures, name+".esl"))
 	if err != nil {
-		t.Skipf("captures not available: %v", err)
+		t.Fatal(err)
 	}
 	chunks := recvChunks(t, filepath.Join(captures, name+".timeline"))
 	sum := 0
@@ -185,7 +185,7 @@ func iotestOneByte(b []byte) io.Reader {
 func TestReplayEveryCapture(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(captures, "*.esl"))
 	if len(files) == 0 {
-		t.Skip("captures not available")
+		t.Fatalf("no captures in %s", captures)
 	}
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".esl")
@@ -218,7 +218,7 @@ func replies(r replay) []string {
 	return out
 }
 
-// Facts read off the capture bytes by hand (see ../../../shared/esl-captures/README.md).
+// Facts read off the capture bytes by hand (see ../testdata/esl-captures/README.md).
 func TestCaptureFacts(t *testing.T) {
 	t.Run("01 unknown command", func(t *testing.T) {
 		r := replayCapture(t, "01-auth-badcmd")
