@@ -46,7 +46,11 @@ type Agent struct {
 	ID        int
 	State     State
 	Since     time.Time
-	CallJobID int64  // 0: not in a job
+	CallJobID int64 // 0: not in a job
+	// JobRun is the run of CallJobID the agent joined (store.CallJob.Run): state left from an
+	// earlier run of the same job (a stop and start, a restored database) is never taken for
+	// the current one.
+	JobRun    int
 	AttemptID int64  // 0: no current call
 	Leg       string // the agent's phone leg (channel UUID) while in a job
 	Node      string // the switch node of that leg
@@ -82,7 +86,7 @@ func (s *Store) Set(ctx context.Context, a Agent) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, agentKey(a.ID), map[string]any{
 			"state": string(a.State), "since": a.Since.UnixMilli(),
-			"call_job_id": a.CallJobID, "attempt_id": a.AttemptID, "leg": a.Leg, "node": a.Node, "message": a.Message,
+			"call_job_id": a.CallJobID, "job_run": a.JobRun, "attempt_id": a.AttemptID, "leg": a.Leg, "node": a.Node, "message": a.Message,
 		})
 		p.SAdd(ctx, agentsKey, a.ID)
 		return nil
@@ -181,6 +185,7 @@ func parseAgent(id int, m map[string]string) (Agent, error) {
 	a.Since = time.UnixMilli(ms)
 	a.CallJobID, _ = strconv.ParseInt(m["call_job_id"], 10, 64)
 	a.AttemptID, _ = strconv.ParseInt(m["attempt_id"], 10, 64)
+	a.JobRun, _ = strconv.Atoi(m["job_run"])
 	a.Leg, a.Node, a.Message = m["leg"], m["node"], m["message"]
 	return a, nil
 }

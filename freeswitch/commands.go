@@ -44,8 +44,12 @@ func checkToken(what, v string) error {
 func EngineEvents() []string {
 	return []string{"CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER",
 		"CHANNEL_PARK", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE",
-		"CHANNEL_DESTROY", "BACKGROUND_JOB", "HEARTBEAT", "DTMF"}
+		"CHANNEL_DESTROY", "BACKGROUND_JOB", "HEARTBEAT", "DTMF", "CUSTOM", ConferenceMaintenance}
 }
+
+// ConferenceMaintenance is the CUSTOM event subclass of mod_conference's member and room
+// events (add-member, del-member …): how the engine sees a customer join an agent's room.
+const ConferenceMaintenance = "conference::maintenance"
 
 // EventSubscription is `event plain NAME …`: plain only, because eslgo cannot parse JSON events
 // and plain is what kakeru's reader parses (ESL.md §1).
@@ -70,6 +74,9 @@ type Originate struct {
 	Vars       []Var  // after origination_uuid, in this order (eslgo's helper orders them randomly)
 	DialString string // e.g. sofia/gateway/main/0312345678 or loopback/agent-1001/agents
 	App        string // e.g. &park() or &eavesdrop(UUID)
+	// Inline, when set instead of App, is an inline dialplan the answered leg runs, e.g. a
+	// prompt then the agent's room (`'m:^:playback:X^conference:ROOM@PROFILE' inline`).
+	Inline []App
 }
 
 // Arg is the originate argument text. Values are escaped as FreeSWITCH's variable parser
@@ -83,7 +90,16 @@ func (o Originate) Arg() (string, error) {
 	if err := checkToken("dial string", o.DialString); err != nil {
 		return "", err
 	}
-	if !strings.HasPrefix(o.App, "&") || strings.ContainsAny(o.App, " \r\n'") {
+	app := o.App
+	if len(o.Inline) > 0 {
+		if o.App != "" {
+			return "", bad("an originate runs an application or an inline dialplan, not both")
+		}
+		var err error
+		if app, err = inlineDialplan(o.Inline); err != nil {
+			return "", err
+		}
+	} else if !strings.HasPrefix(o.App, "&") || strings.ContainsAny(o.App, " \r\n'") {
 		return "", bad("application %q must be one &app(args) without spaces", o.App)
 	}
 	var b strings.Builder
@@ -104,7 +120,7 @@ func (o Originate) Arg() (string, error) {
 	b.WriteByte('}')
 	b.WriteString(o.DialString)
 	b.WriteByte(' ')
-	b.WriteString(o.App)
+	b.WriteString(app)
 	return b.String(), nil
 }
 
@@ -205,6 +221,15 @@ func UUIDTransferInline(uuid string, apps []App) (string, error) {
 	if err := checkUUID("leg", uuid); err != nil {
 		return "", err
 	}
+	d, err := inlineDialplan(apps)
+	if err != nil {
+		return "", err
+	}
+	return "uuid_transfer " + uuid + " " + d, nil
+}
+
+// inlineDialplan is `'m:^:app:data^app:data' inline`.
+func inlineDialplan(apps []App) (string, error) {
 	if len(apps) == 0 {
 		return "", bad("no applications to transfer to")
 	}
@@ -218,7 +243,25 @@ func UUIDTransferInline(uuid string, apps []App) (string, error) {
 		}
 		parts[i] = a.Name + ":" + a.Data
 	}
-	return "uuid_transfer " + uuid + " 'm:^:" + strings.Join(parts, "^") + "' inline", nil
+	return "'m:^:" + strings.Join(parts, "^") + "' inline", nil
+}
+
+// Room is an agent's conference room, `NAME@PROFILE`: the agent's phone stays in it for the
+// whole session and customers are moved in and out, so nothing a customer does can take the
+// agent's phone with it (a uuid_bridge whose other side vanishes mid-setup hangs up both).
+func Room(name, profile string) (string, error) {
+	if err := checkToken("room", name); err != nil || strings.ContainsAny(name, "@'^,") {
+		return "", bad("room name %q", name)
+	}
+	if err := checkToken("conference profile", profile); err != nil || strings.ContainsAny(profile, "@'^,") {
+		return "", bad("conference profile %q", profile)
+	}
+	return name + "@" + profile, nil
+}
+
+// UUIDTransferToRoom moves a leg into a conference room (Room).
+func UUIDTransferToRoom(uuid, room string) (string, error) {
+	return UUIDTransferInline(uuid, []App{{Name: "conference", Data: room}})
 }
 
 // UUIDRecord starts or stops recording a leg to path.

@@ -185,7 +185,11 @@ func (c *Conn) readLoop(ctx context.Context, r *wire.Reader) {
 			}
 			e.Received = time.Now()
 			c.lastEvent.Store(time.Now().UnixNano())
-			if !c.deliverJob(e) && c.events != nil {
+			// A job's result goes to its waiter and to the event handler too: the handler
+			// orders it with the channel's own events (an originate's -ERR may follow its
+			// CHANNEL_ANSWER, capture 11), which a waiter on its own goroutine cannot.
+			c.deliverJob(e)
+			if c.events != nil {
 				if err := c.events(ctx, e); err != nil {
 					c.fail(err)
 					return

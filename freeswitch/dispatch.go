@@ -2,6 +2,7 @@ package freeswitch
 
 import (
 	"context"
+	"errors"
 	"hash/fnv"
 	"strings"
 	"sync"
@@ -17,7 +18,14 @@ type Dispatcher struct {
 	shards []chan *wire.Event
 	wg     sync.WaitGroup
 	once   sync.Once
+	// mu: Dispatch holds it shared while queuing; Stop holds it alone to close the shards, so
+	// an event read after Stop is refused instead of sent on a closed channel.
+	mu      sync.RWMutex
+	stopped bool
 }
+
+// ErrDispatcherStopped is Dispatch's answer after Stop.
+var ErrDispatcherStopped = errors.New("event dispatcher stopped")
 
 // NewDispatcher builds a dispatcher of n shards with queue events of buffer each; handle is
 // called from the shard goroutines, one event at a time per shard.
@@ -45,8 +53,13 @@ func (d *Dispatcher) Start() {
 
 // Dispatch queues an event behind the earlier events of its call. It blocks while the call's
 // shard is full, so a slow handler slows the reader instead of growing memory, and returns
-// ctx's error if ctx ends first. Dispatch must not be called after Stop.
+// ctx's error if ctx ends first; after Stop it returns ErrDispatcherStopped.
 func (d *Dispatcher) Dispatch(ctx context.Context, e *wire.Event) error {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.stopped {
+		return ErrDispatcherStopped
+	}
 	ch := d.shards[d.shard(CallKey(e))]
 	select {
 	case ch <- e:
@@ -59,6 +72,9 @@ func (d *Dispatcher) Dispatch(ctx context.Context, e *wire.Event) error {
 // Stop lets the shards finish the events already queued and waits for them.
 func (d *Dispatcher) Stop() {
 	d.once.Do(func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		d.stopped = true
 		for _, ch := range d.shards {
 			close(ch)
 		}

@@ -18,26 +18,54 @@ func LiveChannels(ctx context.Context, c *Conn, known []string) (alive map[strin
 	}
 	if body, err := c.API(ctx, ShowChannelsJSON()); err == nil {
 		if up, err := parseChannelList(body); err == nil {
+			// The listing is read from the switch's core database, which is filled
+			// asynchronously: a channel created moments ago may be missing from it. An absence
+			// is confirmed with uuid_exists, which asks the live session table.
+			var missing []string
 			for _, id := range known {
-				alive[id] = up[id]
+				if alive[id] = up[id]; !up[id] {
+					missing = append(missing, id)
+				}
+			}
+			if err := confirmMissing(ctx, c, missing, alive); err != nil {
+				return nil, err
 			}
 			return alive, nil
 		}
 	} else if c.Err() != nil {
 		return nil, fmt.Errorf("list channels: %w", err)
 	}
-	for _, id := range known {
-		cmd, err := UUIDExists(id)
-		if err != nil {
-			return nil, err
-		}
-		body, err := c.API(ctx, cmd)
-		if err != nil {
-			return nil, fmt.Errorf("uuid_exists %s: %w", id, err)
-		}
-		alive[id] = strings.TrimSpace(body) == "true"
+	if err := confirmMissing(ctx, c, known, alive); err != nil {
+		return nil, err
 	}
 	return alive, nil
+}
+
+// confirmMissing asks uuid_exists for each id, in batches of one round trip.
+func confirmMissing(ctx context.Context, c *Conn, ids []string, alive map[string]bool) error {
+	for len(ids) > 0 {
+		n := min(len(ids), maxBatch)
+		cmds := make([]string, n)
+		for i, id := range ids[:n] {
+			cmd, err := UUIDExists(id)
+			if err != nil {
+				return err
+			}
+			cmds[i] = cmd
+		}
+		bodies, errs, err := c.APIBatch(ctx, cmds)
+		if err != nil {
+			return fmt.Errorf("uuid_exists: %w", err)
+		}
+		for i, id := range ids[:n] {
+			if errs[i] != nil {
+				return fmt.Errorf("uuid_exists %s: %w", id, errs[i])
+			}
+			alive[id] = strings.TrimSpace(bodies[i]) == "true"
+		}
+		ids = ids[n:]
+	}
+	return nil
 }
 
 // parseChannelList reads the uuids of `show channels as json`; an empty list is
