@@ -1,5 +1,7 @@
 package freeswitch
 
+import "strings"
+
 // Outcome is what an attempt's hangup cause means for the dialer; the values are the attempt
 // outcomes of the API (API.md).
 type Outcome string
@@ -90,4 +92,81 @@ func Classify(cause string, answered bool) Verdict {
 		return v
 	}
 	return Verdict{Outcome: OutcomeNetworkFailure, Retry: RetrySoon}
+}
+
+// Failures of our own: the reasons a call job stops for when its originates keep failing before
+// any customer's network was reached (StopCallJob's reason, shown as the job's stop_reason).
+const (
+	// OwnSwitchUnavailable: no switch node could take the call (none connected, or none
+	// configured under the name the call was paced for).
+	OwnSwitchUnavailable = "switch_unavailable"
+	// OwnDialStringRefused: the originate could not be built from the dial string, or the switch
+	// refused it as malformed (an endpoint, gateway or profile that does not exist, a dial string
+	// without a destination, a command it did not understand).
+	OwnDialStringRefused = "dial_string_refused"
+)
+
+// ownCauses are the causes of an originate that failed because of us, not the customer: the
+// switch could not even try the number. Such a failure says nothing of the contact and must not
+// use it up. It is read-only.
+var ownCauses = map[string]string{
+	// The engine's own cause for a call no node could take.
+	"NO_NODE_CONNECTED": OwnSwitchUnavailable,
+	// The switch is shutting down and places no calls.
+	"SYSTEM_SHUTDOWN": OwnSwitchUnavailable,
+	// The dial string names an endpoint type the switch does not have (a typo such as
+	// "sofai/…", or a module that is not loaded).
+	"CHAN_NOT_IMPLEMENTED": OwnDialStringRefused,
+	// sofia/gateway/NAME/… with a gateway the switch does not know.
+	"INVALID_GATEWAY": OwnDialStringRefused,
+	// sofia/PROFILE/… with a profile the switch does not run.
+	"INVALID_PROFILE": OwnDialStringRefused,
+	// The dial string lacks its destination (e.g. an empty number after the endpoint).
+	"MANDATORY_IE_MISSING": OwnDialStringRefused,
+	// The endpoint cannot place the kind of call asked for.
+	"SERVICE_NOT_IMPLEMENTED": OwnDialStringRefused,
+}
+
+// OwnCause reports whether an originate's failure cause is ours rather than the customer's, and
+// the reason a job stops for when such failures repeat (OwnSwitchUnavailable or
+// OwnDialStringRefused). A cause that is not a cause name at all (upper-case letters, digits
+// and underscores), such as the free text of an API error, is the switch refusing our command
+// as written: ours too. Every other cause, known or not, and an empty one, is the customer's
+// (Classify).
+func OwnCause(cause string) (reason string, ours bool) {
+	if r, ok := ownCauses[cause]; ok {
+		return r, true
+	}
+	if cause != "" && !isCauseName(cause) {
+		return OwnDialStringRefused, true
+	}
+	return "", false
+}
+
+// OwnFailure reads a bgapi originate's BACKGROUND_JOB body and reports whether it failed because
+// of us (OwnCause): `+OK …` is no failure; `-ERR CAUSE` is ours for the causes of OwnCause; a
+// body that is neither (`-USAGE: …`, anything else) means the switch did not take the command as
+// an originate, which is ours. An `-ERR` without a cause is not ours: the switch tried the call
+// and said no more (ParseJobResult reads it as UNKNOWN). Nor is an empty body: nothing says the
+// switch did not place the call, and a call given back while its channel lives would be lost.
+func OwnFailure(body []byte) (reason string, ours bool) {
+	s := strings.TrimSpace(string(body))
+	switch {
+	case s == "", strings.HasPrefix(s, "+OK"):
+		return "", false
+	case strings.HasPrefix(s, "-ERR"):
+		return OwnCause(strings.TrimSpace(s[len("-ERR"):]))
+	}
+	return OwnDialStringRefused, true
+}
+
+// isCauseName: the shape of a FreeSWITCH hangup cause, e.g. USER_BUSY.
+func isCauseName(s string) bool {
+	for i := range len(s) {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
