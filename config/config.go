@@ -69,6 +69,12 @@ type FreeSWITCH struct {
 	// HoldMusic loops on an available agent's phone between calls (G-1, G-3); default
 	// "local_stream://moh", the music on hold every stock FreeSWITCH configures.
 	HoldMusic string `mapstructure:"hold_music"`
+	// ConferenceProfile is the mod_conference profile of the agents' rooms (default "default",
+	// which every stock FreeSWITCH has): each agent's phone sits in a room of its own for the
+	// whole session and customers are moved in. The engine sets the room's hold music
+	// (conference_moh_sound) and the beep a joining customer makes (conference_enter_sound)
+	// itself; a profile that sets moh-sound or enter-sound overrides them.
+	ConferenceProfile string `mapstructure:"conference_profile"`
 	// DialTimeout bounds connecting and authenticating to a node (default 5s).
 	DialTimeout time.Duration `mapstructure:"dial_timeout"`
 }

@@ -55,6 +55,7 @@ func settings() []setting {
 		{"freeswitch.agent_caller_id", "0011"},
 		{"freeswitch.login_prompt", "ivr/ivr-you_are_now_logged_in.wav"},
 		{"freeswitch.hold_music", "local_stream://moh"},
+		{"freeswitch.conference_profile", "default"},
 		{"freeswitch.dial_timeout", 5 * time.Second},
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -179,6 +180,8 @@ func (v *validator) playback(path, val string) {
 	}
 }
 
+var confProfilePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
 func isDigits(s string, minLen, maxLen int) bool {
 	if len(s) < minLen || len(s) > maxLen {
 		return false
@@ -248,6 +251,9 @@ func (v *validator) freeswitch(fs FreeSWITCH) {
 	}
 	v.playback("freeswitch.login_prompt", fs.LoginPrompt)
 	v.playback("freeswitch.hold_music", fs.HoldMusic)
+	if v.required("freeswitch.conference_profile", fs.ConferenceProfile) && !confProfilePattern.MatchString(fs.ConferenceProfile) {
+		v.add("freeswitch.conference_profile", "must be a conference profile name (letters, digits, '_', '-', '.'), got %q", fs.ConferenceProfile)
+	}
 	v.positive("freeswitch.dial_timeout", fs.DialTimeout)
 }
 
