@@ -4,17 +4,21 @@ export PATH := $(PATH):/usr/local/go/bin
 CONFIG ?= config.example.yaml
 BIN := bin/kakeru
 DIAL_FOR ?= 2m
+# The demo's own simulated switch (port 0: any free port) and the Redis database of its live state.
+DEMO_SWITCH ?= 127.0.0.1:0
+DEMO_REDIS_DB ?= 14
 
 .PHONY: demo test serve build services vet
 
-# Services up, database kakeru created and migrated, a simulated switch on the configured node's
-# address, then the engine runs with CONFIG and the walkthrough prints what it answered.
+# Services up, database kakeru created and migrated, then `kakeru demo` with CONFIG: it starts its
+# own simulated switch on DEMO_SWITCH and dials through it only (it stops with an error when that
+# address is taken), keeps its live state in Redis database DEMO_REDIS_DB, and the walkthrough
+# prints what the engine answered.
 demo: build
 	./scripts/services.sh --demo-db
 	$(BIN) migrate --config $(CONFIG)
-	$(BIN) fsim --listen 127.0.0.1:8021 --scenario fsim-scenario.example.yaml >/dev/null & fsim=$$!; trap "kill $$fsim" EXIT; \
-	for i in $$(seq 50); do (echo >/dev/tcp/127.0.0.1/8021) 2>/dev/null && break; sleep 0.1; done; \
-	$(BIN) demo --config $(CONFIG) --log-level warn --dial-for $(DIAL_FOR)
+	$(BIN) demo --config $(CONFIG) --log-level warn --dial-for $(DIAL_FOR) \
+		--switch $(DEMO_SWITCH) --scenario fsim-scenario.example.yaml --redis-db $(DEMO_REDIS_DB)
 
 # Services up, go vet, then every test with the race detector.
 test: services vet

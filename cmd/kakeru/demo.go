@@ -13,30 +13,90 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/transform"
 
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
-// runDemo starts an instance with the given configuration, walks through the API the way an
+// demoOptions are the flags of `kakeru demo`.
+type demoOptions struct {
+	dialFor time.Duration
+	// switchAddr is where the demo's own simulated switch listens ("127.0.0.1:0": a free port).
+	switchAddr string
+	// scenario is the simulated switch's fates file; empty: every call answers after a second.
+	scenario string
+	// redisDB is the Redis database the demo keeps its live state in, apart from the configured
+	// one: agent state of another deployment is never read, and the demo starts clean.
+	redisDB int
+}
+
+// Defaults of the demo's flags.
+const (
+	demoSwitchAddr = "127.0.0.1:0"
+	demoScenario   = "fsim-scenario.example.yaml"
+	demoRedisDB    = 14
+)
+
+// runDemo starts a simulated switch of its own and an instance whose only switch node is that
+// one and whose live state is in a Redis database of its own, walks through the API the way an
 // operator would (readiness, status, campaigns, a batch created, assigned, changed, listed and
-// deleted) and prints what the engine answered, then shuts the instance down.
-func runDemo(ctx context.Context, cfgPath string, dialFor time.Duration, logger *slog.Logger, stdout, stderr io.Writer) int {
+// deleted), dials a generated list with simulated agents, prints what the engine answered, then
+// shuts both down. Anything the demo needs that it cannot have (the switch's address taken, the
+// switch unreachable, Redis down) ends it with a message and exit status 1: it never dials
+// through a switch it did not start.
+func runDemo(ctx context.Context, cfgPath string, cfg *config.Config, o demoOptions, logger *slog.Logger, stdout, stderr io.Writer) int {
+	if o.redisDB < 0 || o.redisDB > 15 {
+		fmt.Fprintf(stderr, "kakeru demo: --redis-db must be between 0 and 15, got %d\n", o.redisDB)
+		return exitUsage
+	}
+	if o.redisDB == cfg.Redis.DB {
+		fmt.Fprintf(stderr, "kakeru demo: --redis-db %d is the configured redis.db: the demo clears its database and keeps its live state apart; pick another one\n", o.redisDB)
+		return exitUsage
+	}
+	node := cfg.FreeSWITCH.Nodes[0]
+	so, what, err := fsimOptions(node.Password, o.scenario, time.Second, 10*time.Second)
+	if err != nil {
+		fmt.Fprintln(stderr, "kakeru demo: simulated switch:", err)
+		return exitUsage
+	}
+	sw := fsim.New(so)
+	if err := sw.Start(o.switchAddr); err != nil {
+		fmt.Fprintf(stderr, "kakeru demo: the simulated switch cannot listen on %s: %v\n"+
+			"  Something else (a FreeSWITCH, an earlier demo) holds the address. The demo dials only its own simulated switch:\n"+
+			"  give it a free address with --switch (make demo DEMO_SWITCH=…), or 127.0.0.1:0 for any free port.\n", o.switchAddr, err)
+		return 1
+	}
+	defer sw.Stop()
+	if err := clearDemoState(ctx, cfg.Redis, o.redisDB); err != nil {
+		fmt.Fprintln(stderr, "kakeru demo:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Simulated FreeSWITCH listening on %s (%s); the demo's only switch node, %s, points at it.\n", sw.Addr(), what, node.Name)
+	fmt.Fprintf(stdout, "Live state in Redis database %d (cleared of kakeru keys; the configured database %d is not touched).\n\n", o.redisDB, cfg.Redis.DB)
+
 	m := NewMain(cfgPath, logger)
+	m.Adjust = func(c *config.Config) {
+		c.Redis.DB = o.redisDB
+		c.FreeSWITCH.Nodes = []config.Node{{Name: node.Name, Address: sw.Addr(), Password: node.Password}}
+	}
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintln(stderr, "kakeru demo:", err)
 		return 1
 	}
-	err := demoWalkthrough(ctx, "http://"+m.Addr(), config.DemoAdminToken, m.Now, m.live.Current(), stdout)
-	if err == nil && dialFor > 0 {
+	err = nil
+	if st := m.pool.States()[0]; !st.Connected {
+		err = fmt.Errorf("the engine cannot reach the demo's simulated switch at %s: %s", sw.Addr(), st.LastError)
+	}
+	if err == nil {
+		err = demoWalkthrough(ctx, "http://"+m.Addr(), config.DemoAdminToken, m.Now, m.live.Current(), stdout)
+	}
+	if err == nil && o.dialFor > 0 {
 		c := &demoClient{base: "http://" + m.Addr(), token: config.DemoAdminToken, http: &http.Client{Timeout: 10 * time.Second}}
-		if connected := m.pool.States()[0].Connected; !connected {
-			fmt.Fprintln(stdout, "\nNo switch answers on the configured node: start one (make demo starts kakeru fsim) to see dialing.")
-		} else {
-			err = demoDialing(ctx, c, m, m.live.Current(), 2000, dialFor, stdout)
-		}
+		err = demoDialing(ctx, c, m, m.live.Current(), 2000, o.dialFor, stdout)
 	}
 	if cerr := m.Close(); err == nil {
 		err = cerr
@@ -46,6 +106,30 @@ func runDemo(ctx context.Context, cfgPath string, dialFor time.Duration, logger 
 		return 1
 	}
 	return 0
+}
+
+// clearDemoState deletes every kakeru key (agent state, request queues, the live event stream)
+// from the demo's Redis database, and nothing else, so the demo starts from a clean live state.
+func clearDemoState(ctx context.Context, r config.Redis, db int) error {
+	rdb := redis.NewClient(&redis.Options{Addr: r.Addr, DB: db, Password: r.Password,
+		DialTimeout: 2 * time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second})
+	defer rdb.Close()
+	iter := rdb.Scan(ctx, 0, "kakeru:*", 500).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		return fmt.Errorf("clear the demo's live state in Redis %s database %d: %w", r.Addr, db, err)
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), 500)
+		if err := rdb.Unlink(ctx, keys[:n]...).Err(); err != nil {
+			return fmt.Errorf("clear the demo's live state in Redis %s database %d: %w", r.Addr, db, err)
+		}
+		keys = keys[n:]
+	}
+	return nil
 }
 
 type demoClient struct {
@@ -112,7 +196,7 @@ func demoWalkthrough(ctx context.Context, base, token string, now func() time.Ti
 	}
 	fmt.Fprintf(w, "GET /readyz → %d %s", code, ready.Status)
 	if len(ready.Down) > 0 {
-		fmt.Fprintf(w, "down: %v (no FreeSWITCH or simulated switch is listening yet; dialing arrives with the engine)", ready.Down)
+		fmt.Fprintf(w, " down: %v", ready.Down)
 	}
 	fmt.Fprintln(w)
 

@@ -58,6 +58,13 @@ func demoDialing(ctx context.Context, c *demoClient, m *Main, cfg *config.Config
 	if err := c.must(ctx, http.StatusOK, http.MethodPost, fmt.Sprintf("/api/v1/call-jobs/%d/start", job.ID), nil, &job); err != nil {
 		return err
 	}
+	stopPath := fmt.Sprintf("/api/v1/call-jobs/%d/stop", job.ID)
+	stopped := false
+	defer func() {
+		if !stopped { // interrupted: the job must not be left running for the next instance to take
+			_, _ = c.do(context.WithoutCancel(ctx), http.MethodPost, stopPath, nil, nil)
+		}
+	}()
 	fmt.Fprintf(w, "\nDialing: batch %d, list of %d numbers (Shift_JIS), call job %d started (%s pacing, target %d); agents %v join through the API\n",
 		b.ID, list.RowCount, job.ID, campaign.Pacing.Mode, job.TargetCount, group.AgentIDs)
 
@@ -91,9 +98,10 @@ func demoDialing(ctx context.Context, c *demoClient, m *Main, cfg *config.Config
 			int(time.Since(start).Seconds()), p.dialed, m.engine.CallsInFlight(), p.connected, p.abandoned, p.abandonRate()*100,
 			demoOnCall(ctx, c, group.AgentIDs), pacing)
 	}
-	if err := c.must(ctx, http.StatusOK, http.MethodPost, fmt.Sprintf("/api/v1/call-jobs/%d/stop", job.ID), nil, nil); err != nil {
+	if err := c.must(ctx, http.StatusOK, http.MethodPost, stopPath, nil, nil); err != nil {
 		return err
 	}
+	stopped = true
 	fmt.Fprintf(w, "  job stopped; calls in progress finish (up to 30 s)…\n")
 	for deadline := time.Now().Add(30 * time.Second); m.engine.CallsInFlight() > 0 && time.Now().Before(deadline); {
 		time.Sleep(200 * time.Millisecond)

@@ -23,20 +23,10 @@ func runFsim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	o := fsim.Options{Password: *password, Script: fsim.Answering(*ring, *talk)}
-	what := fmt.Sprintf("every call answers after %s, hangs up after %s", *ring, *talk)
-	if *scenario != "" {
-		sc, err := fsim.LoadScenario(*scenario)
-		if err != nil {
-			fmt.Fprintln(stderr, "kakeru fsim:", err)
-			return exitUsage
-		}
-		if o.Script, err = sc.Script(); err != nil {
-			fmt.Fprintln(stderr, "kakeru fsim:", err)
-			return exitUsage
-		}
-		o.Heartbeat = sc.Heartbeat
-		what = fmt.Sprintf("scenario %s, seed %d", *scenario, sc.Seed)
+	o, what, err := fsimOptions(*password, *scenario, *ring, *talk)
+	if err != nil {
+		fmt.Fprintln(stderr, "kakeru fsim:", err)
+		return exitUsage
 	}
 	s := fsim.New(o)
 	if err := s.Start(*listen); err != nil {
@@ -47,4 +37,23 @@ func runFsim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	<-ctx.Done()
 	s.Stop()
 	return 0
+}
+
+// fsimOptions builds a simulated switch's options from a scenario file, or without one (path
+// empty) a switch whose every call answers after ring and hangs up after talk; what describes
+// the fates for a person reading the output.
+func fsimOptions(password, path string, ring, talk time.Duration) (o fsim.Options, what string, err error) {
+	o = fsim.Options{Password: password, Script: fsim.Answering(ring, talk)}
+	if path == "" {
+		return o, fmt.Sprintf("every call answers after %s, hangs up after %s", ring, talk), nil
+	}
+	sc, err := fsim.LoadScenario(path)
+	if err != nil {
+		return o, "", err
+	}
+	if o.Script, err = sc.Script(); err != nil {
+		return o, "", err
+	}
+	o.Heartbeat = sc.Heartbeat
+	return o, fmt.Sprintf("scenario %s, seed %d", path, sc.Seed), nil
 }

@@ -25,8 +25,9 @@ const usage = `kakeru: outbound dialer engine for FreeSWITCH
 usage:
   kakeru serve   [--config PATH]           run the engine and its HTTP API
   kakeru migrate [--config PATH] [--check] apply pending schema migrations (--check: only report)
-  kakeru demo    [--config PATH] [--dial-for D]
-                                           walk through the API, then dial a simulated campaign for D
+  kakeru demo    [--config PATH] [--dial-for D] [--switch ADDR] [--scenario FILE] [--redis-db N]
+                                           start a simulated switch, walk through the API, then dial a
+                                           simulated campaign through that switch only for D
   kakeru import  --batch ID --name NAME [--encoding sjis|utf-8] [--config PATH] FILE
                                            import a customer list (exit 1: rows refused, FILE.errors.csv written)
   kakeru fsim    [--listen ADDR] [--password PW] [--scenario FILE] [--ring D] [--talk D]
@@ -87,9 +88,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	check := false
-	dialFor := time.Duration(0)
+	demo := demoOptions{}
 	if cmd == "demo" {
-		fs.DurationVar(&dialFor, "dial-for", 2*time.Minute, "how long the demo's call job dials (0: no dialing)")
+		fs.DurationVar(&demo.dialFor, "dial-for", 2*time.Minute, "how long the demo's call job dials (0: no dialing)")
+		fs.StringVar(&demo.switchAddr, "switch", demoSwitchAddr, "where the demo's own simulated switch listens (port 0: any free port)")
+		fs.StringVar(&demo.scenario, "scenario", demoScenario, "the simulated switch's call fates (empty: every call answers after 1s)")
+		fs.IntVar(&demo.redisDB, "redis-db", demoRedisDB, "the Redis database of the demo's live state, cleared at start; not the configured one")
 	}
 	if cmd == "migrate" {
 		fs.BoolVar(&check, "check", false, "report pending migrations without applying them; exit 1 when any")
@@ -125,7 +129,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "migrate":
 		return runMigrate(ctx, cfg, check, logger, stdout, stderr)
 	case "demo":
-		return runDemo(ctx, *cfgPath, dialFor, logger, stdout, stderr)
+		return runDemo(ctx, *cfgPath, cfg, demo, logger, stdout, stderr)
 	}
 	return runServe(ctx, *cfgPath, logger, stderr)
 }

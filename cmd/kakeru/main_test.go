@@ -204,20 +204,6 @@ func TestReload(t *testing.T) {
 	}
 }
 
-// The demo walkthrough of `make demo` runs against a real instance.
-func TestDemo(t *testing.T) {
-	path := testConfig(t, fakeSwitch(t))
-	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"demo", "--config", path, "--log-level", "error", "--dial-for", "5s"}, &out, &errOut); code != 0 {
-		t.Fatalf("demo exit %d\n%s\n%s", code, out.String(), errOut.String())
-	}
-	for _, want := range []string{"POST /api/v1/batches → 201", "batch_end_out_of_bounds", "Walkthrough finished", "call job", "dialed", "Summary of the call job", "connected"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("demo output lacks %q:\n%s", want, out.String())
-		}
-	}
-}
-
 func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
