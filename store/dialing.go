@@ -54,9 +54,12 @@ func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time
 			ID         int64         `db:"id"`
 			Tel        string        `db:"tel"`
 			CallbackID sql.NullInt64 `db:"callback_id"`
+			// The attempt the callback row names before it is dialed (given back on a failure
+			// of our own).
+			CallbackAttemptID sql.NullInt64 `db:"callback_attempt_id"`
 		}
 		var due []picked
-		err = tx.SelectContext(ctx, &due, `SELECT c.id, c.tel, cb.id AS callback_id FROM callbacks cb
+		err = tx.SelectContext(ctx, &due, `SELECT c.id, c.tel, cb.id AS callback_id, cb.attempt_id AS callback_attempt_id FROM callbacks cb
 			JOIN contacts c ON c.id = cb.contact_id
 			WHERE cb.batch_id = $1 AND cb.status = 'scheduled' AND cb.due_at <= $2 AND c.list_id = $3
 			  AND c.status = 'callback' AND c.claimed_by_job IS NULL
@@ -75,17 +78,28 @@ func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time
 			due = append(due, fresh...)
 		}
 		for _, p := range due {
-			_, err := tx.ExecContext(ctx, `UPDATE contacts SET claimed_by_job = $2, claim_token = $3, claimed_at = $4,
-				attempt_count = attempt_count + 1, last_attempt_at = $4, next_attempt_at = NULL, status = 'eligible'
-				WHERE id = $1`, p.ID, r.JobID, r.Run, now)
+			// What the claim changes is kept in the attempt row, so an attempt that fails because
+			// of us can give the contact back as it was (GiveBackAttempt). The self-join reads the
+			// row as it was before this statement.
+			var prior struct {
+				Status string       `db:"status"`
+				Next   sql.NullTime `db:"next_attempt_at"`
+				Last   sql.NullTime `db:"last_attempt_at"`
+			}
+			err := tx.GetContext(ctx, &prior, `UPDATE contacts c SET claimed_by_job = $2, claim_token = $3, claimed_at = $4,
+				attempt_count = c.attempt_count + 1, last_attempt_at = $4, next_attempt_at = NULL, status = 'eligible'
+				FROM contacts old WHERE c.id = $1 AND old.id = c.id
+				RETURNING old.status, old.next_attempt_at, old.last_attempt_at`, p.ID, r.JobID, r.Run, now)
 			if err != nil {
 				return fmt.Errorf("claim contact %d: %w", p.ID, err)
 			}
 			t := DialTarget{ContactID: p.ID, Tel: p.Tel, ChannelUUID: r.NewUUID(), Callback: p.CallbackID.Valid}
 			err = tx.GetContext(ctx, &t.AttemptID, `INSERT INTO attempts (batch_id, campaign_id, list_id, contact_id, call_job_id,
-				job_run, tel, caller_id, channel_uuid, node, instance_id, created_at, started_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id`,
-				j.BatchID, j.CampaignID, j.ListID, p.ID, j.ID, j.Run, p.Tel, j.CallerID, t.ChannelUUID, r.Node, r.Instance, now)
+				job_run, tel, caller_id, channel_uuid, node, instance_id, created_at, started_at,
+				prior_status, prior_next_attempt_at, prior_last_attempt_at, prior_callback_attempt_id)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16) RETURNING id`,
+				j.BatchID, j.CampaignID, j.ListID, p.ID, j.ID, j.Run, p.Tel, j.CallerID, t.ChannelUUID, r.Node, r.Instance, now,
+				prior.Status, prior.Next, prior.Last, p.CallbackAttemptID)
 			if err != nil {
 				return fmt.Errorf("record attempt for contact %d: %w", p.ID, err)
 			}
@@ -199,6 +213,66 @@ func (s *Store) FinishAttempt(ctx context.Context, e AttemptEnd) (bool, error) {
 		return nil
 	})
 	return finished, err
+}
+
+// GiveBackAttempt undoes the claim of an attempt that failed because of us, not the customer
+// (no switch node could take it, a dial string the switch refused: issue 11 item 5), in one
+// transaction: the contact gets back the status, attempt count, next and last attempt times the
+// claim changed, and its claim; a dialed callback is scheduled again with the attempt it named
+// (cancelled instead when another callback was scheduled meanwhile: one per contact); and the
+// attempt row is deleted, so the failure counts toward no retry rule, dial limit (J-2), job
+// target, report or abandon statistic. Only an attempt still in progress, never answered, whose
+// contact this job's run still holds, is given back; otherwise nothing changes and it reports
+// false (the caller then records the attempt's outcome as usual).
+func (s *Store) GiveBackAttempt(ctx context.Context, channelUUID string, now time.Time) (bool, error) {
+	given := false
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var a struct {
+			ID                int64          `db:"id"`
+			ContactID         sql.NullInt64  `db:"contact_id"`
+			JobID             sql.NullInt64  `db:"call_job_id"`
+			Run               int            `db:"job_run"`
+			Status            sql.NullString `db:"prior_status"`
+			Next              sql.NullTime   `db:"prior_next_attempt_at"`
+			Last              sql.NullTime   `db:"prior_last_attempt_at"`
+			CallbackAttemptID sql.NullInt64  `db:"prior_callback_attempt_id"`
+		}
+		err := tx.GetContext(ctx, &a, `SELECT id, contact_id, call_job_id, job_run, prior_status, prior_next_attempt_at,
+			prior_last_attempt_at, prior_callback_attempt_id FROM attempts
+			WHERE channel_uuid = $1 AND outcome = 'in_progress' AND answered_at IS NULL AND prior_status IS NOT NULL
+			FOR UPDATE`, channelUUID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read attempt %s to give back: %w", channelUUID, err)
+		}
+		if a.ContactID.Valid {
+			res, err := tx.ExecContext(ctx, `UPDATE contacts SET status = $2, next_attempt_at = $3, last_attempt_at = $4,
+				attempt_count = GREATEST(attempt_count - 1, 0), claimed_by_job = NULL, claim_token = NULL, claimed_at = NULL
+				WHERE id = $1 AND claimed_by_job = $5 AND claim_token = $6`,
+				a.ContactID.Int64, a.Status.String, a.Next, a.Last, a.JobID, a.Run)
+			if err != nil {
+				return fmt.Errorf("give contact %d back: %w", a.ContactID.Int64, err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return nil // no longer this run's claim: not ours to give back
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE callbacks cb SET attempt_id = $2, updated_at = $3,
+				status = CASE WHEN EXISTS (SELECT 1 FROM callbacks o WHERE o.contact_id = cb.contact_id AND o.status = 'scheduled')
+				              THEN 'cancelled' ELSE 'scheduled' END
+				WHERE cb.attempt_id = $1 AND cb.status = 'dialed'`, a.ID, a.CallbackAttemptID, now)
+			if err != nil {
+				return fmt.Errorf("schedule the callback of attempt %d again: %w", a.ID, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM attempts WHERE id = $1`, a.ID); err != nil {
+			return fmt.Errorf("delete attempt %d: %w", a.ID, err)
+		}
+		given = true
+		return nil
+	})
+	return given, err
 }
 
 // MarkAnswered and MarkBridged note progress of a live attempt (monitor, restart recovery).
