@@ -23,6 +23,8 @@ type Store interface {
 	TryLeaseJob(ctx context.Context, jobID int64) (*store.JobLease, error)
 	ClaimContacts(ctx context.Context, r store.ClaimRequest, now time.Time) ([]store.DialTarget, error)
 	FinishAttempt(ctx context.Context, e store.AttemptEnd) (bool, error)
+	// GiveBackAttempt undoes the claim of an attempt that failed because of us (ownFailure).
+	GiveBackAttempt(ctx context.Context, channelUUID string, now time.Time) (bool, error)
 	MarkAnswered(ctx context.Context, channelUUID string, at time.Time) error
 	MarkBridged(ctx context.Context, channelUUID string, agentID int, at time.Time) error
 	MarkAgentDropped(ctx context.Context, attemptID int64) error

@@ -30,6 +30,8 @@ type job struct {
 	decision pacing.Decision // the latest pacing decision, for status and metrics
 	// reconciled is when the job's channels were last checked with the switch (loop only).
 	reconciled time.Time
+	// own counts the originates that failed because of us in a row (ownfailure.go).
+	own ownFailures
 }
 
 // agent is an agent working the job: its phone leg and its state (G-4).
