@@ -92,7 +92,8 @@ func (s *Store) StartCallJob(ctx context.Context, id int64, r StartRules, now ti
 func clock(minutes int) string { return fmt.Sprintf("%02d:%02d", minutes/60, minutes%60) }
 
 // StopCallJob stops a running job (J-6). Calls in progress are not touched: they finish and
-// their outcomes are recorded. reason: "admin", "business_end".
+// their outcomes are recorded. reason: "admin", "business_end", "campaign_removed", or a failure
+// of ours the engine stopped it for ("switch_unavailable", "dial_string_refused").
 func (s *Store) StopCallJob(ctx context.Context, id int64, reason string, now time.Time) (CallJob, error) {
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		j, err := lockCallJob(ctx, tx, id)
