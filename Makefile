@@ -8,7 +8,7 @@ DIAL_FOR ?= 2m
 DEMO_SWITCH ?= 127.0.0.1:0
 DEMO_REDIS_DB ?= 14
 
-.PHONY: demo test serve build services vet
+.PHONY: demo test serve build services vet lab lab-stop test-lab
 
 # Services up, database kakeru created and migrated, then `kakeru demo` with CONFIG: it starts its
 # own simulated switch on DEMO_SWITCH and dials through it only (it stops with an error when that
@@ -27,6 +27,7 @@ test: services vet
 vet:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 	go vet ./...
+	go vet -tags lab ./labtest/
 
 # Run the engine in the foreground until Ctrl-C (SIGHUP reloads CONFIG).
 serve: build
@@ -39,3 +40,16 @@ build:
 
 services:
 	./scripts/services.sh
+
+# The lab switch: build a real FreeSWITCH 1.11.1 under ~/.cache/kakeru-lab (first time only), configure and start it.
+lab:
+	./scripts/freeswitch-lab.sh build
+	./scripts/freeswitch-lab.sh start
+
+# Stop the lab switch.
+lab-stop:
+	./scripts/freeswitch-lab.sh stop
+
+# Services and the lab switch up, then the real-switch tests of labtest/ (build tag lab).
+test-lab: services lab
+	go test -race -count=1 -tags lab -timeout 30m ./labtest/...
