@@ -1,0 +1,115 @@
+//go:build lab
+
+package labtest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Attempt is one row of the attempts table (store/migrations): what the engine recorded of one
+// originate towards a contact.
+type Attempt struct {
+	ID           int64
+	Tel          string
+	ChannelUUID  string
+	AgentID      int // 0: none
+	Outcome      string
+	HangupCause  string
+	StartedAt    time.Time
+	AnsweredAt   time.Time // zero: not answered
+	BridgedAt    time.Time // zero: never with an agent
+	EndedAt      time.Time // zero: not ended
+	TalkSeconds  int       // -1: none
+	AgentDropped bool
+}
+
+// Talk is the recorded talk time: bridged_at to ended_at.
+func (a Attempt) Talk() time.Duration {
+	if a.BridgedAt.IsZero() || a.EndedAt.IsZero() {
+		return 0
+	}
+	return a.EndedAt.Sub(a.BridgedAt)
+}
+
+func (a Attempt) String() string {
+	s := fmt.Sprintf("attempt %d tel %s channel %s outcome %s cause %q", a.ID, a.Tel, a.ChannelUUID, a.Outcome, a.HangupCause)
+	if a.AgentID != 0 {
+		s += fmt.Sprintf(" agent %d", a.AgentID)
+	}
+	if !a.AnsweredAt.IsZero() {
+		s += " answered +" + a.AnsweredAt.Sub(a.StartedAt).Round(time.Millisecond).String()
+	}
+	if !a.BridgedAt.IsZero() {
+		s += " bridged +" + a.BridgedAt.Sub(a.StartedAt).Round(time.Millisecond).String()
+	}
+	if !a.EndedAt.IsZero() {
+		s += " ended +" + a.EndedAt.Sub(a.StartedAt).Round(time.Millisecond).String()
+	}
+	if a.TalkSeconds >= 0 {
+		s += fmt.Sprintf(" talk %ds", a.TalkSeconds)
+	}
+	return s
+}
+
+// Attempts reads the attempts of a call job, in id order.
+func (in *Instance) Attempts(ctx context.Context, job int64) ([]Attempt, error) {
+	rows, err := in.DB.QueryContext(ctx, `SELECT id, tel, channel_uuid::text, agent_id, outcome, hangup_cause,
+		started_at, answered_at, bridged_at, ended_at, talk_seconds, agent_dropped
+		FROM attempts WHERE call_job_id = $1 ORDER BY id`, job)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Attempt
+	for rows.Next() {
+		var a Attempt
+		var agent, talk sql.NullInt64
+		var answered, bridged, ended sql.NullTime
+		if err := rows.Scan(&a.ID, &a.Tel, &a.ChannelUUID, &agent, &a.Outcome, &a.HangupCause,
+			&a.StartedAt, &answered, &bridged, &ended, &talk, &a.AgentDropped); err != nil {
+			return nil, err
+		}
+		a.AgentID = int(agent.Int64)
+		a.AnsweredAt, a.BridgedAt, a.EndedAt = answered.Time, bridged.Time, ended.Time
+		a.TalkSeconds = -1
+		if talk.Valid {
+			a.TalkSeconds = int(talk.Int64)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// WaitAttempts polls until the job has at least n attempts and none is in progress.
+func (in *Instance) WaitAttempts(ctx context.Context, job int64, n int) ([]Attempt, error) {
+	var last []Attempt
+	for {
+		as, err := in.Attempts(ctx, job)
+		if err == nil {
+			last = as
+			done := len(as) >= n
+			for _, a := range as {
+				if a.Outcome == "in_progress" {
+					done = false
+				}
+			}
+			if done {
+				return as, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			open := 0
+			for _, a := range last {
+				if a.Outcome == "in_progress" {
+					open++
+				}
+			}
+			return last, fmt.Errorf("job %d: %d attempts (%d in progress), waited for %d ended: %w", job, len(last), open, n, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

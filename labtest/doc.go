@@ -1,0 +1,53 @@
+// Package labtest runs kakeru against a real FreeSWITCH: the lab switch that
+// scripts/freeswitch-lab.sh builds from source and configures (loopback endpoint, event socket on
+// 127.0.0.1:18021, the fate-encoding customers context of scripts/freeswitch-lab-config.sh).
+//
+// Its files carry the build tag lab, so `make test` does not compile them. Run them with
+//
+//	make test-lab
+//
+// which starts the lab switch (building it the first time, a few minutes) and then runs
+//
+//	go test -race -count=1 -tags lab -timeout 30m ./labtest/...
+//
+// One test alone: go test -tags lab -run TestLabHappyPath -v ./labtest/
+//
+// The tests need PostgreSQL on 127.0.0.1:5432 (database kakeru_lab is dropped and recreated) and
+// Redis on 127.0.0.1:6379 (database 13 is flushed), as scripts/services.sh provides. They fail,
+// never skip, when the switch does not answer.
+//
+// Environment:
+//
+//	KAKERU_LAB_ESL_ADDR      the lab switch's event socket (default 127.0.0.1:18021)
+//	KAKERU_LAB_ESL_PASSWORD  its password (default kakeru-lab)
+//	KAKERU_LAB_SRC           the kakeru source tree under test (default: this repository);
+//	                         its ./cmd/kakeru is built once and its config.example.yaml is the
+//	                         base of the generated configuration
+//	KAKERU_LAB_BIN           a kakeru binary to run instead of building one
+//	KAKERU_LAB_LOGDIR        where each test keeps its configuration, the instance's log and
+//	                         recordings (default $TMPDIR/kakeru-lab)
+//	KAKERU_LAB_PG_ADMIN_DSN  PostgreSQL maintenance database (default postgres://postgres@127.0.0.1:5432/postgres)
+//	KAKERU_LAB_REDIS_ADDR    Redis (default 127.0.0.1:6379)
+//
+// The Observer is an event-socket client of the tests' own (not the engine's freeswitch
+// package): it keeps each channel's story from CHANNEL_CREATE, CHANNEL_ANSWER, CHANNEL_BRIDGE,
+// CHANNEL_UNBRIDGE, CHANNEL_HANGUP_COMPLETE and conference::maintenance add-member/del-member,
+// so the tests compare what the switch did with what the engine recorded in PostgreSQL,
+// whichever way the engine puts a customer with an agent (uuid_bridge or the agent's room).
+//
+// What the lab switch showed (FreeSWITCH 1.11.1, 2 cores):
+//   - `show channels` is read from the core database, which a background thread fills: a
+//     channel created a moment ago is missing from it for 50 to 250 ms (longer when many
+//     channels start together) and a finished one stays listed for up to about 200 ms after its
+//     CHANNEL_HANGUP_COMPLETE. `uuid_exists` answers from the live sessions: true as soon as
+//     CHANNEL_CREATE is out, false once CHANNEL_HANGUP_COMPLETE is. Decide whether a channel is
+//     up with uuid_exists; use show channels only to find candidates.
+//   - A loopback pair's a-leg and b-leg are created and answered in the same millisecond for the
+//     agents context; an originate's BACKGROUND_JOB arrives about 20 ms after the a-leg's
+//     CHANNEL_ANSWER.
+//   - A customer moved into an agent's room with uuid_transfer … conference:ROOM@kakeru inline
+//     shows add-member about 25 ms after the transfer; Conference-Name is ROOM without the
+//     profile.
+//   - Inside an originate's {…} variables a comma separates variables: a tone_stream such as
+//     %(1000,4000,440) must have its commas escaped (\,) or the variable is cut at the first one.
+package labtest
