@@ -274,9 +274,16 @@ func perLeg(frames []*wire.Frame, legs []string, jobs map[string]string) map[str
 
 type replyFrame struct {
 	shape, body string
+	job         string // a bgapi's BACKGROUND_JOB body
 }
 
 func replies(frames []*wire.Frame) []replyFrame {
+	jobs := map[string]string{}
+	for _, f := range frames {
+		if e, err := wire.ParsePlainEvent(f); err == nil && f.ContentType() == "text/event-plain" && e.Name() == "BACKGROUND_JOB" {
+			jobs[e.JobUUID()] = string(e.Body)
+		}
+	}
 	var out []replyFrame
 	for _, f := range frames {
 		if f.ContentType() == "text/event-plain" || f.ContentType() == "auth/request" {
@@ -287,7 +294,7 @@ func replies(frames []*wire.Frame) []replyFrame {
 			names = append(names, h.Name)
 		}
 		out = append(out, replyFrame{shape: f.ContentType() + " " + strings.Join(names, ","),
-			body: f.Header.Get("Reply-Text") + string(f.Body)})
+			body: f.Header.Get("Reply-Text") + string(f.Body), job: jobs[f.Header.Get("Job-UUID")]})
 	}
 	return out
 }
@@ -310,6 +317,9 @@ func compareReplies(t *testing.T, tc flowCase, cmds []string, want, got []replyF
 		if g.shape != w.shape {
 			t.Errorf("reply to %q: frame %q, FreeSWITCH %q", firstLine(c), g.shape, w.shape)
 			continue
+		}
+		if g.job != w.job {
+			t.Errorf("job of %q: %q, FreeSWITCH %q", firstLine(c), g.job, w.job)
 		}
 		switch {
 		case slices.ContainsFunc(tc.loopbackOnly, func(p string) bool { return strings.HasPrefix(c, p) }):

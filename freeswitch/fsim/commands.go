@@ -120,10 +120,7 @@ func (s *Server) api(cmd string) string {
 		if len(args) < 2 || s.chans[args[0]] == nil || s.chans[args[1]] == nil || args[0] == args[1] {
 			return "-ERR Invalid uuid\n"
 		}
-		if r := &s.history[s.chans[args[0]].record]; r.Bridged.IsZero() {
-			r.Bridged = s.o.Clock.Now()
-		}
-		s.connect(s.chans[args[0]], s.chans[args[1]])
+		s.uuidBridge(s.chans[args[0]], s.chans[args[1]])
 		return "+OK " + args[1] + "\n"
 	case "uuid_break", "uuid_record":
 		if ch() == nil {
@@ -200,9 +197,9 @@ func (s *Server) showChannels(calls bool) string {
 			continue // a call is listed once, from its a leg
 		}
 		cid, _ := ch.getVar("origination_caller_id_number")
-		app, data, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(ch.app, "&"), ")"), "(")
-		if ch.bridge != nil {
-			app, data = "uuid_bridge", ch.bridge.other(ch).uuid
+		app, data := ch.running[0], ch.running[1]
+		if app == "" && strings.HasPrefix(ch.app, "&") {
+			app, data, _ = strings.Cut(strings.TrimSuffix(strings.TrimPrefix(ch.app, "&"), ")"), "(")
 		}
 		state, callstate := "CS_EXECUTE", "ACTIVE"
 		if !ch.answered {

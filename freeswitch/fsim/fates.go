@@ -20,6 +20,11 @@ type Fate struct {
 	Machine bool
 	Ring    time.Duration // until the answer or the failure
 	Talk    time.Duration // an answered far end hangs up by itself after this; 0 stays up
+	// HangupAtAnswer: the far end hangs up at the instant it answers (zero talk time):
+	// CHANNEL_ANSWER, the hangup events, then the originate's -ERR NORMAL_CLEARING, as the
+	// lab switch's loopback customers do (capture 11); a command that comes after finds no
+	// channel.
+	HangupAtAnswer bool
 	// Cause ends an unanswered call (default NO_ANSWER, which rings until originate_timeout
 	// when Ring is 0). USER_BUSY, UNALLOCATED_NUMBER, CALL_REJECTED, … end it after Ring.
 	Cause string

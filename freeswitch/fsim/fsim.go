@@ -30,6 +30,11 @@ type Options struct {
 	// Playback is how long a message played by uuid_transfer or uuid_broadcast lasts.
 	Playback time.Duration // default 500 ms
 	AMDDelay time.Duration // until amd_result is set on an answered call that asked for it (default 1.5 s)
+	// OriginateReturn is how long after a leg's CHANNEL_ANSWER its `bgapi originate` returns
+	// (BACKGROUND_JOB +OK, then the application starts): about 20 ms on the lab switch under load
+	// (captures 09, 11). A uuid_bridge or uuid_transfer of the leg before that makes the job
+	// answer -ERR ORIGINATOR_CANCEL while the leg lives on. Default 20 ms; negative: at once.
+	OriginateReturn time.Duration
 }
 
 // Server is one simulated switch.
@@ -80,6 +85,9 @@ func New(o Options) *Server {
 	}
 	if o.AMDDelay <= 0 {
 		o.AMDDelay = 1500 * time.Millisecond
+	}
+	if o.OriginateReturn == 0 {
+		o.OriginateReturn = 20 * time.Millisecond
 	}
 	s := &Server{o: o, coreUUID: newUUID(), conns: map[*session]bool{}, chans: map[string]*channel{},
 		timers: map[*timer]bool{}}

@@ -83,7 +83,8 @@ func clientAgainstSimulator(t *testing.T, mode string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pass(20 * time.Millisecond)
+	pass(20 * time.Millisecond) // the answer
+	pass(20 * time.Millisecond) // the originate returns (Options.OriginateReturn)
 	r := <-res
 	if got, err := freeswitch.ParseJobResult(r.Body); err != nil || got != id {
 		t.Fatalf("answered originate: %q %v", got, err)

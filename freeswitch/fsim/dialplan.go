@@ -1,0 +1,56 @@
+package fsim
+
+import (
+	"strings"
+	"time"
+)
+
+// transferInline runs `uuid_transfer C 'APPS' inline` (or `uuid_transfer C APP:DATA inline`):
+// what the leg ran stops (a bridge, a playback) and the dialplan runs. Before the leg's
+// originate has returned, the originate answers -ERR ORIGINATOR_CANCEL (capture 11). Caller
+// holds s.mu.
+func (s *Server) transferInline(ch *channel, dialplan string) {
+	s.preempt(ch)
+	s.detach(ch)
+	s.runDialplan(ch, dialplan)
+}
+
+// runDialplan runs an inline dialplan: playback, hangup, park. The plain `playback:X,hangup`
+// form splits a tone_stream's commas and the switch then fails the call with
+// DESTINATION_OUT_OF_ORDER (ESL.md §4); `m:^:` makes ^ the separator. Caller holds s.mu.
+func (s *Server) runDialplan(ch *channel, dialplan string) {
+	dialplan = strings.Trim(dialplan, "'")
+	sep := ","
+	if rest, ok := strings.CutPrefix(dialplan, "m:"); ok && len(rest) > 1 && rest[1] == ':' {
+		sep, dialplan = rest[:1], rest[2:]
+	}
+	delay, cause := time.Duration(0), ""
+	for _, step := range strings.Split(dialplan, sep) {
+		app, arg, _ := strings.Cut(step, ":")
+		switch app {
+		case "playback":
+			if strings.Contains(arg, "%(") && !strings.Contains(arg, ")") {
+				cause = "DESTINATION_OUT_OF_ORDER" // a tone_stream cut at its comma
+			}
+			if delay == 0 {
+				ch.running = [2]string{app, arg}
+			}
+			delay += s.o.Playback
+		case "hangup":
+			cause = cmp(cause, cmp(arg, "NORMAL_CLEARING"))
+		case "park":
+			ch.running = [2]string{app, ""}
+			s.emitChannel("CHANNEL_PARK", ch, nil)
+		default:
+			if cause == "" && app != "" && !strings.HasPrefix(app, "%(") && !strings.HasPrefix(app, "tone_stream") {
+				cause = "DESTINATION_OUT_OF_ORDER"
+			}
+		}
+	}
+	if cause != "" {
+		ch.plan = s.afterLocked(delay, func() {
+			ch.plan = nil
+			s.hangup(ch, cause)
+		})
+	}
+}
