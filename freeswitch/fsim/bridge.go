@@ -42,8 +42,8 @@ func (s *Server) connect(a, b *channel) {
 }
 
 // detach stops what a leg runs before a bridge or a transfer gives it something else: a bridge
-// (its partner re-parks with park_after_bridge, else hangs up), a playback's end. Caller holds
-// s.mu.
+// (its partner re-parks with park_after_bridge, else hangs up), a room (del-member), a
+// playback's end, a conference about to start. Caller holds s.mu.
 func (s *Server) detach(ch *channel) {
 	if ch.bridge != nil { // bridging a bridged leg takes it away from its old partner
 		old := ch.bridge
@@ -57,6 +57,13 @@ func (s *Server) detach(ch *channel) {
 			s.hangup(other, "NORMAL_CLEARING")
 		}
 	}
-	s.cancel(ch.plan)
-	ch.plan = nil
+	if ch.room != nil {
+		if r := s.leaveRoom(ch, ""); r != nil {
+			s.endRoom(r)
+		}
+	}
+	for _, t := range []**timer{&ch.plan, &ch.join} {
+		s.cancel(*t)
+		*t = nil
+	}
 }

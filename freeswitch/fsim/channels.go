@@ -19,6 +19,9 @@ type channel struct {
 	ring, talk            *timer    // pending answer/failure and far-end hangup
 	ret                   *timer    // the originate's return after the answer
 	plan                  *timer    // the end of what the dialplan plays (hangup after playback)
+	join                  *timer    // the conference application starting
+	room                  *room     // the conference the leg is a member of
+	member                int       // its Member-ID there
 	running               [2]string // application and data now running, for show channels
 	record                int       // index in Server.history
 }
@@ -221,6 +224,8 @@ func (s *Server) returned(ch *channel) {
 	switch name {
 	case "park":
 		s.emitChannel("CHANNEL_PARK", ch, nil)
+	case "conference":
+		s.joinRoom(ch, data)
 	case "eavesdrop":
 		if _, live := s.chans[data]; !live {
 			// mod_eavesdrop finds no such channel and returns: the leg has nothing left to run.
@@ -266,12 +271,16 @@ func (s *Server) hangup(ch *channel, cause string) bool {
 			s.afterLocked(0, func() { s.hangup(o, "NORMAL_CLEARING") })
 		}
 	}
-	for _, t := range []**timer{&ch.ring, &ch.talk, &ch.ret, &ch.plan} {
+	for _, t := range []**timer{&ch.ring, &ch.talk, &ch.ret, &ch.plan, &ch.join} {
 		s.cancel(*t)
 		*t = nil
 	}
 	hc := [][2]string{{"Hangup-Cause", cause}}
 	s.emitChannel("CHANNEL_HANGUP", ch, hc)
+	var emptied *room
+	if ch.room != nil {
+		emptied = s.leaveRoom(ch, cause) // capture 11: del-member between HANGUP and HANGUP_COMPLETE
+	}
 	switch {
 	case ch.bridge != nil:
 		br := ch.bridge
@@ -302,6 +311,9 @@ func (s *Server) hangup(ch *channel, cause string) bool {
 		s.emitChannel("CHANNEL_DESTROY", ch, hc)
 	default:
 		s.complete(ch, cause)
+	}
+	if emptied != nil {
+		s.endRoom(emptied) // capture 11: conference-destroy after the last member's HANGUP_COMPLETE
 	}
 	return true
 }

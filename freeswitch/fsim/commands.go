@@ -34,11 +34,18 @@ func (c *session) handle(lines []string) bool {
 		return false
 	case strings.HasPrefix(cmd, "event plain "):
 		if c.events == nil {
-			c.events = map[string]bool{}
+			c.events, c.classes = map[string]bool{}, map[string]bool{}
 		}
+		// As mod_event_socket reads it: every word after CUSTOM is a subclass, whatever it is.
+		custom := false
 		for _, n := range strings.Fields(cmd)[2:] {
+			if custom {
+				c.classes[n] = true
+				continue
+			}
 			c.events[n] = true
 			c.all = c.all || n == "ALL"
+			custom = n == "CUSTOM"
 		}
 		c.reply("+OK event listener enabled plain")
 	case strings.HasPrefix(cmd, "api "):

@@ -5,8 +5,12 @@ import (
 	"time"
 )
 
+// roomStart is how long the conference application of an inline dialplan takes to add the
+// member: capture 11's add-member comes about 20 ms after the uuid_transfer.
+const roomStart = 20 * time.Millisecond
+
 // transferInline runs `uuid_transfer C 'APPS' inline` (or `uuid_transfer C APP:DATA inline`):
-// what the leg ran stops (a bridge, a playback) and the dialplan runs. Before the leg's
+// what the leg ran stops (a bridge, a room, a playback) and the dialplan runs. Before the leg's
 // originate has returned, the originate answers -ERR ORIGINATOR_CANCEL (capture 11). Caller
 // holds s.mu.
 func (s *Server) transferInline(ch *channel, dialplan string) {
@@ -15,9 +19,10 @@ func (s *Server) transferInline(ch *channel, dialplan string) {
 	s.runDialplan(ch, dialplan)
 }
 
-// runDialplan runs an inline dialplan: playback, hangup, park. The plain `playback:X,hangup`
-// form splits a tone_stream's commas and the switch then fails the call with
-// DESTINATION_OUT_OF_ORDER (ESL.md §4); `m:^:` makes ^ the separator. Caller holds s.mu.
+// runDialplan runs an inline dialplan: playback, hangup, park, conference. The plain
+// `playback:X,hangup` form splits a tone_stream's commas and the switch then fails the call
+// with DESTINATION_OUT_OF_ORDER (ESL.md §4); `m:^:` makes ^ the separator. A conference
+// application keeps the leg in its room until it leaves. Caller holds s.mu.
 func (s *Server) runDialplan(ch *channel, dialplan string) {
 	dialplan = strings.Trim(dialplan, "'")
 	sep := ","
@@ -25,6 +30,7 @@ func (s *Server) runDialplan(ch *channel, dialplan string) {
 		sep, dialplan = rest[:1], rest[2:]
 	}
 	delay, cause := time.Duration(0), ""
+steps:
 	for _, step := range strings.Split(dialplan, sep) {
 		app, arg, _ := strings.Cut(step, ":")
 		switch app {
@@ -41,6 +47,14 @@ func (s *Server) runDialplan(ch *channel, dialplan string) {
 		case "park":
 			ch.running = [2]string{app, ""}
 			s.emitChannel("CHANNEL_PARK", ch, nil)
+		case "conference":
+			if cause == "" {
+				ch.join = s.afterLocked(delay+roomStart, func() {
+					ch.join = nil
+					s.joinRoom(ch, arg)
+				})
+			}
+			break steps // the leg stays in the room: what follows runs only once it leaves
 		default:
 			if cause == "" && app != "" && !strings.HasPrefix(app, "%(") && !strings.HasPrefix(app, "tone_stream") {
 				cause = "DESTINATION_OUT_OF_ORDER"

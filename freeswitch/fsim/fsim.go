@@ -59,6 +59,8 @@ type Server struct {
 	timers  map[*timer]bool
 	pending sync.WaitGroup // timer callbacks scheduled or running
 	started time.Time
+	rooms   map[string]*room // conferences by name
+	members int              // conference member ids given since startup
 }
 
 type timer struct{ stop func() bool }
@@ -90,7 +92,7 @@ func New(o Options) *Server {
 		o.OriginateReturn = 20 * time.Millisecond
 	}
 	s := &Server{o: o, coreUUID: newUUID(), conns: map[*session]bool{}, chans: map[string]*channel{},
-		timers: map[*timer]bool{}}
+		timers: map[*timer]bool{}, rooms: map[string]*room{}}
 	s.cond = sync.NewCond(&s.mu)
 	return s
 }
@@ -251,22 +253,31 @@ func uptime(d time.Duration) string {
 // emit sends an event to every session subscribed to it. Caller holds s.mu, so events leave
 // in the order the switch produced them and Event-Sequence grows monotonically.
 func (s *Server) emit(name string, fields [][2]string, body string) {
+	s.emitEvent(name, "", fields, body)
+}
+
+// emitCustom sends a CUSTOM event of a subclass to the sessions subscribed to that subclass.
+func (s *Server) emitCustom(subclass string, fields [][2]string) {
+	s.emitEvent("CUSTOM", subclass, fields, "")
+}
+
+func (s *Server) emitEvent(name, subclass string, fields [][2]string, body string) {
 	s.seq++
 	if s.muted {
 		return
 	}
 	var payload string
 	for c := range s.conns {
-		if c.subscribed(name) {
+		if c.subscribed(name, subclass) {
 			if payload == "" {
-				payload = s.eventPayload(name, s.seq, fields, body)
+				payload = s.eventPayload(name, subclass, s.seq, fields, body)
 			}
 			c.queue("Content-Length: " + fmt.Sprint(len(payload)) + "\nContent-Type: text/event-plain\n\n" + payload)
 		}
 	}
 }
 
-func (s *Server) eventPayload(name string, seq uint64, fields [][2]string, body string) string {
+func (s *Server) eventPayload(name, subclass string, seq uint64, fields [][2]string, body string) string {
 	now := s.o.Clock.Now()
 	var b strings.Builder
 	b.Grow(2048)
@@ -275,6 +286,9 @@ func (s *Server) eventPayload(name string, seq uint64, fields [][2]string, body 
 		b.WriteString(": ")
 		b.WriteString(encode(v))
 		b.WriteByte('\n')
+	}
+	if subclass != "" {
+		line("Event-Subclass", subclass) // before Event-Name, as 1.11.1 writes it (capture 11)
 	}
 	line("Event-Name", name)
 	line("Core-UUID", s.coreUUID)
@@ -333,6 +347,7 @@ type session struct {
 
 	// guarded by srv.mu
 	events  map[string]bool
+	classes map[string]bool // subclasses of CUSTOM subscribed to
 	all     bool
 	out     []string
 	closed  bool
@@ -340,7 +355,14 @@ type session struct {
 	stalled bool // fault: neither read nor write until Resume
 }
 
-func (c *session) subscribed(name string) bool { return c.all || c.events[name] }
+// subscribed is mod_event_socket's filter: ALL takes everything; a CUSTOM event with a
+// subclass goes only to sessions that named CUSTOM and that subclass.
+func (c *session) subscribed(name, subclass string) bool {
+	if c.all {
+		return true
+	}
+	return c.events[name] && (subclass == "" || c.classes[subclass])
+}
 
 // queue adds a frame for the writer. Caller holds srv.mu.
 func (c *session) queue(frame string) {

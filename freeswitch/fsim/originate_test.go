@@ -53,7 +53,7 @@ func TestOriginateReturnsAfterTheAnswer(t *testing.T) {
 
 // Capture 11 and the lab README: a uuid_bridge or uuid_transfer of an answered customer that
 // lands before its originate has returned makes the originate answer -ERR ORIGINATOR_CANCEL,
-// while the call lives on, bridged, until its own hangup. After the return the
+// while the call lives on, bridged or in the room, until its own hangup. After the return the
 // originate has answered +OK and the command changes nothing of it.
 func TestCommandBeforeTheOriginateReturns(t *testing.T) {
 	t.Run("uuid_bridge", func(t *testing.T) {
@@ -74,6 +74,29 @@ func TestCommandBeforeTheOriginateReturns(t *testing.T) {
 		r.advance(2 * time.Second) // the customer hangs up 3 s after answering
 		eq(t, "the customer's own hangup", r.take(), "CHANNEL_HANGUP NORMAL_CLEARING "+c[:8],
 			"CHANNEL_PARK "+a[:8], "CHANNEL_HANGUP_COMPLETE NORMAL_CLEARING "+c[:8])
+	})
+	t.Run("uuid_transfer", func(t *testing.T) {
+		r := newRawSession(t, fsim.Options{Script: agentAnd(fsim.Fate{Talk: 3 * time.Second})}, callEvents)
+		a := r.originate(agentDial, "&conference(agent-1@default)")
+		r.advance(20 * time.Millisecond)
+		c := r.originate(customerDial, "&park()")
+		r.advance(time.Second)
+		r.take()
+		r.clock.Advance(time.Millisecond)
+		if reply := r.send("bgapi uuid_transfer " + c + " conference:agent-1@default inline"); !strings.HasPrefix(reply, "+OK Job-UUID") {
+			t.Fatalf("uuid_transfer: %q", reply)
+		}
+		r.advance(19 * time.Millisecond)
+		eq(t, "transferred 1 ms after the answer", r.take(), "BACKGROUND_JOB -ERR ORIGINATOR_CANCEL", "BACKGROUND_JOB +OK")
+		r.advance(time.Millisecond)
+		eq(t, "20 ms after the transfer", r.take(), "CUSTOM add-member agent-1 size=2 "+c[:8])
+		if room, ok := r.s.Room(c); !ok || room != "agent-1@default" {
+			t.Fatalf("Room(customer) = %q %v", room, ok)
+		}
+		eq(t, "members", r.s.Members("agent-1"), a, c)
+		r.advance(3 * time.Second)
+		eq(t, "the customer's own hangup", r.take(), "CHANNEL_HANGUP NORMAL_CLEARING "+c[:8],
+			"CUSTOM del-member agent-1 size=1 "+c[:8], "CHANNEL_HANGUP_COMPLETE NORMAL_CLEARING "+c[:8])
 	})
 	t.Run("after the return", func(t *testing.T) {
 		r := newRawSession(t, fsim.Options{Script: agentAnd(fsim.Fate{Talk: 3 * time.Second})}, callEvents)

@@ -1,0 +1,124 @@
+package fsim
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// conferenceMaintenance is the CUSTOM subclass of mod_conference's room and member events.
+const conferenceMaintenance = "conference::maintenance"
+
+// room is one conference of mod_conference, `NAME@PROFILE`: made when its first member joins,
+// destroyed when its last member leaves. Every field is guarded by Server.mu.
+type room struct {
+	name, profile, id string
+	members           []*channel // in order of joining
+}
+
+// Room is the conference a channel is a member of now, as NAME@PROFILE (the profile the room
+// was made with), and whether it is in one.
+func (s *Server) Room(uuid string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.chans[uuid]
+	if ch == nil || ch.room == nil {
+		return "", false
+	}
+	return ch.room.name + "@" + ch.room.profile, true
+}
+
+// Members is the UUIDs of the members of a conference (NAME or NAME@PROFILE: a conference is
+// known by its name), in order of joining; nil when no such conference exists.
+func (s *Server) Members(room string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name, _, _ := strings.Cut(room, "@")
+	r := s.rooms[name]
+	if r == nil {
+		return nil
+	}
+	out := make([]string, len(r.members))
+	for i, m := range r.members {
+		out[i] = m.uuid
+	}
+	return out
+}
+
+// joinRoom runs the conference application: the leg joins NAME@PROFILE, which is made first
+// when it does not exist (conference-create, then add-member, as in capture 11). Caller holds
+// s.mu.
+func (s *Server) joinRoom(ch *channel, spec string) {
+	if s.chans[ch.uuid] != ch {
+		return
+	}
+	name, profile, _ := strings.Cut(spec, "@")
+	profile = cmp(profile, "default")
+	if ch.room != nil {
+		if r := s.leaveRoom(ch, ""); r != nil {
+			s.endRoom(r)
+		}
+	}
+	r := s.rooms[name]
+	if r == nil {
+		r = &room{name: name, profile: profile, id: newUUID()}
+		s.rooms[name] = r
+		s.emitCustom(conferenceMaintenance, append(s.roomFields(r), [2]string{"Action", "conference-create"}))
+	}
+	s.members++
+	ch.room, ch.member = r, s.members
+	ch.running = [2]string{"conference", name + "@" + r.profile}
+	r.members = append(r.members, ch)
+	s.emitMember(ch, "add-member", "")
+}
+
+// leaveRoom takes a member out of its room (del-member; cause: it hung up). The room it leaves
+// empty is returned: the caller destroys it (endRoom) once the member's own events are sent.
+// Caller holds s.mu.
+func (s *Server) leaveRoom(ch *channel, cause string) *room {
+	r := ch.room
+	r.members = slices.DeleteFunc(r.members, func(m *channel) bool { return m == ch })
+	s.emitMember(ch, "del-member", cause)
+	ch.room, ch.member = nil, 0
+	if len(r.members) > 0 {
+		return nil
+	}
+	delete(s.rooms, r.name)
+	return r
+}
+
+// endRoom sends conference-destroy for a room its last member left. Caller holds s.mu.
+func (s *Server) endRoom(r *room) {
+	s.emitCustom(conferenceMaintenance, append(s.roomFields(r), [2]string{"Action", "conference-destroy"}))
+}
+
+// roomFields open every conference::maintenance event (capture 11).
+func (s *Server) roomFields(r *room) [][2]string {
+	return [][2]string{{"Conference-Name", r.name}, {"Conference-Domain", "127.0.0.1"},
+		{"Conference-Size", strconv.Itoa(len(r.members))}, {"Conference-Ghosts", "0"},
+		{"Conference-Profile-Name", r.profile}, {"Conference-Unique-ID", r.id}}
+}
+
+// emitMember sends add-member / del-member with capture 11's header set: the room, the member's
+// channel (after a hangup, Answer-State hangup and its Hangup-Cause), its caller profile and its
+// member flags.
+func (s *Server) emitMember(ch *channel, action, cause string) {
+	stateNumber, answer := "4", "answered"
+	if cause != "" {
+		stateNumber, answer = "10", "hangup"
+	}
+	f := s.roomFields(ch.room)
+	f = append(f, [][2]string{{"Floor", "false"}, {"Channel-State", "CS_EXECUTE"}, {"Channel-Call-State", "ACTIVE"},
+		{"Channel-State-Number", stateNumber}, {"Channel-Name", ch.dial}, {"Unique-ID", ch.uuid},
+		{"Call-Direction", "outbound"}, {"Presence-Call-Direction", "outbound"}, {"Channel-HIT-Dialplan", "true"},
+		{"Channel-Call-UUID", ch.uuid}, {"Answer-State", answer}}...)
+	if cause != "" {
+		f = append(f, [2]string{"Hangup-Cause", cause})
+	}
+	f = append(f, s.callerFields(ch)...)
+	f = append(f, [][2]string{{"Video", "false"}, {"Hear", "true"}, {"See", "true"}, {"Speak", "true"},
+		{"Talking", "false"}, {"Mute-Detect", "false"}, {"Hold", "false"}, {"Member-ID", strconv.Itoa(ch.member)},
+		{"Member-Type", "member"}, {"Member-Ghost", "false"}, {"Energy-Level", "100"}, {"Current-Energy", "0"},
+		{"Action", action}}...)
+	s.emitCustom(conferenceMaintenance, f)
+}
