@@ -12,14 +12,40 @@ func (b *bridge) other(ch *channel) *channel {
 }
 
 // uuidBridge runs an accepted `uuid_bridge a b`. A leg whose originate has not returned makes
-// that originate answer -ERR ORIGINATOR_CANCEL (lab README). Caller holds s.mu.
+// that originate answer -ERR ORIGINATOR_CANCEL (lab README). When either leg's far end hangs up
+// within BridgeSetup of the command (or its fate hangs up at the bridge), that leg is no longer
+// ready once the bridge is set up, and uuid_bridge_on_soft_execute (src/switch_ivr_bridge.c)
+// hangs up the other leg with DESTINATION_OUT_OF_ORDER: a customer who leaves at that instant
+// takes the agent's phone with them. Caller holds s.mu.
 func (s *Server) uuidBridge(a, b *channel) {
+	now := s.o.Clock.Now()
 	if r := &s.history[a.record]; r.Bridged.IsZero() {
-		r.Bridged = s.o.Clock.Now()
+		r.Bridged = now
 	}
-	s.preempt(a)
-	s.preempt(b)
-	s.connect(a, b)
+	for _, ch := range []*channel{a, b} {
+		s.preempt(ch)
+		if ch.fate.HangupOnBridge && ch.answered {
+			s.farEndHangup(ch, 0)
+		}
+	}
+	leaving := func(ch *channel) bool {
+		return ch.talk != nil && s.o.BridgeSetup >= 0 && !ch.talkEnds.After(now.Add(s.o.BridgeSetup))
+	}
+	if !leaving(a) && !leaving(b) {
+		s.connect(a, b)
+		return
+	}
+	for _, ch := range []*channel{a, b} {
+		s.detach(ch)
+	}
+	a.bridging, b.bridging = b, a
+	// Should the leaving leg not leave after all (its hangup cancelled), the bridge is made.
+	s.afterLocked(s.o.BridgeSetup, func() {
+		if a.bridging == b && b.bridging == a && s.chans[a.uuid] == a && s.chans[b.uuid] == b {
+			a.bridging, b.bridging = nil, nil
+			s.connect(a, b)
+		}
+	})
 }
 
 // connect bridges a and b (uuid_bridge a b). Caller holds s.mu.
@@ -42,8 +68,8 @@ func (s *Server) connect(a, b *channel) {
 }
 
 // detach stops what a leg runs before a bridge or a transfer gives it something else: a bridge
-// (its partner re-parks with park_after_bridge, else hangs up), a room (del-member), a
-// playback's end, a conference about to start. Caller holds s.mu.
+// (its partner re-parks with park_after_bridge, else hangs up), a room (del-member), a pending
+// bridge, a playback's end, a conference about to start. Caller holds s.mu.
 func (s *Server) detach(ch *channel) {
 	if ch.bridge != nil { // bridging a bridged leg takes it away from its old partner
 		old := ch.bridge
@@ -55,6 +81,12 @@ func (s *Server) detach(ch *channel) {
 			s.emitChannel("CHANNEL_PARK", other, nil)
 		} else {
 			s.hangup(other, "NORMAL_CLEARING")
+		}
+	}
+	if o := ch.bridging; o != nil {
+		ch.bridging = nil
+		if o.bridging == ch {
+			o.bridging = nil
 		}
 	}
 	if ch.room != nil {

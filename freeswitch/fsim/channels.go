@@ -17,9 +17,11 @@ type channel struct {
 	answered              bool
 	bridge                *bridge
 	ring, talk            *timer    // pending answer/failure and far-end hangup
+	talkEnds              time.Time // when talk fires (zero: no far-end hangup scheduled)
 	ret                   *timer    // the originate's return after the answer
 	plan                  *timer    // the end of what the dialplan plays (hangup after playback)
 	join                  *timer    // the conference application starting
+	bridging              *channel  // the other leg of a uuid_bridge set up while this one leaves
 	room                  *room     // the conference the leg is a member of
 	member                int       // its Member-ID there
 	running               [2]string // application and data now running, for show channels
@@ -207,6 +209,7 @@ func (s *Server) answer(ch *channel, fate Fate) {
 // farEndHangup schedules the far end putting the phone down after d. Caller holds s.mu.
 func (s *Server) farEndHangup(ch *channel, d time.Duration) {
 	s.cancel(ch.talk)
+	ch.talkEnds = s.o.Clock.Now().Add(d)
 	ch.talk = s.afterLocked(d, func() { s.hangup(ch, "NORMAL_CLEARING") })
 }
 
@@ -314,6 +317,11 @@ func (s *Server) hangup(ch *channel, cause string) bool {
 	}
 	if emptied != nil {
 		s.endRoom(emptied) // capture 11: conference-destroy after the last member's HANGUP_COMPLETE
+	}
+	if o := ch.bridging; o != nil && o.bridging == ch {
+		// A uuid_bridge was being set up with this leg: the switch hangs up the other side.
+		ch.bridging, o.bridging = nil, nil
+		s.hangup(o, "DESTINATION_OUT_OF_ORDER")
 	}
 	return true
 }

@@ -25,6 +25,10 @@ type Fate struct {
 	// lab switch's loopback customers do (capture 11); a command that comes after finds no
 	// channel.
 	HangupAtAnswer bool
+	// HangupOnBridge: the far end hangs up at the instant a uuid_bridge naming its channel is
+	// accepted, so the bridge is set up with a leg that is no longer ready and the switch hangs
+	// up the other leg with DESTINATION_OUT_OF_ORDER (Options.BridgeSetup).
+	HangupOnBridge bool
 	// Cause ends an unanswered call (default NO_ANSWER, which rings until originate_timeout
 	// when Ring is 0). USER_BUSY, UNALLOCATED_NUMBER, CALL_REJECTED, … end it after Ring.
 	Cause string

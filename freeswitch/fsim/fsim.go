@@ -35,6 +35,12 @@ type Options struct {
 	// (captures 09, 11). A uuid_bridge or uuid_transfer of the leg before that makes the job
 	// answer -ERR ORIGINATOR_CANCEL while the leg lives on. Default 20 ms; negative: at once.
 	OriginateReturn time.Duration
+	// BridgeSetup is how long a uuid_bridge takes to join its legs on the real switch (capture
+	// 09: CHANNEL_BRIDGE 40 ms after the reply). The simulator joins them at once, but a leg
+	// whose far end hangs up within this window of the command is no longer ready when the
+	// bridge is set up, and the switch hangs up the other leg with DESTINATION_OUT_OF_ORDER
+	// (uuid_bridge_on_soft_execute, src/switch_ivr_bridge.c). Default 40 ms; negative: never.
+	BridgeSetup time.Duration
 }
 
 // Server is one simulated switch.
@@ -90,6 +96,9 @@ func New(o Options) *Server {
 	}
 	if o.OriginateReturn == 0 {
 		o.OriginateReturn = 20 * time.Millisecond
+	}
+	if o.BridgeSetup == 0 {
+		o.BridgeSetup = 40 * time.Millisecond
 	}
 	s := &Server{o: o, coreUUID: newUUID(), conns: map[*session]bool{}, chans: map[string]*channel{},
 		timers: map[*timer]bool{}, rooms: map[string]*room{}}

@@ -135,3 +135,57 @@ func TestAnswerAndHangupAtOnce(t *testing.T) {
 		t.Fatalf("history %+v", h[1])
 	}
 }
+
+// The lab README and uuid_bridge_on_soft_execute (src/switch_ivr_bridge.c): when one side of
+// an accepted uuid_bridge is no longer ready once the bridge is set up, the switch hangs up the
+// other side with DESTINATION_OUT_OF_ORDER. A customer who leaves at that instant takes the
+// agent's phone with them, park_after_bridge or not; one who leaves later does not.
+func TestUUIDBridgeHazard(t *testing.T) {
+	bridge := func(t *testing.T, customer fsim.Fate, after time.Duration) (*rawSession, string, string) {
+		r := newRawSession(t, fsim.Options{Script: agentAnd(customer)}, callEvents)
+		a := agentLeg(r)
+		c := r.originate(customerDial, "&park()")
+		r.advance(time.Second + 20*time.Millisecond) // answered, originate returned
+		r.take()
+		r.clock.Advance(after)
+		if reply := r.send("api uuid_bridge " + c + " " + a); reply != "+OK "+a+"\n" {
+			t.Fatalf("uuid_bridge: %q", reply)
+		}
+		return r, a, c
+	}
+	t.Run("customer leaves within the setup", func(t *testing.T) {
+		r, a, c := bridge(t, fsim.Fate{Talk: 50 * time.Millisecond}, 5*time.Millisecond) // leaves 25 ms after the command
+		r.advance(25 * time.Millisecond)
+		eq(t, "events", r.take(), "CHANNEL_HANGUP NORMAL_CLEARING "+c[:8], "CHANNEL_HANGUP_COMPLETE NORMAL_CLEARING "+c[:8],
+			"CHANNEL_HANGUP DESTINATION_OUT_OF_ORDER "+a[:8], "CHANNEL_HANGUP_COMPLETE DESTINATION_OUT_OF_ORDER "+a[:8])
+		if len(r.s.Channels()) != 0 {
+			t.Fatalf("channels left: %v", r.s.Channels())
+		}
+	})
+	t.Run("customer hangs up at the bridge", func(t *testing.T) {
+		r, a, c := bridge(t, fsim.Fate{HangupOnBridge: true}, 0)
+		r.advance(0)
+		eq(t, "events", r.take(), "CHANNEL_HANGUP NORMAL_CLEARING "+c[:8], "CHANNEL_HANGUP_COMPLETE NORMAL_CLEARING "+c[:8],
+			"CHANNEL_HANGUP DESTINATION_OUT_OF_ORDER "+a[:8], "CHANNEL_HANGUP_COMPLETE DESTINATION_OUT_OF_ORDER "+a[:8])
+	})
+	t.Run("customer leaves after the setup", func(t *testing.T) {
+		r, a, c := bridge(t, fsim.Fate{Talk: 100 * time.Millisecond}, 5*time.Millisecond) // 75 ms after the command
+		r.advance(time.Minute)
+		eq(t, "events", r.take(), "CHANNEL_BRIDGE "+c[:8], "CHANNEL_HANGUP NORMAL_CLEARING "+c[:8],
+			"CHANNEL_PARK "+a[:8], "CHANNEL_HANGUP_COMPLETE NORMAL_CLEARING "+c[:8])
+		if ch := r.s.Channels(); len(ch) != 1 || ch[0] != a {
+			t.Fatalf("channels %v, want the agent's", ch)
+		}
+	})
+	t.Run("BridgeSetup negative", func(t *testing.T) {
+		r := newRawSession(t, fsim.Options{Script: agentAnd(fsim.Fate{Talk: 50 * time.Millisecond}), BridgeSetup: -1}, callEvents)
+		a := agentLeg(r)
+		c := r.originate(customerDial, "&park()")
+		r.advance(time.Second + 20*time.Millisecond)
+		r.take()
+		r.send("api uuid_bridge " + c + " " + a)
+		r.advance(time.Minute)
+		eq(t, "events", r.take(), "CHANNEL_BRIDGE "+c[:8], "CHANNEL_HANGUP NORMAL_CLEARING "+c[:8],
+			"CHANNEL_PARK "+a[:8], "CHANNEL_HANGUP_COMPLETE NORMAL_CLEARING "+c[:8])
+	})
+}
