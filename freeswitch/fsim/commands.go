@@ -191,10 +191,14 @@ var channelRowKeys = []string{"uuid", "direction", "created", "created_epoch", "
 
 // showChannels answers `show channels as json` (calls: `show calls as json`, with the bridged
 // leg as b_uuid). An empty list is `{"row_count": 0}`, as 1.11.1 writes it (capture 02).
+// Channels younger than ShowChannelsLag are not listed yet.
 func (s *Server) showChannels(calls bool) string {
 	ids := make([]string, 0, len(s.chans))
-	for id := range s.chans {
-		ids = append(ids, id)
+	now := s.o.Clock.Now()
+	for id, ch := range s.chans {
+		if s.o.ShowChannelsLag <= 0 || now.Sub(ch.created) >= s.o.ShowChannelsLag {
+			ids = append(ids, id)
+		}
 	}
 	slices.SortFunc(ids, func(a, b string) int { return s.chans[a].created.Compare(s.chans[b].created) })
 	var rows []string

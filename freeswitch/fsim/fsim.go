@@ -41,6 +41,10 @@ type Options struct {
 	// bridge is set up, and the switch hangs up the other leg with DESTINATION_OUT_OF_ORDER
 	// (uuid_bridge_on_soft_execute, src/switch_ivr_bridge.c). Default 40 ms; negative: never.
 	BridgeSetup time.Duration
+	// ShowChannelsLag hides channels younger than this from `show channels` and `show calls`:
+	// the real switch reads them from a core database written asynchronously, while
+	// uuid_exists is immediate. Default 0: listed at once.
+	ShowChannelsLag time.Duration
 }
 
 // Server is one simulated switch.

@@ -189,3 +189,36 @@ func TestUUIDBridgeHazard(t *testing.T) {
 			"CHANNEL_PARK "+a[:8], "CHANNEL_HANGUP_COMPLETE NORMAL_CLEARING "+c[:8])
 	})
 }
+
+// The real switch reads `show channels` from a core database written asynchronously: a channel
+// can be missing from it for a moment after it exists, while uuid_exists already knows it.
+func TestShowChannelsLag(t *testing.T) {
+	r := newRawSession(t, fsim.Options{Script: fsim.Answering(0, 0), ShowChannelsLag: 100 * time.Millisecond}, "")
+	a := r.originate(agentDial, "&park()")
+	r.advance(0)
+	listed := func() bool {
+		ch, calls := r.send("api show channels as json"), r.send("api show calls as json")
+		if strings.Contains(ch, a) != strings.Contains(calls, a) {
+			t.Fatalf("show channels %q, show calls %q", ch, calls)
+		}
+		return strings.Contains(ch, a)
+	}
+	if r.send("api uuid_exists "+a) != "true" || listed() {
+		t.Fatal("a new channel: uuid_exists must know it, show channels not yet")
+	}
+	r.advance(99 * time.Millisecond)
+	if listed() {
+		t.Fatal("listed 99 ms after its creation")
+	}
+	r.advance(time.Millisecond)
+	if !listed() {
+		t.Fatal("not listed 100 ms after its creation")
+	}
+
+	r = newRawSession(t, fsim.Options{Script: fsim.Answering(0, 0)}, "")
+	a = r.originate(agentDial, "&park()")
+	r.advance(0)
+	if !strings.Contains(r.send("api show channels as json"), a) {
+		t.Fatal("without ShowChannelsLag a channel is listed at once")
+	}
+}
