@@ -1,12 +1,28 @@
 // Package fsim is a simulated FreeSWITCH event socket for tests and demos (ESL.md §5): it speaks
 // the wire protocol of ESL.md §2 over TCP, runs originates with scripted fates, bridges, kills,
-// transfers and parks channels as FreeSWITCH 1.11.1 does in ../testdata/esl-captures, emits the events
-// of ESL.md §3 with a monotonic Event-Sequence, runs on a real or virtual clock, and injects
-// the faults ESL.md §5 lists. Real FreeSWITCH is the reference: where they differ, the
+// transfers and parks channels as FreeSWITCH 1.11.1 does in ../testdata/esl-captures, emits the
+// events of ESL.md §3 with a monotonic Event-Sequence, runs on a real or virtual clock, and
+// injects the faults ESL.md §5 lists. Real FreeSWITCH is the reference: where they differ, the
 // simulator is wrong.
 //
+// Behaviours of the real switch it reproduces (captures 09 to 11, the lab README):
+//   - An originate returns (BACKGROUND_JOB +OK, then its application runs) OriginateReturn
+//     after the leg's CHANNEL_ANSWER. A uuid_bridge or uuid_transfer of the leg before that
+//     makes the originate answer -ERR ORIGINATOR_CANCEL while the leg lives on.
+//   - A far end that answers and hangs up at the same instant (Fate.HangupAtAnswer) ends the
+//     call before its originate returns: -ERR NORMAL_CLEARING after the hangup events.
+//   - Agent rooms: the conference application (`&conference(ROOM@PROFILE)`, or `conference:`
+//     in an inline dialplan, from an originate or a uuid_transfer) makes and joins a room,
+//     with mod_conference's CUSTOM conference::maintenance events (conference-create,
+//     add-member, del-member, conference-destroy) sent to the sessions subscribed to that
+//     subclass; Room and Members tell who is where.
+//   - The uuid_bridge hazard: a leg that hangs up while a uuid_bridge is being set up
+//     (BridgeSetup) takes the other leg down with DESTINATION_OUT_OF_ORDER.
+//   - `show channels` lags the channels' creation by ShowChannelsLag; uuid_exists does not.
+//
 // It models one leg per originate, as a SIP gateway gives; the loopback endpoint of the
-// captures adds a second "-b" leg per call, which the simulator does not invent.
+// captures adds a second "-b" leg per call, which the simulator does not invent. Conference
+// rooms have no sound: no play-file, floor-change or hold music events.
 package fsim
 
 import (
