@@ -5,6 +5,7 @@ package labtest
 import (
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -34,9 +35,26 @@ type Comparison struct {
 
 	// Problems are mismatches between the two records; AgentDrops are agent legs that ended other
 	// than by the engine's NORMAL_CLEARING once released; Overlaps are numbers dialed twice at once.
-	Problems   []string
+	Problems   []Problem
 	AgentDrops []string
 	Overlaps   []string
+}
+
+// Problem is one mismatch between the switch and PostgreSQL.
+type Problem struct {
+	Kind   string // e.g. "talk-mismatch", "connected-not-joined"
+	Detail string
+}
+
+func (p Problem) String() string { return p.Kind + ": " + p.Detail }
+
+// Kinds counts the problems by kind.
+func (c *Comparison) Kinds() map[string]int {
+	out := map[string]int{}
+	for _, p := range c.Problems {
+		out[p.Kind]++
+	}
+	return out
 }
 
 // Compare matches every attempt with its channel (attempts.channel_uuid is the a-leg's
@@ -70,7 +88,9 @@ func Compare(legs []Leg, attempts []Attempt, released time.Time) *Comparison {
 			roomOwner[l.UUID] = l // rooms named by the agent's leg UUID
 		}
 	}
-	problem := func(format string, args ...any) { c.Problems = append(c.Problems, fmt.Sprintf(format, args...)) }
+	problem := func(kind, format string, args ...any) {
+		c.Problems = append(c.Problems, Problem{Kind: kind, Detail: fmt.Sprintf(format, args...)})
+	}
 
 	recorded := map[string]bool{}
 	for _, a := range attempts {
@@ -81,34 +101,34 @@ func Compare(legs []Leg, attempts []Attempt, released time.Time) *Comparison {
 		recorded[a.ChannelUUID] = true
 		l, ok := byUUID[a.ChannelUUID]
 		if !ok || l.Created.IsZero() {
-			problem("%s: the switch never created channel %s", a, a.ChannelUUID)
+			problem("missing-channel", "%s: the switch never created channel %s", a, a.ChannelUUID)
 			continue
 		}
 		if l.Up() {
-			problem("%s: the channel is still up on the switch: %s", a, l)
+			problem("still-up", "%s: the channel is still up on the switch: %s", a, l)
 		}
 		if l.Dest != a.Tel {
-			problem("%s: the switch dialed %q", a, l.Dest)
+			problem("wrong-number", "%s: the switch dialed %q", a, l.Dest)
 		}
 		if a.Outcome == "in_progress" {
-			problem("%s: still in progress after the switch ended it (%s)", a, l)
+			problem("in-progress", "%s: still in progress after the switch ended it (%s)", a, l)
 			continue
 		}
 		if a.EndedAt.IsZero() {
-			problem("%s: no ended_at", a)
+			problem("no-ended-at", "%s: no ended_at", a)
 		}
 		if !slices.Contains(FateOf(a.Tel).Outcomes(), a.Outcome) {
-			problem("%s: number %s cannot end %s (its fate allows %v)", a, a.Tel, a.Outcome, FateOf(a.Tel).Outcomes())
+			problem("fate-outcome", "%s: number %s cannot end %s (its fate allows %v)", a, a.Tel, a.Outcome, FateOf(a.Tel).Outcomes())
 		}
 		answered := !l.Answered.IsZero()
 		if answered != !a.AnsweredAt.IsZero() {
-			problem("%s: switch answered=%v, recorded answered_at=%v (%s)", a, answered, !a.AnsweredAt.IsZero(), l)
+			problem("answered-mismatch", "%s: switch answered=%v, recorded answered_at=%v (%s)", a, answered, !a.AnsweredAt.IsZero(), l)
 		}
 		j, joined := l.FirstJoin()
 		switch a.Outcome {
 		case "connected":
 			if !joined {
-				problem("%s: recorded connected but the customer never joined an agent on the switch (%s)", a, l)
+				problem("connected-not-joined", "%s: recorded connected but the customer never joined an agent on the switch (%s)", a, l)
 				continue
 			}
 			agentLeg, ok := roomOwner[j.Room]
@@ -116,12 +136,12 @@ func Compare(legs []Leg, attempts []Attempt, released time.Time) *Comparison {
 				agentLeg, ok = byUUID[j.Peer]
 			}
 			if !ok || agentLeg.Role() != "agent" {
-				problem("%s: joined %s %s%s, which is no agent's (%s)", a, j.Kind, j.Room, j.Peer, l)
+				problem("joined-no-agent", "%s: joined %s %s%s, which is no agent's (%s)", a, j.Kind, j.Room, j.Peer, l)
 			} else if agentLeg.AgentID() != a.AgentID {
-				problem("%s: recorded agent %d, the switch put the customer with agent %d (%s)", a, a.AgentID, agentLeg.AgentID(), l)
+				problem("wrong-agent", "%s: recorded agent %d, the switch put the customer with agent %d (%s)", a, a.AgentID, agentLeg.AgentID(), l)
 			}
 			if a.BridgedAt.IsZero() {
-				problem("%s: connected without bridged_at", a)
+				problem("no-bridged-at", "%s: connected without bridged_at", a)
 				continue
 			}
 			diff := a.Talk() - l.Talk()
@@ -130,34 +150,34 @@ func Compare(legs []Leg, attempts []Attempt, released time.Time) *Comparison {
 			}
 			c.TalkDiffs = append(c.TalkDiffs, diff)
 			if diff > TalkTolerance {
-				problem("%s: recorded talk %v, the switch's %v (join → end)", a, a.Talk().Round(time.Millisecond), l.Talk().Round(time.Millisecond))
+				problem("talk-mismatch", "%s: recorded talk %v, the switch's %v (join → end)", a, a.Talk().Round(time.Millisecond), l.Talk().Round(time.Millisecond))
 			}
 			if a.TalkSeconds >= 0 && absDur(time.Duration(a.TalkSeconds)*time.Second-l.Talk()) > TalkTolerance+500*time.Millisecond {
-				problem("%s: talk_seconds %d, the switch's talk %v", a, a.TalkSeconds, l.Talk().Round(time.Millisecond))
+				problem("talk-seconds", "%s: talk_seconds %d, the switch's talk %v", a, a.TalkSeconds, l.Talk().Round(time.Millisecond))
 			}
 		case "abandoned":
 			if !answered {
-				problem("%s: recorded abandoned but the switch never answered it (%s)", a, l)
+				problem("abandoned-not-answered", "%s: recorded abandoned but the switch never answered it (%s)", a, l)
 			}
 			if joined {
-				problem("%s: recorded abandoned but the customer joined an agent on the switch (%s)", a, l)
+				problem("abandoned-but-joined", "%s: recorded abandoned but the customer joined an agent on the switch (%s)", a, l)
 			}
 		default:
 			if answered {
-				problem("%s: the switch answered it (%s)", a, l)
+				problem("failed-but-answered", "%s: the switch answered it (%s)", a, l)
 			}
 			if joined {
-				problem("%s: the customer joined an agent on the switch (%s)", a, l)
+				problem("failed-but-joined", "%s: the customer joined an agent on the switch (%s)", a, l)
 			}
 			if want := CauseOutcome(l.Cause); want != a.Outcome {
-				problem("%s: the switch's cause %s means %s", a, l.Cause, want)
+				problem("cause-outcome", "%s: the switch's cause %s means %s", a, l.Cause, want)
 			}
 		}
 	}
 
 	for _, l := range c.Customers {
 		if !recorded[l.UUID] {
-			problem("customer channel %s has no attempt: %s", l.UUID, l)
+			problem("channel-without-attempt", "customer channel %s has no attempt: %s", l.UUID, l)
 		}
 		if l.Answered.IsZero() {
 			continue
@@ -171,7 +191,7 @@ func Compare(legs []Leg, attempts []Attempt, released time.Time) *Comparison {
 		}
 	}
 	if c.AbandonsRecorded != c.AbandonsSwitch {
-		problem("abandons recorded %d, customers the switch answered that never joined an agent %d", c.AbandonsRecorded, c.AbandonsSwitch)
+		problem("abandon-count", "abandons recorded %d, customers the switch answered that never joined an agent %d", c.AbandonsRecorded, c.AbandonsSwitch)
 	}
 	sort.Slice(c.AnswerToJoin, func(i, j int) bool { return c.AnswerToJoin[i] < c.AnswerToJoin[j] })
 	sort.Slice(c.TalkDiffs, func(i, j int) bool { return c.TalkDiffs[i] < c.TalkDiffs[j] })
@@ -239,6 +259,37 @@ func (c *Comparison) Summary() string {
 		fmt.Fprintf(&b, "talk time recorded vs switch (%d calls): p50 %v max %v\n", n,
 			Percentile(c.TalkDiffs, 50).Round(time.Millisecond), c.TalkDiffs[n-1].Round(time.Millisecond))
 	}
-	fmt.Fprintf(&b, "agent legs %d, dropped %d; numbers dialed twice at once %d; problems %d", len(c.Agents), len(c.AgentDrops), len(c.Overlaps), len(c.Problems))
+	kinds := make([]string, 0)
+	for k, n := range c.Kinds() {
+		kinds = append(kinds, fmt.Sprintf("%s=%d", k, n))
+	}
+	sort.Strings(kinds)
+	fmt.Fprintf(&b, "agent legs %d, dropped %d; numbers dialed twice at once %d; problems %d %v", len(c.Agents), len(c.AgentDrops), len(c.Overlaps), len(c.Problems), kinds)
 	return b.String()
+}
+
+// WriteReport writes the summary, every problem, every attempt and every leg to path.
+func (c *Comparison) WriteReport(path string, legs []Leg) error {
+	var b strings.Builder
+	b.WriteString(c.Summary() + "\n\nProblems:\n")
+	for _, p := range c.Problems {
+		b.WriteString("  " + p.String() + "\n")
+	}
+	b.WriteString("\nAgent legs dropped:\n")
+	for _, d := range c.AgentDrops {
+		b.WriteString("  " + d + "\n")
+	}
+	b.WriteString("\nNumbers dialed twice at once:\n")
+	for _, o := range c.Overlaps {
+		b.WriteString("  " + o + "\n")
+	}
+	b.WriteString("\nAttempts:\n")
+	for _, a := range c.Attempts {
+		b.WriteString("  " + a.String() + "\n")
+	}
+	b.WriteString("\nLegs seen on the switch:\n")
+	for _, l := range legs {
+		b.WriteString("  " + l.String() + "\n")
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }

@@ -277,7 +277,7 @@ func TestLabHappyPath(t *testing.T) {
 	c := Compare(o.Legs(), attempts, released)
 	t.Logf("switch vs PostgreSQL:\n%s", c.Summary())
 	for _, p := range c.Problems {
-		t.Error(p)
+		t.Error(p.String())
 	}
 	for _, d := range c.AgentDrops {
 		t.Error("agent leg dropped: " + d)
@@ -346,7 +346,7 @@ func TestLabOutcomes(t *testing.T) {
 	c := Compare(o.Legs(), attempts, released)
 	t.Logf("switch vs PostgreSQL:\n%s", c.Summary())
 	for _, p := range c.Problems {
-		t.Error(p)
+		t.Error(p.String())
 	}
 	for _, d := range c.AgentDrops {
 		t.Error("agent leg dropped: " + d)
@@ -420,8 +420,14 @@ func TestLabPredictive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := Compare(o.Legs(), attempts, released)
+	legs := o.Legs()
+	c := Compare(legs, attempts, released)
 	t.Logf("switch vs PostgreSQL after %v:\n%s", time.Since(start).Round(time.Second), c.Summary())
+	report := filepath.Join(in.Dir, "comparison.txt")
+	if err := c.WriteReport(report, legs); err != nil {
+		t.Error(err)
+	}
+	t.Logf("call by call: %s", report)
 	for id, st := range sim.Stats() {
 		t.Logf("agent %d: joins %d, calls %d, hung up %d, dispositions %d, logged off while working %v",
 			id, st.Joins, len(st.Calls), st.Hangups, st.Dispositions, st.LoggedOff)
@@ -432,7 +438,7 @@ func TestLabPredictive(t *testing.T) {
 	for _, a := range o.Anomalies() {
 		t.Log("observer: " + a)
 	}
-	report := func(what string, list []string) {
+	show := func(what string, list []string) {
 		if len(list) == 0 {
 			return
 		}
@@ -445,9 +451,13 @@ func TestLabPredictive(t *testing.T) {
 			t.Log("  " + s)
 		}
 	}
-	report("agent legs hung up by the switch or left up", c.AgentDrops)
-	report("mismatches between the switch and PostgreSQL", c.Problems)
-	report("numbers dialed twice at once", c.Overlaps)
+	var problems []string
+	for _, p := range c.Problems {
+		problems = append(problems, p.String())
+	}
+	show("agent legs hung up by the switch or left up", c.AgentDrops)
+	show("mismatches between the switch and PostgreSQL", problems)
+	show("numbers dialed twice at once", c.Overlaps)
 	if len(attempts) < contacts {
 		t.Errorf("%d attempts for %d contacts", len(attempts), contacts)
 	}
