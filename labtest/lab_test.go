@@ -21,7 +21,22 @@ func observe(t *testing.T) *Observer {
 	if err != nil {
 		t.Fatalf("lab switch: %v", err)
 	}
-	t.Cleanup(o.Close)
+	t.Cleanup(func() {
+		// Whatever this test started and left up (a failed test, a stuck engine) would otherwise
+		// stay on the switch for the next test to trip over: 0905 customers talk for 600 s and
+		// agents' phones park for ever.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, l := range o.Legs() {
+			if l.Up() && !l.BLeg {
+				if ok, _ := o.Exists(ctx, l.UUID); ok {
+					t.Logf("killing a leg left up: %s", l)
+					o.API(ctx, "uuid_kill "+l.UUID)
+				}
+			}
+		}
+		o.Close()
+	})
 	return o
 }
 
