@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
@@ -12,8 +13,11 @@ import (
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
-// join calls the agent's phone for the job (G-1): it parks after every bridge, so the agent stays
-// on the line between customers.
+// join calls the agent's phone for the job (G-1) into a conference room of its own, where it
+// stays for the whole session: the login prompt plays first, then the room's hold music while
+// the agent is alone. Customers are moved in and out of the room, so nothing a customer does
+// can hang up the agent's phone (a uuid_bridge whose other side vanishes mid-setup hangs up
+// both: docs/call-lifecycle.md).
 func (e *Engine) join(ctx context.Context, cfg *config.Config, j *job, agentID int) {
 	var ag *config.Agent
 	for i := range cfg.Agents {
@@ -31,10 +35,23 @@ func (e *Engine) join(ctx context.Context, cfg *config.Config, j *job, agentID i
 	}
 	release() // an agent's leg is not a call in flight; the node is remembered on the agent
 	a := &agent{id: agentID, leg: e.o.NewUUID(), node: node, state: agentstate.LoggedOff, since: e.o.Now()}
-	cmd, err := freeswitch.OriginateCmd(freeswitch.Originate{UUID: a.leg, DialString: ag.DialString, App: "&park()",
-		Vars: []freeswitch.Var{{Name: "origination_caller_id_number", Value: cfg.FreeSWITCH.AgentCallerID},
-			{Name: "park_after_bridge", Value: "true"}, {Name: "ignore_early_media", Value: "true"},
-			{Name: "originate_timeout", Value: "30"}}})
+	a.roomName = a.leg
+	fs := cfg.FreeSWITCH
+	o := freeswitch.Originate{UUID: a.leg, DialString: ag.DialString,
+		Vars: []freeswitch.Var{{Name: "origination_caller_id_number", Value: fs.AgentCallerID},
+			{Name: "ignore_early_media", Value: "true"}, {Name: "originate_timeout", Value: "30"},
+			{Name: "conference_moh_sound", Value: holdMusic(fs)}}}
+	if a.room, err = freeswitch.Room(a.roomName, fs.ConferenceProfile); err == nil {
+		if fs.LoginPrompt != "" && fs.LoginPrompt != "none" {
+			o.Inline = []freeswitch.App{{Name: "playback", Data: fs.LoginPrompt}, {Name: "conference", Data: a.room}}
+		} else {
+			o.App = "&conference(" + a.room + ")"
+		}
+	}
+	var cmd string
+	if err == nil {
+		cmd, err = freeswitch.OriginateCmd(o)
+	}
 	if err != nil {
 		e.setGone(ctx, j, agentID, "the agent's dial string is not valid")
 		return
@@ -56,15 +73,31 @@ func (e *Engine) join(ctx context.Context, cfg *config.Config, j *job, agentID i
 		defer e.wg.Done()
 		select {
 		case r := <-res:
-			if _, err := freeswitch.ParseJobResult(r.Body); err != nil || r.Err != nil {
-				if r.Err != nil { // the answer was lost, not refused: the leg may exist
-					e.command(ctx, node, uuidKill(a.leg, "NORMAL_CLEARING"))
-				}
+			if r.Err != nil { // the answer was lost, not refused: the leg may exist
+				e.command(ctx, node, uuidKill(a.leg, "NORMAL_CLEARING"))
 				e.agentGone(ctx, j, a, MessageLegDropped)
 			}
+			// A result that came is handled with the leg's events (agentOriginated).
 		case <-ctx.Done():
 		}
 	}()
+}
+
+// agentOriginated is the agent originate's BACKGROUND_JOB, in order with the leg's events:
+// +OK means the leg is in the switch's session table, so the periodic check may ask about it;
+// -ERR means the phone never answered (one that answered and hung up ends by its hangup event).
+func (e *Engine) agentOriginated(ctx context.Context, j *job, a *agent, body []byte) {
+	_, err := freeswitch.ParseJobResult(body)
+	e.mu.Lock()
+	if err == nil {
+		a.originated = true
+	}
+	gone := err != nil && !a.answered
+	e.mu.Unlock()
+	if gone {
+		e.o.Logger.Info("agent's phone did not answer", "job", j.id, "agent", a.id, "result", strings.TrimSpace(string(body)))
+		e.agentGone(ctx, j, a, MessageLegDropped)
+	}
 }
 
 // leave releases the agent's phone; its events finish the job of logging it off.
@@ -80,35 +113,39 @@ func (e *Engine) leave(ctx context.Context, j *job, a *agent, message string) {
 	}
 }
 
-// agentEvent moves an agent's phone leg: answered → hold music and available; parked again after
-// a customer left → hold music; hung up → the agent leaves the job (G-3).
+// agentEvent moves an agent's phone leg: answered; in its room → available (the room plays
+// hold music while the agent is alone, G-1, G-3); hung up → the agent leaves the job.
 func (e *Engine) agentEvent(ctx context.Context, j *job, a *agent, ev *wire.Event) {
 	switch ev.Name() {
 	case "CHANNEL_ANSWER":
 		e.mu.Lock()
 		a.answered = true
-		a.state, a.since = agentstate.Available, e.o.Now()
 		e.mu.Unlock()
-		e.publish(ctx, j, a)
-		// The switch queues broadcasts: the prompt plays out, then the music loops (G-1).
-		fs := e.o.Config().FreeSWITCH
-		cmds := []string{uuidBroadcast(a.leg, holdMusic(fs))}
-		if fs.LoginPrompt != "" && fs.LoginPrompt != "none" {
-			cmds = append([]string{uuidBroadcast(a.leg, fs.LoginPrompt)}, cmds...)
+	case "CUSTOM":
+		if ev.Header.Get("Event-Subclass") != freeswitch.ConferenceMaintenance ||
+			ev.Header.Get("Conference-Name") != a.roomName {
+			return
 		}
-		e.commands(ctx, a.node, cmds...)
-		e.bridgeWaiting(ctx, j)
-	case "CHANNEL_PARK":
-		e.mu.Lock()
-		reparked := a.answered && !a.leaving && ev.Header.Get("Other-Leg-Unique-ID") != ""
-		back := reparked && a.call == nil
-		if reparked && a.call != nil && a.call.uuid == ev.Header.Get("Other-Leg-Unique-ID") {
-			a.parkedAfterCall = true // the customer's end is not handled yet: endCall starts the music
+		switch ev.Header.Get("Action") {
+		case "add-member":
+			e.mu.Lock()
+			first := !a.inRoom && !a.leaving
+			if first {
+				a.inRoom, a.answered = true, true
+				a.state, a.since = agentstate.Available, e.o.Now()
+			}
+			e.mu.Unlock()
+			if first {
+				e.publish(ctx, j, a)
+				e.bridgeWaiting(ctx, j)
+			}
+		case "del-member":
+			e.mu.Lock()
+			a.inRoom = false // out of the room, its dialplan ends: the hangup follows
+			e.mu.Unlock()
 		}
-		e.mu.Unlock()
-		if back { // re-parked after the customer's leg ended (capture 09)
-			e.command(ctx, a.node, uuidBroadcast(a.leg, holdMusic(e.o.Config().FreeSWITCH)))
-		}
+	case "BACKGROUND_JOB":
+		e.agentOriginated(ctx, j, a, ev.Body)
 	case "CHANNEL_HANGUP_COMPLETE":
 		e.agentLegEnded(ctx, j, a)
 	}
@@ -124,7 +161,7 @@ func (e *Engine) agentLegEnded(ctx context.Context, j *job, a *agent) {
 			msg = MessageLegDropped
 		}
 		c := a.call
-		live := c != nil && !c.ended
+		live := c != nil && c.live()
 		if c != nil {
 			c.dropped = true
 		}
@@ -153,7 +190,7 @@ func (e *Engine) bridgeWaiting(ctx context.Context, j *job) {
 	e.mu.Lock()
 	var waiting []*call
 	for _, c := range j.calls {
-		if c.answered != nil && c.agent == nil && !c.ended && !c.abandoned {
+		if c.waitingForAgent() {
 			waiting = append(waiting, c)
 		}
 	}
@@ -202,8 +239,8 @@ func (e *Engine) publish(ctx context.Context, j *job, a *agent) {
 	if j.agents[a.id] != a {
 		return
 	}
-	st := agentstate.Agent{ID: a.id, State: a.state, Since: a.since, CallJobID: j.id, AttemptID: a.attemptID,
-		Leg: a.leg, Node: a.node}
+	st := agentstate.Agent{ID: a.id, State: a.state, Since: a.since, CallJobID: j.id, JobRun: j.row.Run,
+		AttemptID: a.attemptID, Leg: a.leg, Node: a.node}
 	if a.state == agentstate.Available || a.state == agentstate.Break || a.state == agentstate.Away {
 		st.AttemptID = 0
 	}
@@ -257,7 +294,8 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 	byNode := map[string][]string{}
 	var mine []agentstate.Agent
 	for _, a := range agents {
-		if a.CallJobID == j.id && a.State != agentstate.LoggedOff && a.Leg != "" {
+		// State of an earlier run of the job is not this run's (releaseStaleAgents lets it go).
+		if a.CallJobID == j.id && a.JobRun == row.Run && a.State != agentstate.LoggedOff && a.Leg != "" {
 			mine = append(mine, a)
 			byNode[a.Node] = append(byNode[a.Node], a.Leg)
 		}
@@ -285,7 +323,9 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 			e.setGone(ctx, j, st.ID, MessageLegDropped)
 			continue
 		}
-		a := &agent{id: st.ID, leg: st.Leg, node: st.Node, answered: true, state: st.State, since: st.Since, attemptID: st.AttemptID}
+		a := &agent{id: st.ID, leg: st.Leg, node: st.Node, answered: true, originated: true, inRoom: true,
+			state: st.State, since: st.Since, attemptID: st.AttemptID, roomName: st.Leg}
+		a.room, _ = freeswitch.Room(a.roomName, cfg.FreeSWITCH.ConferenceProfile)
 		e.mu.Lock()
 		j.agents[a.id] = a
 		e.legs[a.leg] = leg{job: j, agent: a}
@@ -303,11 +343,20 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 				c.agent, a.call = a, c
 			}
 		}
+		switch {
+		case c.bridged != nil:
+			c.state = callConnected
+		case c.answered != nil:
+			c.state = callWaiting
+			if c.agent != nil {
+				c.agent.call, c.agent = nil, nil
+			}
+		}
 		if alive[l.ChannelUUID] {
 			j.calls[c.uuid] = c
 			e.legs[c.uuid] = leg{job: j, call: c}
 			e.calls++
-			if c.answered != nil && c.agent == nil && c.bridged == nil {
+			if c.state == callWaiting {
 				c.deadline = e.o.Now() // it waited through the takeover: abandon unless an agent is free now
 			}
 			if camp := campaignOf(cfg, j.campaign); camp != nil && c.answered != nil {
@@ -326,5 +375,19 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 		} else {
 			e.endCall(ctx, j, c, cause)
 		}
+	}
+	// An agent reserved for a customer whose move into the room was not recorded before the
+	// takeover has no call here: it is free again.
+	e.mu.Lock()
+	var freed []*agent
+	for _, a := range j.agents {
+		if a.state == agentstate.OnCall && a.call == nil {
+			a.attemptID, a.state, a.since = 0, agentstate.Available, e.o.Now()
+			freed = append(freed, a)
+		}
+	}
+	e.mu.Unlock()
+	for _, a := range freed {
+		e.publish(ctx, j, a)
 	}
 }

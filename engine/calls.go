@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -15,8 +16,8 @@ import (
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
-// Tones the engine plays (ESL.md §4): a beep before the bridge, and hold music between calls
-// when the configuration names none.
+// beepTone is the beep an agent hears as a customer joins its room (G-2), and holdTone the
+// hold music of a room when the configuration names none.
 const (
 	beepTone = "tone_stream://%(200,0,1000)"
 	holdTone = "tone_stream://%(1000,4000,440);loops=-1"
@@ -54,7 +55,7 @@ func (e *Engine) originate(ctx context.Context, cfg *config.Config, camp *config
 	var err error
 	if c.node, c.release, err = e.o.Switch.Acquire(node); err != nil {
 		e.o.Logger.Warn("no switch node for a call", "job", j.id, "err", err)
-		e.finish(ctx, j, c, "network_failure", "NO_NODE_CONNECTED")
+		e.ownFailure(ctx, j, c, freeswitch.OwnSwitchUnavailable) // the contact is not used up
 		return
 	}
 	dialString := camp.CustomerDialString
@@ -67,11 +68,14 @@ func (e *Engine) originate(ctx context.Context, cfg *config.Config, camp *config
 	}
 	vars = append(vars, freeswitch.Var{Name: "originate_timeout", Value: originateTimeout},
 		freeswitch.Var{Name: "ignore_early_media", Value: "true"},
-		freeswitch.Var{Name: "dialer_attempt_id", Value: strconv.FormatInt(t.AttemptID, 10)})
+		freeswitch.Var{Name: "dialer_attempt_id", Value: strconv.FormatInt(t.AttemptID, 10)},
+		// The agent hears this as the customer enters its room (G-2).
+		freeswitch.Var{Name: "conference_enter_sound", Value: beepTone})
 	cmd, err := freeswitch.OriginateCmd(freeswitch.Originate{UUID: c.uuid, Vars: vars,
 		DialString: strings.ReplaceAll(dialString, "{tel}", t.Tel), App: "&park()"})
 	if err != nil {
-		e.finish(ctx, j, c, "invalid_number", "INVALID_NUMBER_FORMAT")
+		e.o.Logger.Warn("originate not built", "job", j.id, "attempt", t.AttemptID, "err", err)
+		e.ownFailure(ctx, j, c, freeswitch.OwnDialStringRefused) // the contact is not used up
 		return
 	}
 	e.mu.Lock()
@@ -97,25 +101,51 @@ func (e *Engine) originate(ctx context.Context, cfg *config.Config, camp *config
 		defer e.wg.Done()
 		select {
 		case r := <-res:
-			e.originateResult(ctx, j, c, r)
+			if r.Err != nil {
+				// The result was lost with the connection: the leg may exist. Ask the switch
+				// a little later; never dial again blindly.
+				e.mu.Lock()
+				c.unsure = e.o.Now().Add(5 * time.Second)
+				e.mu.Unlock()
+			}
+			// A result that came is handled with the channel's events (originateResult), in
+			// wire order.
 		case <-ctx.Done():
 		}
 	}()
 }
 
-// originateResult: +OK is the answer (the events carry it); -ERR CAUSE ends the call when no
-// channel event has (a leg that fails before it exists sends only this).
-func (e *Engine) originateResult(ctx context.Context, j *job, c *call, r freeswitch.JobResult) {
-	if r.Err != nil {
+// originateResult is the originate's BACKGROUND_JOB, in order with the channel's events. -ERR
+// ends a call that never answered (a leg that fails before it exists sends only this). After
+// an answer it is not the end: the switch answers -ERR ORIGINATOR_CANCEL for a leg moved into
+// a room before its originate returned, and -ERR NORMAL_CLEARING for one that hung up at the
+// instant of answer (capture 11); only the channel's own hangup ends those.
+func (e *Engine) originateResult(ctx context.Context, j *job, c *call, body []byte) {
+	if reason, ours := freeswitch.OwnFailure(body); ours {
+		// The switch did not take the call (a dial string it refuses as malformed): the contact
+		// is given back and the job stops after a few in a row.
 		e.mu.Lock()
-		c.unsure = e.o.Now().Add(5 * time.Second)
+		ended := c.state == callDialing && c.to(callEnded)
 		e.mu.Unlock()
+		if ended {
+			e.ownFailure(ctx, j, c, reason)
+		}
 		return
 	}
-	if _, err := freeswitch.ParseJobResult(r.Body); err != nil {
-		cause := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(r.Body)), "-ERR"))
-		e.endCall(ctx, j, c, cause)
+	e.ownSuccess(j)
+	_, err := freeswitch.ParseJobResult(body)
+	if err == nil {
+		return
 	}
+	e.mu.Lock()
+	dialing := c.state == callDialing
+	e.mu.Unlock()
+	if !dialing {
+		e.o.Logger.Debug("originate result after the answer; the call goes on", "attempt", c.attemptID, "result", strings.TrimSpace(string(body)))
+		return
+	}
+	cause := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(body)), "-ERR"))
+	e.endCall(ctx, j, c, cause)
 }
 
 // callEvent moves a customer call with its channel's events.
@@ -124,7 +154,7 @@ func (e *Engine) callEvent(ctx context.Context, j *job, c *call, ev *wire.Event)
 	case "CHANNEL_ANSWER":
 		now := e.o.Now()
 		e.mu.Lock()
-		if c.answered != nil || c.ended {
+		if !c.to(callWaiting) {
 			e.mu.Unlock()
 			return
 		}
@@ -140,9 +170,55 @@ func (e *Engine) callEvent(ctx context.Context, j *job, c *call, ev *wire.Event)
 				e.o.Logger.Warn("record answer", "attempt", c.attemptID, "err", err)
 			}
 		})
+	case "CUSTOM":
+		if ev.Header.Get("Event-Subclass") == freeswitch.ConferenceMaintenance && ev.Header.Get("Action") == "add-member" {
+			size, _ := strconv.Atoi(ev.Header.Get("Conference-Size"))
+			e.joined(ctx, j, c, ev.Header.Get("Conference-Name"), size)
+		}
+	case "BACKGROUND_JOB":
+		e.originateResult(ctx, j, c, ev.Body)
 	case "CHANNEL_HANGUP_COMPLETE":
 		e.endCall(ctx, j, c, ev.Header.Get("Hangup-Cause"))
 	}
+}
+
+// joined: the switch put the customer into its agent's room. The call is connected from here,
+// unless the customer is alone there: the agent's phone is gone (its hangup event lost), the
+// transfer made the room anew, and the customer, hearing the room's hold music, waits for
+// another agent until the deadline while the phone is checked with the switch.
+func (e *Engine) joined(ctx context.Context, j *job, c *call, roomName string, size int) {
+	now := e.o.Now()
+	e.mu.Lock()
+	a := c.agent
+	if c.state != callConnecting || a == nil || a.roomName != roomName {
+		e.mu.Unlock()
+		return
+	}
+	if size < 2 {
+		c.agent = nil
+		c.to(callWaiting)
+		if a.call == c {
+			a.call, a.attemptID, a.state, a.since = nil, 0, agentstate.Available, now
+		}
+		e.mu.Unlock()
+		e.o.Logger.Warn("customer alone in its agent's room; checking the agent's phone", "job", j.id, "agent", a.id, "attempt", c.attemptID)
+		if alive, err := e.o.Switch.Alive(ctx, a.node, []string{a.leg}); err == nil && !alive[a.leg] {
+			e.agentLegEnded(ctx, j, a)
+		} else {
+			e.publish(ctx, j, a)
+		}
+		return
+	}
+	c.to(callConnected)
+	c.bridged = &now
+	e.callEventLive(j, c, liveevents.CallConnected, map[string]any{"bridged_at": now})
+	e.mu.Unlock()
+	e.publish(ctx, j, a)
+	e.ledger.write(c.attemptID, func(ctx context.Context) {
+		if err := retryWrite(ctx, func() error { return e.o.Store.MarkBridged(ctx, c.uuid, a.id, now) }); err != nil {
+			e.o.Logger.Warn("record bridge", "attempt", c.attemptID, "err", err)
+		}
+	})
 }
 
 func (e *Engine) connectDeadline(j *job) time.Duration {
@@ -152,40 +228,41 @@ func (e *Engine) connectDeadline(j *job) time.Duration {
 	return 2 * time.Second
 }
 
-// connect bridges an answered customer to the agent free the longest: stop its hold music,
-// beep, bridge (G-2). False when no agent is free.
+// connect moves an answered customer into the room of the agent free the longest (G-2); the
+// agent hears the customer's enter sound as the beep. False when no agent is free.
 func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 	now := e.o.Now()
 	e.mu.Lock()
 	var pick *agent
 	for _, a := range j.agents {
-		if a.answered && !a.leaving && !a.leaveAfterCall && a.state == agentstate.Available && a.call == nil && a.node == c.node &&
+		if a.inRoom && !a.leaving && !a.leaveAfterCall && a.state == agentstate.Available && a.call == nil && a.node == c.node &&
 			(pick == nil || a.since.Before(pick.since)) {
 			pick = a
 		}
 	}
-	if pick == nil || c.agent != nil || c.ended || c.abandoned {
+	if pick == nil || !c.waitingForAgent() {
 		e.mu.Unlock()
 		return pick != nil
 	}
-	c.agent, c.bridged = pick, &now
+	c.to(callConnecting)
+	c.agent = pick
 	pick.call, pick.attemptID, pick.state, pick.since = c, c.attemptID, agentstate.OnCall, now
-	e.callEventLive(j, c, liveevents.CallConnected, map[string]any{"bridged_at": now})
 	e.mu.Unlock()
-	// The switch first, in one round trip: the customer is waiting; the records follow.
-	_, errs, err := e.o.Switch.APIBatch(context.WithoutCancel(ctx), c.node,
-		[]string{uuidBreak(pick.leg), uuidBroadcast(pick.leg, beepTone), uuidBridge(c.uuid, pick.leg)})
+	cmd, err := freeswitch.UUIDTransferToRoom(c.uuid, pick.room)
+	if err == nil {
+		_, err = e.o.Switch.API(context.WithoutCancel(ctx), c.node, cmd)
+	}
+	var refused *freeswitch.CommandError
 	switch {
-	case err != nil:
-		// Unknown whether the bridge was made: the legs' events will tell (never bridge twice).
-		e.o.Logger.Warn("bridge not confirmed", "node", c.node, "attempt", c.attemptID, "err", err)
-	case errs[2] != nil:
-		// Refused (a leg is gone, or not in a state to bridge): the agent is free again and the
-		// customer, if still there, waits for another one until the deadline.
-		e.o.Logger.Warn("bridge refused", "node", c.node, "attempt", c.attemptID, "err", errs[2])
+	case errors.As(err, &refused):
+		// Refused (the customer is gone, or not in a state to move): the agent, still in its
+		// room, is free again and the customer, if still there, waits for another one until
+		// the deadline. Its hangup, if it left, ends it as abandoned.
+		e.o.Logger.Debug("move into room refused", "node", c.node, "attempt", c.attemptID, "err", err)
 		e.mu.Lock()
-		if c.agent == pick {
-			c.agent, c.bridged = nil, nil
+		if c.agent == pick && c.state == callConnecting {
+			c.agent = nil
+			c.to(callWaiting)
 		}
 		back := pick.call == c && !pick.leaving
 		if back {
@@ -193,20 +270,18 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 		}
 		e.mu.Unlock()
 		if back {
-			e.command(ctx, pick.node, uuidBroadcast(pick.leg, holdMusic(e.o.Config().FreeSWITCH)))
 			e.publish(ctx, j, pick)
 		}
 		return true
+	case err != nil:
+		// Unknown whether the customer was moved: its events will tell (never move twice).
+		e.o.Logger.Warn("move into room not confirmed", "node", c.node, "attempt", c.attemptID, "err", err)
 	}
 	if e.o.OnBridge != nil && !c.answerEvent.IsZero() {
 		e.o.OnBridge(time.Since(c.answerEvent))
 	}
-	e.publish(ctx, j, pick)
-	e.ledger.write(c.attemptID, func(ctx context.Context) {
-		if err := retryWrite(ctx, func() error { return e.o.Store.MarkBridged(ctx, c.uuid, pick.id, now) }); err != nil {
-			e.o.Logger.Warn("record bridge", "attempt", c.attemptID, "err", err)
-		}
-	})
+	// The agent is reserved (on_call inside the engine) and shown on a call once the customer
+	// is in the room (joined).
 	return true
 }
 
@@ -223,46 +298,52 @@ func (e *Engine) abandon(ctx context.Context, camp *config.Campaign, c *call) {
 	e.command(ctx, c.node, uuidKill(c.uuid, "NORMAL_CLEARING"))
 }
 
-// endCall records how a call ended, once, and frees its agent into wrap-up.
+// endCall records how a call ended, once: connected when the customer reached an agent's room,
+// abandoned when it answered and never did (P-2), else the hangup cause's class. The agent of
+// a connected call goes to wrap-up; one reserved for a customer who never arrived is free again.
 func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 	e.mu.Lock()
-	if c.ended {
+	prev := c.state
+	if !c.to(callEnded) {
 		e.mu.Unlock()
 		return
 	}
-	c.ended = true
 	outcome := string(freeswitch.Classify(cause, c.answered != nil).Outcome)
 	switch {
-	case c.bridged != nil:
+	case prev == callConnected:
 		outcome = "connected"
 	case c.answered != nil:
-		outcome = "abandoned" // a live person with no agent (P-2)
-		if !c.abandoned {
-			c.abandoned = true // hung up while waiting: abandoned all the same
-			e.observeAbandon(j, c, e.o.Now())
+		outcome = "abandoned" // a live person who never reached an agent (P-2)
+		if prev != callAbandoning {
+			e.observeAbandon(j, c, e.o.Now()) // hung up while waiting: abandoned all the same
 		}
 	}
 	e.observeEnd(j, c, outcome, e.o.Now())
 	a := c.agent
+	freed := false
+	if prev != callConnected {
+		c.agent = nil // the attempt names no agent
+	}
 	e.callEventLive(j, c, liveevents.CallEnded, map[string]any{"outcome": outcome, "hangup_cause": cause})
-	music := false
 	if a != nil && a.call == c {
 		a.call = nil
-		if !a.leaving {
+		switch {
+		case a.leaving:
+		case prev == callConnected:
 			a.state, a.since = agentstate.WrapUp, e.o.Now()
+		default:
+			a.attemptID, a.state, a.since = 0, agentstate.Available, e.o.Now()
+			freed = true
 		}
-		// The agent's leg was parked again before this end was handled (the two legs' events
-		// travel on different shards): its hold music starts here instead (G-3).
-		music, a.parkedAfterCall = a.parkedAfterCall && !a.leaving, false
 	}
 	e.mu.Unlock()
 	if a != nil {
-		if music {
-			e.command(ctx, a.node, uuidBroadcast(a.leg, holdMusic(e.o.Config().FreeSWITCH)))
-		}
 		e.publish(ctx, j, a)
 	}
 	e.finish(ctx, j, c, outcome, cause)
+	if freed {
+		e.bridgeWaiting(ctx, j)
+	}
 }
 
 // finish writes the attempt's outcome and forgets the call.
@@ -315,7 +396,7 @@ func (e *Engine) command(ctx context.Context, node, cmd string) {
 	}
 	if _, err := e.o.Switch.API(context.WithoutCancel(ctx), node, cmd); err != nil {
 		level := slog.LevelWarn
-		if strings.Contains(err.Error(), "No such channel") {
+		if freeswitch.IsNoSuchChannel(err) {
 			level = slog.LevelDebug // the leg ended on its own first: a normal race
 		}
 		e.o.Logger.Log(ctx, level, "switch command failed", "node", node, "cmd", strings.SplitN(cmd, " ", 2)[0], "err", err)
@@ -344,9 +425,3 @@ func holdMusic(fs config.FreeSWITCH) string {
 }
 
 func uuidKill(id, cause string) string { s, _ := freeswitch.UUIDKill(id, cause); return s }
-func uuidBreak(id string) string       { s, _ := freeswitch.UUIDBreak(id, true); return s }
-func uuidBridge(a, b string) string    { s, _ := freeswitch.UUIDBridge(a, b); return s }
-func uuidBroadcast(id, target string) string {
-	s, _ := freeswitch.UUIDBroadcast(id, target, "aleg")
-	return s
-}

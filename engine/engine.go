@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -105,6 +106,9 @@ type Engine struct {
 	calls    int                    // customer calls in flight
 	stats    map[int]*campaignStats // pacing statistics per campaign id
 	live     liveCounts             // the loop's own
+	// staleChecked and staleSeen are releaseStaleAgents' own (the loop only).
+	staleChecked time.Time
+	staleSeen    map[int]string
 
 	ledger *ledger     // attempt writes to PostgreSQL, ordered per attempt
 	states *stateQueue // agent state writes to Redis: latest per agent, in order, never blocking
@@ -278,6 +282,7 @@ func (e *Engine) pass(ctx context.Context) {
 		}
 		e.adopt(ctx, cfg, j, lease)
 	}
+	e.releaseStaleAgents(ctx, isRunning, e.o.Now())
 	e.mu.Lock()
 	owned := make([]*job, 0, len(e.jobs))
 	for _, j := range e.jobs {
@@ -285,10 +290,17 @@ func (e *Engine) pass(ctx context.Context) {
 	}
 	e.mu.Unlock()
 	for _, j := range owned {
+		var republish []*agent
 		e.mu.Lock()
 		if row, ok := isRunning[j.id]; ok {
 			if j.stopping {
 				e.jobStateEvent(j, "running")
+			}
+			if row.Run != j.row.Run {
+				// The agents go on into the new run: their live state names it from now on.
+				for _, a := range j.agents {
+					republish = append(republish, a)
+				}
 			}
 			j.row, j.stopping = row, false // started again while still winding down
 		} else {
@@ -298,6 +310,9 @@ func (e *Engine) pass(ctx context.Context) {
 			j.stopping = true
 		}
 		e.mu.Unlock()
+		for _, a := range republish {
+			e.publish(ctx, j, a)
+		}
 		if err := j.lease.Check(ctx); err != nil {
 			e.o.Logger.Warn("job lease lost; another instance takes the job over", "job", j.id, "err", err)
 			e.drop(j)
@@ -339,7 +354,10 @@ func (e *Engine) drop(j *job) {
 // HandleEvent takes the switch's events (from the ordered dispatcher: one call's events in wire
 // order) and moves the call or agent they belong to.
 func (e *Engine) HandleEvent(ev *wire.Event) {
-	id := ev.UniqueID()
+	id := freeswitch.CallKey(ev) // an originate's BACKGROUND_JOB belongs to its leg
+	if ev.Name() == "BACKGROUND_JOB" && !strings.HasPrefix(ev.Header.Get("Job-Command"), "originate") {
+		return // the job of another command that names a leg
+	}
 	if id == "" {
 		return
 	}

@@ -38,22 +38,29 @@ type job struct {
 type agent struct {
 	id        int
 	leg, node string
-	answered  bool // the leg is up: the agent hears hold music between calls
-	state     agentstate.State
-	since     time.Time
-	call      *call // the customer bridged, or waiting for the disposition (wrap-up)
-	attemptID int64 // the attempt of call, kept through wrap-up
-	leaving   bool
-	// parkedAfterCall: the leg was parked again (the customer left) before the call's end was
-	// handled; endCall then starts the hold music.
-	parkedAfterCall bool
+	// room is the agent's conference room (freeswitch.Room): the phone waits there for the
+	// whole session and customers are moved in, so no customer race can take the phone.
+	room string
+	// roomName is the room's Conference-Name, as the switch's conference events carry it.
+	roomName string
+	answered bool // the phone answered
+	// originated: the originate returned +OK, so the leg is in the switch's session table
+	// and may be checked with it (asking earlier would take a ringing phone for a gone one).
+	originated bool
+	inRoom     bool // the phone is in its room: the agent hears hold music between calls
+	state      agentstate.State
+	since      time.Time
+	call       *call // the customer bridged, or waiting for the disposition (wrap-up)
+	attemptID  int64 // the attempt of call, kept through wrap-up
+	leaving    bool
 	// leaveAfterCall: the agent asked to leave during a call; it leaves once the call is over.
 	leaveAfterCall bool
 	message        string
 }
 
-// call is one customer call.
+// call is one customer call; state is its place in the lifecycle (callstate.go).
 type call struct {
+	state     callState
 	attemptID int64
 	contactID int64
 	tel       string
@@ -62,14 +69,12 @@ type call struct {
 	release   func()
 	started   time.Time
 	answered  *time.Time
-	bridged   *time.Time
+	bridged   *time.Time // joined the agent's room: talk time counts from here
 	// answerEvent is when the answer event left the socket (wire.Event.Received).
 	answerEvent time.Time
 	deadline    time.Time // answered, no agent yet: abandoned at this time (P-2)
-	agent       *agent
-	abandoned   bool
-	dropped     bool // the agent's phone dropped during the call
-	ended       bool
+	agent       *agent    // reserved from callConnecting on
+	dropped     bool      // the agent's phone dropped during the call
 	unsure      time.Time // the originate's fate is unknown (lost reply): check the switch after this
 }
 
@@ -192,7 +197,7 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 			return
 		}
 		e.mu.Lock()
-		ok := a.call == nil && a.answered
+		ok := a.call == nil && a.inRoom
 		if ok {
 			if a.state == agentstate.WrapUp {
 				e.observeWrap(j, e.o.Now().Sub(a.since))
@@ -223,11 +228,11 @@ func (e *Engine) checkCalls(ctx context.Context, camp *config.Campaign, j *job, 
 	var waiting, late, unsure []*call
 	for _, c := range j.calls {
 		switch {
-		case c.ended:
-		case c.answered != nil && c.agent == nil && !c.abandoned && now.Before(c.deadline):
+		case !c.live():
+		case c.waitingForAgent() && now.Before(c.deadline):
 			waiting = append(waiting, c)
-		case c.answered != nil && c.agent == nil && !c.abandoned:
-			c.abandoned = true
+		case c.waitingForAgent():
+			c.to(callAbandoning)
 			e.observeAbandon(j, c, now)
 			late = append(late, c)
 		case !c.unsure.IsZero() && now.After(c.unsure):
@@ -263,7 +268,7 @@ func (e *Engine) checkAgents(ctx context.Context, cfg *config.Config, j *job, no
 	// answered customer is never left without an agent because the job stopped (P-2, J-6).
 	customers := false
 	for _, c := range j.calls {
-		if !c.ended && !c.abandoned && c.agent == nil {
+		if c.state == callDialing || c.state == callWaiting {
 			customers = true
 			break
 		}

@@ -219,7 +219,7 @@ func (e *Engine) pace(camp *config.Campaign, j *job, now time.Time) (pacing.Deci
 		return s
 	}
 	for _, a := range j.agents {
-		if !a.answered || a.leaving {
+		if !a.inRoom || a.leaving {
 			continue
 		}
 		st := pacing.Paused
@@ -235,7 +235,7 @@ func (e *Engine) pace(camp *config.Campaign, j *job, now time.Time) (pacing.Deci
 		s.Agents = append(s.Agents, pacing.Agent{State: st, InState: now.Sub(a.since)})
 	}
 	for _, c := range j.calls {
-		if c.ended || c.abandoned || c.agent != nil {
+		if c.state != callDialing && c.state != callWaiting {
 			continue
 		}
 		pc := pacing.Call{Stage: pacing.Ringing, Elapsed: now.Sub(c.started), InStage: now.Sub(c.started)}

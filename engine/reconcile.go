@@ -30,13 +30,16 @@ func (e *Engine) reconcile(ctx context.Context, j *job, now time.Time) {
 	agents := map[string]*agent{}
 	leaving := map[string]bool{}
 	for id, c := range j.calls {
-		if !c.ended && now.Sub(c.started) >= reconcileAfter {
+		if c.live() && now.Sub(c.started) >= reconcileAfter {
 			byNode[c.node] = append(byNode[c.node], id)
 			calls[id] = c
 		}
 	}
 	for _, a := range j.agents {
-		if a.answered || a.leaving || now.Sub(a.since) >= agentRingLimit {
+		// A phone is asked about once its originate has returned (before, the leg may not be in
+		// the switch's tables yet, and a ringing phone would be taken for a gone one), when it
+		// is being released, or when its originate is long overdue.
+		if a.originated || a.leaving || now.Sub(a.since) >= agentRingLimit {
 			byNode[a.node] = append(byNode[a.node], a.leg)
 			agents[a.leg], leaving[a.leg] = a, a.leaving
 		}

@@ -108,7 +108,7 @@ func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusConflict, "agent_in_job", "the agent is already in call job %d; leave it first", st.CallJobID)
 	}
 	// Logged off but attached to the job: the owner of the job calls the phone on its next pass.
-	if err := s.desk.Set(r.Context(), agentstate.Agent{ID: ag.ID, State: agentstate.LoggedOff, Since: s.now(), CallJobID: j.ID}); err != nil {
+	if err := s.desk.Set(r.Context(), agentstate.Agent{ID: ag.ID, State: agentstate.LoggedOff, Since: s.now(), CallJobID: j.ID, JobRun: j.Run}); err != nil {
 		return DependencyDown("redis", err)
 	}
 	if err := s.desk.Push(r.Context(), j.ID, agentstate.Request{AgentID: ag.ID, Kind: "join"}); err != nil {

@@ -103,9 +103,14 @@ func testOutcomesAndAbandon(t *testing.T, m *Main, sw *fsim.Server, job int64, t
 	if !(a == "in_progress" && b == "abandoned" || a == "abandoned" && b == "in_progress") {
 		t.Fatalf("answered calls: %s and %s, want one bridged (in progress) and one abandoned", a, b)
 	}
-	if transfers := commandsLike(sw, "api uuid_transfer "); len(transfers) != 1 ||
-		!strings.HasSuffix(transfers[0], " 'm:^:playback:tone_stream://%(500,0,800)^hangup:NORMAL_CLEARING' inline") {
-		t.Fatalf("abandon message: %q", transfers)
+	var abandons []string
+	for _, c := range commandsLike(sw, "api uuid_transfer ") {
+		if !strings.Contains(c, "'m:^:conference:") { // the other customer moved into the agent's room
+			abandons = append(abandons, c)
+		}
+	}
+	if len(abandons) != 1 || !strings.HasSuffix(abandons[0], " 'm:^:playback:tone_stream://%(500,0,800)^hangup:NORMAL_CLEARING' inline") {
+		t.Fatalf("abandon message: %q", abandons)
 	}
 	// The pacer sees the abandon at once (P-2): two live answers, one abandoned, in every window.
 	if v, ok := m.engine.Pacing(job); !ok || v.Compliance.Rolling24h.Live != 2 || v.Compliance.Rolling24h.Abandoned != 1 ||
@@ -348,9 +353,10 @@ func TestEngineAbandonsWhileDatabaseStalls(t *testing.T) {
 	})
 }
 
-// G-2 with a bridge the switch refuses (the agent's phone is gone, its events lost): the call is
-// not recorded as connected to that agent; the customer waits for another one and, with none
-// free by the deadline, hears the abandon message (P-2).
+// G-2 with the agent's phone gone and its events lost: the customer moved into the agent's room
+// finds it empty (the switch makes the room anew); the call is not recorded as connected, the
+// agent is logged off once the switch says its phone is gone, and the customer, with no other
+// agent free by the deadline, hears the abandon message (P-2).
 func TestEngineBridgeRefused(t *testing.T) {
 	script := customersRing(1500 * time.Millisecond)
 	m, sw, job := dialFixture(t, script, "09011115555")
@@ -362,8 +368,11 @@ func TestEngineBridgeRefused(t *testing.T) {
 		t.Fatal("no agent leg")
 	}
 	waitFor(t, "the customer abandoned with the message", func() bool {
-		return len(commandsLike(sw, "api uuid_transfer ")) == 1
+		return len(commandsLike(sw, "api uuid_transfer ")) == 2 && strings.Contains(commandsLike(sw, "api uuid_transfer ")[1], "playback:")
 	})
+	if s := session(t, m, 1001); s["state"] != "logged_off" || s["message"] != engine.MessageLegDropped {
+		t.Fatalf("agent session %v", s)
+	}
 	waitFor(t, "the attempt recorded as abandoned", func() bool {
 		got := outcomes(t, m, job)["09011115555"]
 		return len(got) == 1 && got[0] == "abandoned"

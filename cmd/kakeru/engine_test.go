@@ -189,8 +189,9 @@ func commandsLike(sw *fsim.Server, prefix string) []string {
 }
 
 // The happy path of FUNCTIONAL.md §4–6 against the simulated switch: job start → agent join
-// (its phone called, hold music) → customer answers → break, beep, bridge → the agent hangs the
-// customer up → wrap-up → disposition → the next contact (G-1..G-4, J-6, D-1, D-2).
+// (its phone called into its room, hold music) → customer answers → moved into the room with a
+// beep → the agent hangs the customer up → wrap-up → disposition → the next contact (G-1..G-4,
+// J-6, D-1, D-2).
 func TestEngineHappyPath(t *testing.T) {
 	script := func(dial string) fsim.Fate {
 		if strings.Contains(dial, "/agent-") {
@@ -221,42 +222,42 @@ func TestEngineHappyPath(t *testing.T) {
 	if !strings.HasPrefix(contact["tel"].(string), "0901111000") || contact["remarks"] == "" {
 		t.Fatalf("screen data %v", first)
 	}
-	agentLeg := ""
+	agentLeg, customer := "", ""
 	for _, c := range commandsLike(sw, "bgapi originate") {
-		if strings.Contains(c, "loopback/agent-1001/agents") {
-			if !strings.Contains(c, "park_after_bridge=true") || !strings.Contains(c, "origination_caller_id_number=0011") {
+		id := c[strings.Index(c, "origination_uuid=")+17:][:36]
+		switch {
+		case strings.Contains(c, "loopback/agent-1001/agents"):
+			agentLeg = id
+			// G-1: the phone plays the logged-in prompt, then waits in a room of its own, where
+			// the room's hold music plays while the agent is alone.
+			if !strings.Contains(c, "origination_caller_id_number=0011") || !strings.Contains(c, "conference_moh_sound=local_stream://moh") ||
+				!strings.Contains(c, " 'm:^:playback:ivr/ivr-you_are_now_logged_in.wav^conference:"+id+"@default' inline\n") {
 				t.Fatalf("agent leg %q", c)
 			}
-			agentLeg = c[strings.Index(c, "origination_uuid=")+17:][:36]
-		}
-	}
-	// G-1: the logged-in prompt, then hold music, queued on the agent's leg before any customer;
-	// G-2: break the hold music, beep, bridge — in that order, on the agent's leg.
-	var seq []string
-	for _, c := range sw.Commands() {
-		for _, p := range []string{"api uuid_broadcast " + agentLeg + " ivr/ivr-you_are_now_logged_in.wav aleg",
-			"api uuid_broadcast " + agentLeg + " local_stream://moh aleg", "api uuid_break " + agentLeg, "api uuid_broadcast " + agentLeg + " tone_stream://%(200", "api uuid_bridge "} {
-			if strings.HasPrefix(c, p) {
-				seq = append(seq, p)
+		case strings.Contains(c, "/"+contact["tel"].(string)+"/"):
+			customer = id
+			// G-2: the customer's entry into the room is the agent's beep.
+			if !strings.Contains(c, `conference_enter_sound=tone_stream://%(200\,0\,1000)`) {
+				t.Fatalf("customer leg %q", c)
 			}
 		}
 	}
-	if len(seq) < 5 || !slices.Equal(seq[:5], []string{"api uuid_broadcast " + agentLeg + " ivr/ivr-you_are_now_logged_in.wav aleg",
-		"api uuid_broadcast " + agentLeg + " local_stream://moh aleg", "api uuid_break " + agentLeg, "api uuid_broadcast " + agentLeg + " tone_stream://%(200", "api uuid_bridge "}) {
-		t.Fatalf("bridge sequence %v in %v", seq, sw.Commands())
+	// G-2: the customer is moved into the agent's room, where both talk.
+	if got := commandsLike(sw, "api uuid_transfer "+customer); len(got) != 1 || got[0] != "api uuid_transfer "+customer+" 'm:^:conference:"+agentLeg+"@default' inline" {
+		t.Fatalf("customer moves %v in %v", got, sw.Commands())
+	}
+	if members := sw.Members(agentLeg); !slices.Equal(members, []string{agentLeg, customer}) {
+		t.Fatalf("room members %v: the agent is shown on a call once the customer is in its room", members)
+	}
+	if len(commandsLike(sw, "api uuid_broadcast")) != 0 || len(commandsLike(sw, "api uuid_bridge")) != 0 {
+		t.Fatalf("broadcast or bridge sent: %v", sw.Commands())
 	}
 
-	// G-3: the agent ends the customer's call; the agent stays on the line in wrap-up.
+	// G-3: the agent ends the customer's call; the agent stays on the line, alone in its room
+	// (the room's hold music is back), in wrap-up.
 	must(t, 202)(call(t, m, agentTok, "POST", "/api/v1/agents/1001/hangup-customer", nil))
 	waitFor(t, "wrap-up", func() bool { return session(t, m, 1001)["state"] == "wrap_up" })
-	// G-3: the agent hears hold music again once the customer is gone, whichever of the two legs'
-	// events is handled first.
-	waitFor(t, "hold music back on the agent's leg", func() bool {
-		return len(commandsLike(sw, "api uuid_broadcast "+agentLeg+" local_stream://moh")) >= 2
-	})
-	if _, ok := sw.Var(agentLeg, "park_after_bridge"); !ok {
-		t.Fatal("the agent's leg ended with the customer's")
-	}
+	waitFor(t, "the agent alone in its room", func() bool { return slices.Equal(sw.Members(agentLeg), []string{agentLeg}) })
 	attempt := int64(first["call"].(map[string]any)["attempt_id"].(float64))
 	code, body = call(t, m, agentTok, "POST", fmt.Sprintf("/api/v1/attempts/%d/disposition", attempt),
 		map[string]any{"party": "self", "result_code": "no_such_code", "next_action": "complete", "after": "continue"})

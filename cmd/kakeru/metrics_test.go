@@ -117,7 +117,8 @@ func TestMetricsEndToEnd(t *testing.T) {
 		`kakeru_answer_to_bridge_seconds_count`:          1,
 		// the seven customers and the agent's phone
 		`kakeru_freeswitch_command_duration_seconds_count{command="originate",kind="bgapi",node="fs1"}`: 8,
-		`kakeru_freeswitch_command_duration_seconds_count{command="uuid_bridge",kind="api",node="fs1"}`: 1,
+		// one customer moved into the agent's room, one to the abandon message
+		`kakeru_freeswitch_command_duration_seconds_count{command="uuid_transfer",kind="api",node="fs1"}`: 2,
 	} {
 		if got, ok := s[k]; !ok || got != want {
 			t.Errorf("%s = %v (present %v), want %v", k, got, ok, want)

@@ -1,0 +1,102 @@
+package engine
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/store"
+)
+
+// staleCheckEvery is how often live agent state is read for agents nobody looks after.
+const staleCheckEvery = 5 * time.Second
+
+// releaseStaleAgents lets go of agents whose live state names a job run that no instance runs:
+// the job stopped while no instance owned it (its owner stopped or died before its agents
+// left), or the state is of an earlier run of the job (a stop and a start, a restored
+// database). Whichever instance notices hangs their phones up and logs them off, so they can
+// join again (J-6, G-3). An agent is let go only when it was found stale by two checks in a
+// row with the same phone and run, so that a state its owner is about to rewrite (a job
+// started again while winding down) is left alone. Called from the loop only.
+func (e *Engine) releaseStaleAgents(ctx context.Context, running map[int64]store.CallJob, now time.Time) {
+	if now.Sub(e.staleChecked) < staleCheckEvery {
+		return
+	}
+	e.staleChecked = now
+	states, err := e.o.Agents.All(ctx)
+	if err != nil {
+		return // Redis is down: nothing can be joined either; try again next time
+	}
+	seen := map[int]string{}
+	leases := map[int64]*store.JobLease{}
+	defer func() {
+		for _, l := range leases {
+			l.Release()
+		}
+	}()
+	for _, st := range states {
+		if st.CallJobID == 0 || !e.staleLocked(st, running) {
+			continue
+		}
+		if _, isRunning := running[st.CallJobID]; !isRunning {
+			// A stopped job still winding down on another instance holds its lease.
+			l, ok := leases[st.CallJobID]
+			if !ok {
+				if l, err = e.o.Store.TryLeaseJob(ctx, st.CallJobID); err != nil {
+					continue
+				}
+				leases[st.CallJobID] = l
+			}
+			if l == nil {
+				continue
+			}
+		}
+		key := st.Leg + "/" + strconv.Itoa(st.JobRun) + "/" + string(st.State)
+		seen[st.ID] = key
+		if e.staleSeen[st.ID] != key {
+			continue // seen once: released at the next check if nothing changed
+		}
+		e.releaseStale(ctx, st, now)
+	}
+	e.staleSeen = seen
+}
+
+// staleLocked: the state names a job this instance does not run the agent for, and either the
+// job is not running or the state is of another run. It takes e.mu itself.
+func (e *Engine) staleLocked(st agentstate.Agent, running map[int64]store.CallJob) bool {
+	e.mu.Lock()
+	j, owned := e.jobs[st.CallJobID]
+	mine := owned && j.agents[st.ID] != nil && j.agents[st.ID].leg == st.Leg
+	e.mu.Unlock()
+	if mine || owned && st.State == agentstate.LoggedOff {
+		return false // ours, or a join this instance is about to carry out
+	}
+	row, isRunning := running[st.CallJobID]
+	if !isRunning {
+		return !owned // a stopped job still winding down here keeps its agents
+	}
+	return st.JobRun != row.Run
+}
+
+// releaseStale hangs up a stale agent's phone and logs it off with the job-stopped message.
+func (e *Engine) releaseStale(ctx context.Context, st agentstate.Agent, now time.Time) {
+	e.o.Logger.Warn("releasing an agent left in a job nobody runs", "agent", st.ID, "job", st.CallJobID,
+		"run", st.JobRun, "state", st.State, "node", st.Node)
+	if st.Leg != "" && st.Node != "" {
+		e.command(ctx, st.Node, uuidKill(st.Leg, "NORMAL_CLEARING"))
+	}
+	msg := st.Message
+	if st.State != agentstate.LoggedOff {
+		msg = MessageJobStopped
+	}
+	off := agentstate.Agent{ID: st.ID, State: agentstate.LoggedOff, Since: now, Message: msg}
+	e.mu.Lock()
+	e.agentStateEvent(nil, off)
+	e.states.write(int64(st.ID), func(ctx context.Context) {
+		if err := e.o.Agents.Set(ctx, off); err != nil {
+			e.o.Logger.Warn("publish stale agent logoff", "agent", st.ID, "err", err)
+		}
+	})
+	e.mu.Unlock()
+}
