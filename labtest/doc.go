@@ -36,18 +36,24 @@
 // whichever way the engine puts a customer with an agent (uuid_bridge or the agent's room).
 //
 // What the lab switch showed (FreeSWITCH 1.11.1, 2 cores):
-//   - `show channels` is read from the core database, which a background thread fills: a
-//     channel created a moment ago is missing from it for 50 to 250 ms (longer when many
-//     channels start together) and a finished one stays listed for up to about 200 ms after its
-//     CHANNEL_HANGUP_COMPLETE. `uuid_exists` answers from the live sessions: true as soon as
-//     CHANNEL_CREATE is out, false once CHANNEL_HANGUP_COMPLETE is. Decide whether a channel is
-//     up with uuid_exists; use show channels only to find candidates.
+//   - `show channels` is read from the core database, which a background thread fills in
+//     batches: a new channel is missing from it for 0 to about 250 ms after its CHANNEL_CREATE
+//     (p50 about 130 ms, alone or 100 at once) and a finished one stays listed for 0 to about
+//     200 ms after its CHANNEL_HANGUP_COMPLETE. `uuid_exists` answers from the live sessions:
+//     true as soon as CHANNEL_CREATE is out, false once CHANNEL_HANGUP_COMPLETE is. Decide
+//     whether a channel is up with uuid_exists; use show channels only to find candidates.
 //   - A loopback pair's a-leg and b-leg are created and answered in the same millisecond for the
 //     agents context; an originate's BACKGROUND_JOB arrives about 20 ms after the a-leg's
 //     CHANNEL_ANSWER.
+//   - `uuid_broadcast` sent on an a-leg's CHANNEL_ANSWER, before its originate has returned,
+//     answers +OK and is lost about one time in seven (nothing plays: hold music that never
+//     starts). uuid_transfer and uuid_bridge sent at the same moment took effect in 150 tries
+//     each.
 //   - A customer moved into an agent's room with uuid_transfer … conference:ROOM@kakeru inline
 //     shows add-member about 25 ms after the transfer; Conference-Name is ROOM without the
-//     profile.
+//     profile. mod_conference takes conference_moh_sound from the member that creates the room
+//     when the profile has no moh-sound, and a joining member's conference_enter_sound wins over
+//     the profile's enter-sound.
 //   - Inside an originate's {…} variables a comma separates variables: a tone_stream such as
 //     %(1000,4000,440) must have its commas escaped (\,) or the variable is cut at the first one.
 package labtest
