@@ -16,6 +16,10 @@ import (
 // be from the switch's (the customer's join → its leaving or hangup).
 const TalkTolerance = time.Second
 
+// eventClockSlack: Event-Date-Timestamp is the switch's core clock, which advances with its
+// 20 ms timer tick and so runs up to a tick (more under load) behind the wall clock.
+const eventClockSlack = 100 * time.Millisecond
+
 // Comparison sets what the switch did (the Observer's legs) against what the engine recorded
 // (attempts in PostgreSQL), call by call.
 type Comparison struct {
@@ -65,6 +69,9 @@ func Compare(legs []Leg, attempts []Attempt, released time.Time) *Comparison {
 	byUUID := map[string]Leg{}
 	roomOwner := map[string]Leg{} // room name → the agent leg whose room it is
 	for _, l := range legs {
+		if !l.FromStart {
+			continue // created before the observer subscribed
+		}
 		byUUID[l.UUID] = l
 		if l.BLeg || l.ChannelName == "" {
 			continue
@@ -202,7 +209,7 @@ func Compare(legs []Leg, attempts []Attempt, released time.Time) *Comparison {
 			c.AgentDrops = append(c.AgentDrops, "still up: "+l.String())
 		case l.Cause != "NORMAL_CLEARING":
 			c.AgentDrops = append(c.AgentDrops, "ended "+l.Cause+": "+l.String())
-		case !released.IsZero() && l.Hangup.Before(released):
+		case !released.IsZero() && l.Hangup.Before(released.Add(-eventClockSlack)):
 			c.AgentDrops = append(c.AgentDrops, "ended before the agents were released: "+l.String())
 		}
 	}

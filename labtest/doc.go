@@ -26,6 +26,7 @@
 //	KAKERU_LAB_BIN           a kakeru binary to run instead of building one
 //	KAKERU_LAB_LOGDIR        where each test keeps its configuration, the instance's log and
 //	                         recordings (default $TMPDIR/kakeru-lab)
+//	KAKERU_LAB_LOG_LEVEL     the instance's --log-level (default info)
 //	KAKERU_LAB_PG_ADMIN_DSN  PostgreSQL maintenance database (default postgres://postgres@127.0.0.1:5432/postgres)
 //	KAKERU_LAB_REDIS_ADDR    Redis (default 127.0.0.1:6379)
 //

@@ -125,7 +125,7 @@ type Options struct {
 	MaxRatio          int
 	TargetAbandonRate float64
 	ConnectDeadline   time.Duration
-	// LogLevel of the instance (default info).
+	// LogLevel of the instance (default KAKERU_LAB_LOG_LEVEL, else info).
 	LogLevel string
 	// Edit changes the generated configuration last.
 	Edit func(cfg map[string]any)
@@ -159,6 +159,9 @@ func StartInstance(t testing.TB, o Options) *Instance {
 	}
 	if o.Pacing == "" {
 		o.Pacing = "progressive"
+	}
+	if o.LogLevel == "" {
+		o.LogLevel = os.Getenv("KAKERU_LAB_LOG_LEVEL")
 	}
 	if o.LogLevel == "" {
 		o.LogLevel = "info"

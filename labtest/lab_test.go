@@ -27,12 +27,23 @@ func observe(t *testing.T) *Observer {
 		// agents' phones park for ever.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		var killed []string
 		for _, l := range o.Legs() {
 			if l.Up() && !l.BLeg {
 				if ok, _ := o.Exists(ctx, l.UUID); ok {
 					t.Logf("killing a leg left up: %s", l)
 					o.API(ctx, "uuid_kill "+l.UUID)
+					killed = append(killed, l.UUID)
 				}
+			}
+		}
+		// Gone before the next test's observer subscribes.
+		for _, id := range killed {
+			for ctx.Err() == nil {
+				if ok, err := o.Exists(ctx, id); err != nil || !ok {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
 		}
 		o.Close()
@@ -229,13 +240,8 @@ func TestLabHappyPath(t *testing.T) {
 		t.Error("the agent heard no hold music before the customer")
 	}
 
-	sess, err := a.WaitState(ctx, "on_call")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sess.Call == nil || sess.Call.Contact == nil || sess.Call.Contact.Tel != tel {
-		t.Fatalf("agent's screen on the call: %+v", sess)
-	}
+	// The agent's screen, watched from here on; the switch decides when the call is over.
+	watch := WatchAgent(ctx, a)
 	var cust Leg
 	if err := o.WaitFor(ctx, "the customer ended", func(o *Observer) bool {
 		for _, l := range o.ALegs("customer") {
@@ -249,16 +255,24 @@ func TestLabHappyPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !cust.Joined() {
-		t.Fatalf("the customer never joined the agent on the switch: %s", cust)
+		t.Errorf("the customer never joined the agent on the switch: %s", cust)
 	}
-	if _, err := a.WaitState(ctx, "wrap_up"); err != nil {
-		t.Fatal(err)
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	sess, err := a.WaitState(wctx, "wrap_up")
+	wcancel()
+	if err != nil {
+		t.Error(err)
+	}
+	states := watch.Stop()
+	t.Logf("agent's screen: %v", states)
+	if !slices.ContainsFunc(states, func(s SeenState) bool { return s.State == "on_call" && s.Tel == tel }) {
+		t.Errorf("the agent's screen never showed the call with %s on_call", tel)
 	}
 	if l, _ := o.Leg(leg.UUID); !l.Up() {
 		t.Fatalf("the agent's leg ended with the customer: %s", l)
 	}
 	if ok, err := o.Exists(ctx, leg.UUID); err != nil || !ok {
-		t.Fatalf("uuid_exists of the agent's leg in wrap-up: %v %v", ok, err)
+		t.Fatalf("uuid_exists of the agent's leg after the call: %v %v", ok, err)
 	}
 	// G-3: hold music again once the customer is gone.
 	time.Sleep(300 * time.Millisecond)
@@ -267,15 +281,17 @@ func TestLabHappyPath(t *testing.T) {
 		t.Fatalf("recording the agent's leg: %v", err)
 	}
 	f = ToneFraction(samples, rate, 440)
-	t.Logf("in wrap-up: 440 Hz in %.0f%% of %d ms on the agent's leg", f*100, len(samples)*1000/max(rate, 1))
+	t.Logf("after the call: 440 Hz in %.0f%% of %d ms on the agent's leg", f*100, len(samples)*1000/max(rate, 1))
 	if f < 0.2 {
-		t.Error("no hold music in wrap-up")
+		t.Error("no hold music after the call")
 	}
-	if err := a.Disposition(ctx, sess.AttemptID(), "interested"); err != nil {
-		t.Fatal(err)
+	if sess.State == "wrap_up" && sess.AttemptID() != 0 {
+		if err := a.Disposition(ctx, sess.AttemptID(), "interested"); err != nil {
+			t.Error(err)
+		}
 	}
+	released := time.Now() // before the stop: nothing of ours can end the agent's leg earlier
 	in.StopJob(t, job.ID)
-	released := time.Now()
 	if err := a.Leave(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -300,6 +316,9 @@ func TestLabHappyPath(t *testing.T) {
 	at := attempts[0]
 	if len(attempts) != 1 || at.Outcome != "connected" || at.AgentID != 1001 || at.ChannelUUID != cust.UUID {
 		t.Fatalf("attempts %v, want one connected to agent 1001 on channel %s", attempts, cust.UUID)
+	}
+	if len(cust.Joins) == 0 {
+		return
 	}
 	if d := at.Talk() - 3*time.Second; d < -time.Second || d > time.Second {
 		t.Errorf("recorded talk %v, want about 3 s (switch: %v)", at.Talk(), cust.Talk())
@@ -338,8 +357,8 @@ func TestLabOutcomes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in.StopJob(t, job.ID)
 	released := time.Now()
+	in.StopJob(t, job.ID)
 	if s, _ := a.Session(ctx); s.State == "wrap_up" && s.AttemptID() != 0 {
 		a.Disposition(ctx, s.AttemptID(), "interested")
 	}
@@ -423,8 +442,8 @@ func TestLabPredictive(t *testing.T) {
 	t.Logf("%d attempts in %v", len(attempts), time.Since(start).Round(time.Second))
 	stopSim()
 	<-simDone
-	in.StopJob(t, job.ID)
 	released := time.Now()
+	in.StopJob(t, job.ID)
 	ctx, cancel2 := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel2()
 	if err := sim.FinishAndLeave(ctx); err != nil {

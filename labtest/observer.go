@@ -38,12 +38,15 @@ type Leg struct {
 	Dest        string // Caller-Destination-Number
 	// BLeg: the far half of a loopback pair (Channel-Name ends in -b). Only a-legs are the calls
 	// the engine placed; b-legs run the lab's dialplan.
-	BLeg     bool
-	Created  time.Time
-	Answered time.Time
-	Hangup   time.Time
-	Cause    string
-	Joins    []Join
+	BLeg bool
+	// FromStart: the observer saw the leg's CHANNEL_CREATE. A leg first seen later was created
+	// before the observer subscribed (an earlier test's): comparisons leave it out.
+	FromStart bool
+	Created   time.Time
+	Answered  time.Time
+	Hangup    time.Time
+	Cause     string
+	Joins     []Join
 }
 
 // Up: no hangup seen yet.
@@ -215,7 +218,8 @@ func (o *Observer) handle(e *wire.Event) {
 	id := e.UniqueID()
 	switch e.Name() {
 	case "CHANNEL_CREATE":
-		o.leg(id, e).Created = at
+		l := o.leg(id, e)
+		l.Created, l.FromStart = at, true
 	case "CHANNEL_ANSWER":
 		if l := o.leg(id, e); l.Answered.IsZero() {
 			l.Answered = at
@@ -331,11 +335,12 @@ func (o *Observer) Leg(id string) (Leg, bool) {
 	return c, true
 }
 
-// ALegs are the legs the engine placed (loopback a-legs), of a role ("" for all).
+// ALegs are the legs placed since the observer subscribed (loopback a-legs), of a role ("" for
+// all).
 func (o *Observer) ALegs(role string) []Leg {
 	var out []Leg
 	for _, l := range o.Legs() {
-		if !l.BLeg && l.ChannelName != "" && (role == "" || l.Role() == role) {
+		if l.FromStart && !l.BLeg && l.ChannelName != "" && (role == "" || l.Role() == role) {
 			out = append(out, l)
 		}
 	}

@@ -231,3 +231,62 @@ func (s *AgentSim) FinishAndLeave(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SeenState is one state an agent's screen showed, from when it was first seen.
+type SeenState struct {
+	At      time.Time
+	State   string
+	Attempt int64
+	Tel     string
+}
+
+func (s SeenState) String() string {
+	out := s.At.Format("15:04:05.000") + " " + s.State
+	if s.Attempt != 0 {
+		out += fmt.Sprintf(" attempt %d %s", s.Attempt, s.Tel)
+	}
+	return out
+}
+
+// AgentWatch records every change of an agent's screen (state and call), polled every 50 ms.
+type AgentWatch struct {
+	mu     sync.Mutex
+	states []SeenState
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// WatchAgent starts watching the agent's screen until Stop or ctx ends.
+func WatchAgent(ctx context.Context, a Agent) *AgentWatch {
+	ctx, cancel := context.WithCancel(ctx)
+	w := &AgentWatch{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for {
+			if sess, err := a.Session(ctx); err == nil {
+				seen := SeenState{At: time.Now(), State: sess.State, Attempt: sess.AttemptID()}
+				if sess.Call != nil && sess.Call.Contact != nil {
+					seen.Tel = sess.Call.Contact.Tel
+				}
+				w.mu.Lock()
+				if n := len(w.states); n == 0 || w.states[n-1].State != seen.State || w.states[n-1].Attempt != seen.Attempt {
+					w.states = append(w.states, seen)
+				}
+				w.mu.Unlock()
+			}
+			if !sleepCtx(ctx, 50*time.Millisecond) {
+				return
+			}
+		}
+	}()
+	return w
+}
+
+// Stop ends the watch and returns what the screen showed.
+func (w *AgentWatch) Stop() []SeenState {
+	w.cancel()
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]SeenState(nil), w.states...)
+}
