@@ -88,6 +88,9 @@ type fixtureOptions struct {
 	// ratio, when set, runs campaign 1 in ratio mode with this many calls per ready agent.
 	ratio     int
 	heartbeat time.Duration // keep-alive interval of event streams
+	// listingLag hides channels younger than this from the switch's `show channels` (the real
+	// switch fills it from an asynchronous database).
+	listingLag time.Duration
 }
 
 // dialFixture: a running instance on a simulated switch, a batch of campaign 1 with dial group 1,
@@ -126,7 +129,7 @@ func editFile(t *testing.T, path, old, new string) {
 
 func dialFixtureWith(t *testing.T, o fixtureOptions, script fsim.Script, tels ...string) (*Main, *fsim.Server, int64) {
 	t.Helper()
-	sw := fsim.StartT(t, fsim.Options{Script: script})
+	sw := fsim.StartT(t, fsim.Options{Script: script, ShowChannelsLag: o.listingLag})
 	path := testConfig(t, sw.Addr())
 	if o.ratio > 0 {
 		editFile(t, path, "      mode: predictive\n", "      mode: ratio\n")

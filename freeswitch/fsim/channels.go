@@ -252,6 +252,7 @@ func (s *Server) preempt(ch *channel) {
 func (s *Server) finishJob(ch *channel, body string) {
 	if ch.job != "" {
 		s.jobResult(ch.job, "originate", ch.jobCmd, body)
+		s.history[ch.record].JobResult = strings.TrimSpace(body)
 		ch.job = ""
 	}
 }

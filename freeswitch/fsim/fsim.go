@@ -212,6 +212,7 @@ type ChannelRecord struct {
 	Answered       time.Time // when CHANNEL_ANSWER was sent
 	Bridged        time.Time // when the first uuid_bridge naming it arrived
 	Cause          string
+	JobResult      string // the originate's BACKGROUND_JOB body, e.g. "-ERR ORIGINATOR_CANCEL"
 }
 
 // History is every channel created since startup, ended or not, in order of creation.
