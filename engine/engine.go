@@ -200,6 +200,7 @@ func (e *Engine) Stop() {
 	<-done
 	<-watchDone
 	e.wg.Wait()
+	e.releaseStoppedJobsAgents()
 	e.ledger.stop() // outcomes are written before the jobs are given up
 	e.states.stop()
 	e.mu.Lock()

@@ -100,3 +100,32 @@ func (e *Engine) releaseStale(ctx context.Context, st agentstate.Agent, now time
 	})
 	e.mu.Unlock()
 }
+
+// releaseStoppedJobsAgents, at shutdown, lets the agents of jobs that stopped and are winding
+// down here go at once (their phones hung up, logged off with the job-stopped message) rather
+// than leave them for the next instance to find stale. Agents of running jobs stay: the job's
+// next owner adopts them with their calls.
+func (e *Engine) releaseStoppedJobsAgents() {
+	e.mu.Lock()
+	var out []*agent
+	var jobs []*job
+	for _, j := range e.jobs {
+		if !j.stopping {
+			continue
+		}
+		for _, a := range j.agents {
+			if a.call == nil && !a.leaving {
+				a.leaving, a.message = true, MessageJobStopped
+				out = append(out, a)
+				jobs = append(jobs, j)
+			}
+		}
+	}
+	e.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for i, a := range out {
+		e.command(ctx, a.node, uuidKill(a.leg, "NORMAL_CLEARING"))
+		e.agentGone(ctx, jobs[i], a, MessageJobStopped)
+	}
+}
