@@ -22,7 +22,7 @@ import (
 // runBenchEngine is `kakeru bench engine`: one instance against the simulated switch, with its
 // PostgreSQL and Redis. Each run measures the originates per second the instance sustains with
 // many agents free (progressive pacing, most calls failing fast, some answered) and the latency
-// from the switch sending CHANNEL_ANSWER to it receiving uuid_bridge; a last phase holds
+// from the switch sending CHANNEL_ANSWER to it receiving the uuid_transfer into the agent's room; a last phase holds
 // --hold concurrent calls (ratio pacing, calls ringing until their timeout) and counts errors.
 func runBenchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kakeru bench engine", flag.ContinueOnError)
@@ -54,8 +54,8 @@ func runBenchEngine(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(tw, "%d\t%.0f\t%d\t%.1f\t%.1f\t%.1f\t%d\t\n", run, r.rate, r.bridges, r.p50, r.p99, r.wireP99, r.errors)
 	}
 	fmt.Fprintf(tw, "median\t%.0f\t\t\t%.1f\t%.1f\t\t\n", median(rates), median(p99s), median(wires))
-	fmt.Fprintln(tw, "\nanswer→bridge: from the answer event leaving the socket to the bridge written and acknowledged;")
-	fmt.Fprintln(tw, "wire-to-wire: from the switch sending CHANNEL_ANSWER to it receiving uuid_bridge (simulator in-process).")
+	fmt.Fprintln(tw, "\nanswer→bridge: from the answer event leaving the socket to the move into the agent's room written and acknowledged;")
+	fmt.Fprintln(tw, "wire-to-wire: from the switch sending CHANNEL_ANSWER to it receiving the uuid_transfer into the agent's room (simulator in-process).")
 	tw.Flush()
 	if *hold > 0 {
 		ratio := float64(*hold)/float64(*agents) + 1

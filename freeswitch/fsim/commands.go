@@ -149,6 +149,9 @@ func (s *Server) api(cmd string) string {
 		}
 		dest := strings.TrimSpace(strings.TrimPrefix(arg, args[0]))
 		if d, ok := strings.CutSuffix(dest, " inline"); ok {
+			if r := &s.history[c.record]; r.Bridged.IsZero() && strings.Contains(d, "conference:") {
+				r.Bridged = s.o.Clock.Now() // put through to an agent: moved into a room
+			}
 			s.transferInline(c, d)
 		} else {
 			s.hangup(c, "NO_ROUTE_DESTINATION") // the simulator has no dialplan to route to

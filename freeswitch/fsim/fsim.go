@@ -210,7 +210,7 @@ type ChannelRecord struct {
 	UUID, Dial     string
 	Created, Ended time.Time // Ended is zero while the channel is up
 	Answered       time.Time // when CHANNEL_ANSWER was sent
-	Bridged        time.Time // when the first uuid_bridge naming it arrived
+	Bridged        time.Time // when the first uuid_bridge naming it, or uuid_transfer moving it into a room, arrived
 	Cause          string
 	JobResult      string // the originate's BACKGROUND_JOB body, e.g. "-ERR ORIGINATOR_CANCEL"
 }
