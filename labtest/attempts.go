@@ -85,31 +85,44 @@ func (in *Instance) Attempts(ctx context.Context, job int64) ([]Attempt, error) 
 
 // WaitAttempts polls until the job has at least n attempts and none is in progress.
 func (in *Instance) WaitAttempts(ctx context.Context, job int64, n int) ([]Attempt, error) {
+	return in.WaitAttemptsOrStall(ctx, job, n, 0)
+}
+
+// WaitAttemptsOrStall is WaitAttempts that also gives up once nothing has changed (no new
+// attempt, none ended) for stall (0: never).
+func (in *Instance) WaitAttemptsOrStall(ctx context.Context, job int64, n int, stall time.Duration) ([]Attempt, error) {
 	var last []Attempt
+	lastOpen, lastCount, changed := -1, -1, time.Now()
 	for {
 		as, err := in.Attempts(ctx, job)
+		open := 0
 		if err == nil {
 			last = as
-			done := len(as) >= n
 			for _, a := range as {
-				if a.Outcome == "in_progress" {
-					done = false
-				}
-			}
-			if done {
-				return as, nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			open := 0
-			for _, a := range last {
 				if a.Outcome == "in_progress" {
 					open++
 				}
 			}
-			return last, fmt.Errorf("job %d: %d attempts (%d in progress), waited for %d ended: %w", job, len(last), open, n, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
+			if len(as) >= n && open == 0 {
+				return as, nil
+			}
+			if open != lastOpen || len(as) != lastCount {
+				lastOpen, lastCount, changed = open, len(as), time.Now()
+			}
+		}
+		why := error(nil)
+		if stall > 0 && time.Since(changed) > stall {
+			why = fmt.Errorf("nothing changed for %v", stall)
+		}
+		if why == nil {
+			select {
+			case <-ctx.Done():
+				why = ctx.Err()
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+		if why != nil {
+			return last, fmt.Errorf("job %d: %d attempts (%d in progress), waited for %d ended: %w", job, len(last), lastOpen, n, why)
 		}
 	}
 }

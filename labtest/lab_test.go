@@ -65,19 +65,24 @@ func noLegsLeft(t *testing.T, o *Observer, within time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	var up []UpLeg
-	var err error
+	var lastErr error
 	for {
-		up, err = o.StillUp(ctx)
-		if err == nil && len(up) == 0 {
-			return
+		u, err := o.StillUp(ctx)
+		if err == nil {
+			if len(u) == 0 {
+				return
+			}
+			up = u
+		} else {
+			lastErr = err
 		}
 		if ctx.Err() != nil {
 			break
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	if err != nil {
-		t.Errorf("channels up: %v", err)
+	if up == nil && lastErr != nil {
+		t.Errorf("channels up: %v", lastErr)
 	}
 	for _, u := range up {
 		t.Errorf("left up on the switch: %s %s (listed %v, seen %v) %s", u.UUID, u.Name, u.Listed, u.Seen, u.Leg)
@@ -387,14 +392,16 @@ func TestLabOutcomes(t *testing.T) {
 	}
 }
 
-// predictiveList is n numbers with mixed fates, short rings and talks.
+// predictiveList is n numbers with mixed fates, short rings (0-2 s) and talks (1-5 s): 55%
+// talk, 5% hang up at the instant of answer, 4% stay up until the agent ends the call, 10%
+// busy, 6% no answer, 6% unallocated, 4% rejected, 10% temporary failure.
 func predictiveList(n int, seed uint64) []string {
 	r := mrand.New(mrand.NewPCG(seed, 11))
 	tels := make([]string, 0, n)
 	for i := 1; i <= n; i++ {
 		switch p := r.IntN(100); {
 		case p < 55:
-			tels = append(tels, Answering(r.IntN(4), 2+r.IntN(7), i))
+			tels = append(tels, Answering(r.IntN(3), 1+r.IntN(5), i))
 		case p < 60:
 			tels = append(tels, Answering(r.IntN(3), 0, i)) // hangs up at the instant of answer
 		case p < 64:
@@ -414,18 +421,22 @@ func predictiveList(n int, seed uint64) []string {
 	return tels
 }
 
-// Predictive pacing on the real switch: agents simulated through the API, several hundred
-// customers with mixed fates; then the switch's story (Observer) and PostgreSQL's are compared
-// call by call.
+// Predictive pacing on the real switch: six agents simulated through the API (they hang a
+// customer up after about 5 s, wrap up for about 0.5 s), 300 customers with mixed fates; then the
+// switch's story (Observer) and PostgreSQL's are compared call by call: no agent leg hung up by
+// the switch, nothing left up once the job is stopped and the agents have left, every connected
+// attempt's talk time within 1 s of the switch's, abandons recorded = customers the switch
+// answered who never joined an agent, no number dialed twice at once; answer→join on the switch
+// logged. About 4 minutes.
 func TestLabPredictive(t *testing.T) {
-	const contacts = 320
-	agents := []int{1001, 1002, 1003, 1004, 1005}
+	const contacts = 300
+	agents := []int{1001, 1002, 1003, 1004, 1005, 1006}
 	o := observe(t)
 	in := StartInstance(t, Options{Agents: agents, Pacing: "predictive", ConnectDeadline: 2 * time.Second})
 	tels := predictiveList(contacts, 1)
 	job := in.CreateJob(t, "predictive", tels)
 	in.StartJob(t, job.ID)
-	sim := &AgentSim{In: in, Job: job.ID, Agents: agents, Talk: 6 * time.Second, Wrap: time.Second,
+	sim := &AgentSim{In: in, Job: job.ID, Agents: agents, Talk: 5 * time.Second, Wrap: 500 * time.Millisecond,
 		Codes: []string{"interested", "not_interested", "call_back_later"}}
 	simCtx, stopSim := context.WithCancel(context.Background())
 	simDone := make(chan struct{})
@@ -433,24 +444,25 @@ func TestLabPredictive(t *testing.T) {
 	defer func() { stopSim(); <-simDone }()
 
 	start := time.Now()
-	dialCtx, cancel := context.WithTimeout(context.Background(), 6*time.Minute+30*time.Second)
-	attempts, err := in.WaitAttempts(dialCtx, job.ID, contacts)
+	// Every contact dialed and ended, or nothing moving for a minute (calls stuck in progress).
+	dialCtx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	attempts, err := in.WaitAttemptsOrStall(dialCtx, job.ID, contacts, time.Minute)
 	cancel()
 	if err != nil {
-		t.Errorf("not every contact was dialed and ended in time: %v", err)
+		t.Errorf("not every contact was dialed and ended: %v", err)
 	}
 	t.Logf("%d attempts in %v", len(attempts), time.Since(start).Round(time.Second))
 	stopSim()
 	<-simDone
 	released := time.Now()
 	in.StopJob(t, job.ID)
-	ctx, cancel2 := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel2()
-	if err := sim.FinishAndLeave(ctx); err != nil {
-		t.Error(err)
+	leaveCtx, cancel2 := context.WithTimeout(context.Background(), 45*time.Second)
+	if err := sim.FinishAndLeave(leaveCtx); err != nil {
+		t.Errorf("agents leaving: %v", err)
 	}
-	noLegsLeft(t, o, 30*time.Second)
-	attempts, err = in.Attempts(ctx, job.ID)
+	cancel2()
+	noLegsLeft(t, o, 20*time.Second)
+	attempts, err = in.Attempts(context.Background(), job.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

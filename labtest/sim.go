@@ -4,6 +4,7 @@ package labtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -200,14 +201,16 @@ func (s *AgentSim) play(ctx context.Context, a Agent, r *rand.Rand) {
 	}
 }
 
-// FinishAndLeave saves the dispositions still pending, sends every agent's leave and waits
-// until each is logged off.
+// FinishAndLeave saves the dispositions still pending, sends every agent's leave (an agent on a
+// call leaves after it) and waits until each is logged off; it reports every agent that is not.
 func (s *AgentSim) FinishAndLeave(ctx context.Context) error {
+	var errs []error
 	for _, id := range s.Agents {
 		a := s.In.Agent(id)
-		sess, err := a.WaitState(ctx, "available", "wrap_up", "break", "away", "logged_off")
+		sess, err := a.Session(ctx)
 		if err != nil {
-			return err
+			errs = append(errs, err)
+			continue
 		}
 		if sess.State == "wrap_up" && sess.AttemptID() != 0 {
 			if err := a.Disposition(ctx, sess.AttemptID(), "interested"); err != nil {
@@ -220,16 +223,34 @@ func (s *AgentSim) FinishAndLeave(ctx context.Context) error {
 		s.mu.Unlock()
 		if sess.State != "logged_off" || sess.CallJobID != nil {
 			if err := a.Leave(ctx); err != nil {
-				return err
+				errs = append(errs, err)
 			}
 		}
 	}
-	for _, id := range s.Agents {
-		if _, err := s.In.Agent(id).WaitState(ctx, "logged_off"); err != nil {
-			return err
+	state := map[int]string{}
+	for {
+		waiting := 0
+		for _, id := range s.Agents {
+			if state[id] == "logged_off" {
+				continue
+			}
+			if sess, err := s.In.Agent(id).Session(ctx); err == nil {
+				state[id] = sess.State
+			}
+			if state[id] != "logged_off" {
+				waiting++
+			}
+		}
+		if waiting == 0 || !sleepCtx(ctx, 100*time.Millisecond) {
+			break
 		}
 	}
-	return nil
+	for _, id := range s.Agents {
+		if state[id] != "logged_off" {
+			errs = append(errs, fmt.Errorf("agent %d not logged off after leaving: %q", id, state[id]))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // SeenState is one state an agent's screen showed, from when it was first seen.
