@@ -109,7 +109,7 @@ func (in *Instance) CreateJob(t testing.TB, name string, tels []string) Job {
 	in.Must(t, 201, "POST", fmt.Sprintf("/api/v1/batches/%d/assignments", j.Batch),
 		map[string]any{"list_id": j.List, "dial_group_id": 1, "count": len(tels)})
 	j.ID = idOf(t, in.Must(t, 201, "POST", fmt.Sprintf("/api/v1/batches/%d/call-jobs", j.Batch),
-		map[string]any{"name": name, "list_id": j.List, "dial_group_id": 1, "caller_id": CallerID}))
+		map[string]any{"name": name, "list_id": j.List, "dial_group_id": 1, "caller_id": in.CallerID}))
 	return j
 }
 

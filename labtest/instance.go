@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -37,8 +38,6 @@ const (
 	HoldMusic = "tone_stream://%(1000,4000,440);loops=-1"
 	// ConferenceProfile is the lab switch's profile for agent rooms (scripts/freeswitch-lab-config.sh).
 	ConferenceProfile = "kakeru"
-	// CallerID is the number the lab campaign presents.
-	CallerID = "0312345678"
 	// AdminToken is the lab instance's administrator token; agent N's is AgentToken(N).
 	AdminToken = "lab-admin-token"
 )
@@ -143,6 +142,10 @@ type Instance struct {
 	DSN        string
 	DB         *sql.DB
 	Options    Options
+	// CallerID (campaign 1's caller ID) and AgentCallerID (freeswitch.agent_caller_id) are
+	// drawn for each instance: every leg it places carries one of them at creation, which tells
+	// its legs from those of anyone else using the lab switch (Observer.Only).
+	CallerID, AgentCallerID string
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -183,7 +186,8 @@ func StartInstance(t testing.TB, o Options) *Instance {
 	}
 	in.Base = "http://" + port
 	in.DSN = labDSN()
-	cfg, err := labConfig(filepath.Join(src, "config.example.yaml"), o, port, in.DSN)
+	in.CallerID, in.AgentCallerID = RandomDigits("03", 10), RandomDigits("00", 8)
+	cfg, err := labConfig(filepath.Join(src, "config.example.yaml"), o, port, in.DSN, in.CallerID, in.AgentCallerID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,6 +309,19 @@ func flushRedis() error {
 	return nil
 }
 
+// RandomDigits is prefix followed by random digits, n digits in all.
+func RandomDigits(prefix string, n int) string {
+	var b strings.Builder
+	b.WriteString(prefix)
+	for b.Len() < n {
+		b.WriteByte(byte('0' + mrand.IntN(10)))
+	}
+	return b.String()
+}
+
+// CallerIDs are the caller IDs of the instance's legs (Observer.Only).
+func (in *Instance) CallerIDs() []string { return []string{in.CallerID, in.AgentCallerID} }
+
 func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
@@ -314,7 +331,7 @@ func sha256Hex(s string) string {
 // socket), loopback dial strings, tone hold music, the kakeru conference profile, database
 // kakeru_lab, Redis database 13, one campaign open all day, one dial group of the lab agents,
 // an admin and the agents as users.
-func labConfig(example string, o Options, listen, dsn string) ([]byte, error) {
+func labConfig(example string, o Options, listen, dsn, callerID, agentCallerID string) ([]byte, error) {
 	raw, err := os.ReadFile(example)
 	if err != nil {
 		return nil, err
@@ -340,6 +357,7 @@ func labConfig(example string, o Options, listen, dsn string) ([]byte, error) {
 	fs := sub(cfg, "freeswitch")
 	fs["nodes"] = []any{map[string]any{"name": "lab", "address": ESLAddr(), "password": ESLPassword()}}
 	fs["customer_dial_string"] = "loopback/{tel}/customers"
+	fs["agent_caller_id"] = agentCallerID
 	fs["login_prompt"] = "none"
 	fs["hold_music"] = HoldMusic
 	if _, ok := fs["conference_profile"]; ok {
@@ -353,7 +371,7 @@ func labConfig(example string, o Options, listen, dsn string) ([]byte, error) {
 	c, _ := camps[0].(map[string]any)
 	c["id"], c["name"] = 1, "Lab"
 	c["business_hours"] = map[string]any{"start": "00:00", "end": "24:00"}
-	c["caller_ids"] = []any{CallerID}
+	c["caller_ids"] = []any{callerID}
 	c["withhold_caller_id"] = false
 	c["retry"] = []any{} // every contact is dialed once: the comparison is call by call
 	c["customer_dial_string"] = ""

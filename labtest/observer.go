@@ -35,7 +35,10 @@ type Join struct {
 type Leg struct {
 	UUID        string
 	ChannelName string // loopback/<dest>-a or -b
-	Dest        string // Caller-Destination-Number
+	// CallerID is Caller-Caller-ID-Number at creation: the originate's caller ID, which the
+	// loopback b-leg inherits (a loopback a-leg's changes to the context's name once answered).
+	CallerID string
+	Dest     string // Caller-Destination-Number
 	// BLeg: the far half of a loopback pair (Channel-Name ends in -b). Only a-legs are the calls
 	// the engine placed; b-legs run the lab's dialplan.
 	BLeg bool
@@ -145,7 +148,23 @@ type Observer struct {
 	order  []string
 	count  int
 	errors []string
+	only   map[string]bool // caller IDs of the legs that count (nil: all)
 }
+
+// Only restricts the observer's answers (Legs, ALegs, Leg, StillUp) to legs created with one of
+// these caller IDs, so others' calls on a shared lab switch are left out. It applies to the legs
+// already seen too.
+func (o *Observer) Only(callerIDs ...string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.only = map[string]bool{}
+	for _, id := range callerIDs {
+		o.only[id] = true
+	}
+}
+
+// counts: the leg passes the Only filter. Called with o.mu held.
+func (o *Observer) counts(l *Leg) bool { return o.only == nil || o.only[l.CallerID] }
 
 // NewObserver connects to the lab switch and subscribes; it fails when the switch does not
 // answer.
@@ -220,6 +239,7 @@ func (o *Observer) handle(e *wire.Event) {
 	case "CHANNEL_CREATE":
 		l := o.leg(id, e)
 		l.Created, l.FromStart = at, true
+		l.CallerID = e.Header.Get("Caller-Caller-ID-Number")
 	case "CHANNEL_ANSWER":
 		if l := o.leg(id, e); l.Answered.IsZero() {
 			l.Answered = at
@@ -315,6 +335,9 @@ func (o *Observer) Legs() []Leg {
 	defer o.mu.Unlock()
 	out := make([]Leg, 0, len(o.order))
 	for _, id := range o.order {
+		if !o.counts(o.legs[id]) {
+			continue
+		}
 		l := *o.legs[id]
 		l.Joins = append([]Join(nil), l.Joins...)
 		out = append(out, l)
@@ -327,7 +350,7 @@ func (o *Observer) Leg(id string) (Leg, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	l, ok := o.legs[id]
-	if !ok {
+	if !ok || !o.counts(l) {
 		return Leg{}, false
 	}
 	c := *l
@@ -445,14 +468,21 @@ type UpLeg struct {
 }
 
 // StillUp lists the channels that are up: every channel `show channels` lists or the observer
-// saw without a hangup, each confirmed with uuid_exists (show channels lags both ways).
+// saw without a hangup, each confirmed with uuid_exists (show channels lags both ways). Under
+// Only, channels the observer did not see created with those caller IDs are left out.
 func (o *Observer) StillUp(ctx context.Context) ([]UpLeg, error) {
 	listed, err := o.ShowChannels(ctx)
 	if err != nil {
 		return nil, err
 	}
+	o.mu.Lock()
+	filtered := o.only != nil
+	o.mu.Unlock()
 	cand := map[string]*UpLeg{}
 	for id, name := range listed {
+		if _, ours := o.Leg(id); filtered && !ours {
+			continue
+		}
 		cand[id] = &UpLeg{UUID: id, Name: name, Listed: true}
 	}
 	for _, l := range o.Legs() {
