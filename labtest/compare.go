@@ -61,10 +61,25 @@ func (c *Comparison) Kinds() map[string]int {
 	return out
 }
 
+// Expect is what the test knows beyond the two records.
+type Expect struct {
+	// Released is when the test let the agents go (job stop or leave): an agent leg that ends
+	// before it, or with a cause other than NORMAL_CLEARING, was dropped (zero: only the cause).
+	Released time.Time
+	// ConnectDeadline is the campaign's connect_deadline: a customer the switch answered who
+	// never joins an agent must be let go (abandon message, hang-up) soon after it, not left in
+	// silence until the customer gives up (0: not checked).
+	ConnectDeadline time.Duration
+}
+
+// abandonSlack is how long after the connect deadline an abandoned customer may still be up: the
+// abandon message (half a second in the lab configuration) and the hang-up.
+const abandonSlack = 1500 * time.Millisecond
+
 // Compare matches every attempt with its channel (attempts.channel_uuid is the a-leg's
-// origination_uuid). released is when the test let the agents go (job stop or leave): an agent
-// leg that ends before it, or with a cause other than NORMAL_CLEARING, was dropped.
-func Compare(legs []Leg, attempts []Attempt, released time.Time) *Comparison {
+// origination_uuid) and checks the switch's legs against what the test expects.
+func Compare(legs []Leg, attempts []Attempt, x Expect) *Comparison {
+	released := x.Released
 	c := &Comparison{Attempts: attempts, Outcomes: map[string]int{}}
 	byUUID := map[string]Leg{}
 	roomOwner := map[string]Leg{} // room name → the agent leg whose room it is
@@ -195,6 +210,10 @@ func Compare(legs []Leg, attempts []Attempt, released time.Time) *Comparison {
 			c.AnswerToJoin = append(c.AnswerToJoin, j.At.Sub(l.Answered))
 		} else {
 			c.AbandonsSwitch++
+			if x.ConnectDeadline > 0 && !l.Hangup.IsZero() && l.Hangup.Sub(l.Answered) > x.ConnectDeadline+abandonSlack {
+				problem("left-waiting", "customer %s answered and never joined an agent, yet was let go only %v after answer (connect deadline %v): %s",
+					l.UUID, l.Hangup.Sub(l.Answered).Round(time.Millisecond), x.ConnectDeadline, l)
+			}
 		}
 	}
 	if c.AbandonsRecorded != c.AbandonsSwitch {

@@ -313,7 +313,7 @@ func TestLabHappyPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := Compare(o.Legs(), attempts, released)
+	c := Compare(o.Legs(), attempts, Expect{Released: released, ConnectDeadline: in.ConnectDeadline()})
 	t.Logf("switch vs PostgreSQL:\n%s", c.Summary())
 	for _, p := range c.Problems {
 		t.Error(p.String())
@@ -386,7 +386,7 @@ func TestLabOutcomes(t *testing.T) {
 	if len(attempts) != len(tels) {
 		t.Errorf("%d attempts for %d numbers", len(attempts), len(tels))
 	}
-	c := Compare(o.Legs(), attempts, released)
+	c := Compare(o.Legs(), attempts, Expect{Released: released, ConnectDeadline: in.ConnectDeadline()})
 	t.Logf("switch vs PostgreSQL:\n%s", c.Summary())
 	for _, p := range c.Problems {
 		t.Error(p.String())
@@ -472,7 +472,7 @@ func TestLabPredictive(t *testing.T) {
 		t.Fatal(err)
 	}
 	legs := o.Legs()
-	c := Compare(legs, attempts, released)
+	c := Compare(legs, attempts, Expect{Released: released, ConnectDeadline: in.ConnectDeadline()})
 	t.Logf("switch vs PostgreSQL after %v:\n%s", time.Since(start).Round(time.Second), c.Summary())
 	report := filepath.Join(in.Dir, "comparison.txt")
 	if err := c.WriteReport(report, legs); err != nil {

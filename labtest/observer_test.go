@@ -100,7 +100,7 @@ func TestObserverRoomCapture(t *testing.T) {
 			t.Errorf("b-leg mark of %s", l)
 		}
 	}
-	c := Compare(o.Legs(), attempts, time.Time{})
+	c := Compare(o.Legs(), attempts, Expect{})
 	if len(c.Problems) != 0 || len(c.AgentDrops) != 0 || c.AbandonsSwitch != 2 || c.SwitchJoined != 3 {
 		t.Fatalf("faithful records: %s\n%v %v", c.Summary(), c.Problems, c.AgentDrops)
 	}
@@ -109,7 +109,7 @@ func TestObserverRoomCapture(t *testing.T) {
 	attempts[2].Outcome, attempts[2].AgentID, attempts[2].BridgedAt = "connected", 1001, attempts[2].AnsweredAt
 	attempts[0].EndedAt = attempts[0].BridgedAt.Add(20 * time.Millisecond)
 	attempts[1].AgentID = 1002
-	kinds := Compare(o.Legs(), attempts, time.Time{}).Kinds()
+	kinds := Compare(o.Legs(), attempts, Expect{}).Kinds()
 	for _, k := range []string{"connected-not-joined", "talk-mismatch", "wrong-agent", "abandon-count"} {
 		if kinds[k] == 0 {
 			t.Errorf("no %s problem in %v", k, kinds)
@@ -142,7 +142,7 @@ func TestObserverBridgeCapture(t *testing.T) {
 	for i, l := range o.ALegs("customer") {
 		attempts = append(attempts, attemptFor(l, int64(i+1), 1001))
 	}
-	c := Compare(o.Legs(), attempts, time.Time{})
+	c := Compare(o.Legs(), attempts, Expect{})
 	// The capture's switch answered 0906 numbers (its dialplan predates the lab's fates).
 	if k := c.Kinds(); len(c.Problems) != k["fate-outcome"] || k["fate-outcome"] != 2 || c.SwitchJoined != 2 || c.AbandonsSwitch != 1 {
 		t.Fatalf("%s\n%v", c.Summary(), c.Problems)
