@@ -50,6 +50,7 @@ lab:
 lab-stop:
 	./scripts/freeswitch-lab.sh stop
 
-# Services and the lab switch up, then the real-switch tests of labtest/ (build tag lab).
+# Services and the lab switch up, then the real-switch tests of labtest/ (build tag lab) with its address and password.
 test-lab: services lab
+	set -a; eval "$$(./scripts/freeswitch-lab.sh env)"; set +a; \
 	go test -race -count=1 -tags lab -timeout 30m ./labtest/...
