@@ -50,6 +50,14 @@
 //     answers +OK and is lost about one time in seven (nothing plays: hold music that never
 //     starts). uuid_transfer and uuid_bridge sent at the same moment took effect in 150 tries
 //     each.
+//   - A uuid_transfer that lands after the customer's `bgapi originate … &park()` has connected
+//     but before it has started park is lost: the switch logs "Transfer … to inline[…]" and
+//     answers +OK, then mod_commands' originate sets the &park() extension and CS_EXECUTE over
+//     it, and the customer waits in park, in silence, without add-member (seen for about 1
+//     call in 100 moved on its CHANNEL_ANSWER; transfers sent on the originate's
+//     BACKGROUND_JOB or on the customer's CHANNEL_PARK were never lost in 100 tries each). A
+//     transfer that lands earlier, while the originate still runs, wins instead and the
+//     BACKGROUND_JOB says -ERR ORIGINATOR_CANCEL.
 //   - A customer moved into an agent's room with uuid_transfer … conference:ROOM@kakeru inline
 //     shows add-member about 25 ms after the transfer; Conference-Name is ROOM without the
 //     profile. mod_conference takes conference_moh_sound from the member that creates the room
