@@ -53,9 +53,9 @@
 //   - A uuid_transfer that lands after the customer's `bgapi originate … &park()` has connected
 //     but before it has started park is lost: the switch logs "Transfer … to inline[…]" and
 //     answers +OK, then mod_commands' originate sets the &park() extension and CS_EXECUTE over
-//     it, and the customer waits in park, in silence, without add-member (4 of about 500
-//     customers the engine moved on their CHANNEL_ANSWER; a bare probe did not hit the window
-//     in 350 tries). mod_commands sends the BACKGROUND_JOB only after setting CS_EXECUTE, so a
+//     it, and the customer waits in park, in silence, without add-member (19 of 740 customers
+//     the engine moved on their CHANNEL_ANSWER, most of them answering at once; a bare probe
+//     did not hit the window in 350 tries). mod_commands sends the BACKGROUND_JOB only after setting CS_EXECUTE, so a
 //     transfer sent once the BACKGROUND_JOB has arrived cannot be overridden; a transfer that
 //     lands earlier, while the originate still runs, wins and the BACKGROUND_JOB says
 //     -ERR ORIGINATOR_CANCEL.
