@@ -333,7 +333,7 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 	}
 	for _, l := range live {
 		c := &call{attemptID: l.ID, tel: l.Tel, uuid: l.ChannelUUID, node: l.Node, started: l.StartedAt,
-			answered: l.AnsweredAt, bridged: l.BridgedAt}
+			answered: l.AnsweredAt, bridged: l.BridgedAt, originated: l.AnsweredAt != nil}
 		if l.ContactID != nil {
 			c.contactID = *l.ContactID
 		}

@@ -121,6 +121,17 @@ func (e *Engine) originate(ctx context.Context, cfg *config.Config, camp *config
 // a room before its originate returned, and -ERR NORMAL_CLEARING for one that hung up at the
 // instant of answer (capture 11); only the channel's own hangup ends those.
 func (e *Engine) originateResult(ctx context.Context, j *job, c *call, body []byte) {
+	if _, err := freeswitch.ParseJobResult(body); err == nil {
+		e.ownSuccess(j)
+		e.mu.Lock()
+		c.originated = true
+		waiting := c.waitingForAgent()
+		e.mu.Unlock()
+		if waiting {
+			e.connect(ctx, j, c) // answered before its originate returned: it can be moved now
+		}
+		return
+	}
 	if reason, ours := freeswitch.OwnFailure(body); ours {
 		// The switch did not take the call (a dial string it refuses as malformed): the contact
 		// is given back and the job stops after a few in a row.
@@ -133,10 +144,6 @@ func (e *Engine) originateResult(ctx context.Context, j *job, c *call, body []by
 		return
 	}
 	e.ownSuccess(j)
-	_, err := freeswitch.ParseJobResult(body)
-	if err == nil {
-		return
-	}
 	e.mu.Lock()
 	dialing := c.state == callDialing
 	e.mu.Unlock()
@@ -180,6 +187,61 @@ func (e *Engine) callEvent(ctx context.Context, j *job, c *call, ev *wire.Event)
 	case "CHANNEL_HANGUP_COMPLETE":
 		e.endCall(ctx, j, c, ev.Header.Get("Hangup-Cause"))
 	}
+}
+
+// moveTimeout: a customer moved into a room shows there (add-member) within some 40 ms on the
+// real switch; one not there after this is asked about.
+const moveTimeout = time.Second
+
+// moveLost settles a customer whose move into its agent's room did not show: in the room after
+// all (its add-member was lost), it is connected; else the move was lost (overridden by the
+// switch, or never carried out) and the customer waits for an agent again, the agent free,
+// under the connect deadline like any waiting customer (P-2).
+func (e *Engine) moveLost(ctx context.Context, j *job, c *call) {
+	e.mu.Lock()
+	a := c.agent
+	if c.state != callConnecting || a == nil {
+		e.mu.Unlock()
+		return
+	}
+	c.moveSent = e.o.Now() // asked once per timeout
+	e.mu.Unlock()
+	cmd, err := freeswitch.UUIDGetVar(c.uuid, "conference_name")
+	if err != nil {
+		return
+	}
+	room, err := e.o.Switch.API(context.WithoutCancel(ctx), c.node, cmd)
+	switch {
+	case err != nil && !freeswitch.IsNoSuchChannel(err):
+		return // unknown: asked again next time; its hangup ends it meanwhile
+	case err == nil && strings.TrimSpace(room) == a.roomName:
+		e.joined(ctx, j, c, a.roomName, 2)
+		return
+	}
+	e.o.Logger.Warn("a customer's move into its agent's room was lost", "job", j.id, "attempt", c.attemptID, "agent", a.id)
+	e.mu.Lock()
+	freed := false
+	if c.agent == a && c.state == callConnecting {
+		c.agent = nil
+		c.to(callWaiting)
+		if a.call == c && !a.leaving {
+			a.call, a.attemptID, a.state, a.since = nil, 0, agentstate.Available, e.o.Now()
+			freed = true
+		}
+	}
+	e.mu.Unlock()
+	if freed {
+		e.publish(ctx, j, a)
+	}
+}
+
+// originateGrace is how long after its answer a customer whose originate's +OK has not come
+// (its BACKGROUND_JOB lost with a connection) may wait before it is moved all the same.
+const originateGrace = 500 * time.Millisecond
+
+// movable: the customer can be moved into a room now (see call.originated). Caller holds e.mu.
+func (c *call) movable(now time.Time) bool {
+	return c.originated || c.answered != nil && now.Sub(*c.answered) >= originateGrace
 }
 
 // joined: the switch put the customer into its agent's room. The call is connected from here,
@@ -240,11 +302,12 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 			pick = a
 		}
 	}
-	if pick == nil || !c.waitingForAgent() {
+	if pick == nil || !c.waitingForAgent() || !c.movable(now) {
 		e.mu.Unlock()
 		return pick != nil
 	}
 	c.to(callConnecting)
+	c.moveSent = now
 	c.agent = pick
 	pick.call, pick.attemptID, pick.state, pick.since = c, c.attemptID, agentstate.OnCall, now
 	e.mu.Unlock()

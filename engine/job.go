@@ -74,8 +74,14 @@ type call struct {
 	answerEvent time.Time
 	deadline    time.Time // answered, no agent yet: abandoned at this time (P-2)
 	agent       *agent    // reserved from callConnecting on
-	dropped     bool      // the agent's phone dropped during the call
-	unsure      time.Time // the originate's fate is unknown (lost reply): check the switch after this
+	// originated: the originate's +OK came. Only then is a customer moved into a room: on the
+	// real switch a uuid_transfer that lands while the originate still sets the channel up is
+	// either overridden by the originate's own &park() (lost: the customer waits in silence)
+	// or cancels the originate; one sent after the +OK takes effect (labtest/doc.go).
+	originated bool
+	moveSent   time.Time // when the move into the agent's room was sent (callConnecting)
+	dropped    bool      // the agent's phone dropped during the call
+	unsure     time.Time // the originate's fate is unknown (lost reply): check the switch after this
 }
 
 func campaignOf(cfg *config.Config, id int) *config.Campaign {
@@ -225,10 +231,12 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 // deadline (P-2), and settles originates whose fate is unknown.
 func (e *Engine) checkCalls(ctx context.Context, camp *config.Campaign, j *job, now time.Time) {
 	e.mu.Lock()
-	var waiting, late, unsure []*call
+	var waiting, late, unsure, stuck []*call
 	for _, c := range j.calls {
 		switch {
 		case !c.live():
+		case c.state == callConnecting && now.Sub(c.moveSent) >= moveTimeout:
+			stuck = append(stuck, c)
 		case c.waitingForAgent() && now.Before(c.deadline):
 			waiting = append(waiting, c)
 		case c.waitingForAgent():
@@ -247,6 +255,9 @@ func (e *Engine) checkCalls(ctx context.Context, camp *config.Campaign, j *job, 
 	}
 	for _, c := range late {
 		e.abandon(ctx, camp, c)
+	}
+	for _, c := range stuck {
+		e.moveLost(ctx, j, c)
 	}
 	for _, c := range unsure {
 		alive, err := e.o.Switch.Alive(ctx, c.node, []string{c.uuid})

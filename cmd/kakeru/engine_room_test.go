@@ -37,27 +37,30 @@ func customerLeg(t *testing.T, sw *fsim.Server, tel string) string {
 
 // An originate's BACKGROUND_JOB -ERR after its customer answered is not the end of the call: the
 // switch answers -ERR ORIGINATOR_CANCEL for a customer moved into a room before its originate
-// returned, and the customer goes on talking (capture 11). The attempt is connected, and its talk
-// time is the customer's (G-2, P-3).
+// returned, and the customer goes on talking (capture 11). The engine moves a customer once its
+// originate has returned, or after a grace when that answer is slow to come, as here; the
+// attempt is connected, and its talk time is the customer's (G-2, P-3).
 func TestEngineOriginateCancelledAfterAnswer(t *testing.T) {
 	script := func(dial string) fsim.Fate {
 		if strings.Contains(dial, "/agent-") {
 			return fsim.Fate{Answer: true}
 		}
-		return fsim.Fate{Answer: true, Ring: 50 * time.Millisecond, Talk: 600 * time.Millisecond}
+		return fsim.Fate{Answer: true, Ring: 50 * time.Millisecond, Talk: 1500 * time.Millisecond}
 	}
-	m, sw, job := dialFixture(t, script, "09011113333")
+	m, sw, job := dialFixtureWith(t, fixtureOptions{campaign: 1, group: 1, callerID: "0312345678", originateReturn: 2 * time.Second},
+		script, "09011113333")
 	must(t, 200)(call(t, m, "demo-admin-token", "POST", fmt.Sprintf("/api/v1/call-jobs/%d/start", job), nil))
 	must(t, 202)(call(t, m, "demo-agent-1001-token", "POST", "/api/v1/agents/1001/join", map[string]any{"call_job_id": job}))
 	waitFor(t, "the call recorded", func() bool { return outcomeOf(t, m, job, "09011113333") == "connected" })
-	var talk float64
+	var up, talk float64
 	var cause string
-	if err := m.store.DB().QueryRow(`SELECT EXTRACT(EPOCH FROM ended_at - bridged_at), hangup_cause FROM attempts
-		WHERE tel = '09011113333'`).Scan(&talk, &cause); err != nil {
+	if err := m.store.DB().QueryRow(`SELECT EXTRACT(EPOCH FROM ended_at - answered_at), EXTRACT(EPOCH FROM ended_at - bridged_at),
+		hangup_cause FROM attempts WHERE tel = '09011113333'`).Scan(&up, &talk, &cause); err != nil {
 		t.Fatal(err)
 	}
-	if talk < 0.5 || cause != "NORMAL_CLEARING" {
-		t.Fatalf("talk %.3f s, cause %s: want the customer's 0.6 s and its own hangup", talk, cause)
+	// Up 1.5 s from its answer, with the agent from the move (after the 0.5 s grace) to its end.
+	if up < 1.4 || talk < 0.8 || cause != "NORMAL_CLEARING" {
+		t.Fatalf("up %.3f s, talk %.3f s, cause %s: want the customer's 1.5 s, about 1 s with the agent, its own hangup", up, talk, cause)
 	}
 	// The switch did answer the originate with ORIGINATOR_CANCEL (else this test proves nothing).
 	if recs := sw.History(); !slices.ContainsFunc(recs, func(r fsim.ChannelRecord) bool { return r.JobResult == "-ERR ORIGINATOR_CANCEL" }) {

@@ -91,6 +91,8 @@ type fixtureOptions struct {
 	// listingLag hides channels younger than this from the switch's `show channels` (the real
 	// switch fills it from an asynchronous database).
 	listingLag time.Duration
+	// originateReturn is how long after its answer the switch returns an originate.
+	originateReturn time.Duration
 }
 
 // dialFixture: a running instance on a simulated switch, a batch of campaign 1 with dial group 1,
@@ -129,7 +131,7 @@ func editFile(t *testing.T, path, old, new string) {
 
 func dialFixtureWith(t *testing.T, o fixtureOptions, script fsim.Script, tels ...string) (*Main, *fsim.Server, int64) {
 	t.Helper()
-	sw := fsim.StartT(t, fsim.Options{Script: script, ShowChannelsLag: o.listingLag})
+	sw := fsim.StartT(t, fsim.Options{Script: script, ShowChannelsLag: o.listingLag, OriginateReturn: o.originateReturn})
 	path := testConfig(t, sw.Addr())
 	if o.ratio > 0 {
 		editFile(t, path, "      mode: predictive\n", "      mode: ratio\n")
@@ -251,6 +253,13 @@ func TestEngineHappyPath(t *testing.T) {
 	}
 	if members := sw.Members(agentLeg); !slices.Equal(members, []string{agentLeg, customer}) {
 		t.Fatalf("room members %v: the agent is shown on a call once the customer is in its room", members)
+	}
+	// Moved once its originate had returned: a move that lands earlier is overridden by the
+	// originate's own &park() or cancels it (labtest/doc.go).
+	for _, r := range sw.History() {
+		if r.UUID == customer && !strings.HasPrefix(r.JobResult, "+OK") {
+			t.Fatalf("customer's originate answered %q", r.JobResult)
+		}
 	}
 	if len(commandsLike(sw, "api uuid_broadcast")) != 0 || len(commandsLike(sw, "api uuid_bridge")) != 0 {
 		t.Fatalf("broadcast or bridge sent: %v", sw.Commands())
