@@ -73,7 +73,8 @@ type FreeSWITCH struct {
 	// which every stock FreeSWITCH has): each agent's phone sits in a room of its own for the
 	// whole session and customers are moved in. The engine sets the room's hold music
 	// (conference_moh_sound) and the beep a joining customer makes (conference_enter_sound)
-	// itself; a profile that sets moh-sound or enter-sound overrides them.
+	// itself; a profile that sets moh-sound replaces the hold music (the beep is the customer's
+	// own and wins over the profile's enter-sound).
 	ConferenceProfile string `mapstructure:"conference_profile"`
 	// DialTimeout bounds connecting and authenticating to a node (default 5s).
 	DialTimeout time.Duration `mapstructure:"dial_timeout"`
