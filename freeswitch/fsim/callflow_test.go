@@ -21,6 +21,14 @@ import (
 // captureFates are the numbers of ../testdata/esl-captures/README.md as the lab switch answered them.
 func captureFates(dial string) fsim.Fate {
 	switch d := dial; {
+	// Captures 12 and 13 (the lab switch's fate-encoding numbers 08RTTTNNNNN, NNNNN 4893x): the
+	// answer comes R s after the channel is created, the far end hangs up TTT s after the answer.
+	case strings.Contains(d, "/08100248931"):
+		return fsim.Fate{Answer: true, Ring: time.Second, Talk: 2 * time.Second}
+	case strings.Contains(d, "/08103048932"), strings.Contains(d, "/08103048934"):
+		return fsim.Fate{Answer: true, Ring: time.Second, Talk: 30 * time.Second}
+	case strings.Contains(d, "/08100048933"):
+		return fsim.Fate{Answer: true, Ring: time.Second, HangupAtAnswer: true}
 	// Capture 11's customers ring 1 s after the loopback's 20 ms set-up. The transfers of the
 	// first two landed before their originate had returned (ORIGINATOR_CANCEL); the fifth's
 	// originate returned 0.4 ms after its answer, before the transfer: its ring is 20 ms
@@ -56,9 +64,13 @@ type flowCase struct {
 	instead map[string]func(s *fsim.Server)
 	// artifacts removes loopback-only events from the real sequence of a leg.
 	artifacts func(leg string, seq []string) []string
+	// options adjusts the simulator's options for the capture.
+	options func(o *fsim.Options)
+	// check is what else the case asserts of the real frames and the simulator's.
+	check func(t *testing.T, cmds []string, want, got []*wire.Frame)
 }
 
-// Call flows of captures 03, 04, 05, 09 and 10, replayed against the simulator on a virtual
+// Call flows of captures 03, 04, 05 and 09 to 13, replayed against the simulator on a virtual
 // clock with the capture's own gaps between commands: every originated leg gets the events of
 // the real switch in the same order (ESL.md §3 set), every reply the same frame and text, and
 // every event a header set the real one has.
@@ -88,6 +100,15 @@ func TestSimulatorCallFlowsMatchCaptures(t *testing.T) {
 				}
 				return seq
 			}},
+		// The engine's room flow as it sends it: customers moved in once their originate's +OK
+		// is in, one leaving by itself, one hung up by the client, one hanging up at the
+		// instant of answer, one abandoned; conference_name asked of a member.
+		{capture: "12-engine-room-flow", instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}},
+			check: checkRoomFlow},
+		// show channels right after CHANNEL_CREATE misses the channel; uuid_exists knows it.
+		{capture: "13-show-channels-lag", instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}},
+			options: func(o *fsim.Options) { o.ShowChannelsLag = 130 * time.Millisecond },
+			check:   checkListingLag},
 	}
 	pool := realEvents(t)
 	for _, tc := range cases {
@@ -117,6 +138,9 @@ func TestSimulatorCallFlowsMatchCaptures(t *testing.T) {
 				}
 			}
 			compareReplies(t, tc, cmds, replies(want), replies(got))
+			if tc.check != nil {
+				tc.check(t, cmds, want, got)
+			}
 			for _, f := range got {
 				if f.ContentType() == "text/event-plain" {
 					checkHeaderSet(t, f, pool)
@@ -196,7 +220,14 @@ func readFrames(t *testing.T, b []byte) []*wire.Frame {
 func replayFlow(t *testing.T, tc flowCase, cmds []string, gaps []time.Duration) []*wire.Frame {
 	t.Helper()
 	clock := fsim.NewVirtualClock(time.Date(2026, 11, 23, 22, 0, 0, 0, time.UTC))
-	s := fsim.StartT(t, fsim.Options{Script: captureFates, Clock: clock, Heartbeat: -1})
+	o := fsim.Options{Script: captureFates, Clock: clock, Heartbeat: -1}
+	if pw, ok := strings.CutPrefix(cmds[0], "auth "); ok {
+		o.Password = pw // the lab switch's captures (12, 13) authenticate with its own password
+	}
+	if tc.options != nil {
+		tc.options(&o)
+	}
+	s := fsim.StartT(t, o)
 	nc, err := net.Dial("tcp", s.Addr())
 	if err != nil {
 		t.Fatal(err)
@@ -365,6 +396,14 @@ func compareReplies(t *testing.T, tc flowCase, cmds []string, want, got []replyF
 		case strings.HasPrefix(c, "api show"):
 			if wk, gk := jsonColumns(t, w.body), jsonColumns(t, g.body); !slices.Equal(wk, gk) {
 				t.Errorf("%q columns:\n  simulator:  %v\n  FreeSWITCH: %v", c, gk, wk)
+			}
+			// The originated legs listed (the real listing also has loopback b legs and, in
+			// captures of a shared switch, nothing else: the recorder throws such sessions away).
+			legs, _ := originated(cmds)
+			for _, l := range legs {
+				if strings.Contains(w.body, l) != strings.Contains(g.body, l) {
+					t.Errorf("%q: leg %s listed %v, by FreeSWITCH %v", c, l[:8], strings.Contains(g.body, l), strings.Contains(w.body, l))
+				}
 			}
 		case g.body != w.body:
 			t.Errorf("reply to %q: %q, FreeSWITCH %q", firstLine(c), g.body, w.body)

@@ -26,6 +26,11 @@ type channel struct {
 	member                int       // its Member-ID there
 	running               [2]string // application and data now running, for show channels
 	record                int       // index in Server.history
+	progressAt            time.Time // when CHANNEL_PROGRESS was sent (zero: it never rang)
+	// The last transfer to an inline dialplan (uuid_transfer, or the originate's own inline
+	// dialplan): it gives the leg a new caller profile, as the real switch does.
+	transferredAt time.Time
+	transferDest  string
 }
 
 func (ch *channel) getVar(name string) (string, bool) {
@@ -146,6 +151,7 @@ func (s *Server) originate(job, arg string) {
 		s.emitChannel("CHANNEL_CREATE", ch, nil)
 		ringing := fate.Answer && fate.Ring > 0 || !fate.Answer && cmp(fate.Cause, "NO_ANSWER") == "NO_ANSWER"
 		if ringing {
+			ch.progressAt = ch.created
 			s.emitChannel("CHANNEL_PROGRESS", ch, nil)
 		}
 		switch {
@@ -219,6 +225,7 @@ func (s *Server) returned(ch *channel) {
 	ch.ret = nil
 	s.finishJob(ch, "+OK "+ch.uuid+"\n")
 	if plan, ok := strings.CutSuffix(ch.app, " inline"); ok {
+		ch.transferredAt, ch.transferDest = s.o.Clock.Now(), strings.Trim(strings.TrimSpace(plan), "'")
 		s.runDialplan(ch, strings.TrimSpace(plan))
 		return
 	}

@@ -1,9 +1,11 @@
 package fsim
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // conferenceMaintenance is the CUSTOM subclass of mod_conference's room and member events.
@@ -67,6 +69,7 @@ func (s *Server) joinRoom(ch *channel, spec string) {
 	}
 	s.members++
 	ch.room, ch.member = r, s.members
+	ch.setVar("conference_name", name) // mod_conference's, without the profile (capture 12)
 	ch.running = [2]string{"conference", name + "@" + r.profile}
 	r.members = append(r.members, ch)
 	s.emitMember(ch, "add-member", "")
@@ -99,9 +102,10 @@ func (s *Server) roomFields(r *room) [][2]string {
 		{"Conference-Profile-Name", r.profile}, {"Conference-Unique-ID", r.id}}
 }
 
-// emitMember sends add-member / del-member with capture 11's header set: the room, the member's
-// channel (after a hangup, Answer-State hangup and its Hangup-Cause), its caller profile and its
-// member flags.
+// emitMember sends add-member / del-member with the header set of captures 11 and 12: the
+// room, the member's channel (after a hangup, Answer-State hangup and its Hangup-Cause) and
+// codecs, its whole caller profile (with Caller-Transfer-Source when the leg came to its room
+// by a transfer to an inline dialplan) and its member flags.
 func (s *Server) emitMember(ch *channel, action, cause string) {
 	stateNumber, answer := "4", "answered"
 	if cause != "" {
@@ -115,10 +119,50 @@ func (s *Server) emitMember(ch *channel, action, cause string) {
 	if cause != "" {
 		f = append(f, [2]string{"Hangup-Cause", cause})
 	}
-	f = append(f, s.callerFields(ch)...)
+	f = append(f, [][2]string{{"Channel-Read-Codec-Name", "PCMU"}, {"Channel-Read-Codec-Rate", "8000"},
+		{"Channel-Read-Codec-Bit-Rate", "64000"}, {"Channel-Write-Codec-Name", "PCMU"}, {"Channel-Write-Codec-Rate", "8000"},
+		{"Channel-Write-Codec-Bit-Rate", "64000"}}...)
+	f = append(f, s.callerProfile(ch)...)
 	f = append(f, [][2]string{{"Video", "false"}, {"Hear", "true"}, {"See", "true"}, {"Speak", "true"},
 		{"Talking", "false"}, {"Mute-Detect", "false"}, {"Hold", "false"}, {"Member-ID", strconv.Itoa(ch.member)},
 		{"Member-Type", "member"}, {"Member-Ghost", "false"}, {"Energy-Level", "100"}, {"Current-Energy", "0"},
 		{"Action", action}}...)
 	s.emitCustom(conferenceMaintenance, f)
+}
+
+// callerProfile is a channel's whole caller profile as mod_conference's member events carry it
+// (captures 11, 12). A transfer to an inline dialplan makes a second profile: dialplan inline,
+// index 2, created at the transfer, with Caller-Transfer-Source.
+func (s *Server) callerProfile(ch *channel) [][2]string {
+	cid, _ := ch.getVar("origination_caller_id_number")
+	cid = cmp(cid, "0000000000")
+	usec := func(t time.Time) string {
+		if t.IsZero() {
+			return "0"
+		}
+		return strconv.FormatInt(t.UnixMicro(), 10)
+	}
+	dialplan, index, profileCreated := "xml", "1", ch.created
+	if !ch.transferredAt.IsZero() {
+		dialplan, index, profileCreated = "inline", "2", ch.transferredAt
+	}
+	f := [][2]string{{"Caller-Direction", "outbound"}, {"Caller-Logical-Direction", "outbound"},
+		{"Caller-Dialplan", dialplan}, {"Caller-Caller-ID-Name", "Outbound Call"}, {"Caller-Caller-ID-Number", cid},
+		{"Caller-Orig-Caller-ID-Number", cid}, {"Caller-Callee-ID-Number", ch.dest}, {"Caller-ANI", cid},
+		{"Caller-Destination-Number", ch.dest}, {"Caller-Unique-ID", ch.uuid}, {"Caller-Source", "src/switch_ivr_originate.c"}}
+	if !ch.transferredAt.IsZero() {
+		f = append(f, [2]string{"Caller-Transfer-Source",
+			fmt.Sprintf("%d:%s:bl_xfer:%s/default/inline", ch.transferredAt.Unix(), ch.uuid, ch.transferDest)})
+	}
+	answered := time.Time{}
+	if ch.answered {
+		answered = ch.answeredAt
+	}
+	return append(f, [][2]string{{"Caller-Context", "default"}, {"Caller-Channel-Name", ch.dial},
+		{"Caller-Profile-Index", index}, {"Caller-Profile-Created-Time", usec(profileCreated)},
+		{"Caller-Channel-Created-Time", usec(ch.created)}, {"Caller-Channel-Answered-Time", usec(answered)},
+		{"Caller-Channel-Progress-Time", usec(ch.progressAt)}, {"Caller-Channel-Progress-Media-Time", "0"},
+		{"Caller-Channel-Hangup-Time", "0"}, {"Caller-Channel-Transfer-Time", "0"}, {"Caller-Channel-Resurrect-Time", "0"},
+		{"Caller-Channel-Bridged-Time", "0"}, {"Caller-Channel-Last-Hold", "0"}, {"Caller-Channel-Hold-Accum", "0"},
+		{"Caller-Screen-Bit", "true"}, {"Caller-Privacy-Hide-Name", "false"}, {"Caller-Privacy-Hide-Number", "false"}}...)
 }

@@ -16,6 +16,7 @@ const roomStart = 20 * time.Millisecond
 func (s *Server) transferInline(ch *channel, dialplan string) {
 	s.preempt(ch)
 	s.detach(ch)
+	ch.transferredAt, ch.transferDest = s.o.Clock.Now(), strings.Trim(dialplan, "'")
 	s.runDialplan(ch, dialplan)
 }
 

@@ -5,7 +5,7 @@
 // injects the faults ESL.md §5 lists. Real FreeSWITCH is the reference: where they differ, the
 // simulator is wrong.
 //
-// Behaviours of the real switch it reproduces (captures 09 to 11, the lab README):
+// Behaviours of the real switch it reproduces (captures 09 to 13, the lab README):
 //   - An originate returns (BACKGROUND_JOB +OK, then its application runs) OriginateReturn
 //     after the leg's CHANNEL_ANSWER. A uuid_bridge or uuid_transfer of the leg before that
 //     makes the originate answer -ERR ORIGINATOR_CANCEL while the leg lives on.
@@ -15,7 +15,9 @@
 //     in an inline dialplan, from an originate or a uuid_transfer) makes and joins a room,
 //     with mod_conference's CUSTOM conference::maintenance events (conference-create,
 //     add-member, del-member, conference-destroy) sent to the sessions subscribed to that
-//     subclass; Room and Members tell who is where.
+//     subclass, with the real member header set (captures 11, 12); a member's conference_name
+//     channel variable is the room's name, as uuid_getvar reads it; Room and Members tell who
+//     is where.
 //   - The uuid_bridge hazard: a leg that hangs up while a uuid_bridge is being set up
 //     (BridgeSetup) takes the other leg down with DESTINATION_OUT_OF_ORDER.
 //   - `show channels` lags the channels' creation by ShowChannelsLag; uuid_exists does not.
