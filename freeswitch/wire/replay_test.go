@@ -3,9 +3,11 @@ package wire_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -288,6 +290,73 @@ func TestCaptureFacts(t *testing.T) {
 			if !seen[id] {
 				t.Errorf("no BACKGROUND_JOB for %s", id)
 			}
+		}
+	})
+	t.Run("12 engine room flow", func(t *testing.T) {
+		r := replayCapture(t, "12-engine-room-flow")
+		if rs := replies(r); len(rs) < 2 || rs[0] != "+OK accepted" || rs[1] != "+OK event listener enabled plain" {
+			t.Fatalf("replies %q", rs)
+		}
+		agent := r.events[0].UniqueID() // the agent's leg is created first; its room is named after it
+		var ok, cleared int
+		var members []string
+		for _, e := range r.events {
+			switch {
+			case e.Name() == "BACKGROUND_JOB" && string(e.Body) == "-ERR NORMAL_CLEARING\n":
+				cleared++
+			case e.Name() == "BACKGROUND_JOB" && strings.HasPrefix(string(e.Body), "+OK "):
+				ok++
+			case e.Name() == "CUSTOM":
+				if e.Header.Get("Event-Subclass") != "conference::maintenance" || e.Header.Get("Conference-Name") != agent {
+					t.Errorf("CUSTOM %s of room %s", e.Header.Get("Event-Subclass"), e.Header.Get("Conference-Name"))
+				}
+				if e.Header.Get("Action") == "add-member" {
+					members = append(members, e.UniqueID())
+				}
+			}
+		}
+		if ok != 4 || cleared != 1 {
+			t.Errorf("jobs: %d +OK, %d -ERR NORMAL_CLEARING; want 4 and 1", ok, cleared)
+		}
+		if len(members) != 3 || members[0] != agent {
+			t.Errorf("add-member %v; want the agent, then two customers", members)
+		}
+		b := bodies(r, "api/response")
+		if len(b) < 4 || b[len(b)-3] != agent || b[len(b)-2] != "true" {
+			t.Errorf("api bodies %q; want conference_name %s (no newline), then true", b, agent)
+		}
+		if last := r.frames[len(r.frames)-1]; last.ContentType() != "text/disconnect-notice" {
+			t.Errorf("last frame %q", last.ContentType())
+		}
+	})
+	t.Run("13 show channels lags CHANNEL_CREATE", func(t *testing.T) {
+		r := replayCapture(t, "13-show-channels-lag")
+		var leg string
+		var listings []string
+		for _, f := range r.frames {
+			if f.ContentType() == "text/event-plain" && leg == "" {
+				if e, _ := wire.ParsePlainEvent(f); e.Name() == "CHANNEL_CREATE" {
+					leg = e.UniqueID()
+				}
+			}
+			if f.ContentType() == "api/response" && strings.Contains(string(f.Body), "row_count") {
+				if leg == "" {
+					t.Fatal("show channels answered before any CHANNEL_CREATE")
+				}
+				listings = append(listings, string(f.Body))
+			}
+		}
+		if len(listings) != 2 || strings.Contains(listings[0], leg) || !strings.Contains(listings[1], leg) {
+			t.Fatalf("listings of %s: %q", leg, listings)
+		}
+		var v struct {
+			RowCount int `json:"row_count"`
+		}
+		if err := json.Unmarshal([]byte(listings[1]), &v); err != nil || v.RowCount != 2 {
+			t.Errorf("second listing: %d rows (%v); want the loopback pair", v.RowCount, err)
+		}
+		if b := bodies(r, "api/response"); !slices.Contains(b, "true") {
+			t.Errorf("api bodies %q: no uuid_exists true", b)
 		}
 	})
 }
