@@ -215,7 +215,13 @@ func (e *Engine) moveLost(ctx context.Context, j *job, c *call) {
 	case err != nil && !freeswitch.IsNoSuchChannel(err):
 		return // unknown: asked again next time; its hangup ends it meanwhile
 	case err == nil && strings.TrimSpace(room) == a.roomName:
-		e.joined(ctx, j, c, a.roomName, 2)
+		// In the room: with its agent, unless the agent's phone is gone (the move made the
+		// room anew around the customer alone).
+		size := 2
+		if alive, err := e.o.Switch.Alive(ctx, a.node, []string{a.leg}); err == nil && !alive[a.leg] {
+			size = 1
+		}
+		e.joined(ctx, j, c, a.roomName, size)
 		return
 	}
 	e.o.Logger.Warn("a customer's move into its agent's room was lost", "job", j.id, "attempt", c.attemptID, "agent", a.id)
