@@ -31,7 +31,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -358,18 +357,10 @@ func must(cmd string, err error) string {
 	return cmd
 }
 
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
 // originate sends `bgapi originate …` with a Job-UUID of the client's own, as the engine does,
 // and returns the job.
 func (s *session) originate(o freeswitch.Originate) (string, error) {
-	job := newUUID()
+	job := freeswitch.NewUUID()
 	s.mu.Lock()
 	s.legs[o.UUID] = o.DialString
 	s.jobs[job] = true
@@ -564,7 +555,7 @@ func engineRoomFlow(s *session) error {
 	if r, err := s.command(must(freeswitch.EventSubscription(freeswitch.EngineEvents()))); err != nil || r != "+OK event listener enabled plain" {
 		return fmt.Errorf("subscription: %q %v", r, err)
 	}
-	a := newUUID()
+	a := freeswitch.NewUUID()
 	job, err := s.agent(a)
 	if err != nil {
 		return err
@@ -593,7 +584,7 @@ func engineRoomFlow(s *session) error {
 	}
 
 	// 1: talks 2 s in the room and hangs up.
-	c1 := newUUID()
+	c1 := freeswitch.NewUUID()
 	if job, err = s.customer(c1, talksTwoSeconds, 1); err != nil {
 		return err
 	}
@@ -610,7 +601,7 @@ func engineRoomFlow(s *session) error {
 
 	// 2: hung up by the client while in the room; before that, what the engine asks when a move
 	// does not show (uuid_getvar C conference_name).
-	c2 := newUUID()
+	c2 := freeswitch.NewUUID()
 	if job, err = s.customer(c2, killedInRoom, 2); err != nil {
 		return err
 	}
@@ -630,7 +621,7 @@ func engineRoomFlow(s *session) error {
 	time.Sleep(300 * time.Millisecond)
 
 	// 3: answers and hangs up at once: the originate answers -ERR NORMAL_CLEARING, nothing moves.
-	c3 := newUUID()
+	c3 := freeswitch.NewUUID()
 	if job, err = s.customer(c3, hangsUpAtAnswer, 3); err != nil {
 		return err
 	}
@@ -646,7 +637,7 @@ func engineRoomFlow(s *session) error {
 	time.Sleep(300 * time.Millisecond)
 
 	// 4: answered with no agent to take it: the abandon message, then hangup.
-	c4 := newUUID()
+	c4 := freeswitch.NewUUID()
 	if job, err = s.customer(c4, abandoned, 4); err != nil {
 		return err
 	}
@@ -690,7 +681,7 @@ func showChannelsLag(s *session) error {
 	if r, err := s.command(must(freeswitch.EventSubscription(freeswitch.EngineEvents()))); err != nil || r != "+OK event listener enabled plain" {
 		return fmt.Errorf("subscription: %q %v", r, err)
 	}
-	a := newUUID()
+	a := freeswitch.NewUUID()
 	job, err := s.agent(a)
 	if err != nil {
 		return err
