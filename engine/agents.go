@@ -161,6 +161,12 @@ func (e *Engine) agentLegEnded(ctx context.Context, j *job, a *agent) {
 			msg = MessageLegDropped
 		}
 		c := a.call
+		if c != nil && c.state == callConnecting && c.agent == a {
+			// Not yet in the room: the customer waits for another agent under the deadline.
+			c.agent, a.call = nil, nil
+			c.to(callWaiting)
+			c = nil
+		}
 		live := c != nil && c.live()
 		if c != nil {
 			c.dropped = true

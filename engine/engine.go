@@ -320,7 +320,7 @@ func (e *Engine) pass(ctx context.Context) {
 			continue
 		}
 		e.step(ctx, cfg, j)
-		if j.stopping && e.idle(j) {
+		if e.idle(j) {
 			e.drop(j)
 		}
 	}

@@ -111,7 +111,10 @@ func (e *Engine) step(ctx context.Context, cfg *config.Config, j *job) {
 		}
 	}
 	open := camp != nil && e.inBusinessHours(camp, now)
-	if camp != nil && !j.stopping && e.pastBusinessEnd(camp, j.row.StartedAt, now) {
+	e.mu.Lock() // ownFailure may stop the job from the event path
+	stopping, started := j.stopping, j.row.StartedAt
+	e.mu.Unlock()
+	if camp != nil && !stopping && e.pastBusinessEnd(camp, started, now) {
 		// J-6: at business end the job stops by itself; calls in progress go on.
 		if _, err := e.o.Store.StopCallJob(ctx, j.id, "business_end", now); err == nil {
 			e.o.Logger.Info("call job stopped at business end", "job", j.id)
@@ -125,8 +128,9 @@ func (e *Engine) step(ctx context.Context, cfg *config.Config, j *job) {
 	e.reconcile(ctx, j, now)
 	e.mu.Lock()
 	draining := e.draining
+	stopping = j.stopping
 	e.mu.Unlock()
-	if !j.stopping && open && !draining {
+	if !stopping && open && !draining {
 		e.dial(ctx, cfg, camp, j, now)
 	}
 }
@@ -168,11 +172,11 @@ func minuteOfDay(c *config.Campaign, now time.Time) int {
 	return l.Hour()*60 + l.Minute()
 }
 
-// idle: a stopping job can be let go once nothing of it is in flight.
+// idle: a stopping job with nothing of it in flight can be let go.
 func (e *Engine) idle(j *job) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return len(j.calls) == 0 && len(j.agents) == 0
+	return j.stopping && len(j.calls) == 0 && len(j.agents) == 0
 }
 
 // request carries out an agent's request made through the API.
@@ -182,7 +186,10 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 	e.mu.Unlock()
 	switch r.Kind {
 	case "join":
-		if a == nil && !j.stopping {
+		e.mu.Lock()
+		stopping := j.stopping
+		e.mu.Unlock()
+		if a == nil && !stopping {
 			e.join(ctx, cfg, j, r.AgentID)
 		}
 	case "leave":

@@ -80,14 +80,20 @@ func (e *Engine) ownFailure(ctx context.Context, j *job, c *call, reason string)
 	}
 	e.o.Logger.Error("call job stopped: its originates keep failing because of us, not the customers",
 		"job", j.id, "reason", reason, "in_a_row", n)
-	var rule *store.RuleError
-	if _, err := e.o.Store.StopCallJob(ctx, j.id, reason, now); err != nil && !(errors.As(err, &rule) && rule.Code == "call_job_not_running") {
-		e.o.Logger.Error("stop call job", "job", j.id, "reason", reason, "err", err)
-	}
-	e.mu.Lock()
-	e.emit(liveevents.Event{Type: liveevents.JobState, CampaignID: j.campaign, CallJobID: j.id,
-		Data: map[string]any{"status": "stopped", "reason": reason}})
-	e.mu.Unlock()
+	// Written off the event path (a stalled PostgreSQL must not hold up the calls of this
+	// shard), by a goroutine Stop waits for.
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		var rule *store.RuleError
+		if _, err := e.o.Store.StopCallJob(context.WithoutCancel(ctx), j.id, reason, now); err != nil && !(errors.As(err, &rule) && rule.Code == "call_job_not_running") {
+			e.o.Logger.Error("stop call job", "job", j.id, "reason", reason, "err", err)
+		}
+		e.mu.Lock()
+		e.emit(liveevents.Event{Type: liveevents.JobState, CampaignID: j.campaign, CallJobID: j.id,
+			Data: map[string]any{"status": "stopped", "reason": reason}})
+		e.mu.Unlock()
+	}()
 }
 
 // ownSuccess notes that an originate of the job did not fail because of us (the switch took it,

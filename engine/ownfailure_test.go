@@ -103,6 +103,7 @@ func TestOwnFailure(t *testing.T) {
 	if released != 4 {
 		t.Fatalf("%d switch slots released, want 4", released)
 	}
+	e.wg.Wait() // the stop is written off the event path
 	e.mu.Lock()
 	stopping := j.stopping
 	e.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -32,15 +33,22 @@ func (e *Engine) releaseStaleAgents(ctx context.Context, running map[int64]store
 	leases := map[int64]*store.JobLease{}
 	defer func() {
 		for _, l := range leases {
-			l.Release()
+			if l != nil { // nil: held by another instance
+				l.Release()
+			}
 		}
 	}()
 	for _, st := range states {
-		if st.CallJobID == 0 || !e.staleLocked(st, running) {
+		if st.CallJobID == 0 {
 			continue
 		}
-		if _, isRunning := running[st.CallJobID]; !isRunning {
-			// A stopped job still winding down on another instance holds its lease.
+		stale, owned := e.isStale(st, running)
+		if !stale {
+			continue
+		}
+		if !owned {
+			// A job another instance owns (running, or stopped and winding down) holds its
+			// lease: its owner looks after its agents, whatever run their state names.
 			l, ok := leases[st.CallJobID]
 			if !ok {
 				if l, err = e.o.Store.TryLeaseJob(ctx, st.CallJobID); err != nil {
@@ -62,21 +70,22 @@ func (e *Engine) releaseStaleAgents(ctx context.Context, running map[int64]store
 	e.staleSeen = seen
 }
 
-// staleLocked: the state names a job this instance does not run the agent for, and either the
-// job is not running or the state is of another run. It takes e.mu itself.
-func (e *Engine) staleLocked(st agentstate.Agent, running map[int64]store.CallJob) bool {
+// isStale: the state names a job this instance does not run the agent for, and either the job
+// is not running or the state is of another run; owned: this instance runs the job. It takes
+// e.mu itself.
+func (e *Engine) isStale(st agentstate.Agent, running map[int64]store.CallJob) (stale, owned bool) {
 	e.mu.Lock()
 	j, owned := e.jobs[st.CallJobID]
 	mine := owned && j.agents[st.ID] != nil && j.agents[st.ID].leg == st.Leg
 	e.mu.Unlock()
 	if mine || owned && st.State == agentstate.LoggedOff {
-		return false // ours, or a join this instance is about to carry out
+		return false, owned // ours, or a join this instance is about to carry out
 	}
 	row, isRunning := running[st.CallJobID]
 	if !isRunning {
-		return !owned // a stopped job still winding down here keeps its agents
+		return !owned, owned // a stopped job still winding down here keeps its agents
 	}
-	return st.JobRun != row.Run
+	return st.JobRun != row.Run, owned
 }
 
 // releaseStale hangs up a stale agent's phone and logs it off with the job-stopped message.
@@ -84,7 +93,11 @@ func (e *Engine) releaseStale(ctx context.Context, st agentstate.Agent, now time
 	e.o.Logger.Warn("releasing an agent left in a job nobody runs", "agent", st.ID, "job", st.CallJobID,
 		"run", st.JobRun, "state", st.State, "node", st.Node)
 	if st.Leg != "" && st.Node != "" {
-		e.command(ctx, st.Node, uuidKill(st.Leg, "NORMAL_CLEARING"))
+		// Logged off only once the phone is surely gone: else the next check tries again.
+		if _, err := e.o.Switch.API(ctx, st.Node, uuidKill(st.Leg, "NORMAL_CLEARING")); err != nil && !freeswitch.IsNoSuchChannel(err) {
+			e.o.Logger.Warn("stale agent's phone not hung up; next time", "agent", st.ID, "node", st.Node, "err", err)
+			return
+		}
 	}
 	msg := st.Message
 	if st.State != agentstate.LoggedOff {
