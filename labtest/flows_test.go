@@ -1,0 +1,169 @@
+//go:build lab
+
+package labtest
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// customerLeg waits for the customer a-leg that dialed tel and satisfies cond.
+func customerLeg(t *testing.T, o *Observer, ctx context.Context, tel string, cond func(Leg) bool) Leg {
+	t.Helper()
+	var found Leg
+	err := o.WaitFor(ctx, "customer "+tel, func(o *Observer) bool {
+		for _, l := range o.ALegs("customer") {
+			if l.Dest == tel && cond(l) {
+				found = l
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		for _, l := range o.ALegs("customer") {
+			if l.Dest == tel {
+				t.Logf("customer leg: %s", l)
+			}
+		}
+		t.Fatal(err)
+	}
+	return found
+}
+
+// onCall waits until the agent's screen shows a call with tel.
+func onCall(t *testing.T, ctx context.Context, a Agent, tel string) Session {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	for {
+		s, err := a.WaitState(wctx, "on_call")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Call != nil && s.Call.Contact != nil && s.Call.Contact.Tel == tel {
+			return s
+		}
+		if wctx.Err() != nil {
+			t.Fatalf("agent %d on call with %+v, want %s", a.ID, s.Call, tel)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// finishCall has the agent hang its customer up (when on a call) and dispose of the attempt
+// in wrap-up, so the agent is free again.
+func finishCall(t *testing.T, ctx context.Context, a Agent) {
+	t.Helper()
+	s, err := a.Session(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.State == "on_call" {
+		if err := a.HangupCustomer(ctx); err != nil {
+			t.Fatal(err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		s, err = a.WaitState(wctx, "wrap_up", "logged_off")
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.State == "wrap_up" && s.AttemptID() != 0 {
+		if err := a.Disposition(ctx, s.AttemptID(), "interested"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// leaveAndClean stops the job, has the agents leave and checks nothing is left up.
+func leaveAndClean(t *testing.T, ctx context.Context, o *Observer, in *Instance, job int64, agents ...Agent) {
+	t.Helper()
+	in.StopJob(t, job)
+	for _, a := range agents {
+		if s, err := a.Session(ctx); err == nil && s.State != "logged_off" {
+			if err := a.Leave(ctx); err != nil {
+				t.Error(err)
+			}
+		}
+		if _, err := a.WaitState(ctx, "logged_off"); err != nil {
+			t.Error(err)
+		}
+	}
+	noLegsLeft(t, o, 15*time.Second)
+}
+
+// One agent talking with a customer who stays up, a second customer answering meanwhile: no
+// agent is free, so at the connect deadline the second customer hears the abandon message and
+// is hung up by us, never having joined a room, and is recorded abandoned; the first customer
+// stays with the agent throughout.
+func TestLabAbandonMessage(t *testing.T) {
+	o := observe(t)
+	in := StartInstance(t, Options{Agents: []int{1001}, Pacing: "ratio", MaxRatio: 2, ConnectDeadline: 2 * time.Second})
+	o.Only(in.CallerIDs()...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	first, second := StaysUp(1), Answering(2, 60, 2) // the second answers 2 s in and would talk 60 s
+	job := in.CreateJob(t, "abandon", []string{first, second})
+	in.StartJob(t, job.ID)
+	a := in.Agent(1001)
+	if err := a.Join(ctx, job.ID); err != nil {
+		t.Fatal(err)
+	}
+	onCall(t, ctx, a, first)
+	c1 := customerLeg(t, o, ctx, first, func(l Leg) bool { return l.Joined() })
+	c2 := customerLeg(t, o, ctx, second, func(l Leg) bool { return !l.Up() })
+	t.Logf("second customer: %s", c2)
+	if c2.Answered.IsZero() {
+		t.Fatalf("the second customer never answered: %s", c2)
+	}
+	if len(c2.Joins) > 0 {
+		t.Errorf("the second customer joined a room or a leg: %s", c2)
+	}
+	waited := c2.Hangup.Sub(c2.Answered)
+	// Deadline (2 s), then the 0.5 s message, then our hangup; far from its own 60 s.
+	if waited < in.ConnectDeadline() || waited > in.ConnectDeadline()+4*time.Second {
+		t.Errorf("second customer hung up %v after answer, want the connect deadline %v plus the message", waited, in.ConnectDeadline())
+	}
+	if c2.Cause != "NORMAL_CLEARING" {
+		t.Errorf("second customer's cause %s, want NORMAL_CLEARING", c2.Cause)
+	}
+	if l, _ := o.Leg(c1.UUID); !l.Up() || len(l.Joins) != 1 || !l.Joins[0].Left.IsZero() {
+		t.Errorf("the first customer did not stay with the agent: %s", l)
+	}
+	s, err := a.Session(ctx)
+	if err != nil || s.State != "on_call" || s.Call == nil || s.Call.Contact == nil || s.Call.Contact.Tel != first {
+		t.Errorf("agent after the abandon: %+v %v, want on_call with %s", s, err, first)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 15*time.Second)
+	var abandoned Attempt
+	for wctx.Err() == nil {
+		as, _ := in.Attempts(wctx, job.ID)
+		for _, at := range as {
+			if at.Tel == second && at.Outcome != "in_progress" {
+				abandoned = at
+			}
+		}
+		if abandoned.ID != 0 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	wcancel()
+	if abandoned.Outcome != "abandoned" || abandoned.AgentID != 0 || abandoned.ChannelUUID != c2.UUID {
+		t.Errorf("second customer recorded as %s, want abandoned on channel %s without agent", abandoned, c2.UUID)
+	}
+	finishCall(t, ctx, a)
+	leaveAndClean(t, ctx, o, in, job.ID, a)
+	as, err := in.WaitAttempts(ctx, job.ID, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range as {
+		if at.Tel == first && (at.Outcome != "connected" || at.AgentID != 1001) {
+			t.Errorf("first customer recorded as %s, want connected to 1001", at)
+		}
+	}
+}
