@@ -4,6 +4,7 @@ package labtest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -166,4 +167,51 @@ func TestLabAbandonMessage(t *testing.T) {
 			t.Errorf("first customer recorded as %s, want connected to 1001", at)
 		}
 	}
+}
+
+// The agent's phone hung up on the switch during a call: the customer is not left alone in
+// the room (we hang it up), the attempt is recorded connected with agent_dropped, and the agent
+// is logged off with a message.
+func TestLabAgentPhoneHangsUp(t *testing.T) {
+	o := observe(t)
+	in := StartInstance(t, Options{Agents: []int{1001}})
+	o.Only(in.CallerIDs()...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tel := StaysUp(1)
+	job := in.CreateJob(t, "agent-drop", []string{tel})
+	in.StartJob(t, job.ID)
+	a := in.Agent(1001)
+	if err := a.Join(ctx, job.ID); err != nil {
+		t.Fatal(err)
+	}
+	onCall(t, ctx, a, tel)
+	cust := customerLeg(t, o, ctx, tel, func(l Leg) bool { return l.Joined() })
+	leg := agentLeg(t, o, ctx, 1001, func(l Leg) bool { return l.Up() && !l.Answered.IsZero() })
+	if r, err := o.API(ctx, "uuid_kill "+leg.UUID); err != nil || !strings.HasPrefix(r, "+OK") {
+		t.Fatalf("uuid_kill of the agent's leg: %q %v", r, err)
+	}
+	killed := time.Now()
+	wctx, wcancel := context.WithTimeout(ctx, 15*time.Second)
+	defer wcancel()
+	waitLeg(t, o, wctx, cust.UUID, "the customer hung up after the agent's phone", func(l Leg) bool { return !l.Up() })
+	t.Logf("customer hung up %v after the agent's leg was killed", time.Since(killed).Round(time.Millisecond))
+	s, err := a.WaitState(wctx, "logged_off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Message == "" {
+		t.Error("the agent was logged off without a message")
+	}
+	t.Logf("agent's message: %q", s.Message)
+	as, err := in.WaitAttempts(wctx, job.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := as[0]
+	if len(as) != 1 || at.Outcome != "connected" || !at.AgentDropped || at.AgentID != 1001 || at.ChannelUUID != cust.UUID {
+		t.Errorf("attempts %v, want one connected with agent_dropped, agent 1001, channel %s", as, cust.UUID)
+	}
+	in.StopJob(t, job.ID)
+	noLegsLeft(t, o, 15*time.Second)
 }
