@@ -4,6 +4,7 @@ package labtest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -214,4 +215,53 @@ func TestLabAgentPhoneHangsUp(t *testing.T) {
 	}
 	in.StopJob(t, job.ID)
 	noLegsLeft(t, o, 15*time.Second)
+}
+
+// Two agents on calls in a job stopped through the API: once their calls are over, every
+// agent's phone leg ends on the switch and the agents are logged off without leaving
+// themselves; nothing of the instance is left up.
+func TestLabStopReleasesAgents(t *testing.T) {
+	o := observe(t)
+	agents := []int{1001, 1002}
+	in := StartInstance(t, Options{Agents: agents})
+	o.Only(in.CallerIDs()...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tels := []string{StaysUp(1), StaysUp(2)}
+	job := in.CreateJob(t, "stop", tels)
+	in.StartJob(t, job.ID)
+	var as []Agent
+	legs := map[int]Leg{}
+	for _, id := range agents {
+		a := in.Agent(id)
+		as = append(as, a)
+		if err := a.Join(ctx, job.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range as {
+		if _, err := a.WaitState(ctx, "on_call"); err != nil {
+			t.Fatal(err)
+		}
+		legs[a.ID] = agentLeg(t, o, ctx, a.ID, func(l Leg) bool { return l.Up() && !l.Answered.IsZero() })
+	}
+	in.StopJob(t, job.ID)
+	for _, a := range as {
+		finishCall(t, ctx, a)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	for _, a := range as {
+		s, err := a.WaitState(wctx, "logged_off")
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		t.Logf("agent %d logged off: %q", a.ID, s.Message)
+		waitLeg(t, o, wctx, legs[a.ID].UUID, fmt.Sprintf("agent %d's leg ended", a.ID), func(l Leg) bool { return !l.Up() })
+	}
+	noLegsLeft(t, o, 15*time.Second)
+	if j := in.GetJob(t, job.ID); j["status"] == "running" {
+		t.Errorf("job still running after stop: %v", j)
+	}
 }
