@@ -265,3 +265,56 @@ func TestLabStopReleasesAgents(t *testing.T) {
 		t.Errorf("job still running after stop: %v", j)
 	}
 }
+
+// A job with an agent waiting in its room is stopped through the API and the instance stopped
+// right after, as a deploy would; a new instance on the same database and Redis releases the
+// agent within 20 s (logged off, phone gone from the switch) and the agent can join another job.
+func TestLabStopThenRestart(t *testing.T) {
+	o := observe(t)
+	in := StartInstance(t, Options{Agents: []int{1001}})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	o.Only(in.CallerIDs()...)
+	// The customer rings without answer (30 s) while the agent waits in its room.
+	job := in.CreateJob(t, "before", []string{NoAnswer(1)})
+	in.StartJob(t, job.ID)
+	a := in.Agent(1001)
+	if err := a.Join(ctx, job.ID); err != nil {
+		t.Fatal(err)
+	}
+	leg := agentLeg(t, o, ctx, 1001, func(l Leg) bool {
+		return l.Up() && len(l.Joins) > 0 && l.Joins[0].Room == l.UUID
+	})
+	if _, err := a.WaitState(ctx, "available"); err != nil {
+		t.Fatal(err)
+	}
+	jobStopped := time.Now()
+	in.StopJob(t, job.ID)
+	in.Stop()
+	stopped := time.Now()
+	t.Logf("first instance stopped %v after the job's stop", stopped.Sub(jobStopped).Round(time.Millisecond))
+
+	in2 := StartInstance(t, Options{Agents: []int{1001}, KeepData: true})
+	o.Only(append(in.CallerIDs(), in2.CallerIDs()...)...)
+	a2 := in2.Agent(1001)
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	s, err := a2.WaitState(wctx, "logged_off")
+	if err != nil {
+		t.Fatalf("agent still in the stopped job 20 s after the restart: %v", err)
+	}
+	t.Logf("agent logged off %v after the first instance stopped: %q", time.Since(stopped).Round(time.Millisecond), s.Message)
+	waitLeg(t, o, wctx, leg.UUID, "the agent's phone ended", func(l Leg) bool { return !l.Up() })
+	if ok, err := o.Exists(ctx, leg.UUID); err != nil || ok {
+		t.Errorf("uuid_exists of the agent's leg: %v %v", ok, err)
+	}
+	t.Logf("agent's phone gone %v after the first instance stopped", time.Since(stopped).Round(time.Millisecond))
+
+	job2 := in2.CreateJob(t, "after", []string{NoAnswer(2)})
+	in2.StartJob(t, job2.ID)
+	if err := a2.Join(ctx, job2.ID); err != nil {
+		t.Fatalf("joining another job after the restart: %v", err)
+	}
+	agentLeg(t, o, ctx, 1001, func(l Leg) bool { return l.UUID != leg.UUID && l.Up() && len(l.Joins) > 0 })
+	leaveAndClean(t, ctx, o, in2, job2.ID, a2)
+}

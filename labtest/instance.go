@@ -128,6 +128,9 @@ type Options struct {
 	LogLevel string
 	// Edit changes the generated configuration last.
 	Edit func(cfg map[string]any)
+	// KeepData starts on the database and Redis as they are (an instance restarted after
+	// another one) instead of recreating and flushing them.
+	KeepData bool
 }
 
 // Instance is a kakeru engine (`kakeru serve`) run as a subprocess against the lab switch, with
@@ -197,11 +200,13 @@ func StartInstance(t testing.TB, o Options) *Instance {
 	if err := os.WriteFile(in.ConfigPath, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := resetDatabase(); err != nil {
-		t.Fatal(err)
-	}
-	if err := flushRedis(); err != nil {
-		t.Fatal(err)
+	if !o.KeepData {
+		if err := resetDatabase(); err != nil {
+			t.Fatal(err)
+		}
+		if err := flushRedis(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if out, err := exec.Command(bin, "migrate", "--config", in.ConfigPath).CombinedOutput(); err != nil {
 		t.Fatalf("kakeru migrate: %v\n%s", err, out)
@@ -247,11 +252,22 @@ func logDir(t testing.TB) string {
 		base = filepath.Join(os.TempDir(), "kakeru-lab")
 	}
 	name := regexp.MustCompile(`[^A-Za-z0-9_.-]+`).ReplaceAllString(t.Name(), "_")
-	dir := filepath.Join(base, name+"-"+time.Now().Format("20060102-150405"))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(base, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return dir
+	dir := filepath.Join(base, name+"-"+time.Now().Format("20060102-150405"))
+	// A test that starts a second instance (a restart) within the same second gets a directory
+	// of its own.
+	for i := 2; ; i++ {
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir
+		}
+		if !os.IsExist(err) {
+			t.Fatal(err)
+		}
+		dir = filepath.Join(base, fmt.Sprintf("%s-%s-%d", name, time.Now().Format("20060102-150405"), i))
+	}
 }
 
 func freePort() (string, error) {
