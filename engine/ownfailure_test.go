@@ -141,6 +141,7 @@ func TestOwnFailure(t *testing.T) {
 	kept := placed()
 	e.ownFailure(ctx, j, kept, freeswitch.OwnSwitchUnavailable)
 	e.ledger.stop()
+	e.wg.Wait() // the stop is written off the event path
 	_, finished, stopped = st.snapshot()
 	if len(finished) != 1 || finished[0].ChannelUUID != kept.uuid || finished[0].Outcome != "network_failure" ||
 		finished[0].HangupCause != "SWITCH_UNAVAILABLE" || len(finished[0].Retry) != 1 {
