@@ -318,3 +318,85 @@ func TestLabStopThenRestart(t *testing.T) {
 	agentLeg(t, o, ctx, 1001, func(l Leg) bool { return l.UUID != leg.UUID && l.Up() && len(l.Joins) > 0 })
 	leaveAndClean(t, ctx, o, in2, job2.ID, a2)
 }
+
+// A supervisor listens to an agent on a call: the supervisor's leg comes up on the switch
+// running eavesdrop on the agent's leg, and the call goes on; the supervisor's leg is hung up
+// at the end and the call still goes on.
+func TestLabListenWhisper(t *testing.T) {
+	const supervisorToken, supervisorEndpoint = "lab-supervisor-token", "loopback/supervisor-1/agents"
+	o := observe(t)
+	in := StartInstance(t, Options{Agents: []int{1001}, Edit: func(cfg map[string]any) {
+		users, _ := cfg["users"].([]any)
+		cfg["users"] = append(users, map[string]any{"name": "supervisor-1", "role": "supervisor", "campaign_ids": []any{1},
+			"supervisor_endpoints": []any{supervisorEndpoint}, "token_sha256": sha256Hex(supervisorToken)})
+	}})
+	o.Only(in.CallerIDs()...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tel := StaysUp(1)
+	job := in.CreateJob(t, "listen", []string{tel})
+	in.StartJob(t, job.ID)
+	a := in.Agent(1001)
+	if err := a.Join(ctx, job.ID); err != nil {
+		t.Fatal(err)
+	}
+	onCall(t, ctx, a, tel)
+	cust := customerLeg(t, o, ctx, tel, func(l Leg) bool { return l.Joined() })
+	leg := agentLeg(t, o, ctx, 1001, func(l Leg) bool { return l.Up() && !l.Answered.IsZero() })
+
+	// The supervisor may call only its configured endpoints.
+	in.MustAs(t, supervisorToken, 403, "POST", "/api/v1/agents/1001/listen", map[string]any{"supervisor_endpoint": "loopback/supervisor-2/agents"})
+	resp := in.MustAs(t, supervisorToken, 202, "POST", "/api/v1/agents/1001/listen", map[string]any{"supervisor_endpoint": supervisorEndpoint})
+	t.Logf("listen: %v", resp)
+	sup, _ := resp["uuid"].(string)
+	if sup == "" {
+		t.Fatalf("no uuid in %v", resp)
+	}
+	if al, _ := resp["agent_leg"].(string); al != leg.UUID {
+		t.Errorf("listen answered agent_leg %q, want the agent's phone %s", al, leg.UUID)
+	}
+	waitLeg(t, o, ctx, sup, "the supervisor's leg answered", func(l Leg) bool { return !l.Answered.IsZero() })
+	var app, data string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		app, _ = o.API(ctx, "uuid_getvar "+sup+" current_application")
+		data, _ = o.API(ctx, "uuid_getvar "+sup+" current_application_data")
+		if strings.TrimSpace(app) == "eavesdrop" {
+			break
+		}
+	}
+	if strings.TrimSpace(app) != "eavesdrop" || strings.TrimSpace(data) != leg.UUID {
+		t.Errorf("the supervisor's leg runs %q %q, want eavesdrop %s", app, data, leg.UUID)
+	}
+	if l, _ := o.Leg(sup); l.Role() != "supervisor" || !l.Up() {
+		t.Errorf("supervisor leg: %s", l)
+	}
+	time.Sleep(2 * time.Second)
+	checkCall := func(when string) {
+		t.Helper()
+		if l, _ := o.Leg(cust.UUID); !l.Up() || len(l.Joins) != 1 || !l.Joins[0].Left.IsZero() {
+			t.Errorf("%s: the customer is no longer with the agent: %s", when, l)
+		}
+		if l, _ := o.Leg(leg.UUID); !l.Up() {
+			t.Errorf("%s: the agent's leg ended: %s", when, l)
+		}
+		if s, err := a.Session(ctx); err != nil || s.State != "on_call" {
+			t.Errorf("%s: agent %+v %v, want on_call", when, s, err)
+		}
+	}
+	checkCall("while listening")
+	if r, err := o.API(ctx, "uuid_kill "+sup); err != nil || !strings.HasPrefix(r, "+OK") {
+		t.Fatalf("uuid_kill of the supervisor's leg: %q %v", r, err)
+	}
+	waitLeg(t, o, ctx, sup, "the supervisor's leg ended", func(l Leg) bool { return !l.Up() })
+	time.Sleep(500 * time.Millisecond)
+	checkCall("after the supervisor left")
+	finishCall(t, ctx, a)
+	leaveAndClean(t, ctx, o, in, job.ID, a)
+	as, err := in.WaitAttempts(ctx, job.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if as[0].Outcome != "connected" || as[0].AgentDropped {
+		t.Errorf("attempt %s, want connected without agent_dropped", as[0])
+	}
+}
