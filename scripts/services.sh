@@ -22,8 +22,9 @@ wait_for() { # NAME COMMAND...
 
 apt_install() {
   say "installing $*"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+  # Wait for another install's lock instead of failing on it (exit 100).
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@" >/dev/null
 }
 
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432; }
