@@ -179,16 +179,7 @@ func TestLabAgentPhoneHangsUp(t *testing.T) {
 	o.Only(in.CallerIDs()...)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	tel := StaysUp(1)
-	job := in.CreateJob(t, "agent-drop", []string{tel})
-	in.StartJob(t, job.ID)
-	a := in.Agent(1001)
-	if err := a.Join(ctx, job.ID); err != nil {
-		t.Fatal(err)
-	}
-	onCall(t, ctx, a, tel)
-	cust := customerLeg(t, o, ctx, tel, func(l Leg) bool { return l.Joined() })
-	leg := agentLeg(t, o, ctx, 1001, func(l Leg) bool { return l.Up() && !l.Answered.IsZero() })
+	job, a, cust, leg := oneAgentOnCall(t, ctx, o, in, "agent-drop")
 	if r, err := o.API(ctx, "uuid_kill "+leg.UUID); err != nil || !strings.HasPrefix(r, "+OK") {
 		t.Fatalf("uuid_kill of the agent's leg: %q %v", r, err)
 	}
@@ -333,16 +324,7 @@ func TestLabListenWhisper(t *testing.T) {
 	o.Only(in.CallerIDs()...)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	tel := StaysUp(1)
-	job := in.CreateJob(t, "listen", []string{tel})
-	in.StartJob(t, job.ID)
-	a := in.Agent(1001)
-	if err := a.Join(ctx, job.ID); err != nil {
-		t.Fatal(err)
-	}
-	onCall(t, ctx, a, tel)
-	cust := customerLeg(t, o, ctx, tel, func(l Leg) bool { return l.Joined() })
-	leg := agentLeg(t, o, ctx, 1001, func(l Leg) bool { return l.Up() && !l.Answered.IsZero() })
+	job, a, cust, leg := oneAgentOnCall(t, ctx, o, in, "listen")
 
 	// The supervisor may call only its configured endpoints.
 	in.MustAs(t, supervisorToken, 403, "POST", "/api/v1/agents/1001/listen", map[string]any{"supervisor_endpoint": "loopback/supervisor-2/agents"})
@@ -399,4 +381,22 @@ func TestLabListenWhisper(t *testing.T) {
 	if as[0].Outcome != "connected" || as[0].AgentDropped {
 		t.Errorf("attempt %s, want connected without agent_dropped", as[0])
 	}
+}
+
+// oneAgentOnCall starts a job over one customer who answers and stays up, joins agent 1001 and
+// waits until the customer is in the agent's room; it returns the job, the agent, the customer's
+// leg and the agent's.
+func oneAgentOnCall(t *testing.T, ctx context.Context, o *Observer, in *Instance, name string) (Job, Agent, Leg, Leg) {
+	t.Helper()
+	tel := StaysUp(1)
+	job := in.CreateJob(t, name, []string{tel})
+	in.StartJob(t, job.ID)
+	a := in.Agent(1001)
+	if err := a.Join(ctx, job.ID); err != nil {
+		t.Fatal(err)
+	}
+	onCall(t, ctx, a, tel)
+	cust := customerLeg(t, o, ctx, tel, func(l Leg) bool { return l.Joined() })
+	leg := agentLeg(t, o, ctx, 1001, func(l Leg) bool { return l.Up() && !l.Answered.IsZero() })
+	return job, a, cust, leg
 }
