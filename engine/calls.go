@@ -230,9 +230,12 @@ func (e *Engine) moveLost(ctx context.Context, j *job, c *call) {
 	if c.agent == a && c.state == callConnecting {
 		c.agent = nil
 		c.to(callWaiting)
-		if a.call == c && !a.leaving {
-			a.call, a.attemptID, a.state, a.since = nil, 0, agentstate.Available, e.o.Now()
-			freed = true
+		if a.call == c {
+			a.call, a.attemptID = nil, 0
+			if !a.leaving {
+				a.state, a.since = agentstate.Available, e.o.Now()
+				freed = true
+			}
 		}
 	}
 	e.mu.Unlock()
@@ -334,8 +337,11 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 			c.to(callWaiting)
 		}
 		back := pick.call == c && !pick.leaving
+		if pick.call == c {
+			pick.call, pick.attemptID = nil, 0
+		}
 		if back {
-			pick.call, pick.attemptID, pick.state, pick.since = nil, 0, agentstate.Available, e.o.Now()
+			pick.state, pick.since = agentstate.Available, e.o.Now()
 		}
 		e.mu.Unlock()
 		if back {

@@ -200,6 +200,8 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 		onCall := a.call != nil && a.state == agentstate.OnCall
 		if onCall {
 			a.leaveAfterCall = true // the customer's call is not cut: the agent leaves after it
+		} else {
+			a.leaving = true // decided and marked at once: no customer is put through meanwhile
 		}
 		e.mu.Unlock()
 		if !onCall {
