@@ -117,7 +117,7 @@ func TestClientReconnects(t *testing.T) {
 // survived — a call that ended while the connection was stalled is reported gone.
 func TestClientReconnectsToSimulatorAndReconciles(t *testing.T) {
 	const hb = 400 * time.Millisecond
-	s := fsim.StartT(t, fsim.Options{Script: fsim.Answering(0, 0), Heartbeat: hb})
+	s := startSim(t, fsim.Options{Script: fsim.Answering(0, 0), Heartbeat: hb})
 	type connected struct {
 		at    time.Time
 		alive map[string]bool

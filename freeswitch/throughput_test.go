@@ -18,7 +18,7 @@ import (
 func BenchmarkEventThroughput(b *testing.B) {
 	const calls, perCall = 500, 7
 	clock := fsim.NewVirtualClock(time.Unix(1_800_000_000, 0))
-	s := fsim.StartT(b, fsim.Options{Clock: clock, Heartbeat: -1, Script: fsim.Answering(time.Second, 2*time.Second)})
+	s := startSim(b, fsim.Options{Clock: clock, Heartbeat: -1, Script: fsim.Answering(time.Second, 2*time.Second)})
 	var check *orderCheck
 	d := freeswitch.NewDispatcher(8, 1024, func(e *wire.Event) { check.handle(e) })
 	d.Start()

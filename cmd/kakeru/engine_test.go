@@ -131,7 +131,7 @@ func editFile(t *testing.T, path, old, new string) {
 
 func dialFixtureWith(t *testing.T, o fixtureOptions, script fsim.Script, tels ...string) (*Main, *fsim.Server, int64) {
 	t.Helper()
-	sw := fsim.StartT(t, fsim.Options{Script: script, ShowChannelsLag: o.listingLag, OriginateReturn: o.originateReturn})
+	sw := startSim(t, fsim.Options{Script: script, ShowChannelsLag: o.listingLag, OriginateReturn: o.originateReturn})
 	path := testConfig(t, sw.Addr())
 	if o.ratio > 0 {
 		editFile(t, path, "      mode: predictive\n", "      mode: ratio\n")

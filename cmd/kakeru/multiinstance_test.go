@@ -94,7 +94,7 @@ func TestTwoInstancesWithKills(t *testing.T) {
 		}
 		return fsim.Fate{Answer: true, Ring: 30 * time.Millisecond, Talk: 100 * time.Millisecond}
 	}
-	sw := fsim.StartT(t, fsim.Options{Script: script})
+	sw := startSim(t, fsim.Options{Script: script})
 	path := testConfig(t, sw.Addr())
 	// Ratio pacing, three calls per ready agent: the test is about claims and crashes (P-5),
 	// so the dialing rate must not depend on what pacing has learnt by the time of each kill.

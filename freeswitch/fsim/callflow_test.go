@@ -227,7 +227,7 @@ func replayFlow(t *testing.T, tc flowCase, cmds []string, gaps []time.Duration) 
 	if tc.options != nil {
 		tc.options(&o)
 	}
-	s := fsim.StartT(t, o)
+	s := startSim(t, o)
 	nc, err := net.Dial("tcp", s.Addr())
 	if err != nil {
 		t.Fatal(err)
@@ -530,7 +530,7 @@ func subsequence(sub, of []string) bool {
 // Capture 06: an idle subscription gets HEARTBEAT every interval, with the real header set.
 func TestSimulatorHeartbeatMatchesCapture06(t *testing.T) {
 	clock := fsim.NewVirtualClock(time.Unix(1_800_000_000, 0))
-	s := fsim.StartT(t, fsim.Options{Clock: clock, Heartbeat: 20 * time.Second})
+	s := startSim(t, fsim.Options{Clock: clock, Heartbeat: 20 * time.Second})
 	nc, err := net.Dial("tcp", s.Addr())
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package fsim
 
 import (
 	"fmt"
-	"testing"
 )
 
 // Fault is a misbehaviour of the switch or the network (ESL.md §5).
@@ -108,15 +107,14 @@ func (s *Server) Var(uuid, name string) (string, bool) {
 	return "", false
 }
 
-// StartT starts a switch on 127.0.0.1 for a test or benchmark and stops it at cleanup.
-func StartT(tb testing.TB, o Options) *Server {
-	tb.Helper()
+// StartLocal starts a switch on a free port of 127.0.0.1 (tests, benchmarks, the demo); the
+// caller stops it.
+func StartLocal(o Options) (*Server, error) {
 	s := New(o)
 	if err := s.Start("127.0.0.1:0"); err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
-	tb.Cleanup(s.Stop)
-	return s
+	return s, nil
 }
 
 // DTMF sends one DTMF event per digit on a channel, back to back, as a caller pressing keys

@@ -18,7 +18,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func start(t testing.TB, script fsim.Script) *fsim.Server {
-	return fsim.StartT(t, fsim.Options{Script: script})
+	return startSim(t, fsim.Options{Script: script})
 }
 
 func ctx(t testing.TB) context.Context {
@@ -58,7 +58,7 @@ func clientAgainstSimulator(t *testing.T, mode string) {
 		clock := fsim.NewVirtualClock(time.Unix(1_800_000_000, 0))
 		o.Clock, pass = clock, clock.Advance
 	}
-	s := fsim.StartT(t, o)
+	s := startSim(t, o)
 	if mode == "split-frames" {
 		s.Inject(fsim.FaultSplitFrames)
 	}

@@ -30,7 +30,7 @@ func newRawSession(t *testing.T, o fsim.Options, events string) *rawSession {
 	t.Helper()
 	clock := fsim.NewVirtualClock(time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC))
 	o.Clock, o.Heartbeat = clock, -1
-	s := fsim.StartT(t, o)
+	s := startSim(t, o)
 	r := dialRaw(t, s, events)
 	r.clock = clock
 	return r
