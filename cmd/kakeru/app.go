@@ -10,12 +10,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
@@ -54,7 +54,7 @@ type Main struct {
 	srv     *http.Server
 	ln      net.Listener
 	failed  chan error
-	serving sync.WaitGroup
+	life    lifetimes
 }
 
 // NewMain prepares an instance that reads its configuration from cfgPath.
@@ -68,7 +68,8 @@ type liveConfig struct{ p atomic.Pointer[config.Config] }
 func (l *liveConfig) Current() *config.Config { return l.p.Load() }
 
 // Run loads the configuration, connects the dependencies, checks the schema and starts the
-// background work and the HTTP server. It returns once the server listens.
+// background work and the HTTP server. It returns once the server listens; Close stops what it
+// started (also when Run fails half-way).
 func (m *Main) Run(ctx context.Context) (err error) {
 	cfg, err := config.Load(m.cfgPath)
 	if err == nil && m.Adjust != nil {
@@ -85,42 +86,57 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			_ = m.Close()
 		}
 	}()
+	// Parts run on a context of their own: ctx bounds starting only, Close ends them.
+	bg := context.WithoutCancel(ctx)
 
 	if m.store, err = store.Open(ctx, cfg.Postgres.DSN); err != nil {
 		return err
 	}
+	m.life.started("postgresql", func() error { s := m.store; m.store = nil; return s.Close() })
 	if err := m.checkSchema(ctx); err != nil {
 		return err
 	}
 	m.agents = agentstate.Open(cfg.Redis.Addr, cfg.Redis.DB, cfg.Redis.Password)
+	m.life.started("redis agent state", func() error { a := m.agents; m.agents = nil; return a.Close() })
 	// The instance's own registry: the engine and the switch pool report to it through plain
 	// callbacks, the rest is read at scrape time.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mx := metrics.New(reg)
-	// Switch events reach the engine through one ordered path: a call's events in wire order,
-	// calls in parallel over the shards (ESL.md §1).
-	m.monitor = startLiveMonitor(ctx, cfg, m.log, m.Now)
+	m.monitor = newLiveMonitor(cfg, m.log, m.Now)
+	m.life.started("redis live events", m.monitor.close)
+	// The publisher outlives the engine: its last events are written.
+	m.monitor.publisher.Start(bg)
+	m.life.started("live event publisher", func() error { m.monitor.publisher.Stop(); return nil })
 	m.engine = engine.New(engine.Options{Store: m.store, Agents: m.agents, Config: m.live.Current,
 		Logger: m.log.With("component", "engine"), Now: m.Now, Instance: m.InstanceID, OnBridge: m.onBridge(mx),
 		Events: m.monitor.publisher,
 		Hooks: engine.Hooks{Originate: mx.Originate, Outcome: mx.Outcome, LiveAnswer: mx.LiveAnswer,
 			Abandon: mx.Abandon, Decision: mx.Decision}})
+	// Switch events reach the engine through one ordered path: a call's events in wire order,
+	// calls in parallel over the shards (docs/architecture.md).
 	m.events = freeswitch.NewDispatcher(8, 1024, m.engine.HandleEvent)
 	m.events.Start()
+	m.life.started("switch event dispatcher", func() error { m.events.Stop(); m.events = nil; return nil })
 	m.pool = newPool(cfg, m.log.With("component", "freeswitch"), m.events.Dispatch)
 	m.pool.OnCommand(mx.Command)
 	m.engine.SetSwitch(m.pool)
 	reg.MustRegister(metrics.NewCollector(m.metricSources()))
-	m.pool.Start(context.WithoutCancel(ctx))
+	m.pool.Start(bg)
+	m.life.started("switch pool", func() error { m.pool.Stop(); m.pool = nil; return nil })
 	// Serve with each node's first connection attempt done, so /readyz tells the truth at once.
 	waitCtx, cancel := context.WithTimeout(ctx, cfg.FreeSWITCH.DialTimeout+time.Second)
 	m.pool.WaitTried(waitCtx)
 	cancel()
 
-	m.engine.Start(context.WithoutCancel(ctx))
+	m.engine.Start(bg)
+	m.life.started("engine", m.stopEngine)
 	m.sweeper = engine.NewRetentionSweeper(m.store, m.log.With("component", "retention"), m.Now, cfg.System.RetentionSweepInterval)
-	m.sweeper.Start(context.WithoutCancel(ctx))
+	m.sweeper.Start(bg)
+	m.life.started("retention sweeper", func() error { m.sweeper.Stop(); return nil })
+	// The event streams' reader stops once the HTTP server no longer serves them.
+	m.monitor.hub.Start(bg)
+	m.life.started("live event hub", func() error { m.monitor.hub.Stop(); return nil })
 
 	api := httpapi.New(httpapi.Options{
 		Logger:    m.log.With("component", "http"),
@@ -147,13 +163,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// headers must come quickly and idle keep-alive connections are closed.
 	m.srv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	m.srv.RegisterOnShutdown(api.CloseStreams) // open event streams must not hold Shutdown
-	m.serving.Add(1)
-	go func() {
-		defer m.serving.Done()
+	var serving errgroup.Group
+	serving.Go(func() error {
 		if err := m.srv.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.failed <- fmt.Errorf("http server: %w", err)
 		}
-	}()
+		return nil
+	})
+	m.life.started("http server", func() error { m.shutdownHTTP(); return serving.Wait() })
 	m.log.Info("kakeru serving", "version", version(), "instance", m.InstanceID, "listen", m.ln.Addr().String())
 	return nil
 }
@@ -185,66 +202,42 @@ func (m *Main) Reload() error {
 	return nil
 }
 
-// Close stops accepting requests, lets those in flight finish within the shutdown timeout, then
-// stops background work and releases connections.
+// Close stops what Run started, in reverse order: requests in flight finish within the
+// shutdown timeout, then calls in progress, then background work and connections.
 func (m *Main) Close() error {
-	var errs []error
-	if m.srv != nil {
-		timeout := 30 * time.Second
-		if cfg := m.live.Current(); cfg != nil {
-			timeout = cfg.System.ShutdownTimeout
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		if err := m.srv.Shutdown(ctx); err != nil {
-			// Requests still running after the timeout (or connections that never sent one) are
-			// cut: shutting down on time matters more than a client that went quiet.
-			m.log.Warn("http requests still open at the shutdown timeout were cut", "timeout", timeout, "err", err)
-			_ = m.srv.Close()
-		}
-		cancel()
-		m.serving.Wait()
-		m.srv = nil
-	} else if m.ln != nil {
-		m.ln.Close()
+	return m.life.stopAll()
+}
+
+// shutdownTimeout bounds each draining step of Close.
+func (m *Main) shutdownTimeout() time.Duration {
+	if cfg := m.live.Current(); cfg != nil {
+		return cfg.System.ShutdownTimeout
 	}
-	if m.sweeper != nil {
-		m.sweeper.Stop()
+	return 30 * time.Second
+}
+
+// shutdownHTTP stops accepting requests and lets those in flight finish within the shutdown
+// timeout.
+func (m *Main) shutdownHTTP() {
+	timeout := m.shutdownTimeout()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := m.srv.Shutdown(ctx); err != nil {
+		// Requests still running after the timeout (or connections that never sent one) are
+		// cut: shutting down on time matters more than a client that went quiet.
+		m.log.Warn("http requests still open at the shutdown timeout were cut", "timeout", timeout, "err", err)
+		_ = m.srv.Close()
 	}
-	if m.monitor != nil {
-		m.monitor.stopHub()
-	}
-	if m.engine != nil {
-		timeout := 30 * time.Second
-		if cfg := m.live.Current(); cfg != nil {
-			timeout = cfg.System.ShutdownTimeout
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		m.engine.Drain(ctx) // calls in progress finish; new ones are not placed
-		cancel()
-		m.engine.Stop()
-		m.engine = nil
-	}
-	if m.monitor != nil {
-		errs = append(errs, m.monitor.stop()) // after the engine: its last events are written
-		m.monitor = nil
-	}
-	if m.pool != nil {
-		m.pool.Stop()
-		m.pool = nil
-	}
-	if m.events != nil {
-		m.events.Stop()
-		m.events = nil
-	}
-	if m.agents != nil {
-		errs = append(errs, m.agents.Close())
-		m.agents = nil
-	}
-	if m.store != nil {
-		errs = append(errs, m.store.Close())
-		m.store = nil
-	}
-	return errors.Join(errs...)
+}
+
+// stopEngine lets the calls in progress finish (no new ones are placed), then stops the engine.
+func (m *Main) stopEngine() error {
+	ctx, cancel := context.WithTimeout(context.Background(), m.shutdownTimeout())
+	defer cancel()
+	m.engine.Drain(ctx)
+	m.engine.Stop()
+	m.engine = nil
+	return nil
 }
 
 func (m *Main) checkSchema(ctx context.Context) error {

@@ -23,26 +23,16 @@ type liveMonitor struct {
 	hub       *liveevents.Hub
 }
 
-func startLiveMonitor(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() time.Time) *liveMonitor {
+func newLiveMonitor(cfg *config.Config, log *slog.Logger, now func() time.Time) *liveMonitor {
 	rdb := redis.NewClient(&redis.Options{Addr: cfg.Redis.Addr, DB: cfg.Redis.DB, Password: cfg.Redis.Password,
 		DialTimeout: 2 * time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second})
-	l := &liveMonitor{rdb: rdb,
+	return &liveMonitor{rdb: rdb,
 		publisher: liveevents.NewPublisher(liveevents.PublisherOptions{Redis: rdb, Logger: log.With("component", "events"), Now: now}),
 		hub:       liveevents.NewHub(liveevents.HubOptions{Redis: rdb, Logger: log.With("component", "events")})}
-	l.publisher.Start(context.WithoutCancel(ctx))
-	l.hub.Start(context.WithoutCancel(ctx))
-	return l
 }
 
-// stopHub ends the reader and every subscription (after the HTTP server has shut down).
-func (l *liveMonitor) stopHub() { l.hub.Stop() }
-
-// stop writes the events still queued and releases the connections.
-func (l *liveMonitor) stop() error {
-	l.hub.Stop()
-	l.publisher.Stop()
-	return l.rdb.Close()
-}
+// close releases the Redis connections once the publisher and the hub have stopped.
+func (l *liveMonitor) close() error { return l.rdb.Close() }
 
 // monitorData is what the job monitor reads: live agents (Redis) and the data (PostgreSQL).
 type monitorData struct {
