@@ -11,76 +11,76 @@ func (b *bridge) other(ch *channel) *channel {
 	return b.a
 }
 
-// uuidBridge runs an accepted `uuid_bridge a b`. A leg whose originate has not returned makes
+// uuidBridgeLocked runs an accepted `uuid_bridge a b`. A leg whose originate has not returned makes
 // that originate answer -ERR ORIGINATOR_CANCEL (lab README). When either leg's far end hangs up
 // within BridgeSetup of the command (or its fate hangs up at the bridge), that leg is no longer
 // ready once the bridge is set up, and uuid_bridge_on_soft_execute (src/switch_ivr_bridge.c)
 // hangs up the other leg with DESTINATION_OUT_OF_ORDER: a customer who leaves at that instant
 // takes the agent's phone with them. Caller holds s.mu.
-func (s *Server) uuidBridge(a, b *channel) {
+func (s *Server) uuidBridgeLocked(a, b *channel) {
 	now := s.o.Clock.Now()
 	if r := &s.history[a.record]; r.Bridged.IsZero() {
 		r.Bridged = now
 	}
 	for _, ch := range []*channel{a, b} {
-		s.preempt(ch)
+		s.preemptLocked(ch)
 		if ch.fate.HangupOnBridge && ch.answered {
-			s.farEndHangup(ch, 0)
+			s.farEndHangupLocked(ch, 0)
 		}
 	}
 	leaving := func(ch *channel) bool {
 		return ch.talk != nil && s.o.BridgeSetup >= 0 && !ch.talkEnds.After(now.Add(s.o.BridgeSetup))
 	}
 	if !leaving(a) && !leaving(b) {
-		s.connect(a, b)
+		s.connectLocked(a, b)
 		return
 	}
 	for _, ch := range []*channel{a, b} {
-		s.detach(ch)
+		s.detachLocked(ch)
 	}
 	a.bridging, b.bridging = b, a
 	// Should the leaving leg not leave after all (its hangup cancelled), the bridge is made.
 	s.afterLocked(s.o.BridgeSetup, func() {
 		if a.bridging == b && b.bridging == a && s.chans[a.uuid] == a && s.chans[b.uuid] == b {
 			a.bridging, b.bridging = nil, nil
-			s.connect(a, b)
+			s.connectLocked(a, b)
 		}
 	})
 }
 
-// connect bridges a and b (uuid_bridge a b). Caller holds s.mu.
-func (s *Server) connect(a, b *channel) {
+// connectLocked bridges a and b (uuid_bridge a b). Caller holds s.mu.
+func (s *Server) connectLocked(a, b *channel) {
 	for _, ch := range []*channel{a, b} {
-		s.detach(ch)
+		s.detachLocked(ch)
 	}
 	for _, ch := range []*channel{a, b} {
 		if !ch.answered {
-			s.cancel(ch.ring)
+			s.cancelLocked(ch.ring)
 			ch.ring = nil
 			ch.answered, ch.answeredAt = true, s.o.Clock.Now()
-			s.emitChannel("CHANNEL_ANSWER", ch, nil)
+			s.emitChannelLocked("CHANNEL_ANSWER", ch, nil)
 		}
 	}
 	br := &bridge{a: a, b: b}
 	a.bridge, b.bridge = br, br
 	a.running, b.running = [2]string{"uuid_bridge", b.uuid}, [2]string{"uuid_bridge", a.uuid}
-	s.emitBridge("CHANNEL_BRIDGE", br, nil)
+	s.emitBridgeLocked("CHANNEL_BRIDGE", br, nil)
 }
 
-// detach stops what a leg runs before a bridge or a transfer gives it something else: a bridge
+// detachLocked stops what a leg runs before a bridge or a transfer gives it something else: a bridge
 // (its partner re-parks with park_after_bridge, else hangs up), a room (del-member), a pending
 // bridge, a playback's end, a conference about to start. Caller holds s.mu.
-func (s *Server) detach(ch *channel) {
+func (s *Server) detachLocked(ch *channel) {
 	if ch.bridge != nil { // bridging a bridged leg takes it away from its old partner
 		old := ch.bridge
 		other := old.other(ch)
 		ch.bridge, other.bridge = nil, nil
-		s.emitBridge("CHANNEL_UNBRIDGE", old, nil)
+		s.emitBridgeLocked("CHANNEL_UNBRIDGE", old, nil)
 		if other.flag("park_after_bridge") {
 			other.running = [2]string{"park", ""}
-			s.emitChannel("CHANNEL_PARK", other, nil)
+			s.emitChannelLocked("CHANNEL_PARK", other, nil)
 		} else {
-			s.hangup(other, "NORMAL_CLEARING")
+			s.hangupLocked(other, "NORMAL_CLEARING")
 		}
 	}
 	if o := ch.bridging; o != nil {
@@ -90,12 +90,12 @@ func (s *Server) detach(ch *channel) {
 		}
 	}
 	if ch.room != nil {
-		if r := s.leaveRoom(ch, ""); r != nil {
-			s.endRoom(r)
+		if r := s.leaveRoomLocked(ch, ""); r != nil {
+			s.endRoomLocked(r)
 		}
 	}
 	for _, t := range []**timer{&ch.plan, &ch.join} {
-		s.cancel(*t)
+		s.cancelLocked(*t)
 		*t = nil
 	}
 }

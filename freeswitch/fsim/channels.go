@@ -57,7 +57,7 @@ func (ch *channel) flag(name string) bool {
 	return v == "true"
 }
 
-// originate parses `{vars}DIAL &app(args)` and `{vars}DIAL 'DIALPLAN' inline` as FreeSWITCH
+// originateLocked parses `{vars}DIAL &app(args)` and `{vars}DIAL 'DIALPLAN' inline` as FreeSWITCH
 // reads them: a backslash escapes the next character, single quotes group a value.
 var originatePattern = regexp.MustCompile(`^(?s)(\{.*?[^\\]\}|\{\})?(\S+)\s+(&\S+|'[^']*'\s+inline|\S+\s+inline)\s*$`)
 
@@ -109,11 +109,11 @@ func destination(dial string) string {
 	return parts[len(parts)-1]
 }
 
-// originate runs `bgapi originate`. Caller holds s.mu.
-func (s *Server) originate(job, arg string) {
+// originateLocked runs `bgapi originate`. Caller holds s.mu.
+func (s *Server) originateLocked(job, arg string) {
 	vars, dial, app, ok := parseOriginate(arg)
 	if !ok {
-		s.afterLocked(0, func() { s.jobResult(job, "originate", arg, "-ERR INVALID_ARGS\n") })
+		s.afterLocked(0, func() { s.jobResultLocked(job, "originate", arg, "-ERR INVALID_ARGS\n") })
 		return
 	}
 	id := ""
@@ -126,13 +126,13 @@ func (s *Server) originate(job, arg string) {
 		id = newUUID()
 	}
 	if _, dup := s.chans[id]; dup {
-		s.afterLocked(0, func() { s.jobResult(job, "originate", arg, "-ERR DESTINATION_OUT_OF_ORDER\n") })
+		s.afterLocked(0, func() { s.jobResultLocked(job, "originate", arg, "-ERR DESTINATION_OUT_OF_ORDER\n") })
 		return
 	}
 	fate := s.o.Script(dial)
 	if fate.Early {
 		cause := cmp(fate.Cause, "NORMAL_TEMPORARY_FAILURE")
-		s.afterLocked(fate.Ring, func() { s.jobResult(job, "originate", arg, "-ERR "+cause+"\n") })
+		s.afterLocked(fate.Ring, func() { s.jobResultLocked(job, "originate", arg, "-ERR "+cause+"\n") })
 		return
 	}
 	ch := &channel{uuid: id, dial: dial, dest: destination(dial), app: app, fate: fate, vars: vars, job: job, jobCmd: arg}
@@ -148,23 +148,23 @@ func (s *Server) originate(job, arg string) {
 		ch.record = len(s.history)
 		s.history = append(s.history, ChannelRecord{UUID: id, Dial: dial, Created: ch.created})
 		s.chans[id] = ch
-		s.emitChannel("CHANNEL_CREATE", ch, nil)
+		s.emitChannelLocked("CHANNEL_CREATE", ch, nil)
 		ringing := fate.Answer && fate.Ring > 0 || !fate.Answer && cmp(fate.Cause, "NO_ANSWER") == "NO_ANSWER"
 		if ringing {
 			ch.progressAt = ch.created
-			s.emitChannel("CHANNEL_PROGRESS", ch, nil)
+			s.emitChannelLocked("CHANNEL_PROGRESS", ch, nil)
 		}
 		switch {
 		case fate.Answer && fate.Ring < timeout:
-			ch.ring = s.afterLocked(fate.Ring, func() { s.answer(ch, fate) })
+			ch.ring = s.afterLocked(fate.Ring, func() { s.answerLocked(ch, fate) })
 		case fate.Answer || cmp(fate.Cause, "NO_ANSWER") == "NO_ANSWER":
 			wait := timeout
 			if !fate.Answer && fate.Ring > 0 {
 				wait = min(fate.Ring, timeout)
 			}
-			ch.ring = s.afterLocked(wait, func() { s.hangup(ch, "NO_ANSWER") })
+			ch.ring = s.afterLocked(wait, func() { s.hangupLocked(ch, "NO_ANSWER") })
 		default:
-			ch.ring = s.afterLocked(fate.Ring, func() { s.hangup(ch, fate.Cause) })
+			ch.ring = s.afterLocked(fate.Ring, func() { s.hangupLocked(ch, fate.Cause) })
 		}
 	})
 }
@@ -180,13 +180,13 @@ func cmp(v, def string) string {
 // application: park emits CHANNEL_PARK), as in captures 03, 09, 10 and 11. A far end that hangs
 // up at the instant it answers ends the call before the originate returns: its job answers
 // -ERR NORMAL_CLEARING after the hangup events (capture 11). Caller holds s.mu.
-func (s *Server) answer(ch *channel, fate Fate) {
+func (s *Server) answerLocked(ch *channel, fate Fate) {
 	ch.ring = nil
 	ch.answered, ch.answeredAt = true, s.o.Clock.Now()
 	s.history[ch.record].Answered = ch.answeredAt
-	s.emitChannel("CHANNEL_ANSWER", ch, nil)
+	s.emitChannelLocked("CHANNEL_ANSWER", ch, nil)
 	if fate.HangupAtAnswer {
-		s.hangup(ch, "NORMAL_CLEARING")
+		s.hangupLocked(ch, "NORMAL_CLEARING")
 		return
 	}
 	if _, amd := ch.getVar("execute_on_answer"); amd {
@@ -201,45 +201,45 @@ func (s *Server) answer(ch *channel, fate Fate) {
 		})
 	}
 	if fate.Talk > 0 {
-		s.farEndHangup(ch, fate.Talk)
+		s.farEndHangupLocked(ch, fate.Talk)
 	}
 	switch {
 	case ch.job == "": // a uuid_bridge or uuid_transfer took the ringing leg: no application
 	case s.o.OriginateReturn < 0:
-		s.returned(ch)
+		s.returnedLocked(ch)
 	default:
-		ch.ret = s.afterLocked(s.o.OriginateReturn, func() { s.returned(ch) })
+		ch.ret = s.afterLocked(s.o.OriginateReturn, func() { s.returnedLocked(ch) })
 	}
 }
 
-// farEndHangup schedules the far end putting the phone down after d. Caller holds s.mu.
-func (s *Server) farEndHangup(ch *channel, d time.Duration) {
-	s.cancel(ch.talk)
+// farEndHangupLocked schedules the far end putting the phone down after d. Caller holds s.mu.
+func (s *Server) farEndHangupLocked(ch *channel, d time.Duration) {
+	s.cancelLocked(ch.talk)
 	ch.talkEnds = s.o.Clock.Now().Add(d)
-	ch.talk = s.afterLocked(d, func() { s.hangup(ch, "NORMAL_CLEARING") })
+	ch.talk = s.afterLocked(d, func() { s.hangupLocked(ch, "NORMAL_CLEARING") })
 }
 
 // returned: the originate returns +OK and the leg starts its application or inline dialplan
 // (mod_commands' originate sets the application after switch_ivr_originate returns).
-func (s *Server) returned(ch *channel) {
+func (s *Server) returnedLocked(ch *channel) {
 	ch.ret = nil
-	s.finishJob(ch, "+OK "+ch.uuid+"\n")
+	s.finishJobLocked(ch, "+OK "+ch.uuid+"\n")
 	if plan, ok := strings.CutSuffix(ch.app, " inline"); ok {
 		ch.transferredAt, ch.transferDest = s.o.Clock.Now(), strings.Trim(strings.TrimSpace(plan), "'")
-		s.runDialplan(ch, strings.TrimSpace(plan))
+		s.runDialplanLocked(ch, strings.TrimSpace(plan))
 		return
 	}
 	name, data, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(ch.app, "&"), ")"), "(")
 	ch.running = [2]string{name, data}
 	switch name {
 	case "park":
-		s.emitChannel("CHANNEL_PARK", ch, nil)
+		s.emitChannelLocked("CHANNEL_PARK", ch, nil)
 	case "conference":
-		s.joinRoom(ch, data)
+		s.joinRoomLocked(ch, data)
 	case "eavesdrop":
 		if _, live := s.chans[data]; !live {
 			// mod_eavesdrop finds no such channel and returns: the leg has nothing left to run.
-			s.afterLocked(0, func() { s.hangup(ch, "NORMAL_CLEARING") })
+			s.afterLocked(0, func() { s.hangupLocked(ch, "NORMAL_CLEARING") })
 		}
 	}
 }
@@ -247,30 +247,30 @@ func (s *Server) returned(ch *channel) {
 // preempt: a uuid_bridge or uuid_transfer that lands on a leg whose originate has not returned
 // makes the originate answer -ERR ORIGINATOR_CANCEL, and its application never runs; the leg
 // lives on with what the command gave it (capture 11, lab README). Caller holds s.mu.
-func (s *Server) preempt(ch *channel) {
+func (s *Server) preemptLocked(ch *channel) {
 	if ch.job == "" {
 		return
 	}
-	s.cancel(ch.ret)
+	s.cancelLocked(ch.ret)
 	ch.ret = nil
-	s.finishJob(ch, "-ERR ORIGINATOR_CANCEL\n")
+	s.finishJobLocked(ch, "-ERR ORIGINATOR_CANCEL\n")
 }
 
-func (s *Server) finishJob(ch *channel, body string) {
+func (s *Server) finishJobLocked(ch *channel, body string) {
 	if ch.job != "" {
-		s.jobResult(ch.job, "originate", ch.jobCmd, body)
+		s.jobResultLocked(ch.job, "originate", ch.jobCmd, body)
 		s.history[ch.record].JobResult = strings.TrimSpace(body)
 		ch.job = ""
 	}
 }
 
-func (s *Server) jobResult(job, cmd, arg, body string) {
-	s.emit("BACKGROUND_JOB", [][2]string{{"Job-UUID", job}, {"Job-Command", cmd}, {"Job-Command-Arg", arg}}, body)
+func (s *Server) jobResultLocked(job, cmd, arg, body string) {
+	s.emitLocked("BACKGROUND_JOB", [][2]string{{"Job-UUID", job}, {"Job-Command", cmd}, {"Job-Command-Arg", arg}}, body)
 }
 
-// hangup ends a leg with the event orders of the captures. Caller holds s.mu; false when the
+// hangupLocked ends a leg with the event orders of the captures. Caller holds s.mu; false when the
 // channel is already gone.
-func (s *Server) hangup(ch *channel, cause string) bool {
+func (s *Server) hangupLocked(ch *channel, cause string) bool {
 	if s.chans[ch.uuid] != ch {
 		return false
 	}
@@ -279,18 +279,18 @@ func (s *Server) hangup(ch *channel, cause string) bool {
 	for _, o := range s.chans {
 		if o.running == [2]string{"eavesdrop", ch.uuid} {
 			// The eavesdropped leg is gone: the eavesdrop application returns and its leg ends.
-			s.afterLocked(0, func() { s.hangup(o, "NORMAL_CLEARING") })
+			s.afterLocked(0, func() { s.hangupLocked(o, "NORMAL_CLEARING") })
 		}
 	}
 	for _, t := range []**timer{&ch.ring, &ch.talk, &ch.ret, &ch.plan, &ch.join} {
-		s.cancel(*t)
+		s.cancelLocked(*t)
 		*t = nil
 	}
 	hc := [][2]string{{"Hangup-Cause", cause}}
-	s.emitChannel("CHANNEL_HANGUP", ch, hc)
+	s.emitChannelLocked("CHANNEL_HANGUP", ch, hc)
 	var emptied *room
 	if ch.room != nil {
-		emptied = s.leaveRoom(ch, cause) // capture 11: del-member between HANGUP and HANGUP_COMPLETE
+		emptied = s.leaveRoomLocked(ch, cause) // capture 11: del-member between HANGUP and HANGUP_COMPLETE
 	}
 	switch {
 	case ch.bridge != nil:
@@ -301,42 +301,42 @@ func (s *Server) hangup(ch *channel, cause string) bool {
 			// Capture 09: the survivor re-parks before the bridge's UNBRIDGE, still naming the
 			// dead leg as its other leg.
 			other.running = [2]string{"park", ""}
-			s.emitChannel("CHANNEL_PARK", other, [][2]string{{"Other-Leg-Unique-ID", ch.uuid}})
-			s.emitBridge("CHANNEL_UNBRIDGE", br, hc)
-			s.complete(ch, cause)
+			s.emitChannelLocked("CHANNEL_PARK", other, [][2]string{{"Other-Leg-Unique-ID", ch.uuid}})
+			s.emitBridgeLocked("CHANNEL_UNBRIDGE", br, hc)
+			s.completeLocked(ch, cause)
 			break
 		}
 		// Capture 10: without park_after_bridge the other leg ends with it.
-		s.complete(ch, cause)
-		s.emitBridge("CHANNEL_UNBRIDGE", br, hc)
-		s.hangup(other, cause)
+		s.completeLocked(ch, cause)
+		s.emitBridgeLocked("CHANNEL_UNBRIDGE", br, hc)
+		s.hangupLocked(other, cause)
 	case ch.job != "" && cause == "NO_ANSWER":
 		// Capture 04-noanswer: the job's -ERR comes between HANGUP and HANGUP_COMPLETE.
-		s.finishJob(ch, "-ERR "+cause+"\n")
-		s.complete(ch, cause)
+		s.finishJobLocked(ch, "-ERR "+cause+"\n")
+		s.completeLocked(ch, cause)
 	case ch.job != "":
 		// Captures 04-busy, 04-unallocated, 10 (cancel), 11 (an answer that hangs up at once):
 		// after HANGUP_COMPLETE, before DESTROY.
-		s.emitChannel("CHANNEL_HANGUP_COMPLETE", ch, s.completeFields(ch, cause))
-		s.finishJob(ch, "-ERR "+cause+"\n")
-		s.emitChannel("CHANNEL_DESTROY", ch, hc)
+		s.emitChannelLocked("CHANNEL_HANGUP_COMPLETE", ch, s.completeFields(ch, cause))
+		s.finishJobLocked(ch, "-ERR "+cause+"\n")
+		s.emitChannelLocked("CHANNEL_DESTROY", ch, hc)
 	default:
-		s.complete(ch, cause)
+		s.completeLocked(ch, cause)
 	}
 	if emptied != nil {
-		s.endRoom(emptied) // capture 11: conference-destroy after the last member's HANGUP_COMPLETE
+		s.endRoomLocked(emptied) // capture 11: conference-destroy after the last member's HANGUP_COMPLETE
 	}
 	if o := ch.bridging; o != nil && o.bridging == ch {
 		// A uuid_bridge was being set up with this leg: the switch hangs up the other side.
 		ch.bridging, o.bridging = nil, nil
-		s.hangup(o, "DESTINATION_OUT_OF_ORDER")
+		s.hangupLocked(o, "DESTINATION_OUT_OF_ORDER")
 	}
 	return true
 }
 
-func (s *Server) complete(ch *channel, cause string) {
-	s.emitChannel("CHANNEL_HANGUP_COMPLETE", ch, s.completeFields(ch, cause))
-	s.emitChannel("CHANNEL_DESTROY", ch, [][2]string{{"Hangup-Cause", cause}})
+func (s *Server) completeLocked(ch *channel, cause string) {
+	s.emitChannelLocked("CHANNEL_HANGUP_COMPLETE", ch, s.completeFields(ch, cause))
+	s.emitChannelLocked("CHANNEL_DESTROY", ch, [][2]string{{"Hangup-Cause", cause}})
 }
 
 // completeFields are the HANGUP_COMPLETE extras: the cause and the billing variables.

@@ -7,30 +7,30 @@ import (
 	"strings"
 )
 
-// handle answers one command as FreeSWITCH does; false ends the session. Caller holds s.mu, so
+// handleLocked answers one command as FreeSWITCH does; false ends the session. Caller holds s.mu, so
 // a command's reply is queued before any event it causes.
-func (c *session) handle(lines []string) bool {
+func (c *session) handleLocked(lines []string) bool {
 	s := c.srv
 	cmd := lines[0]
 	if !c.authed {
 		if pw, ok := strings.CutPrefix(cmd, "auth "); ok {
 			if pw != s.o.Password {
-				c.reply("-ERR invalid")
-				c.disconnect()
+				c.replyLocked("-ERR invalid")
+				c.disconnectLocked()
 				return false
 			}
 			c.authed = true
-			c.reply("+OK accepted")
+			c.replyLocked("+OK accepted")
 			return true
 		}
-		c.reply("-ERR command not found") // what 1.11.1 answers before auth (capture 01c)
+		c.replyLocked("-ERR command not found") // what 1.11.1 answers before auth (capture 01c)
 		return true
 	}
 	s.record = append(s.record, strings.Join(lines, "\n"))
 	switch {
 	case cmd == "exit":
-		c.reply("+OK bye")
-		c.disconnect()
+		c.replyLocked("+OK bye")
+		c.disconnectLocked()
 		return false
 	case strings.HasPrefix(cmd, "event plain "):
 		if c.events == nil {
@@ -47,10 +47,10 @@ func (c *session) handle(lines []string) bool {
 			c.all = c.all || n == "ALL"
 			custom = n == "CUSTOM"
 		}
-		c.reply("+OK event listener enabled plain")
+		c.replyLocked("+OK event listener enabled plain")
 	case strings.HasPrefix(cmd, "api "):
-		body := s.api(strings.TrimPrefix(cmd, "api "))
-		c.queue(fmt.Sprintf("Content-Type: api/response\nContent-Length: %d\n\n%s", len(body), body))
+		body := s.apiLocked(strings.TrimPrefix(cmd, "api "))
+		c.queueLocked(fmt.Sprintf("Content-Type: api/response\nContent-Length: %d\n\n%s", len(body), body))
 	case strings.HasPrefix(cmd, "bgapi "):
 		job := ""
 		for _, l := range lines[1:] {
@@ -61,38 +61,41 @@ func (c *session) handle(lines []string) bool {
 		if job == "" {
 			job = newUUID()
 		}
-		c.reply("+OK Job-UUID: "+job, "Job-UUID: "+job)
+		c.replyLocked("+OK Job-UUID: "+job, "Job-UUID: "+job)
 		name, arg, _ := strings.Cut(strings.TrimPrefix(cmd, "bgapi "), " ")
 		if name == "originate" {
-			s.originate(job, arg)
+			s.originateLocked(job, arg)
 		} else {
-			body := s.api(strings.TrimPrefix(cmd, "bgapi "))
-			s.afterLocked(0, func() { s.jobResult(job, name, arg, body) })
+			body := s.apiLocked(strings.TrimPrefix(cmd, "bgapi "))
+			s.afterLocked(0, func() { s.jobResultLocked(job, name, arg, body) })
 		}
 	default:
-		c.reply("-ERR command not found")
+		c.replyLocked("-ERR command not found")
 	}
 	return true
 }
 
-func (c *session) reply(text string, extra ...string) {
+// replyLocked queues a command reply. Caller holds srv.mu.
+func (c *session) replyLocked(text string, extra ...string) {
 	f := "Content-Type: command/reply\nReply-Text: " + text + "\n"
 	for _, e := range extra {
 		f += e + "\n"
 	}
-	c.queue(f + "\n")
+	c.queueLocked(f + "\n")
 }
 
-func (c *session) disconnect() {
+// disconnectLocked queues the notice FreeSWITCH sends before it closes a session. Caller holds
+// srv.mu.
+func (c *session) disconnectLocked() {
 	const notice = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
-	c.queue(fmt.Sprintf("Content-Type: text/disconnect-notice\nContent-Length: %d\n\n%s", len(notice), notice))
+	c.queueLocked(fmt.Sprintf("Content-Type: text/disconnect-notice\nContent-Length: %d\n\n%s", len(notice), notice))
 }
 
 const noSuchChannel = "-ERR No such channel!\n"
 
-// api answers the api commands of ESL.md §4 and §5 with FreeSWITCH 1.11.1's reply texts
+// apiLocked answers the api commands of ESL.md §4 and §5 with FreeSWITCH 1.11.1's reply texts
 // (captures 02, 05, 09, 10). Caller holds s.mu.
-func (s *Server) api(cmd string) string {
+func (s *Server) apiLocked(cmd string) string {
 	name, arg, _ := strings.Cut(cmd, " ")
 	args := strings.Fields(arg)
 	ch := func() *channel {
@@ -121,13 +124,13 @@ func (s *Server) api(cmd string) string {
 		if len(args) > 1 {
 			cause = args[1]
 		}
-		s.hangup(c, cause)
+		s.hangupLocked(c, cause)
 		return "+OK\n"
 	case "uuid_bridge":
 		if len(args) < 2 || s.chans[args[0]] == nil || s.chans[args[1]] == nil || args[0] == args[1] {
 			return "-ERR Invalid uuid\n"
 		}
-		s.uuidBridge(s.chans[args[0]], s.chans[args[1]])
+		s.uuidBridgeLocked(s.chans[args[0]], s.chans[args[1]])
 		return "+OK " + args[1] + "\n"
 	case "uuid_break", "uuid_record":
 		if ch() == nil {
@@ -152,9 +155,9 @@ func (s *Server) api(cmd string) string {
 			if r := &s.history[c.record]; r.Bridged.IsZero() && strings.Contains(d, "conference:") {
 				r.Bridged = s.o.Clock.Now() // put through to an agent: moved into a room
 			}
-			s.transferInline(c, d)
+			s.transferInlineLocked(c, d)
 		} else {
-			s.hangup(c, "NO_ROUTE_DESTINATION") // the simulator has no dialplan to route to
+			s.hangupLocked(c, "NO_ROUTE_DESTINATION") // the simulator has no dialplan to route to
 		}
 		return "+OK\n"
 	case "uuid_getvar":
@@ -176,9 +179,9 @@ func (s *Server) api(cmd string) string {
 	case "show":
 		switch arg {
 		case "channels as json":
-			return s.showChannels(false)
+			return s.showChannelsLocked(false)
 		case "calls as json":
-			return s.showChannels(true)
+			return s.showChannelsLocked(true)
 		}
 	}
 	return "-ERR " + name + " Command not found!\n"
@@ -192,10 +195,10 @@ var channelRowKeys = []string{"uuid", "direction", "created", "created_epoch", "
 	"callee_direction", "call_uuid", "sent_callee_name", "sent_callee_num", "initial_cid_name",
 	"initial_cid_num", "initial_ip_addr", "initial_dest", "initial_dialplan", "initial_context"}
 
-// showChannels answers `show channels as json` (calls: `show calls as json`, with the bridged
+// showChannelsLocked answers `show channels as json` (calls: `show calls as json`, with the bridged
 // leg as b_uuid). An empty list is `{"row_count": 0}`, as 1.11.1 writes it (capture 02).
 // Channels younger than ShowChannelsLag are not listed yet.
-func (s *Server) showChannels(calls bool) string {
+func (s *Server) showChannelsLocked(calls bool) string {
 	ids := make([]string, 0, len(s.chans))
 	now := s.o.Clock.Now()
 	for id, ch := range s.chans {

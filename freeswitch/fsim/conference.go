@@ -47,41 +47,41 @@ func (s *Server) Members(room string) []string {
 	return out
 }
 
-// joinRoom runs the conference application: the leg joins NAME@PROFILE, which is made first
+// joinRoomLocked runs the conference application: the leg joins NAME@PROFILE, which is made first
 // when it does not exist (conference-create, then add-member, as in capture 11). Caller holds
 // s.mu.
-func (s *Server) joinRoom(ch *channel, spec string) {
+func (s *Server) joinRoomLocked(ch *channel, spec string) {
 	if s.chans[ch.uuid] != ch {
 		return
 	}
 	name, profile, _ := strings.Cut(spec, "@")
 	profile = cmp(profile, "default")
 	if ch.room != nil {
-		if r := s.leaveRoom(ch, ""); r != nil {
-			s.endRoom(r)
+		if r := s.leaveRoomLocked(ch, ""); r != nil {
+			s.endRoomLocked(r)
 		}
 	}
 	r := s.rooms[name]
 	if r == nil {
 		r = &room{name: name, profile: profile, id: newUUID()}
 		s.rooms[name] = r
-		s.emitCustom(conferenceMaintenance, append(s.roomFields(r), [2]string{"Action", "conference-create"}))
+		s.emitCustomLocked(conferenceMaintenance, append(s.roomFields(r), [2]string{"Action", "conference-create"}))
 	}
 	s.members++
 	ch.room, ch.member = r, s.members
 	ch.setVar("conference_name", name) // mod_conference's, without the profile (capture 12)
 	ch.running = [2]string{"conference", name + "@" + r.profile}
 	r.members = append(r.members, ch)
-	s.emitMember(ch, "add-member", "")
+	s.emitMemberLocked(ch, "add-member", "")
 }
 
-// leaveRoom takes a member out of its room (del-member; cause: it hung up). The room it leaves
+// leaveRoomLocked takes a member out of its room (del-member; cause: it hung up). The room it leaves
 // empty is returned: the caller destroys it (endRoom) once the member's own events are sent.
 // Caller holds s.mu.
-func (s *Server) leaveRoom(ch *channel, cause string) *room {
+func (s *Server) leaveRoomLocked(ch *channel, cause string) *room {
 	r := ch.room
 	r.members = slices.DeleteFunc(r.members, func(m *channel) bool { return m == ch })
-	s.emitMember(ch, "del-member", cause)
+	s.emitMemberLocked(ch, "del-member", cause)
 	ch.room, ch.member = nil, 0
 	if len(r.members) > 0 {
 		return nil
@@ -90,9 +90,9 @@ func (s *Server) leaveRoom(ch *channel, cause string) *room {
 	return r
 }
 
-// endRoom sends conference-destroy for a room its last member left. Caller holds s.mu.
-func (s *Server) endRoom(r *room) {
-	s.emitCustom(conferenceMaintenance, append(s.roomFields(r), [2]string{"Action", "conference-destroy"}))
+// endRoomLocked sends conference-destroy for a room its last member left. Caller holds s.mu.
+func (s *Server) endRoomLocked(r *room) {
+	s.emitCustomLocked(conferenceMaintenance, append(s.roomFields(r), [2]string{"Action", "conference-destroy"}))
 }
 
 // roomFields open every conference::maintenance event (capture 11).
@@ -102,11 +102,11 @@ func (s *Server) roomFields(r *room) [][2]string {
 		{"Conference-Profile-Name", r.profile}, {"Conference-Unique-ID", r.id}}
 }
 
-// emitMember sends add-member / del-member with the header set of captures 11 and 12: the
+// emitMemberLocked sends add-member / del-member with the header set of captures 11 and 12: the
 // room, the member's channel (after a hangup, Answer-State hangup and its Hangup-Cause) and
 // codecs, its whole caller profile (with Caller-Transfer-Source when the leg came to its room
 // by a transfer to an inline dialplan) and its member flags.
-func (s *Server) emitMember(ch *channel, action, cause string) {
+func (s *Server) emitMemberLocked(ch *channel, action, cause string) {
 	stateNumber, answer := "4", "answered"
 	if cause != "" {
 		stateNumber, answer = "10", "hangup"
@@ -127,7 +127,7 @@ func (s *Server) emitMember(ch *channel, action, cause string) {
 		{"Talking", "false"}, {"Mute-Detect", "false"}, {"Hold", "false"}, {"Member-ID", strconv.Itoa(ch.member)},
 		{"Member-Type", "member"}, {"Member-Ghost", "false"}, {"Energy-Level", "100"}, {"Current-Energy", "0"},
 		{"Action", action}}...)
-	s.emitCustom(conferenceMaintenance, f)
+	s.emitCustomLocked(conferenceMaintenance, f)
 }
 
 // callerProfile is a channel's whole caller profile as mod_conference's member events carry it

@@ -9,22 +9,22 @@ import (
 // member: capture 11's add-member comes about 20 ms after the uuid_transfer.
 const roomStart = 20 * time.Millisecond
 
-// transferInline runs `uuid_transfer C 'APPS' inline` (or `uuid_transfer C APP:DATA inline`):
+// transferInlineLocked runs `uuid_transfer C 'APPS' inline` (or `uuid_transfer C APP:DATA inline`):
 // what the leg ran stops (a bridge, a room, a playback) and the dialplan runs. Before the leg's
-// originate has returned, the originate answers -ERR ORIGINATOR_CANCEL (capture 11). Caller
+// originateLocked has returned, the originate answers -ERR ORIGINATOR_CANCEL (capture 11). Caller
 // holds s.mu.
-func (s *Server) transferInline(ch *channel, dialplan string) {
-	s.preempt(ch)
-	s.detach(ch)
+func (s *Server) transferInlineLocked(ch *channel, dialplan string) {
+	s.preemptLocked(ch)
+	s.detachLocked(ch)
 	ch.transferredAt, ch.transferDest = s.o.Clock.Now(), strings.Trim(dialplan, "'")
-	s.runDialplan(ch, dialplan)
+	s.runDialplanLocked(ch, dialplan)
 }
 
-// runDialplan runs an inline dialplan: playback, hangup, park, conference. The plain
+// runDialplanLocked runs an inline dialplan: playback, hangup, park, conference. The plain
 // `playback:X,hangup` form splits a tone_stream's commas and the switch then fails the call
 // with DESTINATION_OUT_OF_ORDER (ESL.md §4); `m:^:` makes ^ the separator. A conference
 // application keeps the leg in its room until it leaves. Caller holds s.mu.
-func (s *Server) runDialplan(ch *channel, dialplan string) {
+func (s *Server) runDialplanLocked(ch *channel, dialplan string) {
 	dialplan = strings.Trim(dialplan, "'")
 	sep := ","
 	if rest, ok := strings.CutPrefix(dialplan, "m:"); ok && len(rest) > 1 && rest[1] == ':' {
@@ -47,12 +47,12 @@ steps:
 			cause = cmp(cause, cmp(arg, "NORMAL_CLEARING"))
 		case "park":
 			ch.running = [2]string{app, ""}
-			s.emitChannel("CHANNEL_PARK", ch, nil)
+			s.emitChannelLocked("CHANNEL_PARK", ch, nil)
 		case "conference":
 			if cause == "" {
 				ch.join = s.afterLocked(delay+roomStart, func() {
 					ch.join = nil
-					s.joinRoom(ch, arg)
+					s.joinRoomLocked(ch, arg)
 				})
 			}
 			break steps // the leg stays in the room: what follows runs only once it leaves
@@ -65,7 +65,7 @@ steps:
 	if cause != "" {
 		ch.plan = s.afterLocked(delay, func() {
 			ch.plan = nil
-			s.hangup(ch, cause)
+			s.hangupLocked(ch, cause)
 		})
 	}
 }

@@ -5,9 +5,9 @@ import (
 	"strings"
 )
 
-// emitChannel sends a channel event with the header set FreeSWITCH gives it (in its order, a
+// emitChannelLocked sends a channel event with the header set FreeSWITCH gives it (in its order, a
 // subset of it), extras after Answer-State, then the channel's variables.
-func (s *Server) emitChannel(name string, ch *channel, extra [][2]string) {
+func (s *Server) emitChannelLocked(name string, ch *channel, extra [][2]string) {
 	fields := make([][2]string, 0, 48)
 	if name == "CHANNEL_HANGUP_COMPLETE" && len(extra) > 0 {
 		fields = append(fields, extra[0]) // Hangup-Cause comes first too (it appears twice)
@@ -34,7 +34,7 @@ func (s *Server) emitChannel(name string, ch *channel, extra [][2]string) {
 		fields = append(fields, [2]string{"variable_" + v[0], v[1]})
 	}
 	fields = append(fields, vars...)
-	s.emit(name, fields, "")
+	s.emitLocked(name, fields, "")
 }
 
 func (s *Server) channelFields(name string, ch *channel) [][2]string {
@@ -66,8 +66,8 @@ func (s *Server) callerFields(ch *channel) [][2]string {
 		{"Caller-Channel-Created-Time", fmt.Sprint(ch.created.UnixMicro())}, {"Caller-Channel-Answered-Time", answered}}
 }
 
-// emitBridge sends CHANNEL_BRIDGE / CHANNEL_UNBRIDGE on the bridge's a leg.
-func (s *Server) emitBridge(name string, br *bridge, extra [][2]string) {
+// emitBridgeLocked sends CHANNEL_BRIDGE / CHANNEL_UNBRIDGE on the bridge's a leg.
+func (s *Server) emitBridgeLocked(name string, br *bridge, extra [][2]string) {
 	fields := [][2]string{{"Bridge-A-Unique-ID", br.a.uuid}, {"Bridge-B-Unique-ID", br.b.uuid}}
 	fields = append(fields, s.channelFields(name, br.a)...)
 	fields = append(fields, extra...)
@@ -80,5 +80,5 @@ func (s *Server) emitBridge(name string, br *bridge, extra [][2]string) {
 		fields = append(fields, [2]string{"variable_" + v[0], v[1]})
 	}
 	fields = append(fields, [2]string{"variable_bridge_uuid", br.b.uuid})
-	s.emit(name, fields, "")
+	s.emitLocked(name, fields, "")
 }

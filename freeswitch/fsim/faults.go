@@ -38,7 +38,7 @@ func (s *Server) Inject(f Fault) error {
 	case FaultDisconnectNotice:
 		for c := range s.conns {
 			if !c.ending {
-				c.disconnect()
+				c.disconnectLocked()
 				c.ending = true
 			}
 		}
@@ -52,8 +52,8 @@ func (s *Server) Inject(f Fault) error {
 	case FaultUnknownContent:
 		const logLine = "2026-11-24 10:00:00.000000 [DEBUG] switch_core_session.c:1 fsim log line\n"
 		for c := range s.conns {
-			c.queue(fmt.Sprintf("Content-Type: log/data\nContent-Length: %d\nLog-Level: 7\nText-Channel: 3\nLog-File: switch_core_session.c\nLog-Func: fsim\nLog-Line: 1\nUser-Data: \n\n%s", len(logLine), logLine))
-			c.queue("Content-Type: text/x-fsim-unknown\nContent-Length: 5\n\nhello")
+			c.queueLocked(fmt.Sprintf("Content-Type: log/data\nContent-Length: %d\nLog-Level: 7\nText-Channel: 3\nLog-File: switch_core_session.c\nLog-Func: fsim\nLog-Line: 1\nUser-Data: \n\n%s", len(logLine), logLine))
+			c.queueLocked("Content-Type: text/x-fsim-unknown\nContent-Length: 5\n\nhello")
 		}
 	default:
 		return fmt.Errorf("fsim: unknown fault %q", f)
@@ -79,7 +79,7 @@ func (s *Server) Hangup(uuid, cause string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ch := s.chans[uuid]
-	return ch != nil && s.hangup(ch, cause)
+	return ch != nil && s.hangupLocked(ch, cause)
 }
 
 // Vanish ends a channel as Hangup does, but every event of its ending is lost on the way, as
@@ -94,7 +94,7 @@ func (s *Server) Vanish(uuid, cause string) bool {
 	}
 	s.muted = true
 	defer func() { s.muted = false }()
-	return s.hangup(ch, cause)
+	return s.hangupLocked(ch, cause)
 }
 
 // Var is a channel variable as uuid_getvar would read it.
@@ -127,7 +127,7 @@ func (s *Server) DTMF(uuid, digits string) bool {
 		return false
 	}
 	for _, d := range digits {
-		s.emitChannel("DTMF", ch, [][2]string{{"DTMF-Digit", string(d)}, {"DTMF-Duration", "1600"}, {"DTMF-Source", "RTP"}})
+		s.emitChannelLocked("DTMF", ch, [][2]string{{"DTMF-Digit", string(d)}, {"DTMF-Duration", "1600"}, {"DTMF-Source", "RTP"}})
 	}
 	return true
 }

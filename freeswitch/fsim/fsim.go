@@ -138,7 +138,7 @@ func (s *Server) Start(addr string) error {
 	s.mu.Lock()
 	s.started = s.o.Clock.Now()
 	if s.o.Heartbeat > 0 {
-		s.afterLocked(s.o.Heartbeat, s.heartbeat)
+		s.afterLocked(s.o.Heartbeat, s.heartbeatLocked)
 	}
 	s.mu.Unlock()
 	s.wg.Add(1)
@@ -258,8 +258,8 @@ func (s *Server) afterLocked(d time.Duration, fn func()) *timer {
 	return t
 }
 
-// cancel stops a timer set by afterLocked. Caller holds s.mu.
-func (s *Server) cancel(t *timer) {
+// cancelLocked stops a timer set by afterLocked. Caller holds s.mu.
+func (s *Server) cancelLocked(t *timer) {
 	if t == nil || !s.timers[t] {
 		return
 	}
@@ -269,12 +269,12 @@ func (s *Server) cancel(t *timer) {
 	}
 }
 
-func (s *Server) heartbeat() {
+func (s *Server) heartbeatLocked() {
 	up := s.o.Clock.Now().Sub(s.started)
-	s.emit("HEARTBEAT", [][2]string{{"Event-Info", "System Ready"}, {"Up-Time", uptime(up)},
+	s.emitLocked("HEARTBEAT", [][2]string{{"Event-Info", "System Ready"}, {"Up-Time", uptime(up)},
 		{"FreeSWITCH-Version", "1.11.1-fsim~64bit"}, {"Uptime-msec", fmt.Sprint(up.Milliseconds())},
 		{"Session-Count", fmt.Sprint(len(s.chans))}, {"Max-Sessions", "2000"}}, "")
-	s.afterLocked(s.o.Heartbeat, s.heartbeat)
+	s.afterLocked(s.o.Heartbeat, s.heartbeatLocked)
 }
 
 func uptime(d time.Duration) string {
@@ -282,18 +282,18 @@ func uptime(d time.Duration) string {
 		int(d.Hours())/24, int(d.Hours())%24, int(d.Minutes())%60, int(d.Seconds())%60, d.Milliseconds()%1000)
 }
 
-// emit sends an event to every session subscribed to it. Caller holds s.mu, so events leave
+// emitLocked sends an event to every session subscribed to it. Caller holds s.mu, so events leave
 // in the order the switch produced them and Event-Sequence grows monotonically.
-func (s *Server) emit(name string, fields [][2]string, body string) {
-	s.emitEvent(name, "", fields, body)
+func (s *Server) emitLocked(name string, fields [][2]string, body string) {
+	s.emitEventLocked(name, "", fields, body)
 }
 
-// emitCustom sends a CUSTOM event of a subclass to the sessions subscribed to that subclass.
-func (s *Server) emitCustom(subclass string, fields [][2]string) {
-	s.emitEvent("CUSTOM", subclass, fields, "")
+// emitCustomLocked sends a CUSTOM event of a subclass to the sessions subscribed to that subclass.
+func (s *Server) emitCustomLocked(subclass string, fields [][2]string) {
+	s.emitEventLocked("CUSTOM", subclass, fields, "")
 }
 
-func (s *Server) emitEvent(name, subclass string, fields [][2]string, body string) {
+func (s *Server) emitEventLocked(name, subclass string, fields [][2]string, body string) {
 	s.seq++
 	if s.muted {
 		return
@@ -304,7 +304,7 @@ func (s *Server) emitEvent(name, subclass string, fields [][2]string, body strin
 			if payload == "" {
 				payload = s.eventPayload(name, subclass, s.seq, fields, body)
 			}
-			c.queue("Content-Length: " + fmt.Sprint(len(payload)) + "\nContent-Type: text/event-plain\n\n" + payload)
+			c.queueLocked("Content-Length: " + fmt.Sprint(len(payload)) + "\nContent-Type: text/event-plain\n\n" + payload)
 		}
 	}
 }
@@ -396,8 +396,8 @@ func (c *session) subscribed(name, subclass string) bool {
 	return c.events[name] && (subclass == "" || c.classes[subclass])
 }
 
-// queue adds a frame for the writer. Caller holds srv.mu.
-func (c *session) queue(frame string) {
+// queueLocked adds a frame for the writer. Caller holds srv.mu.
+func (c *session) queueLocked(frame string) {
 	if c.closed || c.ending {
 		return
 	}
@@ -459,7 +459,7 @@ func (c *session) serve() {
 	s := c.srv
 	r := bufio.NewReader(c.nc)
 	s.mu.Lock()
-	c.queue("Content-Type: auth/request\n\n")
+	c.queueLocked("Content-Type: auth/request\n\n")
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
@@ -485,7 +485,7 @@ func (c *session) serve() {
 			s.mu.Unlock()
 			return
 		}
-		if !c.handle(lines) {
+		if !c.handleLocked(lines) {
 			c.ending = true // the writer sends what is queued, then closes
 			s.cond.Broadcast()
 			s.mu.Unlock()
