@@ -127,6 +127,7 @@ func Load(path string) (*Config, error) {
 		failed = append(failed, p.Path)
 	}
 	problems = append(problems, validate(&cfg, failed)...)
+	problems = append(problems, environmentProblems(os.Environ())...)
 	if len(problems) > 0 {
 		annotateEnv(problems)
 		return nil, &ValidationError{Problems: problems}

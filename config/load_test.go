@@ -236,8 +236,8 @@ func TestEnvOverrides(t *testing.T) {
 	t.Setenv("KAKERU_FREESWITCH_DIAL_TIMEOUT", "750ms")
 	// postgres.dsn is absent from the file and has no default: BindEnv must still reach it.
 	t.Setenv("KAKERU_POSTGRES_DSN", "postgres://env/kakeru")
-	// Lists are not overridable: this must be ignored, not replace the campaigns.
-	t.Setenv("KAKERU_CAMPAIGNS", "nonsense")
+	// Other tools' variables are none of the configuration's business.
+	t.Setenv("KAKERU_LAB_PREFIX", "/opt/lab")
 
 	cfg := mustLoad(t, edit(t, "postgres:\n  dsn: postgres://localhost/kakeru\n", ""))
 	if cfg.System.HistoryRetentionDays != 200 {
@@ -271,6 +271,36 @@ func TestEnvOverrideValidated(t *testing.T) {
 		if !strings.Contains(p.Message, "(set by "+config.EnvName(p.Path)+")") {
 			t.Errorf("%s: message %q does not name the environment variable", p.Path, p.Message)
 		}
+	}
+}
+
+// Issue 13 row 17: an environment variable that names a section but no overridable key is
+// refused like an unknown key in the file (a misspelt override would leave the default in force
+// in silence); lists are set in the file only.
+func TestUnknownEnvOverridesRefused(t *testing.T) {
+	t.Setenv("KAKERU_REDIS_ADR", "redis.internal:6380")
+	t.Setenv("KAKERU_CAMPAIGNS", "nonsense")
+	t.Setenv("KAKERU_HTTP", "x")
+	t.Setenv("KAKERU_TEST_SERVE", "1") // not a section: another tool's
+	_, err := config.Load(writeFile(t, baseYAML))
+	ve := validationError(t, err)
+	assertPaths(t, ve, "environment KAKERU_CAMPAIGNS", "environment KAKERU_HTTP", "environment KAKERU_REDIS_ADR")
+	for _, p := range ve.Problems {
+		if p.Path == "environment KAKERU_REDIS_ADR" && !strings.Contains(p.Message, "KAKERU_REDIS_ADDR") {
+			t.Errorf("%s: %q does not name the known overrides", p.Path, p.Message)
+		}
+	}
+}
+
+// Issue 13 row 17: no users is allowed (a switch-only trial) but warned about.
+func TestWarningsNoUsers(t *testing.T) {
+	cfg := mustLoad(t, baseYAML)
+	if w := cfg.Warnings(); len(w) != 0 {
+		t.Errorf("warnings %q", w)
+	}
+	cfg.Users = nil
+	if w := cfg.Warnings(); len(w) != 1 || !strings.Contains(w[0], "no users") {
+		t.Errorf("warnings %q", w)
 	}
 }
 

@@ -79,7 +79,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("configuration %s: %w", m.cfgPath, err)
 	}
 	m.live.p.Store(cfg)
-	m.warnDemoTokens(cfg)
+	m.warnConfig(cfg)
 	m.started = m.Now()
 	defer func() {
 		if err != nil {
@@ -196,7 +196,7 @@ func (m *Main) Reload() error {
 	if len(ignored) > 0 {
 		m.log.Warn("configuration sections changed that need a restart; they were not applied", "sections", ignored)
 	}
-	m.warnDemoTokens(merged)
+	m.warnConfig(merged)
 	m.log.Info("configuration reloaded", "campaigns", len(merged.Campaigns), "dial_groups", len(merged.DialGroups),
 		"agents", len(merged.Agents), "users", len(merged.Users))
 	return nil
@@ -253,10 +253,14 @@ func (m *Main) checkSchema(ctx context.Context) error {
 	return nil
 }
 
-func (m *Main) warnDemoTokens(cfg *config.Config) {
+// warnConfig logs what the configuration allows but is probably a mistake.
+func (m *Main) warnConfig(cfg *config.Config) {
 	if users := cfg.DemoTokenUsers(); len(users) > 0 {
 		m.log.Warn("demo tokens are configured: anyone who read the README can use them; replace them before real use",
 			"users", users)
+	}
+	for _, w := range cfg.Warnings() {
+		m.log.Warn("configuration: " + w)
 	}
 }
 

@@ -16,6 +16,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
 	"github.com/kakeru-dialer/kakeru/store"
 )
@@ -49,10 +52,23 @@ usage:
 const exitUsage = 2
 
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runWith(context.Background(), os.Args[1:], os.Stdout, os.Stderr, installRedisLog))
 }
 
+// installRedisLog sends the Redis client's own messages through the process's logger, rate
+// limited. The client's logger is process-wide, so only main installs it (tests run many
+// instances in one process).
+func installRedisLog(log *slog.Logger) {
+	redis.SetLogger(agentstate.NewRedisLog(log, 10*time.Second, time.Now))
+}
+
+// run is the command line without process-wide side effects.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, stdout, stderr, nil)
+}
+
+// runWith runs the command line; onLogger, when set, hears the logger the flags built.
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, onLogger func(*slog.Logger)) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
@@ -117,6 +133,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "kakeru:", err)
 		return exitUsage
+	}
+	if onLogger != nil {
+		onLogger(logger)
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
