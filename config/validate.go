@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kakeru-dialer/kakeru/freeswitch"
 )
 
 // Problem is one thing wrong with the configuration, at a key path such as
@@ -166,9 +168,16 @@ func (v *validator) hostPort(path, val string, listen bool) {
 	}
 }
 
+// dialString checks a customer dial string: {tel} where the number goes, and with a number in
+// its place one originate target as the engine will send it.
 func (v *validator) dialString(path, val string) {
-	if v.required(path, val) && !strings.Contains(val, "{tel}") {
+	if !v.required(path, val) {
+		return
+	}
+	if !strings.Contains(val, "{tel}") {
 		v.add(path, "must contain {tel}, where the customer's number goes")
+	} else if err := freeswitch.CheckOriginateTarget(strings.ReplaceAll(val, "{tel}", "0312345678")); err != nil {
+		v.add(path, "must be one dial string without spaces, quotes or '^', got %q", val)
 	}
 }
 
@@ -273,7 +282,9 @@ func (v *validator) agents(list []Agent) ids {
 			out.known[a.ID] = true
 		}
 		v.name(p+".name", a.Name, 100)
-		v.required(p+".dial_string", a.DialString)
+		if v.required(p+".dial_string", a.DialString) && freeswitch.CheckOriginateTarget(a.DialString) != nil {
+			v.add(p+".dial_string", "must be one dial string without spaces, quotes or '^', got %q", a.DialString)
+		}
 	}
 	return out
 }
@@ -325,9 +336,9 @@ func (v *validator) users(list []User, campaigns, agents ids) {
 			}
 		}
 		for k, ep := range u.SupervisorEndpoints {
-			// One dial string: the switch reads a space as the end of it (S-1).
-			if ep == "" || strings.ContainsFunc(ep, func(r rune) bool { return r <= ' ' || r == '\'' || r == '"' }) {
-				v.add(fmt.Sprintf("%s.supervisor_endpoints[%d]", p, k), "must be one dial string without spaces or quotes, got %q", ep)
+			// One endpoint, by the rule the listen/whisper request is checked with (S-1).
+			if err := freeswitch.CheckDialString(ep); err != nil {
+				v.add(fmt.Sprintf("%s.supervisor_endpoints[%d]", p, k), "must be one endpoint without spaces, quotes, variables or separators (',', '|', ':_:'), got %q", ep)
 			}
 		}
 		switch u.Role {

@@ -317,18 +317,27 @@ func ShowCallsJSON() string { return "show calls as json" }
 
 // CheckDialString refuses an endpoint that is not one originate target: spaces, control
 // characters, quotes, ^ and the characters that would open channel variables or a second
-// application ({ } [ ] < > &).
+// application ({ } [ ] < > &), and the separators that would dial several endpoints at once
+// (',' rings them together, '|' one after another, ":_:" is an enterprise originate).
 func CheckDialString(s string) error {
 	if s == "" || len(s) > 256 {
 		return bad("dial string must be 1 to 256 characters")
 	}
 	for _, r := range s {
-		if r <= ' ' || r == 0x7f || strings.ContainsRune(`'"^{}[]<>&\`, r) {
+		if r <= ' ' || r == 0x7f || strings.ContainsRune(`'"^{}[]<>&\,|`, r) {
 			return bad("dial string %q holds %q", s, r)
 		}
 	}
+	if strings.Contains(s, ":_:") {
+		return bad("dial string %q holds \":_:\": one endpoint only", s)
+	}
 	return nil
 }
+
+// CheckOriginateTarget refuses what an originate's dial string cannot be: empty, or holding
+// spaces, quotes or ^ (the originate command would split or misread it). Configured dial
+// strings are checked with it at load, so the switch is never sent one it would refuse.
+func CheckOriginateTarget(s string) error { return checkToken("dial string", s) }
 
 // Supervision is the originate of a supervisor's leg (ESL.md §4.5): the supervisor's phone is
 // called and, once answered, listens to the agent's leg; Whisper also lets the agent (only) hear

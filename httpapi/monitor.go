@@ -154,7 +154,7 @@ func (s *Server) supervise(w http.ResponseWriter, r *http.Request, whisper bool)
 	}
 	if err := freeswitch.CheckDialString(req.SupervisorEndpoint); err != nil {
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid_input",
-			Message: "supervisor_endpoint must be one dial string without spaces, quotes or control characters",
+			Message: "supervisor_endpoint must be one endpoint without spaces, quotes, control characters, variables or separators (',', '|', ':_:')",
 			Details: []any{fieldProblem{Field: "supervisor_endpoint", Message: err.Error()}}}
 	}
 	if len(p.SupervisorEndpoints) > 0 && !slices.Contains(p.SupervisorEndpoints, req.SupervisorEndpoint) {
@@ -183,7 +183,8 @@ func (s *Server) supervise(w http.ResponseWriter, r *http.Request, whisper bool)
 	if whisper {
 		mode = "whisper"
 	}
-	s.log.Info("supervision leg placed", "by", p.Name, "agent", st.ID, "mode", mode, "uuid", id)
+	s.log.Info("supervision leg placed", "by", p.Name, "agent", st.ID, "mode", mode, "uuid", id,
+		"endpoint", req.SupervisorEndpoint, "node", st.Node)
 	writeJSON(w, http.StatusAccepted, supervisionJSON{UUID: id, AgentID: st.ID, Mode: mode, AgentLeg: st.Leg})
 	return nil
 }

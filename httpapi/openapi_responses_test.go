@@ -235,6 +235,10 @@ func TestOpenAPIResponses(t *testing.T) {
 	e.mustCall(http.StatusAccepted, supervisorToken, http.MethodPost, agent+"/listen", map[string]any{"supervisor_endpoint": "user/2001"})
 	e.mustCall(http.StatusAccepted, adminToken, http.MethodPost, agent+"/whisper", map[string]any{"supervisor_endpoint": "user/2001"})
 	e.mustCall(http.StatusUnprocessableEntity, adminToken, http.MethodPost, agent+"/whisper", map[string]any{"supervisor_endpoint": "user/2001 x"})
+	// Issue 13 row 13: one endpoint only, never forked, failover or enterprise dialing.
+	for _, ep := range []string{"user/2001,sofia/gateway/main/0901234567", "user/2001|user/2002", "user/2001:_:user/2002"} {
+		e.mustCall(http.StatusUnprocessableEntity, adminToken, http.MethodPost, agent+"/listen", map[string]any{"supervisor_endpoint": ep})
+	}
 	e.mustCall(http.StatusForbidden, agentToken, http.MethodPost, agent+"/listen", map[string]any{"supervisor_endpoint": "user/2001"})
 	e.mustCall(http.StatusAccepted, agentToken, http.MethodPost, agent+"/hangup-customer", nil)
 	_ = desk.Set(context.Background(), agentstate.Agent{ID: 1001, State: agentstate.WrapUp, Since: e.now, CallJobID: job, AttemptID: x3})
