@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -42,10 +43,11 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// checkResult is one dependency in /readyz. It carries no error text: /readyz answers without
+// a token, and probe errors name addresses and drivers; they go to the log (probeLog).
 type checkResult struct {
-	Name  string `json:"name"`
-	OK    bool   `json:"ok"`
-	Error string `json:"error,omitempty"`
+	Name string `json:"name"`
+	OK   bool   `json:"ok"`
 }
 
 // handleReadyz probes every dependency at once, each within 2 s, and names what is down.
@@ -58,10 +60,9 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = checkResult{Name: c.Name, OK: true}
-			if err := c.Probe(ctx); err != nil {
-				results[i] = checkResult{Name: c.Name, Error: err.Error()}
-			}
+			err := c.Probe(ctx)
+			results[i] = checkResult{Name: c.Name, OK: err == nil}
+			s.probes.record(r.Context(), s.log, c.Name, err)
 		}()
 	}
 	wg.Wait()
@@ -99,7 +100,38 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	}, "down": down, "checks": results})
 }
 
+// probeLog logs a readiness probe's failure when it starts or its error changes, and its
+// recovery: load balancers ask every few seconds, and the log needs the change, not the repeat.
+type probeLog struct {
+	mu   sync.Mutex
+	last map[string]string // check name → its last error ("" when up)
+}
+
+func (l *probeLog) record(ctx context.Context, log *slog.Logger, name string, err error) {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	l.mu.Lock()
+	if l.last == nil {
+		l.last = map[string]string{}
+	}
+	prev, seen := l.last[name]
+	l.last[name] = msg
+	l.mu.Unlock()
+	switch {
+	case msg != "" && msg != prev:
+		log.WarnContext(ctx, "readiness check failed", "check", name, "err", msg)
+	case msg == "" && seen && prev != "":
+		log.InfoContext(ctx, "readiness check recovered", "check", name)
+	}
+}
+
+// handleStatus answers staff only: it names the switch nodes' addresses and the instance.
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) error {
+	if err := staffOnly(principalFrom(r.Context())); err != nil {
+		return err
+	}
 	st, err := s.status(r.Context())
 	if err != nil {
 		return err

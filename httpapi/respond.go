@@ -20,6 +20,8 @@ type apiError struct {
 	Rule    string `json:"rule,omitempty"`
 	Message string `json:"message"`
 	Details []any  `json:"details,omitempty"`
+	// cause is what went wrong inside, for the log only: clients get the generic message.
+	cause error
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -54,6 +56,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var re *store.RuleError
 	switch {
 	case errors.As(err, &ae):
+		if ae.cause != nil {
+			s.log.WarnContext(r.Context(), "request failed: "+ae.Message, "method", r.Method, "path", r.URL.Path, "err", ae.cause)
+		}
 	case errors.As(err, &re):
 		status := http.StatusUnprocessableEntity
 		if re.Conflict {
@@ -121,10 +126,12 @@ type page[T any] struct {
 	Total int `json:"total"`
 }
 
-// DependencyDown is the 503 answer when a dependency a request needs does not answer.
+// DependencyDown is the 503 answer when a dependency a request needs does not answer. The
+// client learns which one; the error itself (addresses, driver messages) goes to the log.
 func DependencyDown(name string, err error) error {
 	return &apiError{Status: http.StatusServiceUnavailable, Code: "dependency_down",
-		Message: name + " is not answering: " + err.Error(), Details: []any{map[string]string{"dependency": name}}}
+		Message: name + " is not answering; see the server log", Details: []any{map[string]string{"dependency": name}},
+		cause: err}
 }
 
 // writePage answers a collection, converting each stored item to its API shape.

@@ -96,7 +96,9 @@ func TestCatalogRoles(t *testing.T) {
 	e.mustCall(http.StatusOK, supervisorToken, http.MethodGet, "/api/v1/agents", nil)
 	e.mustCall(http.StatusForbidden, agentToken, http.MethodGet, "/api/v1/agents", nil)
 	e.mustCall(http.StatusUnauthorized, "", http.MethodGet, "/api/v1/status", nil)
-	e.mustCall(http.StatusOK, agentToken, http.MethodGet, "/api/v1/status", nil)
+	// Issue 13 row 14: the status names switch addresses and the instance: staff only.
+	e.mustCall(http.StatusForbidden, agentToken, http.MethodGet, "/api/v1/status", nil)
+	e.mustCall(http.StatusOK, supervisorToken, http.MethodGet, "/api/v1/status", nil)
 	e.mustCall(http.StatusOK, "", http.MethodGet, "/healthz", nil)
 	r = e.mustCall(http.StatusNotFound, adminToken, http.MethodGet, "/api/v1/nowhere", nil)
 	if r.errorCode() != "not_found" {

@@ -88,6 +88,7 @@ type Options struct {
 // Server routes and answers API requests.
 type Server struct {
 	log       *slog.Logger
+	probes    probeLog // readiness failures, logged when they change
 	cfg       ConfigSource
 	batches   BatchStore
 	lists     ListStore
