@@ -47,6 +47,13 @@ type Limits struct {
 // Postgres locates the database.
 type Postgres struct {
 	DSN string `mapstructure:"dsn"`
+	// MaxConns bounds the engine's pool (default 20). The HTTP API has a pool of its own, so a
+	// burst of heavy requests never keeps the engine from recording calls.
+	MaxConns int `mapstructure:"max_conns"`
+	// APIMaxConns bounds the HTTP API's pool (default 10).
+	APIMaxConns int `mapstructure:"api_max_conns"`
+	// APIStatementTimeout ends any statement of the HTTP API that runs longer (default 30s).
+	APIStatementTimeout time.Duration `mapstructure:"api_statement_timeout"`
 }
 
 // Redis locates live agent state.

@@ -232,6 +232,15 @@ func (v *validator) system(s System) {
 
 func (v *validator) services(c *Config) {
 	v.required("postgres.dsn", c.Postgres.DSN)
+	if c.Postgres.MaxConns < 1 || c.Postgres.MaxConns > 1000 {
+		v.add("postgres.max_conns", "must be from 1 to 1000, got %d", c.Postgres.MaxConns)
+	}
+	if c.Postgres.APIMaxConns < 1 || c.Postgres.APIMaxConns > 1000 {
+		v.add("postgres.api_max_conns", "must be from 1 to 1000, got %d", c.Postgres.APIMaxConns)
+	}
+	if c.Postgres.APIStatementTimeout < 100*time.Millisecond {
+		v.add("postgres.api_statement_timeout", "must be at least 100ms, got %s", c.Postgres.APIStatementTimeout)
+	}
 	v.hostPort("redis.addr", c.Redis.Addr, false)
 	v.intRange("redis.db", c.Redis.DB, 0, 15)
 	v.hostPort("http.listen", c.HTTP.Listen, true)

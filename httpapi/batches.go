@@ -190,15 +190,13 @@ func (s *Server) handleListBatches(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	f := store.BatchFilter{CampaignIDs: p.campaignScope(), Limit: limit, Offset: offset}
-	if v := r.URL.Query().Get("campaign_id"); v != "" {
-		id, err := strconv.Atoi(v)
-		if err != nil {
-			return errorf(http.StatusBadRequest, "bad_query", "campaign_id must be an integer")
-		}
-		if !p.CanCampaign(id) {
+	if id, err := queryID(r.URL.Query(), "campaign_id", maxIntID); err != nil {
+		return err
+	} else if id != 0 {
+		if !p.CanCampaign(int(id)) {
 			return errForbidden
 		}
-		f.CampaignIDs = []int{id}
+		f.CampaignIDs = []int{int(id)}
 	}
 	items, total, err := s.batches.ListBatches(r.Context(), f)
 	if err != nil {

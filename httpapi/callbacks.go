@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/config"
@@ -27,22 +26,19 @@ func (s *Server) handleListCallbacks(w http.ResponseWriter, r *http.Request) err
 	}
 	q := r.URL.Query()
 	f := store.CallbackFilter{CampaignIDs: p.campaignScope(), Limit: limit, Offset: offset}
-	if v := q.Get("batch_id"); v != "" {
-		if f.BatchID, err = strconv.ParseInt(v, 10, 64); err != nil || f.BatchID < 1 {
-			return errorf(http.StatusBadRequest, "bad_request", "batch_id must be a positive integer")
-		}
+	if f.BatchID, err = queryID(q, "batch_id", maxBigintID); err != nil {
+		return err
 	}
-	if v := q.Get("agent_id"); v != "" {
-		id, err := strconv.Atoi(v)
-		if err != nil || id < 1 {
-			return errorf(http.StatusBadRequest, "bad_request", "agent_id must be a positive integer")
-		}
-		f.AgentID = &id
+	if id, err := queryID(q, "agent_id", maxIntID); err != nil {
+		return err
+	} else if id != 0 {
+		agent := int(id)
+		f.AgentID = &agent
 	}
 	if v := q.Get("due_before"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			return errorf(http.StatusBadRequest, "bad_request", "due_before must be an RFC 3339 time")
+			return badQuery("due_before", "must be an RFC 3339 time")
 		}
 		f.DueBefore = &t
 	}

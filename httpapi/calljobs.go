@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/config"
@@ -133,11 +132,9 @@ func (s *Server) handleListCallJobs(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	var batchID int64
-	if v := r.URL.Query().Get("batch_id"); v != "" {
-		if batchID, err = strconv.ParseInt(v, 10, 64); err != nil || batchID < 1 {
-			return errorf(http.StatusBadRequest, "bad_request", "batch_id must be a positive integer")
-		}
+	batchID, err := queryID(r.URL.Query(), "batch_id", maxBigintID)
+	if err != nil {
+		return err
 	}
 	items, total, err := s.jobs.ListCallJobs(r.Context(), store.CallJobFilter{BatchID: batchID, CampaignIDs: p.campaignScope(),
 		Limit: limit, Offset: offset})

@@ -2,10 +2,7 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kakeru-dialer/kakeru/store"
 )
@@ -35,16 +32,19 @@ func (s *Server) handleSearchContacts(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	batchID, err := strconv.ParseInt(r.URL.Query().Get("batch_id"), 10, 64)
-	if err != nil || batchID < 1 {
-		return errorf(http.StatusBadRequest, "bad_query", "batch_id is required: a search runs across one batch")
+	batchID, err := queryID(r.URL.Query(), "batch_id", maxBigintID)
+	if err != nil {
+		return err
+	}
+	if batchID == 0 {
+		return badQuery("batch_id", "is required: a search runs across one batch")
 	}
 	if err := s.checkBatchAccess(r, p, batchID); err != nil {
 		return err
 	}
-	q := r.URL.Query().Get("q")
-	if !utf8.ValidString(q) || strings.ContainsRune(q, 0) {
-		return errorf(http.StatusBadRequest, "bad_query", "q must be UTF-8 text without NUL characters")
+	q, err := searchText(r.URL.Query())
+	if err != nil {
+		return err
 	}
 	items, total, err := s.lists.SearchContacts(r.Context(), store.ContactFilter{BatchID: batchID,
 		Query: q, Limit: limit, Offset: offset})

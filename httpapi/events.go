@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
@@ -73,20 +72,15 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	p := principalFrom(r.Context())
 	f := &eventFilter{p: p}
 	q := r.URL.Query()
-	if v := q.Get("call_job_id"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id < 1 {
-			return errorf(http.StatusBadRequest, "bad_query", "call_job_id must be a positive integer")
-		}
-		f.jobID = id
+	var err error
+	if f.jobID, err = queryID(q, "call_job_id", maxBigintID); err != nil {
+		return err
 	}
-	if v := q.Get("agent_id"); v != "" {
-		id, err := strconv.Atoi(v)
-		if err != nil || id < 1 {
-			return errorf(http.StatusBadRequest, "bad_query", "agent_id must be a positive integer")
-		}
-		f.agentID = id
+	agentID, err := queryID(q, "agent_id", maxIntID)
+	if err != nil {
+		return err
 	}
+	f.agentID = int(agentID)
 	if p.Role == config.RoleAgent {
 		if f.agentID != 0 && f.agentID != p.AgentID {
 			return errForbidden

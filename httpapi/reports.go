@@ -65,6 +65,17 @@ type bound struct {
 	isDate  bool
 }
 
+// inReportRange keeps bounds to years a report can hold: far dates overflow the time zone
+// arithmetic and PostgreSQL's timestamps, and name no attempt anyway.
+func (b bound) inReportRange() bool {
+	if b.isDate {
+		d := b.date.String() // YYYY-MM-DD orders as text
+		return d >= "2000-01-01" && d <= "2099-12-31"
+	}
+	y := b.instant.UTC().Year()
+	return y >= 2000 && y <= 2099
+}
+
 func parseBound(pr *problems, field, v string) bound {
 	if v == "" {
 		return bound{}
@@ -80,22 +91,6 @@ func parseBound(pr *problems, field, v string) bound {
 	return bound{set: true, instant: t}
 }
 
-func queryID(q map[string][]string, name string) (int64, error) {
-	vs := q[name]
-	if len(vs) == 0 || vs[0] == "" {
-		return 0, nil
-	}
-	limit := int64(math.MaxInt64)
-	if name == "campaign_id" || name == "agent_id" { // integer columns
-		limit = math.MaxInt32
-	}
-	v, err := strconv.ParseInt(vs[0], 10, 64)
-	if err != nil || v < 1 || v > limit {
-		return 0, errorf(http.StatusBadRequest, "bad_request", "%s must be a positive integer", name)
-	}
-	return v, nil
-}
-
 // reportQuery reads and checks the parameters and the caller's rights, and resolves each
 // campaign's range.
 func (s *Server) reportQuery(r *http.Request) (reportQuery, error) {
@@ -107,7 +102,11 @@ func (s *Server) reportQuery(r *http.Request) (reportQuery, error) {
 	q := r.URL.Query()
 	var ids [4]int64
 	for i, name := range []string{"campaign_id", "batch_id", "call_job_id", "agent_id"} {
-		v, err := queryID(q, name)
+		max := int64(maxBigintID)
+		if name == "campaign_id" || name == "agent_id" { // integer columns
+			max = maxIntID
+		}
+		v, err := queryID(q, name, max)
 		if err != nil {
 			return rq, err
 		}
@@ -124,6 +123,16 @@ func (s *Server) reportQuery(r *http.Request) (reportQuery, error) {
 		e := err.(*apiError)
 		e.Code, e.Rule, e.Message = "invalid_date", "S-4", "from and to are dates YYYY-MM-DD or RFC 3339 times"
 		return rq, e
+	}
+	for _, b := range []struct {
+		name string
+		b    bound
+	}{{"from", from}, {"to", to}} {
+		if b.b.set && !b.b.inReportRange() {
+			return rq, &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid_range", Rule: "S-4",
+				Message: b.name + " must lie between 2000-01-01 and 2099-12-31",
+				Details: []any{fieldProblem{Field: b.name, Message: "outside 2000-01-01 … 2099-12-31"}}}
+		}
 	}
 	if from.set && to.set && from.isDate != to.isDate {
 		return rq, &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid_range", Rule: "S-4",

@@ -204,9 +204,9 @@ func TestReportBadParameters(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"campaign_id=abc", http.StatusBadRequest, "bad_request"},
-		{"batch_id=-1", http.StatusBadRequest, "bad_request"},
-		{"agent_id=0", http.StatusBadRequest, "bad_request"},
+		{"campaign_id=abc", http.StatusBadRequest, "bad_query"},
+		{"batch_id=-1", http.StatusBadRequest, "bad_query"},
+		{"agent_id=0", http.StatusBadRequest, "bad_query"},
 		{"from=2026-13-01", http.StatusUnprocessableEntity, "invalid_date"},
 		{"to=yesterday", http.StatusUnprocessableEntity, "invalid_date"},
 		{"from=2026-03-10T25:00:00Z", http.StatusUnprocessableEntity, "invalid_date"},

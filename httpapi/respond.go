@@ -6,9 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kakeru-dialer/kakeru/store"
 )
@@ -67,6 +71,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		ae = &apiError{Status: status, Code: re.Code, Rule: re.Rule, Message: re.Message}
 	case errors.Is(err, store.ErrNotFound):
 		ae = errNotFound
+	case store.IsStatementTimeout(err):
+		// Bounded on purpose (postgres.api_statement_timeout): the server is fine, the request
+		// asked too much.
+		s.log.WarnContext(r.Context(), "request ended by the statement timeout", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = errorf(http.StatusServiceUnavailable, "query_timeout", "the request took longer than the server allows; narrow it and try again")
 	case r.Context().Err() != nil && errors.Is(err, context.Canceled):
 		// The client left before the answer: nothing failed on our side and nobody reads it.
 		s.log.DebugContext(r.Context(), "request abandoned by the client", "method", r.Method, "path", r.URL.Path)
@@ -103,18 +112,71 @@ func pathID(r *http.Request, name string) (int64, error) {
 	return v, nil
 }
 
+// Largest ids a query parameter may name: campaign and agent ids are PostgreSQL integers, the
+// others bigints. A larger number names nothing and must not reach a query as a cast error.
+const (
+	maxIntID    = math.MaxInt32
+	maxBigintID = math.MaxInt64
+)
+
+// badQuery is the 400 of a query parameter, naming it.
+func badQuery(name, format string, args ...any) *apiError {
+	msg := fmt.Sprintf(format, args...)
+	return &apiError{Status: http.StatusBadRequest, Code: "bad_query", Message: name + " " + msg,
+		Details: []any{fieldProblem{Field: name, Message: msg}}}
+}
+
+// queryID reads an optional id parameter: absent is 0, anything but an integer from 1 to max is
+// a 400 naming the parameter.
+func queryID(q url.Values, name string, max int64) (int64, error) {
+	v := q.Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id < 1 || id > max {
+		return 0, badQuery(name, "must be an integer from 1 to %d", max)
+	}
+	return id, nil
+}
+
+// Bounds of a search text: each word is a pattern match over names, kana and numbers, so the
+// cost grows with words and length.
+const (
+	maxSearchWords = 5
+	maxSearchRunes = 100
+)
+
+// searchText reads the free-text parameter q: UTF-8 without control characters, at most
+// maxSearchWords words and maxSearchRunes characters.
+func searchText(q url.Values) (string, error) {
+	v := q.Get("q")
+	switch {
+	case !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl):
+		return "", badQuery("q", "must be UTF-8 text without control characters")
+	case utf8.RuneCountInString(v) > maxSearchRunes:
+		return "", badQuery("q", "must be at most %d characters", maxSearchRunes)
+	case len(strings.Fields(v)) > maxSearchWords:
+		return "", badQuery("q", "must be at most %d words", maxSearchWords)
+	}
+	return v, nil
+}
+
+// maxOffset bounds paging: deeper pages are better reached by narrowing the filter.
+const maxOffset = 1_000_000
+
 // paging reads limit (default 50, at most 500) and offset.
 func paging(r *http.Request) (limit, offset int, err error) {
 	limit, offset = 50, 0
 	q := r.URL.Query()
 	if v := q.Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 500 {
-			return 0, 0, errorf(http.StatusBadRequest, "bad_query", "limit must be an integer from 1 to 500")
+			return 0, 0, badQuery("limit", "must be an integer from 1 to 500")
 		}
 	}
 	if v := q.Get("offset"); v != "" {
-		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
-			return 0, 0, errorf(http.StatusBadRequest, "bad_query", "offset must be a non-negative integer")
+		if offset, err = strconv.Atoi(v); err != nil || offset < 0 || offset > maxOffset {
+			return 0, 0, badQuery("offset", "must be an integer from 0 to %d", maxOffset)
 		}
 	}
 	return limit, offset, nil

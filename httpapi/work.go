@@ -302,7 +302,11 @@ func (s *Server) handleUnsavedDispositions(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	f := store.UnsavedFilter{Query: r.URL.Query().Get("q"), CampaignIDs: p.campaignScope(), Limit: limit, Offset: offset}
+	q, err := searchText(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	f := store.UnsavedFilter{Query: q, CampaignIDs: p.campaignScope(), Limit: limit, Offset: offset}
 	if p.Role == config.RoleAgent {
 		f.AgentID, f.CampaignIDs = &p.AgentID, nil
 	}

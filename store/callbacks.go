@@ -41,7 +41,7 @@ type CallbackFilter struct {
 
 // ListCallbacks returns scheduled callbacks, soonest first, and how many match.
 func (s *Store) ListCallbacks(ctx context.Context, f CallbackFilter) ([]Callback, int, error) {
-	where := ` WHERE cb.status = 'scheduled' AND ($1 = 0 OR cb.batch_id = $1) AND ($2::int IS NULL OR cb.agent_id = $2)
+	where := ` WHERE cb.status = 'scheduled' AND ($1::bigint = 0 OR cb.batch_id = $1) AND ($2::int IS NULL OR cb.agent_id = $2)
 		AND ($3::timestamptz IS NULL OR cb.due_at < $3) AND ($4::bigint[] IS NULL OR b.campaign_id = ANY($4))`
 	var campaigns any
 	if f.CampaignIDs != nil {

@@ -207,7 +207,7 @@ type CallJobFilter struct {
 
 // ListCallJobs returns call jobs, oldest first, and how many match in all.
 func (s *Store) ListCallJobs(ctx context.Context, f CallJobFilter) ([]CallJob, int, error) {
-	where := ` WHERE ($1 = 0 OR j.batch_id = $1) AND ($2::bigint[] IS NULL OR b.campaign_id = ANY($2)) AND (NOT $3 OR j.status = 'running')`
+	where := ` WHERE ($1::bigint = 0 OR j.batch_id = $1) AND ($2::bigint[] IS NULL OR b.campaign_id = ANY($2)) AND (NOT $3 OR j.status = 'running')`
 	var campaigns any
 	if f.CampaignIDs != nil {
 		campaigns = int64Array(f.CampaignIDs)

@@ -105,7 +105,7 @@ const reportScope = `WITH r AS (
 ), sel AS (
 	SELECT a.*, r.tz FROM attempts a JOIN r ON r.campaign_id = a.campaign_id
 	WHERE a.started_at >= r.t_from AND a.started_at < r.t_to
-	  AND ($5 = 0 OR a.batch_id = $5) AND ($6 = 0 OR a.call_job_id = $6) AND ($7::int IS NULL OR a.agent_id = $7)
+	  AND ($5::bigint = 0 OR a.batch_id = $5) AND ($6::bigint = 0 OR a.call_job_id = $6) AND ($7::int IS NULL OR a.agent_id = $7)
 )`
 
 const outcomeColumns = `count(*) AS dialed,
@@ -195,7 +195,7 @@ func (s *Store) ReportSummary(ctx context.Context, f ReportFilter) (ReportSummar
 			CROSS JOIN LATERAL (SELECT CASE WHEN d.saved_at <= COALESCE(a.disposition_due_at, 'infinity') THEN d.saved_at END AS saved_at) w
 			WHERE a.agent_id IS NOT NULL AND a.bridged_at IS NOT NULL AND a.started_at < r.t_to
 			  AND COALESCE(GREATEST(a.ended_at, d.saved_at), 'infinity') >= r.t_from - $8::float8 * interval '1 second'
-			  AND ($5 = 0 OR a.batch_id = $5) AND ($6 = 0 OR a.call_job_id = $6) AND ($7::int IS NULL OR a.agent_id = $7)
+			  AND ($5::bigint = 0 OR a.batch_id = $5) AND ($6::bigint = 0 OR a.call_job_id = $6) AND ($7::int IS NULL OR a.agent_id = $7)
 		), waits AS (
 			SELECT c.*, CASE WHEN c.bridged_at >= c.prev_ready AND c.bridged_at - c.prev_ready <= $8::float8 * interval '1 second'
 				THEN extract(epoch FROM c.bridged_at - c.prev_ready) END AS wait

@@ -8,6 +8,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -43,12 +46,28 @@ type Store struct {
 
 // Open connects to PostgreSQL and checks the connection.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return OpenPool(ctx, dsn, Pool{MaxConns: 20})
+}
+
+// Pool sizes a Store's connections and bounds its statements.
+type Pool struct {
+	MaxConns int
+	// StatementTimeout, when set, ends any statement that runs longer (PostgreSQL's
+	// statement_timeout, set on every connection of the pool).
+	StatementTimeout time.Duration
+}
+
+// OpenPool connects with a pool of its own, e.g. one for the engine and one for the HTTP API.
+func OpenPool(ctx context.Context, dsn string, p Pool) (*Store, error) {
+	if p.StatementTimeout > 0 {
+		dsn = withRuntimeParam(dsn, "statement_timeout", strconv.FormatInt(p.StatementTimeout.Milliseconds(), 10))
+	}
 	db, err := sqlx.Open("postgres", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	db.SetMaxOpenConns(20)
-	db.SetMaxIdleConns(10)
+	db.SetMaxOpenConns(max(p.MaxConns, 1))
+	db.SetMaxIdleConns(max(p.MaxConns/2, 1))
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -57,6 +76,26 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("connect postgres: %w", err)
 	}
 	return &Store{db: db}, nil
+}
+
+// withRuntimeParam adds a server setting to a DSN in either of its forms; the driver sends keys
+// it does not know itself to the server at connection start.
+func withRuntimeParam(dsn, key, value string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		if u, err := url.Parse(dsn); err == nil {
+			q := u.Query()
+			q.Set(key, value)
+			u.RawQuery = q.Encode()
+			return u.String()
+		}
+	}
+	return dsn + " " + key + "=" + value
+}
+
+// IsStatementTimeout reports whether err is a statement ended by its pool's StatementTimeout.
+func IsStatementTimeout(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code == "57014" && strings.Contains(pe.Message, "statement timeout")
 }
 
 // Close releases the connection pool.

@@ -44,17 +44,18 @@ type Main struct {
 	live    liveConfig
 	started time.Time
 
-	store   *store.Store
-	agents  *agentstate.Store
-	pool    *freeswitch.Pool
-	events  *freeswitch.Dispatcher
-	engine  *engine.Engine
-	sweeper *engine.RetentionSweeper
-	monitor *liveMonitor
-	srv     *http.Server
-	ln      net.Listener
-	failed  chan error
-	life    lifetimes
+	store    *store.Store // the engine's and background work's pool
+	apiStore *store.Store // the HTTP API's pool
+	agents   *agentstate.Store
+	pool     *freeswitch.Pool
+	events   *freeswitch.Dispatcher
+	engine   *engine.Engine
+	sweeper  *engine.RetentionSweeper
+	monitor  *liveMonitor
+	srv      *http.Server
+	ln       net.Listener
+	failed   chan error
+	life     lifetimes
 }
 
 // NewMain prepares an instance that reads its configuration from cfgPath.
@@ -89,10 +90,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// Parts run on a context of their own: ctx bounds starting only, Close ends them.
 	bg := context.WithoutCancel(ctx)
 
-	if m.store, err = store.Open(ctx, cfg.Postgres.DSN); err != nil {
+	if m.store, err = store.OpenPool(ctx, cfg.Postgres.DSN, store.Pool{MaxConns: cfg.Postgres.MaxConns}); err != nil {
 		return err
 	}
 	m.life.started("postgresql", func() error { s := m.store; m.store = nil; return s.Close() })
+	// The HTTP API's own pool, its statements bounded: heavy requests wait for each other, never
+	// for the engine's connections, and none runs for ever.
+	if m.apiStore, err = store.OpenPool(ctx, cfg.Postgres.DSN, store.Pool{MaxConns: cfg.Postgres.APIMaxConns,
+		StatementTimeout: cfg.Postgres.APIStatementTimeout}); err != nil {
+		return err
+	}
+	m.life.started("postgresql (api)", func() error { s := m.apiStore; m.apiStore = nil; return s.Close() })
 	if err := m.checkSchema(ctx); err != nil {
 		return err
 	}
@@ -141,18 +149,18 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	api := httpapi.New(httpapi.Options{
 		Logger:    m.log.With("component", "http"),
 		Config:    &m.live,
-		Batches:   m.store,
-		Lists:     countedLists{ListStore: m.store, m: mx},
-		Jobs:      m.store,
-		Callbacks: m.store,
-		Reports:   m.store,
+		Batches:   m.apiStore,
+		Lists:     countedLists{ListStore: m.apiStore, m: mx},
+		Jobs:      m.apiStore,
+		Callbacks: m.apiStore,
+		Reports:   m.apiStore,
 		Desk:      m.agents,
 		After:     engine.AfterDisposition,
 		Now:       m.Now,
 		Checks:    m.readinessChecks(cfg),
 		Status:    m.status,
 		// S-1: live events, the job monitor and supervision legs.
-		Events: m.monitor.hub, Monitor: monitorData{m.agents, m.store}, Supervisor: supervisor{m.pool},
+		Events: m.monitor.hub, Monitor: monitorData{m.agents, m.apiStore}, Supervisor: supervisor{m.pool},
 		Heartbeat: m.EventHeartbeat,
 		Metrics:   metrics.Handler(reg),
 	})
