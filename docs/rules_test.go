@@ -119,11 +119,11 @@ func TestEveryCitedRuleIsDocumented(t *testing.T) {
 // TestRuleIDPattern pins what counts as a citation.
 func TestRuleIDPattern(t *testing.T) {
 	for s, want := range map[string][]string{
-		"FUNCTIONAL.md B-2 dates":        {"B-2"},
-		"(J-5, P-2) and L-1..L-8":        {"J-5", "P-2", "L-1", "L-8"},
-		"S-1: live events; X-1 roles":    {"S-1", "X-1"},
-		"UTF-8, ESL.md §4, sha-256, Q-1": nil,
-		"pacing/scenarios/S1.yaml":       nil,
+		"rules.md B-2 dates":            {"B-2"},
+		"(J-5, P-2) and L-1..L-8":       {"J-5", "P-2", "L-1", "L-8"},
+		"S-1: live events; X-1 roles":   {"S-1", "X-1"},
+		"UTF-8, RFC-4180, sha-256, Q-1": nil,
+		"pacing/scenarios/S1.yaml":      nil,
 	} {
 		if got := ruleID.FindAllString(s, -1); !slices.Equal(got, want) {
 			t.Errorf("ruleID in %q = %q, want %q", s, got, want)
