@@ -84,6 +84,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		ae = errorf(http.StatusInternalServerError, "internal", "internal error; see the server log")
 	}
+	if r.ContentLength != 0 {
+		// A refused request's body may still be on its way, maybe one byte at a time: answer and
+		// close instead of reading it first, as the server would to keep the connection.
+		w.Header().Set("Connection", "close")
+	}
 	writeJSON(w, ae.Status, map[string]any{"error": ae})
 }
 
