@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
 	"github.com/kakeru-dialer/kakeru/liveevents"
@@ -233,7 +233,7 @@ func (e *Engine) moveLost(ctx context.Context, j *job, c *call) {
 		if a.call == c {
 			a.call, a.attemptID = nil, 0
 			if !a.leaving {
-				a.state, a.since = agentstate.Available, e.o.Now()
+				a.state, a.since = domain.AgentAvailable, e.o.Now()
 				freed = true
 			}
 		}
@@ -269,7 +269,7 @@ func (e *Engine) joined(ctx context.Context, j *job, c *call, roomName string, s
 		c.agent = nil
 		c.to(callWaiting)
 		if a.call == c {
-			a.call, a.attemptID, a.state, a.since = nil, 0, agentstate.Available, now
+			a.call, a.attemptID, a.state, a.since = nil, 0, domain.AgentAvailable, now
 		}
 		e.mu.Unlock()
 		e.o.Logger.Warn("customer alone in its agent's room; checking the agent's phone", "job", j.id, "agent", a.id, "attempt", c.attemptID)
@@ -306,7 +306,7 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 	e.mu.Lock()
 	var pick *agent
 	for _, a := range j.agents {
-		if a.inRoom && !a.leaving && !a.leaveAfterCall && a.state == agentstate.Available && a.call == nil && a.node == c.node &&
+		if a.inRoom && !a.leaving && !a.leaveAfterCall && a.state == domain.AgentAvailable && a.call == nil && a.node == c.node &&
 			(pick == nil || a.since.Before(pick.since)) {
 			pick = a
 		}
@@ -318,7 +318,7 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 	c.to(callConnecting)
 	c.moveSent = now
 	c.agent = pick
-	pick.call, pick.attemptID, pick.state, pick.since = c, c.attemptID, agentstate.OnCall, now
+	pick.call, pick.attemptID, pick.state, pick.since = c, c.attemptID, domain.AgentOnCall, now
 	e.mu.Unlock()
 	cmd, err := freeswitch.UUIDTransferToRoom(c.uuid, pick.room)
 	if err == nil {
@@ -341,7 +341,7 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 			pick.call, pick.attemptID = nil, 0
 		}
 		if back {
-			pick.state, pick.since = agentstate.Available, e.o.Now()
+			pick.state, pick.since = domain.AgentAvailable, e.o.Now()
 		}
 		e.mu.Unlock()
 		if back {
@@ -405,9 +405,9 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 		switch {
 		case a.leaving:
 		case prev == callConnected:
-			a.state, a.since = agentstate.WrapUp, e.o.Now()
+			a.state, a.since = domain.AgentWrapUp, e.o.Now()
 		default:
-			a.attemptID, a.state, a.since = 0, agentstate.Available, e.o.Now()
+			a.attemptID, a.state, a.since = 0, domain.AgentAvailable, e.o.Now()
 			freed = true
 		}
 	}

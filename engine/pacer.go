@@ -6,8 +6,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/pacing"
 	"github.com/kakeru-dialer/kakeru/store"
@@ -224,11 +224,11 @@ func (e *Engine) pace(camp *config.Campaign, j *job, now time.Time) (pacing.Deci
 		}
 		st := pacing.Paused
 		switch {
-		case a.state == agentstate.Available && a.call == nil && !a.leaveAfterCall:
+		case a.state == domain.AgentAvailable && a.call == nil && !a.leaveAfterCall:
 			st = pacing.Ready
-		case a.state == agentstate.OnCall:
+		case a.state == domain.AgentOnCall:
 			st = pacing.OnCall
-		case a.state == agentstate.WrapUp:
+		case a.state == domain.AgentWrapUp:
 			st = pacing.WrapUp
 		}
 		s := snapOf(a.node)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/store"
 )
@@ -78,7 +79,7 @@ func (e *Engine) isStale(st agentstate.Agent, running map[int64]store.CallJob) (
 	j, owned := e.jobs[st.CallJobID]
 	mine := owned && j.agents[st.ID] != nil && j.agents[st.ID].leg == st.Leg
 	e.mu.Unlock()
-	if mine || owned && st.State == agentstate.LoggedOff {
+	if mine || owned && st.State == domain.AgentLoggedOff {
 		return false, owned // ours, or a join this instance is about to carry out
 	}
 	row, isRunning := running[st.CallJobID]
@@ -100,10 +101,10 @@ func (e *Engine) releaseStale(ctx context.Context, st agentstate.Agent, now time
 		}
 	}
 	msg := st.Message
-	if st.State != agentstate.LoggedOff {
+	if st.State != domain.AgentLoggedOff {
 		msg = MessageJobStopped
 	}
-	off := agentstate.Agent{ID: st.ID, State: agentstate.LoggedOff, Since: now, Message: msg}
+	off := agentstate.Agent{ID: st.ID, State: domain.AgentLoggedOff, Since: now, Message: msg}
 	e.mu.Lock()
 	e.agentStateEvent(nil, off)
 	e.states.write(int64(st.ID), func(ctx context.Context) {

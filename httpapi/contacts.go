@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -71,14 +72,14 @@ type attemptJSON struct {
 }
 
 type dispositionJSON struct {
-	Party      string     `json:"party"`
-	ResultCode string     `json:"result_code"`
-	OtherTel   string     `json:"other_tel"`
-	NextAction string     `json:"next_action"`
-	CallbackAt *time.Time `json:"callback_at"`
-	Memo       string     `json:"memo"`
-	SavedBy    string     `json:"saved_by"`
-	SavedAt    time.Time  `json:"saved_at"`
+	Party      string          `json:"party"`
+	ResultCode string          `json:"result_code"`
+	OtherTel   string          `json:"other_tel"`
+	NextAction domain.NextStep `json:"next_action"`
+	CallbackAt *time.Time      `json:"callback_at"`
+	Memo       string          `json:"memo"`
+	SavedBy    string          `json:"saved_by"`
+	SavedAt    time.Time       `json:"saved_at"`
 }
 
 // handleContactAttempts is a contact's attempt history (S-3).

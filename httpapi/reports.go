@@ -534,11 +534,11 @@ func (c *csvOut) row(cells []string) error {
 	return err
 }
 
-func deref(s *string) string {
+func deref[T ~string](s *T) string {
 	if s == nil {
 		return ""
 	}
-	return *s
+	return string(*s)
 }
 
 func optInt(v *int) string {

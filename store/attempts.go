@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/kakeru-dialer/kakeru/domain"
 )
 
 // Attempt is one originate towards a contact, with its disposition when saved.
@@ -25,14 +27,14 @@ type Attempt struct {
 
 // Disposition is what the agent recorded after a connected call (D-1).
 type Disposition struct {
-	Party      string     `db:"party"`
-	ResultCode string     `db:"result_code"`
-	OtherTel   string     `db:"other_tel"`
-	NextAction string     `db:"next_action"`
-	CallbackAt *time.Time `db:"callback_at"`
-	Memo       string     `db:"memo"`
-	SavedBy    string     `db:"saved_by"`
-	SavedAt    time.Time  `db:"saved_at"`
+	Party      string          `db:"party"`
+	ResultCode string          `db:"result_code"`
+	OtherTel   string          `db:"other_tel"`
+	NextAction domain.NextStep `db:"next_action"`
+	CallbackAt *time.Time      `db:"callback_at"`
+	Memo       string          `db:"memo"`
+	SavedBy    string          `db:"saved_by"`
+	SavedAt    time.Time       `db:"saved_at"`
 }
 
 type attemptRow struct {
@@ -65,7 +67,7 @@ func (s *Store) ContactAttempts(ctx context.Context, contactID int64) ([]Attempt
 		out[i] = r.Attempt
 		if r.DParty.Valid {
 			out[i].Disposition = &Disposition{Party: r.DParty.String, ResultCode: r.DResultCode.String,
-				OtherTel: r.DOtherTel.String, NextAction: r.DNextAction.String, CallbackAt: r.DCallbackAt,
+				OtherTel: r.DOtherTel.String, NextAction: domain.NextStep(r.DNextAction.String), CallbackAt: r.DCallbackAt,
 				Memo: r.DMemo.String, SavedBy: r.DSavedBy.String, SavedAt: *r.DSavedAt}
 		}
 	}
