@@ -362,7 +362,7 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 		// an answered one abandoned, an unanswered one is a network failure to retry soon).
 		cause := "LOST_DURING_RESTART"
 		if c.bridged == nil && c.answered == nil {
-			e.finish(ctx, j, c, "network_failure", cause)
+			e.finish(ctx, j, c, domain.OutcomeNetworkFailure, cause)
 		} else {
 			e.endCall(ctx, j, c, cause)
 		}

@@ -383,12 +383,12 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 		e.mu.Unlock()
 		return
 	}
-	outcome := string(freeswitch.Classify(cause, c.answered != nil).Outcome)
+	outcome := freeswitch.Classify(cause, c.answered != nil).Outcome
 	switch {
 	case prev == callConnected:
-		outcome = "connected"
+		outcome = domain.OutcomeConnected
 	case c.answered != nil:
-		outcome = "abandoned" // a live person who never reached an agent (P-2)
+		outcome = domain.OutcomeAbandoned // a live person who never reached an agent (P-2)
 		if prev != callAbandoning {
 			e.observeAbandon(j, c, e.o.Now()) // hung up while waiting: abandoned all the same
 		}
@@ -422,7 +422,7 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 }
 
 // finish writes the attempt's outcome and forgets the call.
-func (e *Engine) finish(ctx context.Context, j *job, c *call, outcome, cause string) {
+func (e *Engine) finish(ctx context.Context, j *job, c *call, outcome domain.Outcome, cause string) {
 	cfg := e.o.Config()
 	var retry []store.RetryRule
 	if camp := campaignOf(cfg, j.campaign); camp != nil {

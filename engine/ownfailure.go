@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/liveevents"
 	"github.com/kakeru-dialer/kakeru/store"
 )
@@ -114,7 +115,7 @@ func (e *Engine) finishOwn(ctx context.Context, j *job, c *call, reason string, 
 			retry = append(retry, store.RetryRule{Outcomes: r.Outcomes, After: r.After, MaxAttempts: r.MaxAttempts})
 		}
 	}
-	end := store.AttemptEnd{ChannelUUID: c.uuid, Outcome: "network_failure", HangupCause: strings.ToUpper(reason),
+	end := store.AttemptEnd{ChannelUUID: c.uuid, Outcome: domain.OutcomeNetworkFailure, HangupCause: strings.ToUpper(reason),
 		EndedAt: now, DispositionGrace: cfg.System.UnsavedDispositionGrace, Retry: retry}
 	if err := retryWrite(ctx, func() error { _, err := e.o.Store.FinishAttempt(ctx, end); return err }); err != nil {
 		e.o.Logger.Error("record attempt outcome", "attempt", c.attemptID, "err", err)

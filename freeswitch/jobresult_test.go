@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 )
 
@@ -14,7 +15,7 @@ func TestParseJobResult(t *testing.T) {
 	}
 	_, err = freeswitch.ParseJobResult([]byte("-ERR USER_BUSY\n")) // capture 04-busy
 	var oe *freeswitch.OriginateError
-	if !errors.As(err, &oe) || oe.Cause != "USER_BUSY" || oe.Verdict().Outcome != freeswitch.OutcomeBusy {
+	if !errors.As(err, &oe) || oe.Cause != "USER_BUSY" || oe.Verdict().Outcome != domain.OutcomeBusy {
 		t.Fatalf("got %v", err)
 	}
 	for _, body := range []string{"", "+OK not-a-uuid\n", "something else"} {

@@ -64,7 +64,7 @@ type attemptJSON struct {
 	StartedAt   time.Time        `json:"started_at"`
 	AnsweredAt  *time.Time       `json:"answered_at"`
 	EndedAt     *time.Time       `json:"ended_at"`
-	Outcome     string           `json:"outcome"`
+	Outcome     domain.Outcome   `json:"outcome"`
 	HangupCause string           `json:"hangup_cause"`
 	AgentID     *int             `json:"agent_id"`
 	TalkSeconds *int             `json:"talk_seconds"`

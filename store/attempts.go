@@ -11,18 +11,18 @@ import (
 
 // Attempt is one originate towards a contact, with its disposition when saved.
 type Attempt struct {
-	ID          int64        `db:"id"`
-	ContactID   *int64       `db:"contact_id"`
-	CallJobID   *int64       `db:"call_job_id"`
-	Tel         string       `db:"tel"`
-	StartedAt   time.Time    `db:"started_at"`
-	AnsweredAt  *time.Time   `db:"answered_at"`
-	EndedAt     *time.Time   `db:"ended_at"`
-	Outcome     string       `db:"outcome"`
-	HangupCause string       `db:"hangup_cause"`
-	AgentID     *int         `db:"agent_id"`
-	TalkSeconds *int         `db:"talk_seconds"`
-	Disposition *Disposition `db:"-"`
+	ID          int64          `db:"id"`
+	ContactID   *int64         `db:"contact_id"`
+	CallJobID   *int64         `db:"call_job_id"`
+	Tel         string         `db:"tel"`
+	StartedAt   time.Time      `db:"started_at"`
+	AnsweredAt  *time.Time     `db:"answered_at"`
+	EndedAt     *time.Time     `db:"ended_at"`
+	Outcome     domain.Outcome `db:"outcome"`
+	HangupCause string         `db:"hangup_cause"`
+	AgentID     *int           `db:"agent_id"`
+	TalkSeconds *int           `db:"talk_seconds"`
+	Disposition *Disposition   `db:"-"`
 }
 
 // Disposition is what the agent recorded after a connected call (D-1).

@@ -56,12 +56,12 @@ func (d NewDisposition) Validate(now time.Time) error {
 
 // AttemptRef is the attempt a disposition is for, with its batch and agent.
 type AttemptRef struct {
-	ID         int64  `db:"id"`
-	BatchID    int64  `db:"batch_id"`
-	CampaignID int    `db:"campaign_id"`
-	AgentID    *int   `db:"agent_id"`
-	Outcome    string `db:"outcome"`
-	ContactID  *int64 `db:"contact_id"`
+	ID         int64          `db:"id"`
+	BatchID    int64          `db:"batch_id"`
+	CampaignID int            `db:"campaign_id"`
+	AgentID    *int           `db:"agent_id"`
+	Outcome    domain.Outcome `db:"outcome"`
+	ContactID  *int64         `db:"contact_id"`
 }
 
 // GetAttemptRef reads who an attempt belongs to.
@@ -94,7 +94,7 @@ func (s *Store) SaveDisposition(ctx context.Context, d NewDisposition, now time.
 		if err != nil {
 			return fmt.Errorf("lock attempt %d: %w", d.AttemptID, err)
 		}
-		if a.Outcome != "connected" {
+		if a.Outcome != domain.OutcomeConnected {
 			return conflict("D-1", "attempt_not_connected", "only a connected call takes a disposition (this one: %s)", a.Outcome)
 		}
 		var exists bool

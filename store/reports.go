@@ -227,7 +227,7 @@ type ResultRow struct {
 	CallJobName *string          `db:"call_job_name"`
 	Tel         string           `db:"tel"`
 	Name        *string          `db:"name"`
-	Outcome     string           `db:"outcome"`
+	Outcome     domain.Outcome   `db:"outcome"`
 	HangupCause string           `db:"hangup_cause"`
 	AgentID     *int             `db:"agent_id"`
 	TalkSeconds *int             `db:"talk_seconds"`
