@@ -88,12 +88,12 @@ func (e *Engine) join(ctx context.Context, cfg *config.Config, j *job, agentID i
 // +OK means the leg is in the switch's session table, so the periodic check may ask about it;
 // -ERR means the phone never answered (one that answered and hung up ends by its hangup event).
 func (e *Engine) agentOriginated(ctx context.Context, j *job, a *agent, body []byte) {
-	_, err := freeswitch.ParseJobResult(body)
+	placed := freeswitch.ParseOriginateResult(body).Placed()
 	e.mu.Lock()
-	if err == nil {
+	if placed {
 		a.originated = true
 	}
-	gone := err != nil && !a.answered
+	gone := !placed && !a.answered
 	e.mu.Unlock()
 	if gone {
 		e.o.Logger.Info("agent's phone did not answer", "job", j.id, "agent", a.id, "result", strings.TrimSpace(string(body)))

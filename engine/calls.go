@@ -121,7 +121,8 @@ func (e *Engine) originate(ctx context.Context, cfg *config.Config, camp *config
 // a room before its originate returned, and -ERR NORMAL_CLEARING for one that hung up at the
 // instant of answer (capture 11); only the channel's own hangup ends those.
 func (e *Engine) originateResult(ctx context.Context, j *job, c *call, body []byte) {
-	if _, err := freeswitch.ParseJobResult(body); err == nil {
+	res := freeswitch.ParseOriginateResult(body)
+	if res.Placed() {
 		e.ownSuccess(j)
 		e.mu.Lock()
 		c.originated = true
@@ -132,14 +133,14 @@ func (e *Engine) originateResult(ctx context.Context, j *job, c *call, body []by
 		}
 		return
 	}
-	if reason, ours := freeswitch.OwnFailure(body); ours {
+	if res.Own != "" {
 		// The switch did not take the call (a dial string it refuses as malformed): the contact
 		// is given back and the job stops after a few in a row.
 		e.mu.Lock()
 		ended := c.state == callDialing && c.to(callEnded)
 		e.mu.Unlock()
 		if ended {
-			e.ownFailure(ctx, j, c, reason)
+			e.ownFailure(ctx, j, c, res.Own)
 		}
 		return
 	}
@@ -151,8 +152,7 @@ func (e *Engine) originateResult(ctx context.Context, j *job, c *call, body []by
 		e.o.Logger.Debug("originate result after the answer; the call goes on", "attempt", c.attemptID, "result", strings.TrimSpace(string(body)))
 		return
 	}
-	cause := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(body)), "-ERR"))
-	e.endCall(ctx, j, c, cause)
+	e.endCall(ctx, j, c, res.Cause)
 }
 
 // callEvent moves a customer call with its channel's events.
@@ -212,7 +212,7 @@ func (e *Engine) moveLost(ctx context.Context, j *job, c *call) {
 	}
 	room, err := e.o.Switch.API(context.WithoutCancel(ctx), c.node, cmd)
 	switch {
-	case err != nil && !freeswitch.IsNoSuchChannel(err):
+	case err != nil && !errors.Is(err, freeswitch.ErrNoSuchChannel):
 		return // unknown: asked again next time; its hangup ends it meanwhile
 	case err == nil && strings.TrimSpace(room) == a.roomName:
 		// In the room: with its agent, unless the agent's phone is gone (the move made the
@@ -471,7 +471,7 @@ func (e *Engine) command(ctx context.Context, node, cmd string) {
 	}
 	if _, err := e.o.Switch.API(context.WithoutCancel(ctx), node, cmd); err != nil {
 		level := slog.LevelWarn
-		if freeswitch.IsNoSuchChannel(err) {
+		if errors.Is(err, freeswitch.ErrNoSuchChannel) {
 			level = slog.LevelDebug // the leg ended on its own first: a normal race
 		}
 		e.o.Logger.Log(ctx, level, "switch command failed", "node", node, "cmd", strings.SplitN(cmd, " ", 2)[0], "err", err)

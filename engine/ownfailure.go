@@ -26,7 +26,7 @@ type ownFailures struct {
 // ownFailure ends a customer call whose originate failed because of us, not the customer:
 // no switch node could take it (reason freeswitch.OwnSwitchUnavailable), or its dial string
 // could not be built or the switch refused it as malformed (freeswitch.OwnDialStringRefused;
-// freeswitch.OwnFailure and OwnCause classify the switch's answers). The call is forgotten as
+// freeswitch.ParseOriginateResult classifies the switch's answer). The call is forgotten as
 // finish forgets it, but its attempt is given back instead of finished: the contact is as it
 // was before the claim and no retry rule, dial limit, report or abandon statistic sees the
 // attempt. No outcome is counted or observed by pacing. After ownFailureLimit of them in a row

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -95,7 +96,7 @@ func (e *Engine) releaseStale(ctx context.Context, st agentstate.Agent, now time
 		"run", st.JobRun, "state", st.State, "node", st.Node)
 	if st.Leg != "" && st.Node != "" {
 		// Logged off only once the phone is surely gone: else the next check tries again.
-		if _, err := e.o.Switch.API(ctx, st.Node, uuidKill(st.Leg, "NORMAL_CLEARING")); err != nil && !freeswitch.IsNoSuchChannel(err) {
+		if _, err := e.o.Switch.API(ctx, st.Node, uuidKill(st.Leg, "NORMAL_CLEARING")); err != nil && !errors.Is(err, freeswitch.ErrNoSuchChannel) {
 			e.o.Logger.Warn("stale agent's phone not hung up; next time", "agent", st.ID, "node", st.Node, "err", err)
 			return
 		}

@@ -108,7 +108,7 @@ func clientAgainstSimulator(t *testing.T, mode string) {
 	if _, err := c.API(ctx(t), kill); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.API(ctx(t), kill); err == nil || !strings.Contains(err.Error(), "No such channel") {
+	if _, err := c.API(ctx(t), kill); !errors.Is(err, freeswitch.ErrNoSuchChannel) {
 		t.Fatalf("second kill: %v", err)
 	}
 	if _, err := c.API(ctx(t), "nonsense"); err == nil {
