@@ -40,10 +40,11 @@ func TestLists(t *testing.T) {
 	checkList(t, "AgentStates", AgentStates(), AgentState.Valid)
 	checkList(t, "RequestKinds", RequestKinds(), RequestKind.Valid)
 	checkList(t, "NextSteps", NextSteps(), NextStep.Valid)
+	checkList(t, "JobStatuses", JobStatuses(), JobStatus.Valid)
 	checkList(t, "AfterWrapUps", AfterWrapUps(), func(a AfterWrapUp) bool { _, _, ok := a.Request(); return ok && a != "" })
 	// checkList changed each list's first element: the lists are the callers' own copies.
 	if Outcomes()[0] != OutcomeConnected || AgentStates()[0] != AgentAvailable || RequestKinds()[0] != RequestJoin ||
-		NextSteps()[0] != NextContinue || AfterWrapUps()[0] != AfterContinue {
+		NextSteps()[0] != NextContinue || AfterWrapUps()[0] != AfterContinue || JobStatuses()[0] != JobStopped {
 		t.Error("a list handed out was changed by its caller")
 	}
 }
@@ -59,6 +60,7 @@ func TestSpelling(t *testing.T) {
 		{spelled(NextSteps()), []string{"continue", "callback", "complete"}},
 		{spelled(AfterWrapUps()), []string{"continue", "break", "away", "end"}},
 		{spelled(RequestKinds()), []string{"join", "leave", "state", "hangup_customer"}},
+		{spelled(JobStatuses()), []string{"stopped", "running"}},
 	} {
 		if !slices.Equal(c.got, c.want) {
 			t.Errorf("got %q, want %q", c.got, c.want)

@@ -280,7 +280,7 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 	e.jobs[j.id] = j
 	e.mu.Unlock()
 	e.o.Logger.Info("call job taken", "job", j.id, "instance", e.o.Instance)
-	e.jobStateEvent(j, "running")
+	e.jobStateEvent(j, domain.JobRunning)
 
 	byNode := map[string][]string{}
 	var mine []agentstate.Agent

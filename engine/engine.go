@@ -296,7 +296,7 @@ func (e *Engine) pass(ctx context.Context) {
 		e.mu.Lock()
 		if row, ok := isRunning[j.id]; ok {
 			if j.stopping {
-				e.jobStateEvent(j, "running")
+				e.jobStateEvent(j, domain.JobRunning)
 			}
 			if row.Run != j.row.Run {
 				// The agents go on into the new run: their live state names it from now on.
@@ -307,7 +307,7 @@ func (e *Engine) pass(ctx context.Context) {
 			j.row, j.stopping = row, false // started again while still winding down
 		} else {
 			if !j.stopping {
-				e.jobStateEvent(j, "stopped")
+				e.jobStateEvent(j, domain.JobStopped)
 			}
 			j.stopping = true
 		}

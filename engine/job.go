@@ -120,7 +120,7 @@ func (e *Engine) step(ctx context.Context, cfg *config.Config, j *job) {
 		if _, err := e.o.Store.StopCallJob(ctx, j.id, "business_end", now); err == nil {
 			e.o.Logger.Info("call job stopped at business end", "job", j.id)
 		}
-		e.jobStateEvent(j, "stopped")
+		e.jobStateEvent(j, domain.JobStopped)
 		e.mu.Lock()
 		j.stopping = true
 		e.mu.Unlock()

@@ -92,7 +92,7 @@ func (e *Engine) ownFailure(ctx context.Context, j *job, c *call, reason string)
 		}
 		e.mu.Lock()
 		e.emit(liveevents.Event{Type: liveevents.JobState, CampaignID: j.campaign, CallJobID: j.id,
-			Data: map[string]any{"status": "stopped", "reason": reason}})
+			Data: map[string]any{"status": domain.JobStopped, "reason": reason}})
 		e.mu.Unlock()
 	}()
 }

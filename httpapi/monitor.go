@@ -44,7 +44,7 @@ type abandonRate struct {
 
 type monitorJSON struct {
 	CallJobID   int64                  `json:"call_job_id"`
-	Status      string                 `json:"status"`
+	Status      domain.JobStatus       `json:"status"`
 	CampaignID  int                    `json:"campaign_id"`
 	Agents      []monitorAgent         `json:"agents"`
 	Counts      store.RunCounts        `json:"counts"`

@@ -41,6 +41,8 @@ func TestOpenAPIEnumsMatchDomain(t *testing.T) {
 		{"StateRequest.state", s["StateRequest"].Properties["state"].Enum, words(chosen)},
 		{"NextAction", s["NextAction"].Enum, words(domain.NextSteps())},
 		{"After", s["After"].Enum, words(domain.AfterWrapUps())},
+		{"CallJob.status", s["CallJob"].Properties["status"].Enum, words(domain.JobStatuses())},
+		{"Monitor.status", s["Monitor"].Properties["status"].Enum, words(domain.JobStatuses())},
 	} {
 		if !slices.Equal(c.got, c.want) {
 			t.Errorf("openapi.json %s: enum %q, the domain says %q", c.where, c.got, c.want)

@@ -95,7 +95,7 @@ func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) error {
 	if !slices.Contains(group.AgentIDs, ag.ID) {
 		return errorf(http.StatusConflict, "agent_not_in_dial_group", "the agent is not in the job's dial group (G-1)")
 	}
-	if j.Status != "running" {
+	if j.Status != domain.JobRunning {
 		return errorf(http.StatusConflict, "call_job_not_running", "the call job is not running (G-1)")
 	}
 	st, err := s.desk.Get(r.Context(), ag.ID)

@@ -49,7 +49,7 @@ func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time
 		if err != nil {
 			return fmt.Errorf("read call job %d: %w", r.JobID, err)
 		}
-		if j.Status != "running" || j.Run != r.Run || r.N <= 0 {
+		if j.Status != domain.JobRunning || j.Run != r.Run || r.N <= 0 {
 			return nil
 		}
 		type picked struct {
