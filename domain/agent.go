@@ -27,9 +27,9 @@ func (s AgentState) Valid() bool {
 	return false
 }
 
-// Chosen reports whether an agent may put itself in s between calls (G-4, the API's
+// Choosable reports whether an agent may put itself in s between calls (G-4, the API's
 // POST /agents/{id}/state): available, break or away. The engine decides the others.
-func (s AgentState) Chosen() bool { return s == AgentAvailable || s == AgentBreak || s == AgentAway }
+func (s AgentState) Choosable() bool { return s == AgentAvailable || s == AgentBreak || s == AgentAway }
 
 // RequestKind is what an agent asks of its session through the API (G-1..G-4): the request is
 // queued for the engine instance that runs the agent's call job, which carries it out.

@@ -91,10 +91,10 @@ func TestOutcomeClasses(t *testing.T) {
 	}
 }
 
-func TestAgentStateChosen(t *testing.T) {
+func TestAgentStateChoosable(t *testing.T) {
 	var chosen []AgentState
 	for _, s := range AgentStates() {
-		if s.Chosen() {
+		if s.Choosable() {
 			chosen = append(chosen, s)
 		}
 	}
@@ -123,7 +123,7 @@ func TestAfterWrapUpRequest(t *testing.T) {
 		if kind != c.kind || state != c.state || ok != c.ok {
 			t.Errorf("%q.Request() = %q, %q, %v; want %q, %q, %v", c.after, kind, state, ok, c.kind, c.state, c.ok)
 		}
-		if ok && (!kind.Valid() || kind == RequestState && !state.Chosen()) {
+		if ok && (!kind.Valid() || kind == RequestState && !state.Choosable()) {
 			t.Errorf("%q.Request() makes a request the API would refuse: %q %q", c.after, kind, state)
 		}
 	}

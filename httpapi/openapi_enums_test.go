@@ -26,7 +26,7 @@ func TestOpenAPIEnumsMatchDomain(t *testing.T) {
 	s := doc.Components.Schemas
 	var chosen []domain.AgentState // what an agent may ask for between calls
 	for _, st := range domain.AgentStates() {
-		if st.Chosen() {
+		if st.Choosable() {
 			chosen = append(chosen, st)
 		}
 	}

@@ -154,7 +154,7 @@ func (s *Server) handleSetState(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	want := req.State
-	if !want.Chosen() {
+	if !want.Choosable() {
 		return errorf(http.StatusUnprocessableEntity, "invalid_input", "state must be available, break or away")
 	}
 	if st.State == domain.AgentOnCall {
