@@ -1,8 +1,9 @@
 // Package domain is the dialer's vocabulary, defined once: the outcomes an attempt ends with,
 // the states of an agent, the requests the API queues for the engine, what follows a
-// disposition, and whether a call job runs. The engine, the stores, the metrics, the configuration and the HTTP API all
-// speak these types instead of spelling the words themselves, so a word cannot drift between
-// them, and the API's spelling (API.md, the OpenAPI document) is the value of each constant.
+// disposition, and whether a call job runs. The engine, the stores, the metrics, the
+// configuration and the HTTP API all speak these types instead of spelling the words
+// themselves, so a word cannot drift between them; the value of each constant is the API's
+// spelling (API.md, the OpenAPI document).
 //
 // Standard library only and no I/O: it holds names and the facts about them, nothing that
 // stores, counts or decides.
