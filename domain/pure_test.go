@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// Every package imports domain, so it imports nothing: no I/O, no dependency a word could drag
-// into the packages that speak it. Should it ever need one, the standard library only.
+// Every package imports domain, so domain imports nothing: no I/O, and no dependency that a
+// word would drag into every package that speaks it.
 func TestNoImports(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
