@@ -13,38 +13,14 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kakeru-dialer/kakeru/domain"
 )
-
-// State is one of the agent states of G-4.
-type State string
-
-// The agent states of G-4, spelled as the API spells them.
-const (
-	Available State = "available"
-	OnCall    State = "on_call"
-	WrapUp    State = "wrap_up"
-	Break     State = "break"
-	Away      State = "away"
-	LoggedOff State = "logged_off"
-)
-
-// States lists every state in display order.
-var States = []State{Available, OnCall, WrapUp, Break, Away, LoggedOff}
-
-// Valid reports whether s is a known state.
-func (s State) Valid() bool {
-	for _, v := range States {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
 
 // Agent is the live state of one agent.
 type Agent struct {
 	ID        int
-	State     State
+	State     domain.AgentState
 	Since     time.Time
 	CallJobID int64 // 0: not in a job
 	// JobRun is the run of CallJobID the agent joined (store.CallJob.Run): state left from an
@@ -148,12 +124,12 @@ func (s *Store) All(ctx context.Context) ([]Agent, error) {
 }
 
 // Counts returns how many agents are in each state (logged-off agents included).
-func (s *Store) Counts(ctx context.Context) (map[State]int, error) {
+func (s *Store) Counts(ctx context.Context) (map[domain.AgentState]int, error) {
 	agents, err := s.All(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[State]int, len(States))
+	out := make(map[domain.AgentState]int, len(domain.AgentStates()))
 	for _, a := range agents {
 		out[a.State]++
 	}
@@ -174,7 +150,7 @@ func (s *Store) Remove(ctx context.Context, id int) error {
 }
 
 func parseAgent(id int, m map[string]string) (Agent, error) {
-	a := Agent{ID: id, State: State(m["state"])}
+	a := Agent{ID: id, State: domain.AgentState(m["state"])}
 	if !a.State.Valid() {
 		return Agent{}, fmt.Errorf("agent %d: stored state %q is unknown", id, m["state"])
 	}

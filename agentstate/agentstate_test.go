@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/domain"
 )
 
 // The package's tests use Redis database 11 so they do not meet other packages' keys.
@@ -31,20 +32,20 @@ func TestSetGetCounts(t *testing.T) {
 	ctx := context.Background()
 	since := time.UnixMilli(1_700_000_000_123)
 	for _, a := range []agentstate.Agent{
-		{ID: 1001, State: agentstate.Available, Since: since, CallJobID: 7},
-		{ID: 1002, State: agentstate.OnCall, Since: since, CallJobID: 7, AttemptID: 99},
-		{ID: 1003, State: agentstate.Available, Since: since},
+		{ID: 1001, State: domain.AgentAvailable, Since: since, CallJobID: 7},
+		{ID: 1002, State: domain.AgentOnCall, Since: since, CallJobID: 7, AttemptID: 99},
+		{ID: 1003, State: domain.AgentAvailable, Since: since},
 	} {
 		if err := s.Set(ctx, a); err != nil {
 			t.Fatal(err)
 		}
 	}
 	got, err := s.Get(ctx, 1002)
-	if err != nil || got.State != agentstate.OnCall || !got.Since.Equal(since) || got.CallJobID != 7 || got.AttemptID != 99 {
+	if err != nil || got.State != domain.AgentOnCall || !got.Since.Equal(since) || got.CallJobID != 7 || got.AttemptID != 99 {
 		t.Fatalf("got %+v %v", got, err)
 	}
 	counts, err := s.Counts(ctx)
-	if err != nil || counts[agentstate.Available] != 2 || counts[agentstate.OnCall] != 1 {
+	if err != nil || counts[domain.AgentAvailable] != 2 || counts[domain.AgentOnCall] != 1 {
 		t.Fatalf("counts %v %v", counts, err)
 	}
 	if err := s.Remove(ctx, 1003); err != nil {

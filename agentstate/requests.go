@@ -8,14 +8,16 @@ import (
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kakeru-dialer/kakeru/domain"
 )
 
 // Request is something asked of an agent's session through the API, on whichever instance
 // received it; the instance that owns the agent's call job carries it out (G-1..G-4).
 type Request struct {
-	AgentID int    `json:"agent_id"`
-	Kind    string `json:"kind"`            // join, leave, state, hangup_customer
-	State   State  `json:"state,omitempty"` // for state: available, break or away
+	AgentID int                `json:"agent_id"`
+	Kind    domain.RequestKind `json:"kind"`
+	State   domain.AgentState  `json:"state,omitempty"` // for RequestState: available, break or away
 }
 
 func requestsKey(jobID int64) string {

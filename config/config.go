@@ -4,6 +4,8 @@ package config
 
 import (
 	"time"
+
+	"github.com/kakeru-dialer/kakeru/domain"
 )
 
 // Config is the whole configuration of one kakeru process.
@@ -148,9 +150,9 @@ type Pacing struct {
 
 // RetryRule says which outcomes are dialed again, after how long, up to how many attempts (P-3).
 type RetryRule struct {
-	Outcomes    []string      `mapstructure:"outcomes"`
-	After       time.Duration `mapstructure:"after"`
-	MaxAttempts int           `mapstructure:"max_attempts"`
+	Outcomes    []domain.Outcome `mapstructure:"outcomes"`
+	After       time.Duration    `mapstructure:"after"`
+	MaxAttempts int              `mapstructure:"max_attempts"`
 }
 
 // DialGroup is a set of agents that works a batch (発信グループ).

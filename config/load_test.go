@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 )
 
 const examplePath = "../config.example.yaml"
@@ -147,8 +148,8 @@ func TestExampleLoadsAndValidates(t *testing.T) {
 		t.Errorf("campaign 1 pacing %q, abandon message %q", c1.Pacing.Mode, c1.AbandonMessage)
 	}
 	wantRetry := []config.RetryRule{
-		{Outcomes: []string{"no_answer", "busy"}, After: 30 * time.Minute, MaxAttempts: 3},
-		{Outcomes: []string{"network_failure"}, After: 5 * time.Minute, MaxAttempts: 5},
+		{Outcomes: []domain.Outcome{domain.OutcomeNoAnswer, domain.OutcomeBusy}, After: 30 * time.Minute, MaxAttempts: 3},
+		{Outcomes: []domain.Outcome{domain.OutcomeNetworkFailure}, After: 5 * time.Minute, MaxAttempts: 5},
 	}
 	if !reflect.DeepEqual(c1.Retry, wantRetry) {
 		t.Errorf("retry = %+v, want %+v", c1.Retry, wantRetry)

@@ -58,12 +58,6 @@ const (
 	PacingPredictive  = "predictive"
 )
 
-// RetryOutcomes are the attempt outcomes a retry rule may name (FUNCTIONAL.md P-3).
-func RetryOutcomes() []string {
-	return []string{"no_answer", "busy", "rejected", "machine", "network_failure", "abandoned",
-		"invalid_number", "cancelled"}
-}
-
 // Validate checks c against the rules of the product and resolves each campaign's Location.
 // It returns a *ValidationError listing every problem, or nil. Load already calls it; defaults
 // are Load's job, so a Config built in code must spell out every value.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/kakeru-dialer/kakeru/domain"
 )
 
 // ids collects the ids that decoded, for reference checks. complete is false when some id failed
@@ -175,11 +177,13 @@ func (v *validator) pacing(p string, pc Pacing) {
 }
 
 func (v *validator) retry(p string, rules []RetryRule) {
-	valid := map[string]bool{}
-	for _, o := range RetryOutcomes() {
-		valid[o] = true
+	var retryable []string // for the message
+	for _, o := range domain.Outcomes() {
+		if o.Retryable() {
+			retryable = append(retryable, string(o))
+		}
 	}
-	owner := map[string]int{} // outcome → the rule retrying it: two rules for one outcome would be ambiguous
+	owner := map[domain.Outcome]int{} // outcome → the rule retrying it: two rules for one outcome would be ambiguous
 	for i, r := range rules {
 		path := fmt.Sprintf("%s[%d]", p, i)
 		if len(r.Outcomes) == 0 {
@@ -188,8 +192,8 @@ func (v *validator) retry(p string, rules []RetryRule) {
 		for k, o := range r.Outcomes {
 			op := fmt.Sprintf("%s.outcomes[%d]", path, k)
 			switch j, dup := owner[o]; {
-			case !valid[o]:
-				v.add(op, "unknown outcome %q: want one of %s", o, strings.Join(RetryOutcomes(), ", "))
+			case !o.Retryable():
+				v.add(op, "unknown outcome %q: want one of %s", o, strings.Join(retryable, ", "))
 			case dup && j == i:
 				v.add(op, "duplicate outcome %q", o)
 			case dup:

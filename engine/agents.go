@@ -8,6 +8,7 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
 	"github.com/kakeru-dialer/kakeru/store"
@@ -34,7 +35,7 @@ func (e *Engine) join(ctx context.Context, cfg *config.Config, j *job, agentID i
 		return
 	}
 	release() // an agent's leg is not a call in flight; the node is remembered on the agent
-	a := &agent{id: agentID, leg: e.o.NewUUID(), node: node, state: agentstate.LoggedOff, since: e.o.Now()}
+	a := &agent{id: agentID, leg: e.o.NewUUID(), node: node, state: domain.AgentLoggedOff, since: e.o.Now()}
 	a.roomName = a.leg
 	fs := cfg.FreeSWITCH
 	o := freeswitch.Originate{UUID: a.leg, DialString: ag.DialString,
@@ -87,12 +88,12 @@ func (e *Engine) join(ctx context.Context, cfg *config.Config, j *job, agentID i
 // +OK means the leg is in the switch's session table, so the periodic check may ask about it;
 // -ERR means the phone never answered (one that answered and hung up ends by its hangup event).
 func (e *Engine) agentOriginated(ctx context.Context, j *job, a *agent, body []byte) {
-	_, err := freeswitch.ParseJobResult(body)
+	placed := freeswitch.ParseOriginateResult(body).Placed()
 	e.mu.Lock()
-	if err == nil {
+	if placed {
 		a.originated = true
 	}
-	gone := err != nil && !a.answered
+	gone := !placed && !a.answered
 	e.mu.Unlock()
 	if gone {
 		e.o.Logger.Info("agent's phone did not answer", "job", j.id, "agent", a.id, "result", strings.TrimSpace(string(body)))
@@ -132,7 +133,7 @@ func (e *Engine) agentEvent(ctx context.Context, j *job, a *agent, ev *wire.Even
 			first := !a.inRoom && !a.leaving
 			if first {
 				a.inRoom, a.answered = true, true
-				a.state, a.since = agentstate.Available, e.o.Now()
+				a.state, a.since = domain.AgentAvailable, e.o.Now()
 			}
 			e.mu.Unlock()
 			if first {
@@ -173,7 +174,7 @@ func (e *Engine) agentLegEnded(ctx context.Context, j *job, a *agent) {
 		}
 		// The customer's end may have been handled first (its events travel on another shard):
 		// a call that ended moments before its agent's phone did was ended by that drop.
-		justEnded := c == nil && !a.leaving && a.state == agentstate.WrapUp && a.attemptID != 0 &&
+		justEnded := c == nil && !a.leaving && a.state == domain.AgentWrapUp && a.attemptID != 0 &&
 			e.o.Now().Sub(a.since) < 2*time.Second
 		attempt := a.attemptID
 		e.mu.Unlock()
@@ -227,7 +228,7 @@ func (e *Engine) setGone(ctx context.Context, j *job, agentID int, message strin
 
 // setGoneLocked queues the agent's logoff behind its earlier states. Caller holds e.mu.
 func (e *Engine) setGoneLocked(j *job, agentID int, message string) {
-	st := agentstate.Agent{ID: agentID, State: agentstate.LoggedOff, Since: e.o.Now(), Message: message}
+	st := agentstate.Agent{ID: agentID, State: domain.AgentLoggedOff, Since: e.o.Now(), Message: message}
 	e.agentStateEvent(j, st)
 	e.states.write(int64(agentID), func(ctx context.Context) {
 		if err := e.o.Agents.Set(ctx, st); err != nil {
@@ -247,7 +248,7 @@ func (e *Engine) publish(ctx context.Context, j *job, a *agent) {
 	}
 	st := agentstate.Agent{ID: a.id, State: a.state, Since: a.since, CallJobID: j.id, JobRun: j.row.Run,
 		AttemptID: a.attemptID, Leg: a.leg, Node: a.node}
-	if a.state == agentstate.Available || a.state == agentstate.Break || a.state == agentstate.Away {
+	if a.state == domain.AgentAvailable || a.state == domain.AgentBreak || a.state == domain.AgentAway {
 		st.AttemptID = 0
 	}
 	e.agentStateEvent(j, st)
@@ -256,22 +257,6 @@ func (e *Engine) publish(ctx context.Context, j *job, a *agent) {
 			e.o.Logger.Warn("publish agent state", "agent", st.ID, "err", err)
 		}
 	})
-}
-
-// AfterDisposition moves an agent out of wrap-up as it chose when saving (G-4): continue,
-// break, away, or end. It is queued for the job's owner like every agent request.
-func AfterDisposition(after string) (agentstate.Request, bool) {
-	switch after {
-	case "continue", "":
-		return agentstate.Request{Kind: "state", State: agentstate.Available}, true
-	case "break":
-		return agentstate.Request{Kind: "state", State: agentstate.Break}, true
-	case "away":
-		return agentstate.Request{Kind: "state", State: agentstate.Away}, true
-	case "end":
-		return agentstate.Request{Kind: "leave"}, true
-	}
-	return agentstate.Request{}, false
 }
 
 // adopt takes a running job over: its unfinished attempts are reconciled with the switch (alive
@@ -295,13 +280,13 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 	e.jobs[j.id] = j
 	e.mu.Unlock()
 	e.o.Logger.Info("call job taken", "job", j.id, "instance", e.o.Instance)
-	e.jobStateEvent(j, "running")
+	e.jobStateEvent(j, domain.JobRunning)
 
 	byNode := map[string][]string{}
 	var mine []agentstate.Agent
 	for _, a := range agents {
 		// State of an earlier run of the job is not this run's (releaseStaleAgents lets it go).
-		if a.CallJobID == j.id && a.JobRun == row.Run && a.State != agentstate.LoggedOff && a.Leg != "" {
+		if a.CallJobID == j.id && a.JobRun == row.Run && a.State != domain.AgentLoggedOff && a.Leg != "" {
 			mine = append(mine, a)
 			byNode[a.Node] = append(byNode[a.Node], a.Leg)
 		}
@@ -377,7 +362,7 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 		// an answered one abandoned, an unanswered one is a network failure to retry soon).
 		cause := "LOST_DURING_RESTART"
 		if c.bridged == nil && c.answered == nil {
-			e.finish(ctx, j, c, "network_failure", cause)
+			e.finish(ctx, j, c, domain.OutcomeNetworkFailure, cause)
 		} else {
 			e.endCall(ctx, j, c, cause)
 		}
@@ -387,8 +372,8 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 	e.mu.Lock()
 	var freed []*agent
 	for _, a := range j.agents {
-		if a.state == agentstate.OnCall && a.call == nil {
-			a.attemptID, a.state, a.since = 0, agentstate.Available, e.o.Now()
+		if a.state == domain.AgentOnCall && a.call == nil {
+			a.attemptID, a.state, a.since = 0, domain.AgentAvailable, e.o.Now()
 			freed = append(freed, a)
 		}
 	}

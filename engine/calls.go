@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
 	"github.com/kakeru-dialer/kakeru/liveevents"
@@ -121,7 +121,8 @@ func (e *Engine) originate(ctx context.Context, cfg *config.Config, camp *config
 // a room before its originate returned, and -ERR NORMAL_CLEARING for one that hung up at the
 // instant of answer (capture 11); only the channel's own hangup ends those.
 func (e *Engine) originateResult(ctx context.Context, j *job, c *call, body []byte) {
-	if _, err := freeswitch.ParseJobResult(body); err == nil {
+	res := freeswitch.ParseOriginateResult(body)
+	if res.Placed() {
 		e.ownSuccess(j)
 		e.mu.Lock()
 		c.originated = true
@@ -132,14 +133,14 @@ func (e *Engine) originateResult(ctx context.Context, j *job, c *call, body []by
 		}
 		return
 	}
-	if reason, ours := freeswitch.OwnFailure(body); ours {
+	if res.Own != "" {
 		// The switch did not take the call (a dial string it refuses as malformed): the contact
 		// is given back and the job stops after a few in a row.
 		e.mu.Lock()
 		ended := c.state == callDialing && c.to(callEnded)
 		e.mu.Unlock()
 		if ended {
-			e.ownFailure(ctx, j, c, reason)
+			e.ownFailure(ctx, j, c, res.Own)
 		}
 		return
 	}
@@ -151,8 +152,7 @@ func (e *Engine) originateResult(ctx context.Context, j *job, c *call, body []by
 		e.o.Logger.Debug("originate result after the answer; the call goes on", "attempt", c.attemptID, "result", strings.TrimSpace(string(body)))
 		return
 	}
-	cause := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(body)), "-ERR"))
-	e.endCall(ctx, j, c, cause)
+	e.endCall(ctx, j, c, res.Cause)
 }
 
 // callEvent moves a customer call with its channel's events.
@@ -212,7 +212,7 @@ func (e *Engine) moveLost(ctx context.Context, j *job, c *call) {
 	}
 	room, err := e.o.Switch.API(context.WithoutCancel(ctx), c.node, cmd)
 	switch {
-	case err != nil && !freeswitch.IsNoSuchChannel(err):
+	case err != nil && !errors.Is(err, freeswitch.ErrNoSuchChannel):
 		return // unknown: asked again next time; its hangup ends it meanwhile
 	case err == nil && strings.TrimSpace(room) == a.roomName:
 		// In the room: with its agent, unless the agent's phone is gone (the move made the
@@ -233,7 +233,7 @@ func (e *Engine) moveLost(ctx context.Context, j *job, c *call) {
 		if a.call == c {
 			a.call, a.attemptID = nil, 0
 			if !a.leaving {
-				a.state, a.since = agentstate.Available, e.o.Now()
+				a.state, a.since = domain.AgentAvailable, e.o.Now()
 				freed = true
 			}
 		}
@@ -269,7 +269,7 @@ func (e *Engine) joined(ctx context.Context, j *job, c *call, roomName string, s
 		c.agent = nil
 		c.to(callWaiting)
 		if a.call == c {
-			a.call, a.attemptID, a.state, a.since = nil, 0, agentstate.Available, now
+			a.call, a.attemptID, a.state, a.since = nil, 0, domain.AgentAvailable, now
 		}
 		e.mu.Unlock()
 		e.o.Logger.Warn("customer alone in its agent's room; checking the agent's phone", "job", j.id, "agent", a.id, "attempt", c.attemptID)
@@ -306,7 +306,7 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 	e.mu.Lock()
 	var pick *agent
 	for _, a := range j.agents {
-		if a.inRoom && !a.leaving && !a.leaveAfterCall && a.state == agentstate.Available && a.call == nil && a.node == c.node &&
+		if a.inRoom && !a.leaving && !a.leaveAfterCall && a.state == domain.AgentAvailable && a.call == nil && a.node == c.node &&
 			(pick == nil || a.since.Before(pick.since)) {
 			pick = a
 		}
@@ -318,7 +318,7 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 	c.to(callConnecting)
 	c.moveSent = now
 	c.agent = pick
-	pick.call, pick.attemptID, pick.state, pick.since = c, c.attemptID, agentstate.OnCall, now
+	pick.call, pick.attemptID, pick.state, pick.since = c, c.attemptID, domain.AgentOnCall, now
 	e.mu.Unlock()
 	cmd, err := freeswitch.UUIDTransferToRoom(c.uuid, pick.room)
 	if err == nil {
@@ -341,7 +341,7 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 			pick.call, pick.attemptID = nil, 0
 		}
 		if back {
-			pick.state, pick.since = agentstate.Available, e.o.Now()
+			pick.state, pick.since = domain.AgentAvailable, e.o.Now()
 		}
 		e.mu.Unlock()
 		if back {
@@ -383,12 +383,12 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 		e.mu.Unlock()
 		return
 	}
-	outcome := string(freeswitch.Classify(cause, c.answered != nil).Outcome)
+	outcome := freeswitch.Classify(cause, c.answered != nil).Outcome
 	switch {
 	case prev == callConnected:
-		outcome = "connected"
+		outcome = domain.OutcomeConnected
 	case c.answered != nil:
-		outcome = "abandoned" // a live person who never reached an agent (P-2)
+		outcome = domain.OutcomeAbandoned // a live person who never reached an agent (P-2)
 		if prev != callAbandoning {
 			e.observeAbandon(j, c, e.o.Now()) // hung up while waiting: abandoned all the same
 		}
@@ -405,9 +405,9 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 		switch {
 		case a.leaving:
 		case prev == callConnected:
-			a.state, a.since = agentstate.WrapUp, e.o.Now()
+			a.state, a.since = domain.AgentWrapUp, e.o.Now()
 		default:
-			a.attemptID, a.state, a.since = 0, agentstate.Available, e.o.Now()
+			a.attemptID, a.state, a.since = 0, domain.AgentAvailable, e.o.Now()
 			freed = true
 		}
 	}
@@ -422,7 +422,7 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 }
 
 // finish writes the attempt's outcome and forgets the call.
-func (e *Engine) finish(ctx context.Context, j *job, c *call, outcome, cause string) {
+func (e *Engine) finish(ctx context.Context, j *job, c *call, outcome domain.Outcome, cause string) {
 	cfg := e.o.Config()
 	var retry []store.RetryRule
 	if camp := campaignOf(cfg, j.campaign); camp != nil {
@@ -471,7 +471,7 @@ func (e *Engine) command(ctx context.Context, node, cmd string) {
 	}
 	if _, err := e.o.Switch.API(context.WithoutCancel(ctx), node, cmd); err != nil {
 		level := slog.LevelWarn
-		if freeswitch.IsNoSuchChannel(err) {
+		if errors.Is(err, freeswitch.ErrNoSuchChannel) {
 			level = slog.LevelDebug // the leg ended on its own first: a normal race
 		}
 		e.o.Logger.Log(ctx, level, "switch command failed", "node", node, "cmd", strings.SplitN(cmd, " ", 2)[0], "err", err)

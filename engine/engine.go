@@ -10,6 +10,7 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
 	"github.com/kakeru-dialer/kakeru/pacing"
@@ -82,7 +83,7 @@ type Hooks struct {
 	// Originate hears each customer originate sent to the switch.
 	Originate func(campaign int)
 	// Outcome hears each customer attempt's outcome as it is recorded (P-3).
-	Outcome func(campaign int, outcome string)
+	Outcome func(campaign int, outcome domain.Outcome)
 	// LiveAnswer and Abandon hear the live answers and abandons the abandon rate counts (P-2),
 	// when this instance sees them.
 	LiveAnswer func(campaign int)
@@ -295,7 +296,7 @@ func (e *Engine) pass(ctx context.Context) {
 		e.mu.Lock()
 		if row, ok := isRunning[j.id]; ok {
 			if j.stopping {
-				e.jobStateEvent(j, "running")
+				e.jobStateEvent(j, domain.JobRunning)
 			}
 			if row.Run != j.row.Run {
 				// The agents go on into the new run: their live state names it from now on.
@@ -306,7 +307,7 @@ func (e *Engine) pass(ctx context.Context) {
 			j.row, j.stopping = row, false // started again while still winding down
 		} else {
 			if !j.stopping {
-				e.jobStateEvent(j, "stopped")
+				e.jobStateEvent(j, domain.JobStopped)
 			}
 			j.stopping = true
 		}

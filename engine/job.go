@@ -7,6 +7,7 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/pacing"
 	"github.com/kakeru-dialer/kakeru/store"
 )
@@ -48,7 +49,7 @@ type agent struct {
 	// and may be checked with it (asking earlier would take a ringing phone for a gone one).
 	originated bool
 	inRoom     bool // the phone is in its room: the agent hears hold music between calls
-	state      agentstate.State
+	state      domain.AgentState
 	since      time.Time
 	call       *call // the customer bridged, or waiting for the disposition (wrap-up)
 	attemptID  int64 // the attempt of call, kept through wrap-up
@@ -119,7 +120,7 @@ func (e *Engine) step(ctx context.Context, cfg *config.Config, j *job) {
 		if _, err := e.o.Store.StopCallJob(ctx, j.id, "business_end", now); err == nil {
 			e.o.Logger.Info("call job stopped at business end", "job", j.id)
 		}
-		e.jobStateEvent(j, "stopped")
+		e.jobStateEvent(j, domain.JobStopped)
 		e.mu.Lock()
 		j.stopping = true
 		e.mu.Unlock()
@@ -185,19 +186,19 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 	a := j.agents[r.AgentID]
 	e.mu.Unlock()
 	switch r.Kind {
-	case "join":
+	case domain.RequestJoin:
 		e.mu.Lock()
 		stopping := j.stopping
 		e.mu.Unlock()
 		if a == nil && !stopping {
 			e.join(ctx, cfg, j, r.AgentID)
 		}
-	case "leave":
+	case domain.RequestLeave:
 		if a == nil {
 			return
 		}
 		e.mu.Lock()
-		onCall := a.call != nil && a.state == agentstate.OnCall
+		onCall := a.call != nil && a.state == domain.AgentOnCall
 		if onCall {
 			a.leaveAfterCall = true // the customer's call is not cut: the agent leaves after it
 		} else {
@@ -207,14 +208,14 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 		if !onCall {
 			e.leave(ctx, j, a, "")
 		}
-	case "state":
+	case domain.RequestState:
 		if a == nil {
 			return
 		}
 		e.mu.Lock()
 		ok := a.call == nil && a.inRoom
 		if ok {
-			if a.state == agentstate.WrapUp {
+			if a.state == domain.AgentWrapUp {
 				e.observeWrap(j, e.o.Now().Sub(a.since))
 			}
 			a.state, a.since = r.State, e.o.Now()
@@ -223,10 +224,10 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 		if ok {
 			e.publish(ctx, j, a)
 		}
-	case "hangup_customer":
+	case domain.RequestHangupCustomer:
 		e.mu.Lock()
 		var c *call
-		if a != nil && a.call != nil && a.state == agentstate.OnCall {
+		if a != nil && a.call != nil && a.state == domain.AgentOnCall {
 			c = a.call
 		}
 		e.mu.Unlock()
@@ -305,7 +306,7 @@ func (e *Engine) checkAgents(ctx context.Context, cfg *config.Config, j *job, no
 		case j.stopping && a.call == nil && !customers:
 			a.leaving, a.message = true, MessageJobStopped
 			leaving = append(leaving, out{a, MessageJobStopped})
-		case a.state != agentstate.OnCall && a.call == nil && now.Sub(a.since) >= cfg.System.AgentIdleLimit:
+		case a.state != domain.AgentOnCall && a.call == nil && now.Sub(a.since) >= cfg.System.AgentIdleLimit:
 			a.leaving, a.message = true, MessageIdleLogoff
 			leaving = append(leaving, out{a, MessageIdleLogoff})
 		}

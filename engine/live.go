@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/liveevents"
 	"github.com/kakeru-dialer/kakeru/store"
 )
@@ -68,7 +69,7 @@ func (e *Engine) callEventLive(j *job, c *call, typ string, extra map[string]any
 }
 
 // jobStateEvent publishes that a job runs here, or stopped.
-func (e *Engine) jobStateEvent(j *job, status string) {
+func (e *Engine) jobStateEvent(j *job, status domain.JobStatus) {
 	e.emit(liveevents.Event{Type: liveevents.JobState, CampaignID: j.campaign, CallJobID: j.id,
 		Data: map[string]any{"status": status}})
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/liveevents"
 	"github.com/kakeru-dialer/kakeru/store"
 )
@@ -25,7 +26,7 @@ type ownFailures struct {
 // ownFailure ends a customer call whose originate failed because of us, not the customer:
 // no switch node could take it (reason freeswitch.OwnSwitchUnavailable), or its dial string
 // could not be built or the switch refused it as malformed (freeswitch.OwnDialStringRefused;
-// freeswitch.OwnFailure and OwnCause classify the switch's answers). The call is forgotten as
+// freeswitch.ParseOriginateResult classifies the switch's answer). The call is forgotten as
 // finish forgets it, but its attempt is given back instead of finished: the contact is as it
 // was before the claim and no retry rule, dial limit, report or abandon statistic sees the
 // attempt. No outcome is counted or observed by pacing. After ownFailureLimit of them in a row
@@ -91,7 +92,7 @@ func (e *Engine) ownFailure(ctx context.Context, j *job, c *call, reason string)
 		}
 		e.mu.Lock()
 		e.emit(liveevents.Event{Type: liveevents.JobState, CampaignID: j.campaign, CallJobID: j.id,
-			Data: map[string]any{"status": "stopped", "reason": reason}})
+			Data: map[string]any{"status": domain.JobStopped, "reason": reason}})
 		e.mu.Unlock()
 	}()
 }
@@ -114,7 +115,7 @@ func (e *Engine) finishOwn(ctx context.Context, j *job, c *call, reason string, 
 			retry = append(retry, store.RetryRule{Outcomes: r.Outcomes, After: r.After, MaxAttempts: r.MaxAttempts})
 		}
 	}
-	end := store.AttemptEnd{ChannelUUID: c.uuid, Outcome: "network_failure", HangupCause: strings.ToUpper(reason),
+	end := store.AttemptEnd{ChannelUUID: c.uuid, Outcome: domain.OutcomeNetworkFailure, HangupCause: strings.ToUpper(reason),
 		EndedAt: now, DispositionGrace: cfg.System.UnsavedDispositionGrace, Retry: retry}
 	if err := retryWrite(ctx, func() error { _, err := e.o.Store.FinishAttempt(ctx, end); return err }); err != nil {
 		e.o.Logger.Error("record attempt outcome", "attempt", c.attemptID, "err", err)

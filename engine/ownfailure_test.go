@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/store"
 )
@@ -57,7 +58,7 @@ func (s *ownStore) snapshot() (given []string, finished []store.AttemptEnd, stop
 // between, or a new run, starts the count again.
 func TestOwnFailure(t *testing.T) {
 	st := &ownStore{}
-	cfg := &config.Config{Campaigns: []config.Campaign{{ID: 1, Retry: []config.RetryRule{{Outcomes: []string{"network_failure"}, After: time.Minute, MaxAttempts: 5}}}}}
+	cfg := &config.Config{Campaigns: []config.Campaign{{ID: 1, Retry: []config.RetryRule{{Outcomes: []domain.Outcome{domain.OutcomeNetworkFailure}, After: time.Minute, MaxAttempts: 5}}}}}
 	e := New(Options{Store: st, Config: func() *config.Config { return cfg }})
 	e.ledger = newLedger(2)
 	e.ledger.start()

@@ -6,9 +6,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
-	"github.com/kakeru-dialer/kakeru/freeswitch"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/pacing"
 	"github.com/kakeru-dialer/kakeru/store"
 )
@@ -177,14 +176,14 @@ func learn(est *pacing.Estimator, dials []store.EndedDial) {
 
 // dialResult is how an unanswered call's outcome counts for pacing; false for calls the
 // engine itself cancelled, which say nothing of the customers.
-func dialResult(outcome string, at time.Time, ring time.Duration) (pacing.DialResult, bool) {
+func dialResult(outcome domain.Outcome, at time.Time, ring time.Duration) (pacing.DialResult, bool) {
 	r := pacing.DialResult{At: at, Ring: ring}
-	switch freeswitch.Outcome(outcome) {
-	case freeswitch.OutcomeNoAnswer:
+	switch outcome {
+	case domain.OutcomeNoAnswer:
 		r.Outcome = pacing.NoAnswer
-	case freeswitch.OutcomeCancelled, "in_progress":
+	case domain.OutcomeCancelled, domain.OutcomeInProgress:
 		return r, false
-	case "machine":
+	case domain.OutcomeMachine:
 		r.Outcome = pacing.Machine
 	default:
 		r.Outcome = pacing.Failed
@@ -224,11 +223,11 @@ func (e *Engine) pace(camp *config.Campaign, j *job, now time.Time) (pacing.Deci
 		}
 		st := pacing.Paused
 		switch {
-		case a.state == agentstate.Available && a.call == nil && !a.leaveAfterCall:
+		case a.state == domain.AgentAvailable && a.call == nil && !a.leaveAfterCall:
 			st = pacing.Ready
-		case a.state == agentstate.OnCall:
+		case a.state == domain.AgentOnCall:
 			st = pacing.OnCall
-		case a.state == agentstate.WrapUp:
+		case a.state == domain.AgentWrapUp:
 			st = pacing.WrapUp
 		}
 		s := snapOf(a.node)
@@ -264,7 +263,7 @@ func (e *Engine) pace(camp *config.Campaign, j *job, now time.Time) (pacing.Deci
 }
 
 // observeEnd teaches the campaign's estimator how a call ended. Caller holds e.mu.
-func (e *Engine) observeEnd(j *job, c *call, outcome string, now time.Time) {
+func (e *Engine) observeEnd(j *job, c *call, outcome domain.Outcome, now time.Time) {
 	s := e.stats[j.campaign]
 	if s == nil {
 		return

@@ -2,8 +2,8 @@ package engine
 
 import (
 	"context"
-	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/store/storetest"
 	"testing"
 	"time"
@@ -62,7 +62,7 @@ func TestPacePerNode(t *testing.T) {
 	e := New(Options{Now: func() time.Time { return now }})
 	j := &job{id: 1, campaign: 1, agents: map[int]*agent{}, calls: map[string]*call{}}
 	for i, node := range []string{"a", "a", "b", "b", "b"} {
-		j.agents[i+1] = &agent{id: i + 1, node: node, answered: true, inRoom: true, state: agentstate.Available, since: now}
+		j.agents[i+1] = &agent{id: i + 1, node: node, answered: true, inRoom: true, state: domain.AgentAvailable, since: now}
 	}
 	j.calls["c1"] = &call{uuid: "c1", node: "a", started: now.Add(-time.Second)}
 	j.calls["c2"] = &call{uuid: "c2", node: "a", started: now.Add(-time.Second)}

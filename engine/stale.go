@@ -2,10 +2,12 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/store"
 )
@@ -78,7 +80,7 @@ func (e *Engine) isStale(st agentstate.Agent, running map[int64]store.CallJob) (
 	j, owned := e.jobs[st.CallJobID]
 	mine := owned && j.agents[st.ID] != nil && j.agents[st.ID].leg == st.Leg
 	e.mu.Unlock()
-	if mine || owned && st.State == agentstate.LoggedOff {
+	if mine || owned && st.State == domain.AgentLoggedOff {
 		return false, owned // ours, or a join this instance is about to carry out
 	}
 	row, isRunning := running[st.CallJobID]
@@ -94,16 +96,16 @@ func (e *Engine) releaseStale(ctx context.Context, st agentstate.Agent, now time
 		"run", st.JobRun, "state", st.State, "node", st.Node)
 	if st.Leg != "" && st.Node != "" {
 		// Logged off only once the phone is surely gone: else the next check tries again.
-		if _, err := e.o.Switch.API(ctx, st.Node, uuidKill(st.Leg, "NORMAL_CLEARING")); err != nil && !freeswitch.IsNoSuchChannel(err) {
+		if _, err := e.o.Switch.API(ctx, st.Node, uuidKill(st.Leg, "NORMAL_CLEARING")); err != nil && !errors.Is(err, freeswitch.ErrNoSuchChannel) {
 			e.o.Logger.Warn("stale agent's phone not hung up; next time", "agent", st.ID, "node", st.Node, "err", err)
 			return
 		}
 	}
 	msg := st.Message
-	if st.State != agentstate.LoggedOff {
+	if st.State != domain.AgentLoggedOff {
 		msg = MessageJobStopped
 	}
-	off := agentstate.Agent{ID: st.ID, State: agentstate.LoggedOff, Since: now, Message: msg}
+	off := agentstate.Agent{ID: st.ID, State: domain.AgentLoggedOff, Since: now, Message: msg}
 	e.mu.Lock()
 	e.agentStateEvent(nil, off)
 	e.states.write(int64(st.ID), func(ctx context.Context) {

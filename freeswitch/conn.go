@@ -306,7 +306,7 @@ func (c *Conn) APIBatch(ctx context.Context, cmds []string) ([]string, []error, 
 	for i, f := range frames {
 		bodies[i] = string(f.Body)
 		if strings.HasPrefix(bodies[i], "-ERR") {
-			errs[i] = &CommandError{Command: firstWord(cmds[i]), Reply: strings.TrimSpace(bodies[i])}
+			errs[i] = newCommandError(cmds[i], bodies[i])
 		}
 	}
 	return bodies, errs, nil
@@ -329,7 +329,7 @@ func (c *Conn) API(ctx context.Context, cmd string) (string, error) {
 	}
 	body := string(f.Body)
 	if strings.HasPrefix(body, "-ERR") {
-		return body, &CommandError{Command: firstWord(cmd), Reply: strings.TrimSpace(body)}
+		return body, newCommandError(cmd, body)
 	}
 	return body, nil
 }

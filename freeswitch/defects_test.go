@@ -258,7 +258,7 @@ func TestDefectIgnoredErr(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.API(ctxTimeout(t, time.Second), kill); err == nil || !strings.Contains(err.Error(), "No such channel") {
+	if _, err := c.API(ctxTimeout(t, time.Second), kill); !errors.Is(err, freeswitch.ErrNoSuchChannel) {
 		t.Fatalf("kill of a missing channel: %v", err)
 	}
 }

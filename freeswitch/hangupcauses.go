@@ -1,21 +1,9 @@
 package freeswitch
 
-import "strings"
+import (
+	"strings"
 
-// Outcome is what an attempt's hangup cause means for the dialer; the values are the attempt
-// outcomes of the API (API.md).
-type Outcome string
-
-// The outcomes a hangup cause maps to. Abandoned and machine are decided by the engine, not by
-// the cause.
-const (
-	OutcomeConnected      Outcome = "connected"
-	OutcomeNoAnswer       Outcome = "no_answer"
-	OutcomeBusy           Outcome = "busy"
-	OutcomeRejected       Outcome = "rejected"
-	OutcomeInvalidNumber  Outcome = "invalid_number"
-	OutcomeNetworkFailure Outcome = "network_failure"
-	OutcomeCancelled      Outcome = "cancelled"
+	"github.com/kakeru-dialer/kakeru/domain"
 )
 
 // Retry classes of a verdict: how soon a retry makes sense, if at all.
@@ -27,8 +15,8 @@ const (
 
 // Verdict classifies one ended call.
 type Verdict struct {
-	Outcome Outcome
-	Retry   string // RetryNever, RetrySoon or RetryLater
+	Outcome domain.Outcome // one a hangup cause can tell: never abandoned or machine, which the engine decides
+	Retry   string         // RetryNever, RetrySoon or RetryLater
 }
 
 // Retryable reports whether the campaign's retry rules may dial the contact again.
@@ -38,46 +26,46 @@ func (v Verdict) Retryable() bool { return v.Retry != RetryNever }
 // call that was never answered to their verdict. It is read-only.
 var causeTable = map[string]Verdict{
 	// No answer: the phone rang, or the network gave up waiting for it.
-	"NO_ANSWER":                {OutcomeNoAnswer, RetryLater},
-	"NO_USER_RESPONSE":         {OutcomeNoAnswer, RetryLater},
-	"RECOVERY_ON_TIMER_EXPIRE": {OutcomeNoAnswer, RetryLater},
-	"PROGRESS_TIMEOUT":         {OutcomeNoAnswer, RetryLater},
-	"ALLOTTED_TIMEOUT":         {OutcomeNoAnswer, RetryLater},
-	"SUBSCRIBER_ABSENT":        {OutcomeNoAnswer, RetryLater}, // mobile switched off or out of coverage
-	"USER_NOT_REGISTERED":      {OutcomeNoAnswer, RetryLater}, // SIP endpoint not registered right now
-	"NORMAL_CLEARING":          {OutcomeNoAnswer, RetryLater}, // cleared before answer: treat as unanswered
+	"NO_ANSWER":                {domain.OutcomeNoAnswer, RetryLater},
+	"NO_USER_RESPONSE":         {domain.OutcomeNoAnswer, RetryLater},
+	"RECOVERY_ON_TIMER_EXPIRE": {domain.OutcomeNoAnswer, RetryLater},
+	"PROGRESS_TIMEOUT":         {domain.OutcomeNoAnswer, RetryLater},
+	"ALLOTTED_TIMEOUT":         {domain.OutcomeNoAnswer, RetryLater},
+	"SUBSCRIBER_ABSENT":        {domain.OutcomeNoAnswer, RetryLater}, // mobile switched off or out of coverage
+	"USER_NOT_REGISTERED":      {domain.OutcomeNoAnswer, RetryLater}, // SIP endpoint not registered right now
+	"NORMAL_CLEARING":          {domain.OutcomeNoAnswer, RetryLater}, // cleared before answer: treat as unanswered
 	// Busy.
-	"USER_BUSY": {OutcomeBusy, RetryLater},
+	"USER_BUSY": {domain.OutcomeBusy, RetryLater},
 	// Rejected by the callee (or its network on its behalf).
-	"CALL_REJECTED":            {OutcomeRejected, RetryNever},
-	"OUTGOING_CALL_BARRED":     {OutcomeRejected, RetryNever},
-	"INCOMING_CALL_BARRED":     {OutcomeRejected, RetryNever},
-	"FACILITY_REJECTED":        {OutcomeRejected, RetryNever},
-	"BEARERCAPABILITY_NOTAUTH": {OutcomeRejected, RetryNever},
-	"INCOMPATIBLE_DESTINATION": {OutcomeRejected, RetryNever}, // no common codec or bearer
+	"CALL_REJECTED":            {domain.OutcomeRejected, RetryNever},
+	"OUTGOING_CALL_BARRED":     {domain.OutcomeRejected, RetryNever},
+	"INCOMING_CALL_BARRED":     {domain.OutcomeRejected, RetryNever},
+	"FACILITY_REJECTED":        {domain.OutcomeRejected, RetryNever},
+	"BEARERCAPABILITY_NOTAUTH": {domain.OutcomeRejected, RetryNever},
+	"INCOMPATIBLE_DESTINATION": {domain.OutcomeRejected, RetryNever}, // no common codec or bearer
 	// The number does not exist or cannot be reached as written.
-	"UNALLOCATED_NUMBER":             {OutcomeInvalidNumber, RetryNever},
-	"NO_ROUTE_DESTINATION":           {OutcomeInvalidNumber, RetryNever},
-	"NO_ROUTE_TRANSIT_NET":           {OutcomeInvalidNumber, RetryNever},
-	"INVALID_NUMBER_FORMAT":          {OutcomeInvalidNumber, RetryNever},
-	"NUMBER_CHANGED":                 {OutcomeInvalidNumber, RetryNever},
-	"REDIRECTION_TO_NEW_DESTINATION": {OutcomeInvalidNumber, RetryNever},
+	"UNALLOCATED_NUMBER":             {domain.OutcomeInvalidNumber, RetryNever},
+	"NO_ROUTE_DESTINATION":           {domain.OutcomeInvalidNumber, RetryNever},
+	"NO_ROUTE_TRANSIT_NET":           {domain.OutcomeInvalidNumber, RetryNever},
+	"INVALID_NUMBER_FORMAT":          {domain.OutcomeInvalidNumber, RetryNever},
+	"NUMBER_CHANGED":                 {domain.OutcomeInvalidNumber, RetryNever},
+	"REDIRECTION_TO_NEW_DESTINATION": {domain.OutcomeInvalidNumber, RetryNever},
 	// Network trouble: not the customer's doing, worth a retry soon.
-	"NORMAL_TEMPORARY_FAILURE":  {OutcomeNetworkFailure, RetrySoon},
-	"NETWORK_OUT_OF_ORDER":      {OutcomeNetworkFailure, RetrySoon},
-	"NORMAL_CIRCUIT_CONGESTION": {OutcomeNetworkFailure, RetrySoon},
-	"GATEWAY_DOWN":              {OutcomeNetworkFailure, RetrySoon},
-	"DESTINATION_OUT_OF_ORDER":  {OutcomeNetworkFailure, RetrySoon},
-	"REQUESTED_CHAN_UNAVAIL":    {OutcomeNetworkFailure, RetrySoon},
-	"NORMAL_UNSPECIFIED":        {OutcomeNetworkFailure, RetrySoon}, // carriers use it for transient refusals
-	"SERVICE_UNAVAILABLE":       {OutcomeNetworkFailure, RetrySoon},
-	"SWITCH_CONGESTION":         {OutcomeNetworkFailure, RetrySoon},
-	"MEDIA_TIMEOUT":             {OutcomeNetworkFailure, RetrySoon}, // RTP stopped before answer
-	"EXCHANGE_ROUTING_ERROR":    {OutcomeNetworkFailure, RetrySoon},
+	"NORMAL_TEMPORARY_FAILURE":  {domain.OutcomeNetworkFailure, RetrySoon},
+	"NETWORK_OUT_OF_ORDER":      {domain.OutcomeNetworkFailure, RetrySoon},
+	"NORMAL_CIRCUIT_CONGESTION": {domain.OutcomeNetworkFailure, RetrySoon},
+	"GATEWAY_DOWN":              {domain.OutcomeNetworkFailure, RetrySoon},
+	"DESTINATION_OUT_OF_ORDER":  {domain.OutcomeNetworkFailure, RetrySoon},
+	"REQUESTED_CHAN_UNAVAIL":    {domain.OutcomeNetworkFailure, RetrySoon},
+	"NORMAL_UNSPECIFIED":        {domain.OutcomeNetworkFailure, RetrySoon}, // carriers use it for transient refusals
+	"SERVICE_UNAVAILABLE":       {domain.OutcomeNetworkFailure, RetrySoon},
+	"SWITCH_CONGESTION":         {domain.OutcomeNetworkFailure, RetrySoon},
+	"MEDIA_TIMEOUT":             {domain.OutcomeNetworkFailure, RetrySoon}, // RTP stopped before answer
+	"EXCHANGE_ROUTING_ERROR":    {domain.OutcomeNetworkFailure, RetrySoon},
 	// We ended it: the job stopped or the engine cancelled a ringing call.
-	"ORIGINATOR_CANCEL": {OutcomeCancelled, RetryNever},
-	"LOSE_RACE":         {OutcomeCancelled, RetryNever}, // another leg of a forked originate won
-	"MANAGER_REQUEST":   {OutcomeCancelled, RetryNever}, // killed through the API (uuid_kill without cause)
+	"ORIGINATOR_CANCEL": {domain.OutcomeCancelled, RetryNever},
+	"LOSE_RACE":         {domain.OutcomeCancelled, RetryNever}, // another leg of a forked originate won
+	"MANAGER_REQUEST":   {domain.OutcomeCancelled, RetryNever}, // killed through the API (uuid_kill without cause)
 }
 
 // Classify maps a hangup cause to a verdict. An answered call is connected whatever the cause
@@ -86,12 +74,12 @@ var causeTable = map[string]Verdict{
 // contact nor be mistaken for the customer's choice.
 func Classify(cause string, answered bool) Verdict {
 	if answered {
-		return Verdict{Outcome: OutcomeConnected, Retry: RetryNever}
+		return Verdict{Outcome: domain.OutcomeConnected, Retry: RetryNever}
 	}
 	if v, ok := causeTable[cause]; ok {
 		return v
 	}
-	return Verdict{Outcome: OutcomeNetworkFailure, Retry: RetrySoon}
+	return Verdict{Outcome: domain.OutcomeNetworkFailure, Retry: RetrySoon}
 }
 
 // Failures of our own: the reasons a call job stops for when its originates keep failing before

@@ -37,3 +37,30 @@ func ParseJobResult(body []byte) (string, error) {
 	}
 	return "", fmt.Errorf("job result %q: neither +OK nor -ERR", s)
 }
+
+// OriginateResult is what a bgapi originate's BACKGROUND_JOB body says, read once where the body
+// arrives (ParseOriginateResult).
+type OriginateResult struct {
+	// UUID is the channel when the switch placed the call (`+OK <uuid>`, ParseJobResult), else "".
+	UUID string
+	// Own is why the failure is ours, not the customer's (OwnSwitchUnavailable or
+	// OwnDialStringRefused, by OwnFailure), else "".
+	Own string
+	// Cause is the failure's hangup cause: the text after -ERR ("" when the switch gave none).
+	// A body that is no -ERR at all is kept whole, so that the attempt shows what the switch said.
+	Cause string
+}
+
+// Placed reports whether the switch placed the call.
+func (r OriginateResult) Placed() bool { return r.UUID != "" }
+
+// ParseOriginateResult reads a bgapi originate's BACKGROUND_JOB body: placed, failed because
+// of us, or failed with the cause the customer's side gave.
+func ParseOriginateResult(body []byte) OriginateResult {
+	if id, err := ParseJobResult(body); err == nil {
+		return OriginateResult{UUID: id}
+	}
+	r := OriginateResult{Cause: strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(body)), "-ERR"))}
+	r.Own, _ = OwnFailure(body)
+	return r
+}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 )
 
 // The configuration views of API.md: campaigns, dial groups and agents, read-only.
@@ -35,9 +36,9 @@ type pacingJSON struct {
 }
 
 type retryJSON struct {
-	Outcomes     []string `json:"outcomes"`
-	AfterSeconds int64    `json:"after_seconds"`
-	MaxAttempts  int      `json:"max_attempts"`
+	Outcomes     []domain.Outcome `json:"outcomes"`
+	AfterSeconds int64            `json:"after_seconds"`
+	MaxAttempts  int              `json:"max_attempts"`
 }
 
 func toCampaignJSON(c config.Campaign) campaignJSON {

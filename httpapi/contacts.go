@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -63,7 +64,7 @@ type attemptJSON struct {
 	StartedAt   time.Time        `json:"started_at"`
 	AnsweredAt  *time.Time       `json:"answered_at"`
 	EndedAt     *time.Time       `json:"ended_at"`
-	Outcome     string           `json:"outcome"`
+	Outcome     domain.Outcome   `json:"outcome"`
 	HangupCause string           `json:"hangup_cause"`
 	AgentID     *int             `json:"agent_id"`
 	TalkSeconds *int             `json:"talk_seconds"`
@@ -71,14 +72,14 @@ type attemptJSON struct {
 }
 
 type dispositionJSON struct {
-	Party      string     `json:"party"`
-	ResultCode string     `json:"result_code"`
-	OtherTel   string     `json:"other_tel"`
-	NextAction string     `json:"next_action"`
-	CallbackAt *time.Time `json:"callback_at"`
-	Memo       string     `json:"memo"`
-	SavedBy    string     `json:"saved_by"`
-	SavedAt    time.Time  `json:"saved_at"`
+	Party      string          `json:"party"`
+	ResultCode string          `json:"result_code"`
+	OtherTel   string          `json:"other_tel"`
+	NextAction domain.NextStep `json:"next_action"`
+	CallbackAt *time.Time      `json:"callback_at"`
+	Memo       string          `json:"memo"`
+	SavedBy    string          `json:"saved_by"`
+	SavedAt    time.Time       `json:"saved_at"`
 }
 
 // handleContactAttempts is a contact's attempt history (S-3).

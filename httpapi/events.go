@@ -9,8 +9,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/liveevents"
 )
 
@@ -39,7 +39,7 @@ type eventFilter struct {
 func (f *eventFilter) allows(e liveevents.Event) bool {
 	if f.p.Role == config.RoleAgent && e.Type == liveevents.AgentState && e.AgentID == f.p.AgentID {
 		f.ownJob = e.CallJobID // logged off keeps the job id of the job it left
-		if s, _ := e.Data["state"].(string); s == string(agentstate.LoggedOff) {
+		if s, _ := e.Data["state"].(string); s == string(domain.AgentLoggedOff) {
 			defer func() { f.ownJob = 0 }()
 		}
 	}
@@ -85,7 +85,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 		if f.agentID != 0 && f.agentID != p.AgentID {
 			return errForbidden
 		}
-		if st, err := s.desk.Get(r.Context(), p.AgentID); err == nil && st.State != agentstate.LoggedOff {
+		if st, err := s.desk.Get(r.Context(), p.AgentID); err == nil && st.State != domain.AgentLoggedOff {
 			f.ownJob = st.CallJobID
 		}
 	}

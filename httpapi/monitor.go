@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/store"
 )
@@ -27,12 +28,12 @@ type Supervisor interface {
 }
 
 type monitorAgent struct {
-	AgentID    int             `json:"agent_id"`
-	Name       string          `json:"name"`
-	State      string          `json:"state"`
-	StateSince time.Time       `json:"state_since"`
-	Call       *store.LiveCall `json:"call,omitempty"`
-	call       int64           // the attempt to show
+	AgentID    int               `json:"agent_id"`
+	Name       string            `json:"name"`
+	State      domain.AgentState `json:"state"`
+	StateSince time.Time         `json:"state_since"`
+	Call       *store.LiveCall   `json:"call,omitempty"`
+	call       int64             // the attempt to show
 }
 
 type abandonRate struct {
@@ -43,7 +44,7 @@ type abandonRate struct {
 
 type monitorJSON struct {
 	CallJobID   int64                  `json:"call_job_id"`
-	Status      string                 `json:"status"`
+	Status      domain.JobStatus       `json:"status"`
 	CampaignID  int                    `json:"campaign_id"`
 	Agents      []monitorAgent         `json:"agents"`
 	Counts      store.RunCounts        `json:"counts"`
@@ -75,8 +76,8 @@ func (s *Server) handleMonitor(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		ag, _ := cfg.Agent(a.ID)
-		m := monitorAgent{AgentID: a.ID, Name: ag.Name, State: string(a.State), StateSince: a.Since}
-		if a.AttemptID != 0 && (a.State == agentstate.OnCall || a.State == agentstate.WrapUp) {
+		m := monitorAgent{AgentID: a.ID, Name: ag.Name, State: a.State, StateSince: a.Since}
+		if a.AttemptID != 0 && (a.State == domain.AgentOnCall || a.State == domain.AgentWrapUp) {
 			m.call = a.AttemptID
 			attempts = append(attempts, a.AttemptID)
 		}
@@ -161,7 +162,7 @@ func (s *Server) supervise(w http.ResponseWriter, r *http.Request, whisper bool)
 		return errorf(http.StatusForbidden, "supervisor_endpoint_not_allowed",
 			"%s is not one of the endpoints configured for %s (users[].supervisor_endpoints)", req.SupervisorEndpoint, p.Name)
 	}
-	if st.State != agentstate.OnCall || st.Leg == "" || st.Node == "" {
+	if st.State != domain.AgentOnCall || st.Leg == "" || st.Node == "" {
 		return errorf(http.StatusConflict, "agent_not_on_call", "the agent has no live call to listen to")
 	}
 	if s.supervisor == nil {

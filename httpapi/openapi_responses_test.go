@@ -14,7 +14,7 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
-	"github.com/kakeru-dialer/kakeru/engine"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/httpapi"
 	"github.com/kakeru-dialer/kakeru/store"
 	"github.com/kakeru-dialer/kakeru/store/storetest"
@@ -89,7 +89,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	desk := &memDesk{agents: map[int]agentstate.Agent{}}
 	var redisDown atomic.Bool
 	api := httpapi.New(httpapi.Options{Config: staticConfig{cfg}, Batches: e.store, Lists: e.store, Jobs: e.store,
-		Callbacks: e.store, Reports: e.store, Desk: desk, Monitor: monitorSource{desk, e.store}, Supervisor: nodeSupervisor{}, After: engine.AfterDisposition, Now: func() time.Time { return e.now },
+		Callbacks: e.store, Reports: e.store, Desk: desk, Monitor: monitorSource{desk, e.store}, Supervisor: nodeSupervisor{}, Now: func() time.Time { return e.now },
 		Checks: []httpapi.Check{{Name: "redis", Probe: func(context.Context) error {
 			if redisDown.Load() {
 				return errors.New("connection refused")
@@ -221,7 +221,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	get(http.StatusForbidden, agentToken, "/api/v1/agents/1002/session")
 	get(http.StatusNotFound, adminToken, "/api/v1/agents/9999/session")
 	x3 := fx.Attempts["X3"]
-	_ = desk.Set(context.Background(), agentstate.Agent{ID: 1001, State: agentstate.OnCall, Since: e.now, CallJobID: job, AttemptID: x3})
+	_ = desk.Set(context.Background(), agentstate.Agent{ID: 1001, State: domain.AgentOnCall, Since: e.now, CallJobID: job, AttemptID: x3})
 	r = get(http.StatusOK, agentToken, agent+"/session")
 	if call, _ := r.Body["call"].(map[string]any); call == nil || call["contact"] == nil || len(call["history"].([]any)) == 0 {
 		t.Errorf("session on a call: %s", r.Raw)
@@ -230,7 +230,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	// stays open, so it is checked by the live tests, not through this recorder.
 	get(http.StatusOK, supervisorToken, fmt.Sprintf("/api/v1/call-jobs/%d/monitor", job))
 	get(http.StatusForbidden, agentToken, fmt.Sprintf("/api/v1/call-jobs/%d/monitor", job))
-	_ = desk.Set(context.Background(), agentstate.Agent{ID: 1001, State: agentstate.OnCall, Since: e.now, CallJobID: job, AttemptID: x3,
+	_ = desk.Set(context.Background(), agentstate.Agent{ID: 1001, State: domain.AgentOnCall, Since: e.now, CallJobID: job, AttemptID: x3,
 		Leg: "6f1c1a6e-3d1b-4c55-9d8e-2b0c6d7f9a01", Node: "fs1"})
 	e.mustCall(http.StatusAccepted, supervisorToken, http.MethodPost, agent+"/listen", map[string]any{"supervisor_endpoint": "user/2001"})
 	e.mustCall(http.StatusAccepted, adminToken, http.MethodPost, agent+"/whisper", map[string]any{"supervisor_endpoint": "user/2001"})
@@ -241,7 +241,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	}
 	e.mustCall(http.StatusForbidden, agentToken, http.MethodPost, agent+"/listen", map[string]any{"supervisor_endpoint": "user/2001"})
 	e.mustCall(http.StatusAccepted, agentToken, http.MethodPost, agent+"/hangup-customer", nil)
-	_ = desk.Set(context.Background(), agentstate.Agent{ID: 1001, State: agentstate.WrapUp, Since: e.now, CallJobID: job, AttemptID: x3})
+	_ = desk.Set(context.Background(), agentstate.Agent{ID: 1001, State: domain.AgentWrapUp, Since: e.now, CallJobID: job, AttemptID: x3})
 	e.mustCall(http.StatusAccepted, agentToken, http.MethodPost, agent+"/leave", nil)
 
 	// Dispositions and callbacks.

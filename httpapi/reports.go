@@ -489,7 +489,7 @@ func (s *Server) handleReportResults(w http.ResponseWriter, r *http.Request) err
 		}
 		cells = append(cells[:0], strconv.FormatInt(a.AttemptID, 10), a.StartedAt.In(loc).Format(time.DateTime), a.TimeZone,
 			strconv.Itoa(a.CampaignID), strconv.FormatInt(a.BatchID, 10), a.BatchName, optInt64(a.CallJobID), deref(a.CallJobName),
-			a.Tel, deref(a.Name), a.Outcome, a.HangupCause, optInt(a.AgentID), agentName, optInt(a.TalkSeconds), deref(a.Party),
+			a.Tel, deref(a.Name), string(a.Outcome), a.HangupCause, optInt(a.AgentID), agentName, optInt(a.TalkSeconds), deref(a.Party),
 			code, labels[[2]string{strconv.Itoa(a.CampaignID), code}], deref(a.NextAction), callback, deref(a.Memo))
 		return out.row(cells)
 	})
@@ -543,11 +543,11 @@ func (c *csvOut) row(cells []string) error {
 	return err
 }
 
-func deref(s *string) string {
+func deref[T ~string](s *T) string {
 	if s == nil {
 		return ""
 	}
-	return *s
+	return string(*s)
 }
 
 func optInt(v *int) string {

@@ -68,10 +68,8 @@ type Options struct {
 	Callbacks CallbackStore
 	Reports   ReportStore
 	Desk      AgentDesk
-	// After maps a disposition's "after" choice to the agent request it makes (engine.AfterDisposition).
-	After  AfterFunc
-	Now    func() time.Time
-	Checks []Check
+	Now       func() time.Time
+	Checks    []Check
 	// Status fills /api/v1/status.
 	Status func(ctx context.Context) (Status, error)
 	// Live monitoring (S-1): the event stream, the job monitor's data, supervision legs.
@@ -96,7 +94,6 @@ type Server struct {
 	callbacks CallbackStore
 	reports   ReportStore
 	desk      AgentDesk
-	after     AfterFunc
 	now       func() time.Time
 	checks    []Check
 	status    func(ctx context.Context) (Status, error)
@@ -113,7 +110,7 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(o Options) *Server {
-	s := &Server{log: o.Logger, cfg: o.Config, batches: o.Batches, lists: o.Lists, jobs: o.Jobs, callbacks: o.Callbacks, desk: o.Desk, after: o.After, now: o.Now, checks: o.Checks, status: o.Status,
+	s := &Server{log: o.Logger, cfg: o.Config, batches: o.Batches, lists: o.Lists, jobs: o.Jobs, callbacks: o.Callbacks, desk: o.Desk, now: o.Now, checks: o.Checks, status: o.Status,
 		mux: &routeMux{ServeMux: http.NewServeMux()}, events: o.Events, monitor: o.Monitor, supervisor: o.Supervisor, heartbeat: o.Heartbeat,
 		newUUID: o.NewUUID, closing: make(chan struct{})}
 	if s.heartbeat <= 0 {

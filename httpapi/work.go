@@ -9,6 +9,7 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -19,9 +20,6 @@ type AgentDesk interface {
 	Set(ctx context.Context, a agentstate.Agent) error
 	Push(ctx context.Context, jobID int64, r agentstate.Request) error
 }
-
-// AfterFunc maps a disposition's "after" to the request that moves the agent on (G-4).
-type AfterFunc func(after string) (agentstate.Request, bool)
 
 // agentFor reads the agent in the path for a caller who may act for it: the agent itself, an
 // admin, or a supervisor of a campaign the agent's job belongs to.
@@ -40,7 +38,7 @@ func (s *Server) agentFor(r *http.Request) (config.Agent, agentstate.Agent, erro
 	}
 	st, err := s.desk.Get(r.Context(), ag.ID)
 	if errors.Is(err, agentstate.ErrUnknownAgent) {
-		st, err = agentstate.Agent{ID: ag.ID, State: agentstate.LoggedOff}, nil
+		st, err = agentstate.Agent{ID: ag.ID, State: domain.AgentLoggedOff}, nil
 	}
 	if err != nil {
 		return ag, st, DependencyDown("redis", err)
@@ -97,24 +95,24 @@ func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) error {
 	if !slices.Contains(group.AgentIDs, ag.ID) {
 		return errorf(http.StatusConflict, "agent_not_in_dial_group", "the agent is not in the job's dial group (G-1)")
 	}
-	if j.Status != "running" {
+	if j.Status != domain.JobRunning {
 		return errorf(http.StatusConflict, "call_job_not_running", "the call job is not running (G-1)")
 	}
 	st, err := s.desk.Get(r.Context(), ag.ID)
 	if err != nil && !errors.Is(err, agentstate.ErrUnknownAgent) {
 		return DependencyDown("redis", err)
 	}
-	if err == nil && st.State != agentstate.LoggedOff && st.CallJobID != 0 {
+	if err == nil && st.State != domain.AgentLoggedOff && st.CallJobID != 0 {
 		return errorf(http.StatusConflict, "agent_in_job", "the agent is already in call job %d; leave it first", st.CallJobID)
 	}
 	// Logged off but attached to the job: the owner of the job calls the phone on its next pass.
-	if err := s.desk.Set(r.Context(), agentstate.Agent{ID: ag.ID, State: agentstate.LoggedOff, Since: s.now(), CallJobID: j.ID, JobRun: j.Run}); err != nil {
+	if err := s.desk.Set(r.Context(), agentstate.Agent{ID: ag.ID, State: domain.AgentLoggedOff, Since: s.now(), CallJobID: j.ID, JobRun: j.Run}); err != nil {
 		return DependencyDown("redis", err)
 	}
-	if err := s.desk.Push(r.Context(), j.ID, agentstate.Request{AgentID: ag.ID, Kind: "join"}); err != nil {
+	if err := s.desk.Push(r.Context(), j.ID, agentstate.Request{AgentID: ag.ID, Kind: domain.RequestJoin}); err != nil {
 		return DependencyDown("redis", err)
 	}
-	writeJSON(w, http.StatusAccepted, sessionJSON{State: string(agentstate.LoggedOff), StateSince: s.now(), CallJobID: &j.ID})
+	writeJSON(w, http.StatusAccepted, sessionJSON{State: domain.AgentLoggedOff, StateSince: s.now(), CallJobID: &j.ID})
 	return nil
 }
 
@@ -134,7 +132,7 @@ func (s *Server) handleLeave(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.pushAgent(r, st, agentstate.Request{Kind: "leave"}); err != nil {
+	if err := s.pushAgent(r, st, agentstate.Request{Kind: domain.RequestLeave}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusAccepted)
@@ -142,7 +140,7 @@ func (s *Server) handleLeave(w http.ResponseWriter, r *http.Request) error {
 }
 
 type stateRequest struct {
-	State string `json:"state"`
+	State domain.AgentState `json:"state"`
 }
 
 // handleSetState: available, break or away, between calls (G-4).
@@ -155,14 +153,14 @@ func (s *Server) handleSetState(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	want := agentstate.State(req.State)
-	if want != agentstate.Available && want != agentstate.Break && want != agentstate.Away {
+	want := req.State
+	if !want.Choosable() {
 		return errorf(http.StatusUnprocessableEntity, "invalid_input", "state must be available, break or away")
 	}
-	if st.State == agentstate.OnCall {
+	if st.State == domain.AgentOnCall {
 		return errorf(http.StatusConflict, "agent_on_call", "the agent is on a call")
 	}
-	if err := s.pushAgent(r, st, agentstate.Request{Kind: "state", State: want}); err != nil {
+	if err := s.pushAgent(r, st, agentstate.Request{Kind: domain.RequestState, State: want}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusAccepted)
@@ -175,10 +173,10 @@ func (s *Server) handleHangupCustomer(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	if st.State != agentstate.OnCall {
+	if st.State != domain.AgentOnCall {
 		return errorf(http.StatusConflict, "agent_not_on_call", "the agent has no customer on the line")
 	}
-	if err := s.pushAgent(r, st, agentstate.Request{Kind: "hangup_customer"}); err != nil {
+	if err := s.pushAgent(r, st, agentstate.Request{Kind: domain.RequestHangupCustomer}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusAccepted)
@@ -186,11 +184,11 @@ func (s *Server) handleHangupCustomer(w http.ResponseWriter, r *http.Request) er
 }
 
 type sessionJSON struct {
-	State      string       `json:"state"`
-	StateSince time.Time    `json:"state_since"`
-	CallJobID  *int64       `json:"call_job_id"`
-	Message    string       `json:"message,omitempty"`
-	Call       *sessionCall `json:"call,omitempty"`
+	State      domain.AgentState `json:"state"`
+	StateSince time.Time         `json:"state_since"`
+	CallJobID  *int64            `json:"call_job_id"`
+	Message    string            `json:"message,omitempty"`
+	Call       *sessionCall      `json:"call,omitempty"`
 }
 
 type sessionCall struct {
@@ -214,11 +212,11 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := sessionJSON{State: string(st.State), StateSince: st.Since, Message: st.Message}
+	out := sessionJSON{State: st.State, StateSince: st.Since, Message: st.Message}
 	if st.CallJobID != 0 {
 		out.CallJobID = &st.CallJobID
 	}
-	if st.AttemptID != 0 && (st.State == agentstate.OnCall || st.State == agentstate.WrapUp) {
+	if st.AttemptID != 0 && (st.State == domain.AgentOnCall || st.State == domain.AgentWrapUp) {
 		call := &sessionCall{AttemptID: st.AttemptID, History: []attemptJSON{}}
 		if ref, err := s.jobs.GetAttemptRef(r.Context(), st.AttemptID); err == nil && ref.ContactID != nil {
 			if c, err := s.lists.GetContact(r.Context(), *ref.ContactID); err == nil {
@@ -237,13 +235,13 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) error {
 }
 
 type dispositionRequest struct {
-	Party      string     `json:"party"`
-	ResultCode string     `json:"result_code"`
-	OtherTel   string     `json:"other_tel"`
-	NextAction string     `json:"next_action"`
-	CallbackAt *time.Time `json:"callback_at"`
-	Memo       string     `json:"memo"`
-	After      string     `json:"after"`
+	Party      string             `json:"party"`
+	ResultCode string             `json:"result_code"`
+	OtherTel   string             `json:"other_tel"`
+	NextAction domain.NextStep    `json:"next_action"`
+	CallbackAt *time.Time         `json:"callback_at"`
+	Memo       string             `json:"memo"`
+	After      domain.AfterWrapUp `json:"after"`
 }
 
 // handleSaveDisposition saves what the agent recorded (D-1) and moves the agent on as it chose
@@ -272,7 +270,7 @@ func (s *Server) handleSaveDisposition(w http.ResponseWriter, r *http.Request) e
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	after, ok := s.after(req.After)
+	kind, state, ok := req.After.Request()
 	if !ok {
 		return errorf(http.StatusUnprocessableEntity, "invalid_input", "after must be continue, break, away or end")
 	}
@@ -286,8 +284,8 @@ func (s *Server) handleSaveDisposition(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	if ref.AgentID != nil {
-		if st, err := s.desk.Get(r.Context(), *ref.AgentID); err == nil && st.AttemptID == id && st.State == agentstate.WrapUp {
-			_ = s.pushAgent(r, st, after)
+		if st, err := s.desk.Get(r.Context(), *ref.AgentID); err == nil && st.AttemptID == id && st.State == domain.AgentWrapUp {
+			_ = s.pushAgent(r, st, agentstate.Request{Kind: kind, State: state})
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)

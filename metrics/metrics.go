@@ -14,13 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/pacing"
 )
-
-// Outcomes are the attempt outcomes of P-3, as the engine records them. Each campaign's
-// outcome counters start at zero for all of them once the campaign dials.
-var Outcomes = []string{"connected", "abandoned", "machine", "no_answer", "busy", "rejected",
-	"invalid_number", "network_failure", "cancelled"}
 
 // Import row results.
 const (
@@ -95,8 +91,8 @@ func (m *Metrics) start(campaign int) string {
 	m.originates.WithLabelValues(c)
 	m.liveAnswers.WithLabelValues(c)
 	m.abandons.WithLabelValues(c)
-	for _, o := range Outcomes {
-		m.outcomes.WithLabelValues(c, o)
+	for _, o := range domain.Outcomes() { // every outcome's counter starts at zero once the campaign dials
+		m.outcomes.WithLabelValues(c, string(o))
 	}
 	return c
 }
@@ -105,8 +101,8 @@ func (m *Metrics) start(campaign int) string {
 func (m *Metrics) Originate(campaign int) { m.originates.WithLabelValues(m.start(campaign)).Inc() }
 
 // Outcome counts an attempt's outcome (engine.Hooks.Outcome).
-func (m *Metrics) Outcome(campaign int, outcome string) {
-	m.outcomes.WithLabelValues(m.start(campaign), outcome).Inc()
+func (m *Metrics) Outcome(campaign int, outcome domain.Outcome) {
+	m.outcomes.WithLabelValues(m.start(campaign), string(outcome)).Inc()
 }
 
 // LiveAnswer counts a live answer (engine.Hooks.LiveAnswer).

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/kakeru-dialer/kakeru/domain"
 )
 
 // AnswerBucket counts a campaign's live answers and abandons in one 15-minute bucket (P-2).
@@ -47,7 +49,7 @@ func (s *Store) AnswerBuckets(ctx context.Context, campaign int, since time.Time
 
 // EndedDial is one ended attempt as pacing learns from it (P-4).
 type EndedDial struct {
-	Outcome    string
+	Outcome    domain.Outcome
 	StartedAt  time.Time
 	AnsweredAt *time.Time
 	BridgedAt  *time.Time

@@ -5,34 +5,36 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/kakeru-dialer/kakeru/domain"
 )
 
 // Attempt is one originate towards a contact, with its disposition when saved.
 type Attempt struct {
-	ID          int64        `db:"id"`
-	ContactID   *int64       `db:"contact_id"`
-	CallJobID   *int64       `db:"call_job_id"`
-	Tel         string       `db:"tel"`
-	StartedAt   time.Time    `db:"started_at"`
-	AnsweredAt  *time.Time   `db:"answered_at"`
-	EndedAt     *time.Time   `db:"ended_at"`
-	Outcome     string       `db:"outcome"`
-	HangupCause string       `db:"hangup_cause"`
-	AgentID     *int         `db:"agent_id"`
-	TalkSeconds *int         `db:"talk_seconds"`
-	Disposition *Disposition `db:"-"`
+	ID          int64          `db:"id"`
+	ContactID   *int64         `db:"contact_id"`
+	CallJobID   *int64         `db:"call_job_id"`
+	Tel         string         `db:"tel"`
+	StartedAt   time.Time      `db:"started_at"`
+	AnsweredAt  *time.Time     `db:"answered_at"`
+	EndedAt     *time.Time     `db:"ended_at"`
+	Outcome     domain.Outcome `db:"outcome"`
+	HangupCause string         `db:"hangup_cause"`
+	AgentID     *int           `db:"agent_id"`
+	TalkSeconds *int           `db:"talk_seconds"`
+	Disposition *Disposition   `db:"-"`
 }
 
 // Disposition is what the agent recorded after a connected call (D-1).
 type Disposition struct {
-	Party      string     `db:"party"`
-	ResultCode string     `db:"result_code"`
-	OtherTel   string     `db:"other_tel"`
-	NextAction string     `db:"next_action"`
-	CallbackAt *time.Time `db:"callback_at"`
-	Memo       string     `db:"memo"`
-	SavedBy    string     `db:"saved_by"`
-	SavedAt    time.Time  `db:"saved_at"`
+	Party      string          `db:"party"`
+	ResultCode string          `db:"result_code"`
+	OtherTel   string          `db:"other_tel"`
+	NextAction domain.NextStep `db:"next_action"`
+	CallbackAt *time.Time      `db:"callback_at"`
+	Memo       string          `db:"memo"`
+	SavedBy    string          `db:"saved_by"`
+	SavedAt    time.Time       `db:"saved_at"`
 }
 
 type attemptRow struct {
@@ -65,7 +67,7 @@ func (s *Store) ContactAttempts(ctx context.Context, contactID int64) ([]Attempt
 		out[i] = r.Attempt
 		if r.DParty.Valid {
 			out[i].Disposition = &Disposition{Party: r.DParty.String, ResultCode: r.DResultCode.String,
-				OtherTel: r.DOtherTel.String, NextAction: r.DNextAction.String, CallbackAt: r.DCallbackAt,
+				OtherTel: r.DOtherTel.String, NextAction: domain.NextStep(r.DNextAction.String), CallbackAt: r.DCallbackAt,
 				Memo: r.DMemo.String, SavedBy: r.DSavedBy.String, SavedAt: *r.DSavedAt}
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/kakeru-dialer/kakeru/domain"
 )
 
 // JobFilter selects a call job's contacts (J-2); never on remarks.
@@ -64,27 +66,27 @@ func (f *JobFilter) Scan(src any) error {
 // (J-1). Counts follow J-3: assigned is the list's rows, target is fixed at start, remaining
 // is the target not yet dialed in this run.
 type CallJob struct {
-	ID             int64      `db:"id" json:"id"`
-	BatchID        int64      `db:"batch_id" json:"batch_id"`
-	CampaignID     int        `db:"campaign_id" json:"-"`
-	TimeZone       string     `db:"time_zone" json:"-"`
-	Name           string     `db:"name" json:"name"`
-	ListID         int64      `db:"list_id" json:"list_id"`
-	ListName       string     `db:"list_name" json:"list_name"`
-	DialGroupID    int        `db:"dial_group_id" json:"dial_group_id"`
-	CallerID       string     `db:"caller_id" json:"caller_id"`
-	Filter         JobFilter  `db:"filter" json:"filter"`
-	Memo           string     `db:"memo" json:"memo"`
-	Status         string     `db:"status" json:"status"`
-	AssignedCount  int        `db:"assigned_count" json:"assigned_count"`
-	TargetCount    int        `db:"target_count" json:"target_count"`
-	RemainingCount int        `db:"remaining_count" json:"remaining_count"`
-	Run            int        `db:"run" json:"run"`
-	StartedAt      *time.Time `db:"started_at" json:"started_at"`
-	StoppedAt      *time.Time `db:"stopped_at" json:"stopped_at"`
-	StopReason     *string    `db:"stop_reason" json:"stop_reason"`
-	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
-	UpdatedAt      time.Time  `db:"updated_at" json:"updated_at"`
+	ID             int64            `db:"id" json:"id"`
+	BatchID        int64            `db:"batch_id" json:"batch_id"`
+	CampaignID     int              `db:"campaign_id" json:"-"`
+	TimeZone       string           `db:"time_zone" json:"-"`
+	Name           string           `db:"name" json:"name"`
+	ListID         int64            `db:"list_id" json:"list_id"`
+	ListName       string           `db:"list_name" json:"list_name"`
+	DialGroupID    int              `db:"dial_group_id" json:"dial_group_id"`
+	CallerID       string           `db:"caller_id" json:"caller_id"`
+	Filter         JobFilter        `db:"filter" json:"filter"`
+	Memo           string           `db:"memo" json:"memo"`
+	Status         domain.JobStatus `db:"status" json:"status"`
+	AssignedCount  int              `db:"assigned_count" json:"assigned_count"`
+	TargetCount    int              `db:"target_count" json:"target_count"`
+	RemainingCount int              `db:"remaining_count" json:"remaining_count"`
+	Run            int              `db:"run" json:"run"`
+	StartedAt      *time.Time       `db:"started_at" json:"started_at"`
+	StoppedAt      *time.Time       `db:"stopped_at" json:"stopped_at"`
+	StopReason     *string          `db:"stop_reason" json:"stop_reason"`
+	CreatedAt      time.Time        `db:"created_at" json:"created_at"`
+	UpdatedAt      time.Time        `db:"updated_at" json:"updated_at"`
 }
 
 // The remaining count is the target minus the contacts dialed in this run, never below zero.
@@ -246,7 +248,7 @@ func (s *Store) UpdateCallJob(ctx context.Context, id int64, p CallJobPatch, now
 		if err != nil {
 			return err
 		}
-		if j.Status == "running" {
+		if j.Status == domain.JobRunning {
 			return conflict("J-6", "call_job_running", "stop the call job before changing it")
 		}
 		set := func(dst *string, v *string) {
@@ -305,7 +307,7 @@ func (s *Store) DeleteCallJob(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		if j.Status == "running" {
+		if j.Status == domain.JobRunning {
 			return conflict("J-6", "call_job_running", "stop the call job before deleting it")
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM call_jobs WHERE id = $1`, id); err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/listimport"
 	"github.com/kakeru-dialer/kakeru/store"
 	"github.com/kakeru-dialer/kakeru/store/storetest"
@@ -187,8 +188,8 @@ func TestFinishAttemptRetriesAndDispositions(t *testing.T) {
 		}
 		return got
 	}
-	retry := []store.RetryRule{{Outcomes: []string{"no_answer", "busy"}, After: 30 * time.Minute, MaxAttempts: 2}}
-	finish := func(d store.DialTarget, outcome string, end time.Time) {
+	retry := []store.RetryRule{{Outcomes: []domain.Outcome{domain.OutcomeNoAnswer, domain.OutcomeBusy}, After: 30 * time.Minute, MaxAttempts: 2}}
+	finish := func(d store.DialTarget, outcome domain.Outcome, end time.Time) {
 		t.Helper()
 		answered := end.Add(-time.Minute)
 		ok, err := f.s.FinishAttempt(ctx, store.AttemptEnd{ChannelUUID: d.ChannelUUID, Outcome: outcome, EndedAt: end,
@@ -272,7 +273,7 @@ func TestAnswerStatsOutliveTheBatch(t *testing.T) {
 	if err != nil || len(all) != 4 {
 		t.Fatalf("claimed %d: %v", len(all), err)
 	}
-	end := func(d store.DialTarget, outcome string, answered time.Time) {
+	end := func(d store.DialTarget, outcome domain.Outcome, answered time.Time) {
 		t.Helper()
 		e := store.AttemptEnd{ChannelUUID: d.ChannelUUID, Outcome: outcome, EndedAt: answered.Add(time.Minute)}
 		if outcome != "busy" {

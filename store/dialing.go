@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/kakeru-dialer/kakeru/domain"
 )
 
 // DialTarget is a contact claimed for one attempt whose attempt row, with the channel UUID the
@@ -47,7 +49,7 @@ func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time
 		if err != nil {
 			return fmt.Errorf("read call job %d: %w", r.JobID, err)
 		}
-		if j.Status != "running" || j.Run != r.Run || r.N <= 0 {
+		if j.Status != domain.JobRunning || j.Run != r.Run || r.N <= 0 {
 			return nil
 		}
 		type picked struct {
@@ -118,7 +120,7 @@ func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time
 
 // RetryRule is a campaign's retry rule (P-3).
 type RetryRule struct {
-	Outcomes    []string
+	Outcomes    []domain.Outcome
 	After       time.Duration
 	MaxAttempts int
 }
@@ -126,7 +128,7 @@ type RetryRule struct {
 // AttemptEnd is how an attempt ended, from the switch's events.
 type AttemptEnd struct {
 	ChannelUUID  string
-	Outcome      string // connected, abandoned, machine, no_answer, busy, rejected, invalid_number, network_failure, cancelled
+	Outcome      domain.Outcome
 	HangupCause  string
 	AnsweredAt   *time.Time
 	BridgedAt    *time.Time
@@ -155,12 +157,12 @@ func (s *Store) FinishAttempt(ctx context.Context, e AttemptEnd) (bool, error) {
 			Run        int           `db:"job_run"`
 		}
 		var talk *int
-		if e.BridgedAt != nil && e.Outcome == "connected" {
+		if e.BridgedAt != nil && e.Outcome == domain.OutcomeConnected {
 			v := int(e.EndedAt.Sub(*e.BridgedAt).Round(time.Second) / time.Second)
 			talk = &v
 		}
 		var due *time.Time
-		if e.Outcome == "connected" {
+		if e.Outcome == domain.OutcomeConnected {
 			t := e.EndedAt.Add(e.DispositionGrace)
 			due = &t
 		}
@@ -176,12 +178,12 @@ func (s *Store) FinishAttempt(ctx context.Context, e AttemptEnd) (bool, error) {
 			return fmt.Errorf("finish attempt %s: %w", e.ChannelUUID, err)
 		}
 		finished = true
-		if e.Outcome == "connected" || e.Outcome == "abandoned" {
+		if e.Outcome.Live() {
 			at := e.EndedAt
 			if e.AnsweredAt != nil {
 				at = *e.AnsweredAt
 			}
-			if err := addAnswer(ctx, tx, a.CampaignID, at, e.Outcome == "abandoned"); err != nil {
+			if err := addAnswer(ctx, tx, a.CampaignID, at, e.Outcome == domain.OutcomeAbandoned); err != nil {
 				return err
 			}
 		}
@@ -195,11 +197,11 @@ func (s *Store) FinishAttempt(ctx context.Context, e AttemptEnd) (bool, error) {
 		}
 		rule := slices.IndexFunc(e.Retry, func(r RetryRule) bool { return slices.Contains(r.Outcomes, e.Outcome) })
 		switch {
-		case e.Outcome == "connected":
+		case e.Outcome == domain.OutcomeConnected:
 			next = sql.NullTime{Time: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), Valid: true} // until the disposition
 		case rule >= 0 && count < e.Retry[rule].MaxAttempts:
 			next = sql.NullTime{Time: e.EndedAt.Add(e.Retry[rule].After), Valid: true}
-		case rule >= 0 || e.Outcome == "invalid_number":
+		case rule >= 0 || e.Outcome == domain.OutcomeInvalidNumber:
 			status = "complete"
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE contacts SET status = $2, next_attempt_at = $3,

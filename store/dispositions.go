@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/kakeru-dialer/kakeru/domain"
 )
 
 // NewDisposition is what an agent saves after a connected call (D-1); the caller has checked the
@@ -20,7 +22,7 @@ type NewDisposition struct {
 	Party      string // self | other
 	ResultCode string
 	OtherTel   string
-	NextAction string // continue | callback | complete
+	NextAction domain.NextStep
 	CallbackAt *time.Time
 	Memo       string
 	SavedBy    string
@@ -38,13 +40,13 @@ func (d NewDisposition) Validate(now time.Time) error {
 		return invalid("D-1", "invalid_input", "result_code is required")
 	case !digitsOnly.MatchString(d.OtherTel):
 		return invalid("D-1", "invalid_input", "other_tel must be up to 30 half-width digits")
-	case d.NextAction != "continue" && d.NextAction != "callback" && d.NextAction != "complete":
+	case !d.NextAction.Valid():
 		return invalid("D-1", "invalid_input", "next_action must be continue, callback or complete")
-	case d.NextAction == "callback" && d.CallbackAt == nil:
+	case d.NextAction == domain.NextCallback && d.CallbackAt == nil:
 		return invalid("D-1", "invalid_input", "callback_at is required for a callback")
-	case d.NextAction == "callback" && !d.CallbackAt.After(now):
+	case d.NextAction == domain.NextCallback && !d.CallbackAt.After(now):
 		return invalid("D-1", "callback_in_past", "callback_at must be in the future")
-	case d.NextAction != "callback" && d.CallbackAt != nil:
+	case d.NextAction != domain.NextCallback && d.CallbackAt != nil:
 		return invalid("D-1", "invalid_input", "callback_at goes only with next_action callback")
 	case utf8.RuneCountInString(d.Memo) > 5000:
 		return invalid("D-1", "invalid_input", "memo must be at most 5000 characters")
@@ -54,12 +56,12 @@ func (d NewDisposition) Validate(now time.Time) error {
 
 // AttemptRef is the attempt a disposition is for, with its batch and agent.
 type AttemptRef struct {
-	ID         int64  `db:"id"`
-	BatchID    int64  `db:"batch_id"`
-	CampaignID int    `db:"campaign_id"`
-	AgentID    *int   `db:"agent_id"`
-	Outcome    string `db:"outcome"`
-	ContactID  *int64 `db:"contact_id"`
+	ID         int64          `db:"id"`
+	BatchID    int64          `db:"batch_id"`
+	CampaignID int            `db:"campaign_id"`
+	AgentID    *int           `db:"agent_id"`
+	Outcome    domain.Outcome `db:"outcome"`
+	ContactID  *int64         `db:"contact_id"`
 }
 
 // GetAttemptRef reads who an attempt belongs to.
@@ -92,7 +94,7 @@ func (s *Store) SaveDisposition(ctx context.Context, d NewDisposition, now time.
 		if err != nil {
 			return fmt.Errorf("lock attempt %d: %w", d.AttemptID, err)
 		}
-		if a.Outcome != "connected" {
+		if a.Outcome != domain.OutcomeConnected {
 			return conflict("D-1", "attempt_not_connected", "only a connected call takes a disposition (this one: %s)", a.Outcome)
 		}
 		var exists bool
@@ -112,7 +114,8 @@ func (s *Store) SaveDisposition(ctx context.Context, d NewDisposition, now time.
 			return nil
 		}
 		contactID := *a.ContactID
-		status := map[string]string{"continue": "eligible", "callback": "callback", "complete": "complete"}[d.NextAction]
+		status := map[domain.NextStep]string{domain.NextContinue: "eligible", domain.NextCallback: "callback",
+			domain.NextComplete: "complete"}[d.NextAction]
 		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET status = $2, next_attempt_at = NULL WHERE id = $1`,
 			contactID, status); err != nil {
 			return fmt.Errorf("apply next action to contact %d: %w", contactID, err)
@@ -121,7 +124,7 @@ func (s *Store) SaveDisposition(ctx context.Context, d NewDisposition, now time.
 			WHERE contact_id = $1 AND status = 'scheduled'`, contactID, now); err != nil {
 			return fmt.Errorf("replace callbacks of contact %d: %w", contactID, err)
 		}
-		if d.NextAction == "callback" {
+		if d.NextAction == domain.NextCallback {
 			_, err := tx.ExecContext(ctx, `INSERT INTO callbacks (batch_id, contact_id, attempt_id, agent_id, due_at, created_at,
 				updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)`, a.BatchID, contactID, d.AttemptID, a.AgentID, *d.CallbackAt, now)
 			if err != nil {

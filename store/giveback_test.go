@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/store"
 	"github.com/kakeru-dialer/kakeru/store/storetest"
 )
@@ -56,7 +57,7 @@ func TestGiveBackAttempt(t *testing.T) {
 			t.Fatalf("give back attempt %d: %v, %v; want %v", d.AttemptID, got, err, want)
 		}
 	}
-	retry := []store.RetryRule{{Outcomes: []string{"no_answer"}, After: 30 * time.Minute, MaxAttempts: 3}}
+	retry := []store.RetryRule{{Outcomes: []domain.Outcome{domain.OutcomeNoAnswer}, After: 30 * time.Minute, MaxAttempts: 3}}
 
 	var first int64
 	if err := db.QueryRow(`SELECT min(id) FROM contacts WHERE list_id = $1`, f.list.ID).Scan(&first); err != nil {

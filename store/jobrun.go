@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/kakeru-dialer/kakeru/domain"
 )
 
 // StartRules are what J-5 checks that live in configuration.
@@ -35,7 +37,7 @@ func (s *Store) StartCallJob(ctx context.Context, id int64, r StartRules, now ti
 		if err != nil {
 			return err
 		}
-		if j.Status == "running" {
+		if j.Status == domain.JobRunning {
 			return conflict("J-5", "call_job_running", "the call job is already running")
 		}
 		var running int
@@ -100,7 +102,7 @@ func (s *Store) StopCallJob(ctx context.Context, id int64, reason string, now ti
 		if err != nil {
 			return err
 		}
-		if j.Status != "running" {
+		if j.Status != domain.JobRunning {
 			return conflict("J-6", "call_job_not_running", "the call job is not running")
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE call_jobs SET status = 'stopped', stopped_at = $2, stop_reason = $3,

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/kakeru-dialer/kakeru/domain"
 )
 
 // Reports (FUNCTIONAL.md S-4) are computed in SQL over attempts and their dispositions. Every
@@ -215,25 +217,25 @@ func (s *Store) ReportSummary(ctx context.Context, f ReportFilter) (ReportSummar
 
 // ResultRow is one attempt of the results export, with its disposition when saved.
 type ResultRow struct {
-	AttemptID   int64      `db:"id"`
-	StartedAt   time.Time  `db:"started_at"`
-	TimeZone    string     `db:"tz"`
-	CampaignID  int        `db:"campaign_id"`
-	BatchID     int64      `db:"batch_id"`
-	BatchName   string     `db:"batch_name"`
-	CallJobID   *int64     `db:"call_job_id"`
-	CallJobName *string    `db:"call_job_name"`
-	Tel         string     `db:"tel"`
-	Name        *string    `db:"name"`
-	Outcome     string     `db:"outcome"`
-	HangupCause string     `db:"hangup_cause"`
-	AgentID     *int       `db:"agent_id"`
-	TalkSeconds *int       `db:"talk_seconds"`
-	Party       *string    `db:"party"`
-	ResultCode  *string    `db:"result_code"`
-	NextAction  *string    `db:"next_action"`
-	CallbackAt  *time.Time `db:"callback_at"`
-	Memo        *string    `db:"memo"`
+	AttemptID   int64            `db:"id"`
+	StartedAt   time.Time        `db:"started_at"`
+	TimeZone    string           `db:"tz"`
+	CampaignID  int              `db:"campaign_id"`
+	BatchID     int64            `db:"batch_id"`
+	BatchName   string           `db:"batch_name"`
+	CallJobID   *int64           `db:"call_job_id"`
+	CallJobName *string          `db:"call_job_name"`
+	Tel         string           `db:"tel"`
+	Name        *string          `db:"name"`
+	Outcome     domain.Outcome   `db:"outcome"`
+	HangupCause string           `db:"hangup_cause"`
+	AgentID     *int             `db:"agent_id"`
+	TalkSeconds *int             `db:"talk_seconds"`
+	Party       *string          `db:"party"`
+	ResultCode  *string          `db:"result_code"`
+	NextAction  *domain.NextStep `db:"next_action"`
+	CallbackAt  *time.Time       `db:"callback_at"`
+	Memo        *string          `db:"memo"`
 }
 
 // ReportResults streams the attempts of a report, oldest first, to fn without holding them in

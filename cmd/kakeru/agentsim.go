@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/kakeru-dialer/kakeru/domain"
 )
 
 // agentSim plays agents through the public API only, as people at their screens would: join
@@ -101,29 +103,30 @@ func (s *agentSim) play(ctx context.Context, id int, r *rand.Rand) {
 		if c, ok := sess["call"].(map[string]any); ok {
 			attempt = int64(c["attempt_id"].(float64))
 		}
-		switch sess["state"] {
-		case "logged_off":
+		state, _ := sess["state"].(string)
+		switch domain.AgentState(state) {
+		case domain.AgentLoggedOff:
 			if sess["call_job_id"] == nil { // not joining yet
 				s.do(ctx, id, "POST", fmt.Sprintf("/api/v1/agents/%d/join", id), map[string]any{"call_job_id": s.job})
 			}
-		case "break", "away":
-			s.do(ctx, id, "POST", fmt.Sprintf("/api/v1/agents/%d/state", id), map[string]any{"state": "available"})
-		case "on_call":
+		case domain.AgentBreak, domain.AgentAway:
+			s.do(ctx, id, "POST", fmt.Sprintf("/api/v1/agents/%d/state", id), map[string]any{"state": domain.AgentAvailable})
+		case domain.AgentOnCall:
 			if attempt != talking {
 				talking, talkEnd = attempt, time.Now().Add(jitter(r, s.talk))
 			} else if time.Now().After(talkEnd) {
 				s.do(ctx, id, "POST", fmt.Sprintf("/api/v1/agents/%d/hangup-customer", id), nil)
 			}
-		case "wrap_up":
+		case domain.AgentWrapUp:
 			if attempt == 0 || !s.wait(ctx, jitter(r, s.wrap)) {
 				continue
 			}
-			next := "continue"
+			next := domain.NextContinue
 			if r.IntN(2) == 0 {
-				next = "complete"
+				next = domain.NextComplete
 			}
 			code, _, err := s.do(ctx, id, "POST", fmt.Sprintf("/api/v1/attempts/%d/disposition", attempt), map[string]any{
-				"party": "self", "result_code": s.codes[r.IntN(len(s.codes))], "next_action": next, "memo": "simulated", "after": "continue"})
+				"party": "self", "result_code": s.codes[r.IntN(len(s.codes))], "next_action": next, "memo": "simulated", "after": domain.AfterContinue})
 			if err == nil && code == http.StatusNoContent {
 				s.handled.Add(1)
 			}

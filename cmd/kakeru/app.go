@@ -19,6 +19,7 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/engine"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
@@ -155,7 +156,6 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Callbacks: m.apiStore,
 		Reports:   m.apiStore,
 		Desk:      m.agents,
-		After:     engine.AfterDisposition,
 		Now:       m.Now,
 		Checks:    m.readinessChecks(cfg),
 		Status:    m.status,
@@ -336,7 +336,7 @@ func (m *Main) status(ctx context.Context) (httpapi.Status, error) {
 		}
 	}
 	var jobsErr, agentsErr error
-	var counts map[agentstate.State]int
+	var counts map[domain.AgentState]int
 	st.JobsRunning, jobsErr = m.store.CountRunningJobs(ctx)
 	counts, agentsErr = m.agents.Counts(ctx)
 	if jobsErr != nil {
@@ -345,8 +345,8 @@ func (m *Main) status(ctx context.Context) (httpapi.Status, error) {
 	if agentsErr != nil {
 		return st, httpapi.DependencyDown("redis", agentsErr)
 	}
-	st.Agents = httpapi.AgentCounts{Available: counts[agentstate.Available], OnCall: counts[agentstate.OnCall],
-		WrapUp: counts[agentstate.WrapUp], Break: counts[agentstate.Break], Away: counts[agentstate.Away]}
+	st.Agents = httpapi.AgentCounts{Available: counts[domain.AgentAvailable], OnCall: counts[domain.AgentOnCall],
+		WrapUp: counts[domain.AgentWrapUp], Break: counts[domain.AgentBreak], Away: counts[domain.AgentAway]}
 	return st, nil
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
 	"github.com/kakeru-dialer/kakeru/store"
 )
@@ -164,10 +165,10 @@ func benchPhase(ctx context.Context, cfgPath string, agents int, mode string, ra
 	defer s.StopCallJob(context.WithoutCancel(ctx), j.ID, "admin", time.Now())
 	// The agents join as the API would have them: attached to the job, a join request queued.
 	for _, id := range ids {
-		if err := m.agents.Set(ctx, agentstate.Agent{ID: id, State: agentstate.LoggedOff, Since: time.Now(), CallJobID: j.ID}); err != nil {
+		if err := m.agents.Set(ctx, agentstate.Agent{ID: id, State: domain.AgentLoggedOff, Since: time.Now(), CallJobID: j.ID}); err != nil {
 			return res, err
 		}
-		if err := m.agents.Push(ctx, j.ID, agentstate.Request{AgentID: id, Kind: "join"}); err != nil {
+		if err := m.agents.Push(ctx, j.ID, agentstate.Request{AgentID: id, Kind: domain.RequestJoin}); err != nil {
 			return res, err
 		}
 	}

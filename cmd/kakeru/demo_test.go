@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
 )
 
@@ -41,7 +42,7 @@ func staleAgent(t *testing.T, db int) *agentstate.Store {
 	t.Helper()
 	s := agentstate.Open("127.0.0.1:6379", db, "")
 	t.Cleanup(func() { s.Close() })
-	if err := s.Set(context.Background(), agentstate.Agent{ID: 1001, State: agentstate.Available, Since: time.Now(),
+	if err := s.Set(context.Background(), agentstate.Agent{ID: 1001, State: domain.AgentAvailable, Since: time.Now(),
 		CallJobID: 1, JobRun: 1, Leg: "5f0c3a1e-0000-4000-8000-000000000001", Node: "lab"}); err != nil {
 		t.Fatal(err)
 	}

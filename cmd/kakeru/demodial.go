@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -131,9 +132,9 @@ func demoOnCall(ctx context.Context, c *demoClient, agents []int) int {
 	n := 0
 	for _, id := range agents {
 		var s struct {
-			State string `json:"state"`
+			State domain.AgentState `json:"state"`
 		}
-		if code, err := c.do(ctx, http.MethodGet, fmt.Sprintf("/api/v1/agents/%d/session", id), nil, &s); err == nil && code == 200 && s.State == "on_call" {
+		if code, err := c.do(ctx, http.MethodGet, fmt.Sprintf("/api/v1/agents/%d/session", id), nil, &s); err == nil && code == 200 && s.State == domain.AgentOnCall {
 			n++
 		}
 	}

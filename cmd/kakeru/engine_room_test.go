@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/engine"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
@@ -163,7 +164,7 @@ func TestEngineReleasesStaleAgents(t *testing.T) {
 	ctx := context.Background()
 	// 1001: in the job, which is stopped (never started here). 1002: in a run of the job that is
 	// not the current one, once the job runs.
-	if err := m.agents.Set(ctx, agentstate.Agent{ID: 1001, State: agentstate.Available, Since: time.Now(), CallJobID: job,
+	if err := m.agents.Set(ctx, agentstate.Agent{ID: 1001, State: domain.AgentAvailable, Since: time.Now(), CallJobID: job,
 		JobRun: 1, Leg: legs[1001], Node: "fs1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +177,7 @@ func TestEngineReleasesStaleAgents(t *testing.T) {
 	must(t, 200)(call(t, m, "demo-admin-token", "POST", fmt.Sprintf("/api/v1/call-jobs/%d/start", job), nil))
 	row := must(t, 200)(call(t, m, "demo-admin-token", "GET", fmt.Sprintf("/api/v1/call-jobs/%d", job), nil))
 	run := int(row["run"].(float64))
-	if err := m.agents.Set(ctx, agentstate.Agent{ID: 1002, State: agentstate.Available, Since: time.Now(), CallJobID: job,
+	if err := m.agents.Set(ctx, agentstate.Agent{ID: 1002, State: domain.AgentAvailable, Since: time.Now(), CallJobID: job,
 		JobRun: run - 1, Leg: legs[1002], Node: "fs1"}); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/httpapi"
 	"github.com/kakeru-dialer/kakeru/metrics"
 	"github.com/kakeru-dialer/kakeru/store"
@@ -42,8 +42,8 @@ func (m *Main) metricSources() metrics.Sources {
 			if err != nil {
 				return nil, err
 			}
-			out := make(map[string]int, len(agentstate.States))
-			for _, s := range agentstate.States {
+			out := make(map[string]int, len(domain.AgentStates()))
+			for _, s := range domain.AgentStates() {
 				out[string(s)] = counts[s]
 			}
 			return out, nil

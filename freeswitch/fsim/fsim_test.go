@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
 	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
@@ -100,14 +101,14 @@ func clientAgainstSimulator(t *testing.T, mode string) {
 	pass(10 * time.Millisecond)
 	_, err = freeswitch.ParseJobResult((<-res).Body)
 	var oe *freeswitch.OriginateError
-	if !errors.As(err, &oe) || oe.Verdict().Outcome != freeswitch.OutcomeBusy {
+	if !errors.As(err, &oe) || oe.Verdict().Outcome != domain.OutcomeBusy {
 		t.Fatalf("busy originate: %v", err)
 	}
 	kill, _ := freeswitch.UUIDKill(id, "NORMAL_CLEARING")
 	if _, err := c.API(ctx(t), kill); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.API(ctx(t), kill); err == nil || !strings.Contains(err.Error(), "No such channel") {
+	if _, err := c.API(ctx(t), kill); !errors.Is(err, freeswitch.ErrNoSuchChannel) {
 		t.Fatalf("second kill: %v", err)
 	}
 	if _, err := c.API(ctx(t), "nonsense"); err == nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -23,13 +24,13 @@ type fixtureAttempt struct {
 	name     string // calls handled by an agent have a name
 	campaign int
 	start    string // RFC 3339, UTC
-	outcome  string
+	outcome  domain.Outcome
 	agent    int
 	bridge   int // seconds from start to bridge
 	talk     int // seconds from bridge to end
 	wrap     int // seconds from end to the disposition; -1: no disposition
 	code     string
-	next     string
+	next     domain.NextStep
 	memo     string
 	contact  int // index into the batch's contacts
 }
@@ -172,11 +173,11 @@ func AddReportFixture(t testing.TB, s *store.Store) ReportFixture {
 		contact := contacts[a.campaign][a.contact]
 		var agent, talk *int
 		var bridged, answered, ended, due *time.Time
-		if a.outcome != "in_progress" {
+		if a.outcome != domain.OutcomeInProgress {
 			e := start.Add(30 * time.Second)
 			ended = &e
 		}
-		if a.outcome == "connected" || a.outcome == "abandoned" || a.outcome == "machine" {
+		if a.outcome.Live() || a.outcome == domain.OutcomeMachine {
 			an := start.Add(time.Duration(max(a.bridge-2, 1)) * time.Second)
 			answered = &an
 		}
@@ -187,9 +188,10 @@ func AddReportFixture(t testing.TB, s *store.Store) ReportFixture {
 			tk := a.talk
 			agent, bridged, ended, due, talk = &ag, &b, &e, &d, &tk
 		}
-		cause := map[string]string{"connected": "NORMAL_CLEARING", "no_answer": "NO_ANSWER", "busy": "USER_BUSY",
-			"rejected": "CALL_REJECTED", "invalid_number": "UNALLOCATED_NUMBER", "network_failure": "NETWORK_OUT_OF_ORDER",
-			"cancelled": "ORIGINATOR_CANCEL", "abandoned": "NORMAL_CLEARING", "machine": "NORMAL_CLEARING"}[a.outcome]
+		cause := map[domain.Outcome]string{domain.OutcomeConnected: "NORMAL_CLEARING", domain.OutcomeNoAnswer: "NO_ANSWER",
+			domain.OutcomeBusy: "USER_BUSY", domain.OutcomeRejected: "CALL_REJECTED", domain.OutcomeInvalidNumber: "UNALLOCATED_NUMBER",
+			domain.OutcomeNetworkFailure: "NETWORK_OUT_OF_ORDER", domain.OutcomeCancelled: "ORIGINATOR_CANCEL",
+			domain.OutcomeAbandoned: "NORMAL_CLEARING", domain.OutcomeMachine: "NORMAL_CLEARING"}[a.outcome]
 		var id int64
 		err = db.QueryRowContext(ctx, `INSERT INTO attempts (batch_id, campaign_id, list_id, contact_id, call_job_id, tel,
 			channel_uuid, agent_id, created_at, started_at, answered_at, bridged_at, ended_at, outcome, hangup_cause, talk_seconds,
@@ -208,7 +210,7 @@ func AddReportFixture(t testing.TB, s *store.Store) ReportFixture {
 		}
 		saved := ended.Add(time.Duration(a.wrap) * time.Second)
 		var callback *time.Time
-		if a.next == "callback" {
+		if a.next == domain.NextCallback {
 			cb := saved.Add(24 * time.Hour)
 			callback = &cb
 		}

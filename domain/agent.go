@@ -1,0 +1,58 @@
+package domain
+
+// AgentState is one of the agent states of G-4, as the API and the live state in Redis spell it.
+type AgentState string
+
+// The agent states of G-4.
+const (
+	AgentAvailable AgentState = "available" // in the job's room, free for the next customer
+	AgentOnCall    AgentState = "on_call"   // reserved for or talking to a customer
+	AgentWrapUp    AgentState = "wrap_up"   // the call ended; the disposition is not saved yet
+	AgentBreak     AgentState = "break"     // in the job, taking no calls
+	AgentAway      AgentState = "away"      // in the job, taking no calls
+	AgentLoggedOff AgentState = "logged_off"
+)
+
+// AgentStates lists every agent state in display order. The slice is new on each call.
+func AgentStates() []AgentState {
+	return []AgentState{AgentAvailable, AgentOnCall, AgentWrapUp, AgentBreak, AgentAway, AgentLoggedOff}
+}
+
+// Valid reports whether s is one of AgentStates.
+func (s AgentState) Valid() bool {
+	switch s {
+	case AgentAvailable, AgentOnCall, AgentWrapUp, AgentBreak, AgentAway, AgentLoggedOff:
+		return true
+	}
+	return false
+}
+
+// Choosable reports whether an agent may put itself in s between calls (G-4, the API's
+// POST /agents/{id}/state): available, break or away. The engine decides the others.
+func (s AgentState) Choosable() bool { return s == AgentAvailable || s == AgentBreak || s == AgentAway }
+
+// RequestKind is what an agent asks of its session through the API (G-1..G-4): the request is
+// queued for the engine instance that runs the agent's call job, which carries it out.
+type RequestKind string
+
+// The agent requests.
+const (
+	RequestJoin           RequestKind = "join"            // call the agent's phone into the job (G-1)
+	RequestLeave          RequestKind = "leave"           // leave the job, after the current call if any (G-4)
+	RequestState          RequestKind = "state"           // become available, break or away (G-4)
+	RequestHangupCustomer RequestKind = "hangup_customer" // cut the customer's leg only (G-3)
+)
+
+// RequestKinds lists every request kind. The slice is new on each call.
+func RequestKinds() []RequestKind {
+	return []RequestKind{RequestJoin, RequestLeave, RequestState, RequestHangupCustomer}
+}
+
+// Valid reports whether k is one of RequestKinds.
+func (k RequestKind) Valid() bool {
+	switch k {
+	case RequestJoin, RequestLeave, RequestState, RequestHangupCustomer:
+		return true
+	}
+	return false
+}
