@@ -13,7 +13,7 @@ import (
 // that is gone (uuid_kill and uuid_transfer: "No such channel!", uuid_bridge: "Invalid uuid")
 // are ErrNoSuchChannel, through API and APIBatch alike; any other refusal is only a refusal.
 func TestCommandErrorNoSuchChannel(t *testing.T) {
-	s := fsim.StartT(t, fsim.Options{})
+	s := startSim(t, fsim.Options{})
 	c := simConn(t, s, nil)
 	gone := freeswitch.NewUUID()
 	kill, err := freeswitch.UUIDKill(gone, "NORMAL_CLEARING")
