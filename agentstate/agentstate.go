@@ -1,4 +1,4 @@
-// Package agentstate keeps live agent state in Redis (FUNCTIONAL.md G-6): the pacing input that
+// Package agentstate keeps live agent state in Redis (G-6): the pacing input that
 // every engine instance shares.
 //
 // Layout: one hash per agent, kakeru:agent:{id} with fields state, since (Unix milliseconds),

@@ -23,7 +23,7 @@ type Config struct {
 
 // System holds process-wide rules of the product.
 type System struct {
-	// HistoryRetentionDays is R of FUNCTIONAL.md B-2 (minimum 91, default 180).
+	// HistoryRetentionDays is R of B-2 (minimum 91, default 180).
 	HistoryRetentionDays int    `mapstructure:"history_retention_days"`
 	Limits               Limits `mapstructure:"limits"`
 	// AgentIdleLimit logs an idle agent off (G-5, default 60m).
@@ -101,7 +101,7 @@ type HTTP struct {
 	Listen string `mapstructure:"listen"` // default "127.0.0.1:8080"
 }
 
-// Campaign is one outbound business line (FUNCTIONAL.md §0).
+// Campaign is one outbound business line (docs/rules.md, terms).
 type Campaign struct {
 	ID       int    `mapstructure:"id"`
 	Name     string `mapstructure:"name"`
@@ -137,7 +137,7 @@ type ResultCode struct {
 	Label string `mapstructure:"label"`
 }
 
-// Pacing is the campaign's dialing policy (FUNCTIONAL.md P-1).
+// Pacing is the campaign's dialing policy (P-1).
 type Pacing struct {
 	Mode              string        `mapstructure:"mode"`                // progressive | ratio | predictive; default predictive
 	TargetAbandonRate float64       `mapstructure:"target_abandon_rate"` // default 0.03, in (0, 0.1]
@@ -169,7 +169,7 @@ type Agent struct {
 	DialString string `mapstructure:"dial_string"`
 }
 
-// Role is what a user may do (FUNCTIONAL.md X-1).
+// Role is what a user may do (X-1).
 type Role string
 
 // The three roles of X-1.

@@ -43,7 +43,7 @@ func (e *ValidationError) Error() string {
 
 // Bounds checked by validation.
 const (
-	MinHistoryRetentionDays = 91 // FUNCTIONAL.md B-2
+	MinHistoryRetentionDays = 91 // B-2
 	MaxHistoryRetentionDays = 3650
 	MaxShutdownTimeout      = 10 * time.Minute
 	MaxRetryAfter           = 30 * 24 * time.Hour
@@ -51,7 +51,7 @@ const (
 	MaxConnectDeadline      = 10 * time.Second
 )
 
-// Pacing modes (FUNCTIONAL.md P-1).
+// Pacing modes (P-1).
 const (
 	PacingProgressive = "progressive"
 	PacingRatio       = "ratio"

@@ -136,7 +136,7 @@ func (v *validator) callerIDs(p string, cp *Campaign) {
 	}
 }
 
-// resultCodes may be empty: FUNCTIONAL.md J-5 refuses to start a job of such a campaign instead.
+// resultCodes may be empty: J-5 refuses to start a job of such a campaign instead.
 func (v *validator) resultCodes(p string, codes []ResultCode) {
 	seen := map[string]int{}
 	for i, rc := range codes {

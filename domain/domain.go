@@ -3,13 +3,13 @@
 // disposition, and whether a call job runs. The engine, the stores, the metrics, the
 // configuration and the HTTP API all speak these types instead of spelling the words
 // themselves, so a word cannot drift between them; the value of each constant is the API's
-// spelling (API.md, the OpenAPI document).
+// spelling (docs/ui-guide.md, the OpenAPI document).
 //
 // Standard library only and no I/O: it holds names and the facts about them, nothing that
 // stores, counts or decides.
 package domain
 
-// Outcome is how an attempt ended (FUNCTIONAL.md P-3), as the API and the database spell it.
+// Outcome is how an attempt ended (P-3), as the API and the database spell it.
 type Outcome string
 
 // The outcomes of P-3, and in-progress for an attempt that has none yet.
@@ -34,7 +34,7 @@ const (
 	OutcomeNetworkFailure Outcome = "network_failure"
 	// OutcomeCancelled: we ended the call before an answer, e.g. the job stopped (P-3).
 	OutcomeCancelled Outcome = "cancelled"
-	// OutcomeInProgress is no outcome: what an attempt shows while its call is live (API.md
+	// OutcomeInProgress is no outcome: what an attempt shows while its call is live (docs/ui-guide.md
 	// GET /contacts/{id}/attempts). No attempt ends with it.
 	OutcomeInProgress Outcome = "in_progress"
 )

@@ -49,7 +49,7 @@ func TestLists(t *testing.T) {
 	}
 }
 
-// The API's spelling (API.md), in the API's order.
+// The API's spelling (docs/ui-guide.md), in the API's order.
 func TestSpelling(t *testing.T) {
 	for _, c := range []struct {
 		got, want []string

@@ -21,7 +21,7 @@ import (
 const (
 	beepTone = "tone_stream://%(200,0,1000)"
 	holdTone = "tone_stream://%(1000,4000,440);loops=-1"
-	// originateTimeout is how long a customer's phone rings (ESL.md §4.2).
+	// originateTimeout is how long a customer's phone rings (docs/event-socket.md §4.2).
 	originateTimeout = "25"
 )
 

@@ -280,7 +280,7 @@ func (e *Engine) observeEnd(j *job, c *call, outcome domain.Outcome, now time.Ti
 }
 
 // observeAnswer counts a live answer (the engine has no answering-machine detection of its
-// own: an answer is a person, ESL.md §4.2). Caller holds e.mu.
+// own: an answer is a person, docs/event-socket.md §4.2). Caller holds e.mu.
 func (e *Engine) observeAnswer(j *job, c *call, at time.Time) {
 	if h := e.o.Hooks.LiveAnswer; h != nil {
 		h(j.campaign)

@@ -16,7 +16,7 @@ type RetentionStore interface {
 	SweepRetention(ctx context.Context, now time.Time) (store.SweepResult, error)
 }
 
-// RetentionSweeper applies FUNCTIONAL.md B-6 periodically. Several instances may run one each:
+// RetentionSweeper applies B-6 periodically. Several instances may run one each:
 // the store makes every deletion happen exactly once.
 type RetentionSweeper struct {
 	store    RetentionStore

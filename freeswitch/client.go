@@ -47,7 +47,7 @@ type NodeState struct {
 
 // Client owns the connection to one node: it dials, subscribes, watches for silence, and
 // redials with capped exponential backoff and jitter whenever the connection ends (eslgo has no
-// reconnection at all, ESL.md §1).
+// reconnection at all, docs/event-socket.md §1).
 type Client struct {
 	o ClientOptions
 

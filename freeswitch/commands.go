@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Builders for every ESL command kakeru sends (ESL.md §4). They are the only place that formats
+// Builders for every ESL command kakeru sends (docs/event-socket.md §4). They are the only place that formats
 // command text; each validates its input so that nothing can inject a second command (a line
 // break ends an ESL command) or split an argument.
 
@@ -40,7 +40,7 @@ func checkToken(what, v string) error {
 	return nil
 }
 
-// EngineEvents are the events the engine subscribes to (ESL.md §3), in the order capture 09 used.
+// EngineEvents are the events the engine subscribes to (docs/event-socket.md §3), in the order capture 09 used.
 func EngineEvents() []string {
 	return []string{"CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER",
 		"CHANNEL_PARK", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE",
@@ -52,7 +52,7 @@ func EngineEvents() []string {
 const ConferenceMaintenance = "conference::maintenance"
 
 // EventSubscription is `event plain NAME …`: plain only, because eslgo cannot parse JSON events
-// and plain is what kakeru's reader parses (ESL.md §1).
+// and plain is what kakeru's reader parses (docs/event-socket.md §1).
 func EventSubscription(names []string) (string, error) {
 	if len(names) == 0 {
 		return "", bad("no events to subscribe to")
@@ -134,7 +134,7 @@ func escapeVarValue(v string) string {
 }
 
 // BgAPI is `bgapi CMD` with the client's own Job-UUID header: registering for the result before
-// sending means it can never arrive unseen (ESL.md §1).
+// sending means it can never arrive unseen (docs/event-socket.md §1).
 func BgAPI(cmd, jobUUID string) (string, error) {
 	if err := checkUUID("Job-UUID", jobUUID); err != nil {
 		return "", err
@@ -216,7 +216,7 @@ type App struct{ Name, Data string }
 
 // UUIDTransferInline runs applications on a leg, e.g. the abandon message then hangup. The
 // `m:^:` prefix makes ^ the separator, so data with commas (tone_stream://%(500,0,800)) survives
-// the inline dialplan, which otherwise splits on commas (ESL.md §4.3).
+// the inline dialplan, which otherwise splits on commas (docs/event-socket.md §4.3).
 func UUIDTransferInline(uuid string, apps []App) (string, error) {
 	if err := checkUUID("leg", uuid); err != nil {
 		return "", err
@@ -339,7 +339,7 @@ func CheckDialString(s string) error {
 // strings are checked with it at load, so the switch is never sent one it would refuse.
 func CheckOriginateTarget(s string) error { return checkToken("dial string", s) }
 
-// Supervision is the originate of a supervisor's leg (ESL.md §4.5): the supervisor's phone is
+// Supervision is the originate of a supervisor's leg (docs/event-socket.md §4.5): the supervisor's phone is
 // called and, once answered, listens to the agent's leg; Whisper also lets the agent (only) hear
 // the supervisor.
 type Supervision struct {

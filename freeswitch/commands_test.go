@@ -42,7 +42,7 @@ func sentCommands(t *testing.T, name string) []string {
 }
 
 // The builders reproduce, byte for byte, what kakeru sent to a real FreeSWITCH 1.11.1 in the
-// engine call-flow capture (ESL.md §4).
+// engine call-flow capture (docs/event-socket.md §4).
 func TestBuildersReproduceCapture09(t *testing.T) {
 	ok, api, bg := builders(t)
 	const (
@@ -171,7 +171,7 @@ func TestBuildersRefuseInjection(t *testing.T) {
 
 func second(_ string, err error) error { return err }
 
-// ESL.md §4.5: listen and whisper legs; endpoints that are not one dial string are refused.
+// docs/event-socket.md §4.5: listen and whisper legs; endpoints that are not one dial string are refused.
 func TestSupervisionCmd(t *testing.T) {
 	const sup, agent = "11111111-2222-4333-8444-555555555555", "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
 	got, err := freeswitch.SupervisionCmd(freeswitch.Supervision{UUID: sup, Endpoint: "sofia/internal/2001@pbx", AgentLeg: agent, CallerID: "0011"})

@@ -23,7 +23,7 @@ var ErrClosed = errors.New("esl connection closed")
 // order: replies go to the command waiting for them (one command at a time, so a reply can
 // never reach the wrong caller), BACKGROUND_JOB results to the bgapi that registered their
 // Job-UUID before sending, other events to the Dispatcher. A command that times out ends the
-// connection: its late reply would otherwise answer the next command (ESL.md §1).
+// connection: its late reply would otherwise answer the next command (docs/event-socket.md §1).
 type Conn struct {
 	nc     net.Conn
 	events func(context.Context, *wire.Event) error
@@ -38,7 +38,7 @@ type Conn struct {
 	done    chan struct{} // closed when the read loop has ended
 	cancel  context.CancelFunc
 	// lastRead is when the last frame arrived (Unix nanoseconds): the watchdog's evidence that
-	// the peer is alive, since a dropped TCP peer sends nothing at all (ESL.md §1).
+	// the peer is alive, since a dropped TCP peer sends nothing at all (docs/event-socket.md §1).
 	lastRead  atomic.Int64
 	lastEvent atomic.Int64
 }
@@ -220,7 +220,7 @@ func (c *Conn) deliverJob(e *wire.Event) bool {
 }
 
 // DefaultCommandTimeout bounds a command whose context has no deadline: a command never waits
-// without one (ESL.md §1).
+// without one (docs/event-socket.md §1).
 const DefaultCommandTimeout = 10 * time.Second
 
 // maxBatch bounds the commands of one APIBatch.
@@ -238,7 +238,7 @@ func (c *Conn) command(ctx context.Context, text string) (*wire.Frame, error) {
 // commands writes the commands in one go and reads their replies, which FreeSWITCH sends in
 // the same order; one batch at a time holds the connection, so no reply can reach another
 // caller. Each batch sets its own write deadline, so an earlier deadline never lingers on the
-// socket to fail a later one (eslgo's defect, ESL.md §1). A timeout ends the connection: late
+// socket to fail a later one (eslgo's defect, docs/event-socket.md §1). A timeout ends the connection: late
 // replies would otherwise answer the next command.
 func (c *Conn) commands(ctx context.Context, texts []string) ([]*wire.Frame, error) {
 	if len(texts) == 0 || len(texts) > maxBatch {

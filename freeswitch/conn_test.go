@@ -116,7 +116,7 @@ func ctxTimeout(t *testing.T, d time.Duration) context.Context {
 }
 
 // The result of a bgapi is routed by the Job-UUID we chose, even when the switch sends it before
-// the command's reply (ESL.md §1); api bodies and events arrive in wire order; an unknown
+// the command's reply (docs/event-socket.md §1); api bodies and events arrive in wire order; an unknown
 // content type does not stop reading.
 func TestConnRoutesRepliesJobsAndEvents(t *testing.T) {
 	addr := peer(t, "ClueCon", func(w io.Writer, cmd string) {
@@ -194,7 +194,7 @@ func TestConnAuthRefusedAndRudeRejection(t *testing.T) {
 }
 
 // A command whose reply does not come in time ends the connection, so its late reply can never
-// answer the next command (ESL.md §1).
+// answer the next command (docs/event-socket.md §1).
 func TestConnCommandTimeoutEndsConnection(t *testing.T) {
 	addr := peer(t, "ClueCon", func(w io.Writer, cmd string) {
 		if cmd == "api status" {

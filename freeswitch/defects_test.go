@@ -1,6 +1,6 @@
 package freeswitch_test
 
-// One test per defect of eslgo v1.4.1 listed in ESL.md §1, each run against the simulated
+// One test per defect of eslgo v1.4.1 listed in docs/event-socket.md §1, each run against the simulated
 // switch over TCP; each fails if the wrapper's fix is taken away.
 
 import (

@@ -12,7 +12,7 @@ import (
 
 // Dispatcher hands events to a handler with every call's events in wire order and different
 // calls in parallel: events are sharded by call, each shard served by one goroutine. This is
-// the ordered path that replaces eslgo's goroutine per event (ESL.md §1).
+// the ordered path that replaces eslgo's goroutine per event (docs/event-socket.md §1).
 type Dispatcher struct {
 	handle func(*wire.Event)
 	shards []chan *wire.Event

@@ -22,7 +22,7 @@ type Verdict struct {
 // Retryable reports whether the campaign's retry rules may dial the contact again.
 func (v Verdict) Retryable() bool { return v.Retry != RetryNever }
 
-// causeTable maps FreeSWITCH hangup causes (ESL.md §3 and the Q.850 names a dialer meets) of a
+// causeTable maps FreeSWITCH hangup causes (docs/event-socket.md §3 and the Q.850 names a dialer meets) of a
 // call that was never answered to their verdict. It is read-only.
 var causeTable = map[string]Verdict{
 	// No answer: the phone rang, or the network gave up waiting for it.

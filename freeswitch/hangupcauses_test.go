@@ -7,7 +7,7 @@ import (
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 )
 
-// ESL.md §3: every cause of the table, plus the answered and unknown cases.
+// docs/event-socket.md §3: every cause of the table, plus the answered and unknown cases.
 func TestClassify(t *testing.T) {
 	for _, tc := range []struct {
 		cause    string

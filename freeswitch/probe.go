@@ -1,4 +1,4 @@
-// Package freeswitch talks to FreeSWITCH over its event socket (ESL.md).
+// Package freeswitch talks to FreeSWITCH over its event socket (docs/event-socket.md).
 package freeswitch
 
 import (

@@ -74,7 +74,7 @@ func TestProbeWrongPassword(t *testing.T) {
 	}
 }
 
-// A peer that never greets must not hang the probe (ESL.md §1: Dial can block forever).
+// A peer that never greets must not hang the probe (docs/event-socket.md §1: Dial can block forever).
 func TestProbeSilentPeerTimesOut(t *testing.T) {
 	done := make(chan struct{})
 	addr := fakeSocket(t, func(c net.Conn, r *bufio.Reader) { <-done })

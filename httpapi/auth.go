@@ -12,7 +12,7 @@ import (
 	"github.com/kakeru-dialer/kakeru/config"
 )
 
-// Principal is the authenticated caller of a request (FUNCTIONAL.md X-1).
+// Principal is the authenticated caller of a request.
 type Principal struct {
 	Name        string
 	Role        config.Role

@@ -14,7 +14,7 @@ import (
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
-// batchJSON is a batch as API.md shows it; times are in the batch's zone.
+// batchJSON is a batch as docs/ui-guide.md shows it; times are in the batch's zone.
 type batchJSON struct {
 	ID                int64     `json:"id"`
 	Name              string    `json:"name"`

@@ -7,7 +7,7 @@ import (
 	"github.com/kakeru-dialer/kakeru/domain"
 )
 
-// The configuration views of API.md: campaigns, dial groups and agents, read-only.
+// The configuration views of docs/ui-guide.md: campaigns, dial groups and agents, read-only.
 
 type campaignJSON struct {
 	ID               int               `json:"id"`

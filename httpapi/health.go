@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Status is the body of GET /api/v1/status (API.md).
+// Status is the body of GET /api/v1/status (docs/ui-guide.md).
 type Status struct {
 	Version             string       `json:"version"`
 	InstanceID          string       `json:"instance_id"`

@@ -22,7 +22,7 @@ type MonitorStore interface {
 	AnswerBuckets(ctx context.Context, campaign int, since time.Time) ([]store.AnswerBucket, error)
 }
 
-// Supervisor places supervision legs (ESL.md §4.5) on a switch node.
+// Supervisor places supervision legs (docs/event-socket.md §4.5) on a switch node.
 type Supervisor interface {
 	Originate(ctx context.Context, node, cmd string) error
 }

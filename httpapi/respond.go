@@ -17,7 +17,7 @@ import (
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
-// apiError is the error body of API.md: {"error": {code, message, details}}.
+// apiError is the error body of docs/ui-guide.md: {"error": {code, message, details}}.
 type apiError struct {
 	Status  int    `json:"-"`
 	Code    string `json:"code"`
@@ -53,7 +53,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// writeError answers with err mapped to API.md's status codes. Unknown errors are logged by the
+// writeError answers with err mapped to docs/ui-guide.md's status codes. Unknown errors are logged by the
 // caller's middleware and answered 500 without internals.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
@@ -187,7 +187,7 @@ func paging(r *http.Request) (limit, offset int, err error) {
 	return limit, offset, nil
 }
 
-// page is a collection response of API.md.
+// page is a collection response of docs/ui-guide.md.
 type page[T any] struct {
 	Items []T `json:"items"`
 	Total int `json:"total"`

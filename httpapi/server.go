@@ -1,5 +1,5 @@
-// Package httpapi serves kakeru's HTTP API (API.md): health checks, status, configuration views
-// and the batch resources, with bearer-token roles (FUNCTIONAL.md X-1).
+// Package httpapi serves kakeru's HTTP API (docs/ui-guide.md): health checks, status, configuration views
+// and the batch resources, with bearer-token roles.
 package httpapi
 
 import (

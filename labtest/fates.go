@@ -68,7 +68,7 @@ func FateOf(tel string) Fate {
 
 // Outcomes are the attempt outcomes the engine may record for the number: an answering
 // customer is connected or abandoned (which one, the switch decides: see Compare); the others
-// have one outcome each (ESL.md §3).
+// have one outcome each (docs/event-socket.md §3).
 func (f Fate) Outcomes() []string {
 	if f.Answers {
 		return []string{"connected", "abandoned"}
@@ -76,7 +76,7 @@ func (f Fate) Outcomes() []string {
 	return []string{CauseOutcome(f.Cause)}
 }
 
-// CauseOutcome maps a hangup cause of an unanswered call to its outcome (ESL.md §3).
+// CauseOutcome maps a hangup cause of an unanswered call to its outcome (docs/event-socket.md §3).
 func CauseOutcome(cause string) string {
 	switch cause {
 	case "NO_ANSWER", "NO_USER_RESPONSE", "RECOVERY_ON_TIMER_EXPIRE", "PROGRESS_TIMEOUT", "ALLOTTED_TIMEOUT":

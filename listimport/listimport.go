@@ -1,4 +1,4 @@
-// Package listimport reads customer-list CSV files (FUNCTIONAL.md L-1..L-3, L-6) and writes the
+// Package listimport reads customer-list CSV files (L-1..L-3, L-6) and writes the
 // error CSV of a refused import (L-4). It is pure: the database work is done elsewhere from the
 // records it produces.
 package listimport
@@ -42,7 +42,7 @@ type Problem struct {
 	Line      int    // 1-based line where the record starts in the file (the header is line 1)
 	Column    string // "name", "kana", "tel", "remarks", or "" for record- and file-level problems
 	Code      string // machine-readable, e.g. "name_required"
-	Message   string // Japanese, as in FUNCTIONAL.md L-3
+	Message   string // Japanese, as in L-3
 	MessageEn string // English
 }
 

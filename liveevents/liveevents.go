@@ -20,7 +20,7 @@ import (
 	"time"
 )
 
-// The event types of API.md "Live events".
+// The event types of docs/ui-guide.md "Live events".
 const (
 	AgentState    = "agent_state"
 	CallOffered   = "call_offered" // a customer answered and is offered to the job's agents

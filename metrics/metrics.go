@@ -53,7 +53,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		originates: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kakeru_originates_total",
 			Help: "Customer originate commands sent to the switch."}, []string{"campaign"}),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kakeru_attempt_outcomes_total",
-			Help: "Customer attempts ended, by outcome (FUNCTIONAL.md P-3)."}, []string{"campaign", "outcome"}),
+			Help: "Customer attempts ended, by outcome (P-3)."}, []string{"campaign", "outcome"}),
 		liveAnswers: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kakeru_live_answers_total",
 			Help: "Customer calls answered by a person, as the abandon rate counts them (P-2)."}, []string{"campaign"}),
 		abandons: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kakeru_abandons_total",

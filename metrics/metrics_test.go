@@ -114,7 +114,7 @@ kakeru_import_rows_total{result="refused"} 0
 # HELP kakeru_live_answers_total Customer calls answered by a person, as the abandon rate counts them (P-2).
 # TYPE kakeru_live_answers_total counter
 kakeru_live_answers_total{campaign="1"} 1
-# HELP kakeru_attempt_outcomes_total Customer attempts ended, by outcome (FUNCTIONAL.md P-3).
+# HELP kakeru_attempt_outcomes_total Customer attempts ended, by outcome (P-3).
 # TYPE kakeru_attempt_outcomes_total counter
 kakeru_attempt_outcomes_total{campaign="1",outcome="abandoned"} 0
 kakeru_attempt_outcomes_total{campaign="1",outcome="busy"} 1

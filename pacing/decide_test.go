@@ -20,7 +20,7 @@ func TestParseMode(t *testing.T) {
 	}
 }
 
-// warmEstimator is an estimator that has seen a campaign like PACING.md's S3 for a while.
+// warmEstimator is an estimator that has seen a campaign like docs/pacing.md's S3 for a while.
 func warmEstimator(r *rand.Rand, at time.Time) *Estimator {
 	e := NewEstimator(time.UTC)
 	for i := range 2000 {

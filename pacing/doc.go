@@ -1,4 +1,4 @@
-// Package pacing decides how many calls a campaign places now (FUNCTIONAL.md P-1, P-2, P-4).
+// Package pacing decides how many calls a campaign places now (P-1, P-2, P-4).
 //
 // It is a pure computation: Decide is given a Snapshot (agents by state and time in state, calls
 // in flight, the campaign's settings and its running statistics) and returns a Decision. The

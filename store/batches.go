@@ -11,7 +11,7 @@ import (
 	"github.com/lib/pq"
 )
 
-// Batch is a dated slice of a campaign that owns customer lists (FUNCTIONAL.md §1).
+// Batch is a dated slice of a campaign that owns customer lists (B-1 … B-7).
 type Batch struct {
 	ID                int64     `db:"id"`
 	CampaignID        int       `db:"campaign_id"`

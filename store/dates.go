@@ -73,7 +73,7 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// BatchDates are the dates FUNCTIONAL.md B-2 derives from a start date.
+// BatchDates are the dates B-2 derives from a start date.
 type BatchDates struct {
 	Start, End, Delete, HistoryDelete Date
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/kakeru-dialer/kakeru/listimport"
 )
 
-// ImportInput is one customer-list import (FUNCTIONAL.md L-1..L-8).
+// ImportInput is one customer-list import (L-1..L-8).
 type ImportInput struct {
 	BatchID          int64
 	Name             string

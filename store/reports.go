@@ -11,7 +11,7 @@ import (
 	"github.com/kakeru-dialer/kakeru/domain"
 )
 
-// Reports (FUNCTIONAL.md S-4) are computed in SQL over attempts and their dispositions. Every
+// Reports (S-4) are computed in SQL over attempts and their dispositions. Every
 // number counts the attempts whose started_at falls in the range of their campaign: a call that
 // starts at 23:59 and ends at 00:01 belongs to the day it started.
 

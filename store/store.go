@@ -20,7 +20,7 @@ import (
 // ErrNotFound is returned when the addressed row does not exist.
 var ErrNotFound = errors.New("not found")
 
-// RuleError is a refusal by a rule of FUNCTIONAL.md. Conflict distinguishes a refusal because of
+// RuleError is a refusal by a product rule (docs/rules.md). Conflict distinguishes a refusal because of
 // the current state of the data (HTTP 409) from invalid input (HTTP 422).
 type RuleError struct {
 	Code     string // machine-readable, e.g. "batch_has_attempts"

@@ -11,7 +11,7 @@ import (
 	"github.com/kakeru-dialer/kakeru/pacing/pacebench"
 )
 
-// runPacebench is `kakeru pacebench`: the pacing benchmark of PACING.md. Arguments are scenario
+// runPacebench is `kakeru pacebench`: the pacing benchmark of docs/pacing.md. Arguments are scenario
 // files or the names of the standard scenarios (S1 … S7); none means all standard ones.
 func runPacebench(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kakeru pacebench", flag.ContinueOnError)

@@ -77,7 +77,7 @@ func TestPacebenchUsage(t *testing.T) {
 	}
 }
 
-// A scenario file given by path: keys it leaves out keep PACING.md's defaults.
+// A scenario file given by path: keys it leaves out keep docs/pacing.md's defaults.
 func TestPacebenchScenarioFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tiny.yaml")
 	yaml := "name: tiny\nagents: 3\nshifts: 2\nshift_hours: 0.5\nseed: 7\ntalk: {dist: exponential, mean: 60}\n"

@@ -72,7 +72,7 @@ type flowCase struct {
 
 // Call flows of captures 03, 04, 05 and 09 to 13, replayed against the simulator on a virtual
 // clock with the capture's own gaps between commands: every originated leg gets the events of
-// the real switch in the same order (ESL.md §3 set), every reply the same frame and text, and
+// the real switch in the same order (docs/event-socket.md §3 set), every reply the same frame and text, and
 // every event a header set the real one has.
 func TestSimulatorCallFlowsMatchCaptures(t *testing.T) {
 	cases := []flowCase{
@@ -276,7 +276,7 @@ func replayFlow(t *testing.T, tc flowCase, cmds []string, gaps []time.Duration) 
 	return got[:len(got)-1]
 }
 
-// perLeg is each originated leg's events of the ESL.md §3 set, BACKGROUND_JOB results included
+// perLeg is each originated leg's events of the docs/event-socket.md §3 set, BACKGROUND_JOB results included
 // (with their body) and hangups with their cause, and its conference membership (add-member,
 // del-member); each conference's own sequence (create, members joining and leaving, destroy) is
 // under "conference NAME".

@@ -93,7 +93,7 @@ func (c *session) disconnectLocked() {
 
 const noSuchChannel = "-ERR No such channel!\n"
 
-// apiLocked answers the api commands of ESL.md §4 and §5 with FreeSWITCH 1.11.1's reply texts
+// apiLocked answers the api commands of docs/event-socket.md §4 and §5 with FreeSWITCH 1.11.1's reply texts
 // (captures 02, 05, 09, 10). Caller holds s.mu.
 func (s *Server) apiLocked(cmd string) string {
 	name, arg, _ := strings.Cut(cmd, " ")

@@ -43,7 +43,7 @@ func frames(t *testing.T, r io.Reader, max int) []string {
 }
 
 // The simulator answers the commands of the captures with frames of the same types, header sets
-// and refusals as FreeSWITCH 1.11.1 (ESL.md §5).
+// and refusals as FreeSWITCH 1.11.1 (docs/event-socket.md §5).
 func TestSimulatorMatchesCaptures(t *testing.T) {
 	for _, name := range []string{"01-auth-badcmd", "01b-auth-wrong-password", "01c-command-before-auth",
 		"02-api-status-uuid-exists", "07-exit-disconnect"} {

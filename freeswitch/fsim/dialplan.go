@@ -22,7 +22,7 @@ func (s *Server) transferInlineLocked(ch *channel, dialplan string) {
 
 // runDialplanLocked runs an inline dialplan: playback, hangup, park, conference. The plain
 // `playback:X,hangup` form splits a tone_stream's commas and the switch then fails the call
-// with DESTINATION_OUT_OF_ORDER (ESL.md §4); `m:^:` makes ^ the separator. A conference
+// with DESTINATION_OUT_OF_ORDER (docs/event-socket.md §4); `m:^:` makes ^ the separator. A conference
 // application keeps the leg in its room until it leaves. Caller holds s.mu.
 func (s *Server) runDialplanLocked(ch *channel, dialplan string) {
 	dialplan = strings.Trim(dialplan, "'")

@@ -4,7 +4,7 @@ import (
 	"fmt"
 )
 
-// Fault is a misbehaviour of the switch or the network (ESL.md §5).
+// Fault is a misbehaviour of the switch or the network (docs/event-socket.md §5).
 type Fault string
 
 const (
@@ -21,7 +21,7 @@ const (
 	// write, until Resume.
 	FaultSplitFrames Fault = "split-frames"
 	// FaultUnknownContent sends a log/data frame and a frame of an unknown Content-Type on every
-	// open connection: eslgo's receive loop stops on them (ESL.md §1).
+	// open connection: eslgo's receive loop stops on them (docs/event-socket.md §1).
 	FaultUnknownContent Fault = "unknown-content"
 )
 

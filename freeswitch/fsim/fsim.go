@@ -1,8 +1,8 @@
-// Package fsim is a simulated FreeSWITCH event socket for tests and demos (ESL.md §5): it speaks
-// the wire protocol of ESL.md §2 over TCP, runs originates with scripted fates, bridges, kills,
+// Package fsim is a simulated FreeSWITCH event socket for tests and demos (docs/event-socket.md §5): it speaks
+// the wire protocol of docs/event-socket.md §2 over TCP, runs originates with scripted fates, bridges, kills,
 // transfers and parks channels as FreeSWITCH 1.11.1 does in ../testdata/esl-captures, emits the
-// events of ESL.md §3 with a monotonic Event-Sequence, runs on a real or virtual clock, and
-// injects the faults ESL.md §5 lists. Real FreeSWITCH is the reference: where they differ, the
+// events of docs/event-socket.md §3 with a monotonic Event-Sequence, runs on a real or virtual clock, and
+// injects the faults docs/event-socket.md §5 lists. Real FreeSWITCH is the reference: where they differ, the
 // simulator is wrong.
 //
 // Behaviours of the real switch it reproduces (captures 09 to 13, the lab README):

@@ -159,7 +159,7 @@ func BenchmarkOriginateRoundTrip(b *testing.B) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "originates/s")
 }
 
-// ESL.md §4.5: a supervision leg runs &eavesdrop(A); it ends when A ends, or at once when A
+// docs/event-socket.md §4.5: a supervision leg runs &eavesdrop(A); it ends when A ends, or at once when A
 // does not exist, as mod_eavesdrop returns then.
 func TestSimulatorEavesdrop(t *testing.T) {
 	s := start(t, fsim.Answering(0, 0))

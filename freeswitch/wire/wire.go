@@ -1,6 +1,6 @@
-// Package wire reads FreeSWITCH event-socket frames and plain events (ESL.md §2) in wire order.
+// Package wire reads FreeSWITCH event-socket frames and plain events (docs/event-socket.md §2) in wire order.
 // kakeru reads the socket through this package in one goroutine instead of eslgo's receive loop,
-// which hands every event to its own goroutine and stops on unknown content types (ESL.md §1).
+// which hands every event to its own goroutine and stops on unknown content types (docs/event-socket.md §1).
 package wire
 
 import (

@@ -1,8 +1,8 @@
-// Package pacebench is the pacing benchmark of PACING.md (`kakeru pacebench`): a
+// Package pacebench is the pacing benchmark of docs/pacing.md (`kakeru pacebench`): a
 // discrete-event simulation in virtual time that drives the pacing package through the same
 // Snapshot the engine fills, and compares five policies on scenario files.
 //
-// Model choices, where PACING.md leaves room:
+// Model choices, where docs/pacing.md leaves room:
 //   - Common random numbers: each (seed, shift) has its own random stream, and the k-th dial of
 //     a shift meets the k-th customer of that stream under every policy: one draw decides its
 //     outcome, and its ring, machine-answer, failure, talk and wrap-up times are drawn whether
@@ -32,7 +32,7 @@
 //     with 20,000 draws of the scenario's true distributions (one per live-answer rate of the
 //     schedule, switched at the step), its threshold bisected (log scale) to the highest whose
 //     mean abandon is at or under the target; it never dials fewer than progressive.
-//   - vicidial-adapt follows PACING.md's ADAPT_HARD_LIMIT restatement on a 0.5 s clock: dial step
+//   - vicidial-adapt follows docs/pacing.md's ADAPT_HARD_LIMIT restatement on a 0.5 s clock: dial step
 //     every 2.5 s, sample every 1 s, adapt every 15 s, check every 60 s. "Calls in progress" are
 //     the calls ringing, being classified, waiting, or bridged to an agent (so level 1.0 is
 //     progressive); "agents" are ready plus on a call; today's drop rate is drops ÷ live

@@ -82,7 +82,7 @@ type Step struct {
 	HitRate float64 `yaml:"hit_rate"`
 }
 
-// Scenario is one scenario file (PACING.md). Durations are in seconds.
+// Scenario is one scenario file (docs/pacing.md). Durations are in seconds.
 type Scenario struct {
 	Name              string  `yaml:"name"`
 	Agents            int     `yaml:"agents"`
@@ -104,7 +104,7 @@ type Scenario struct {
 	TargetAbandonRate float64 `yaml:"target_abandon_rate"`
 }
 
-// Defaults is the scenario a file's keys override: PACING.md's example.
+// Defaults is the scenario a file's keys override: docs/pacing.md's example.
 func Defaults() Scenario {
 	return Scenario{
 		Agents: 20, Shifts: 8, ShiftHours: 8, Seed: 1,

@@ -2,7 +2,7 @@ package pacebench
 
 import "math"
 
-// Vicidial is VICIdial's ADAPT_HARD_LIMIT dial-level rule as PACING.md restates it, with the
+// Vicidial is VICIdial's ADAPT_HARD_LIMIT dial-level rule as docs/pacing.md restates it, with the
 // defaults: dial-level difference target 0, intensity 0, maximum level 3.0, drop limit 3%.
 type Vicidial struct {
 	Level float64

@@ -1,4 +1,4 @@
-// Package scenarios holds the standard pacing benchmark scenarios S1–S7 of PACING.md, read by
+// Package scenarios holds the standard pacing benchmark scenarios S1–S7 of docs/pacing.md, read by
 // `kakeru pacebench`.
 package scenarios
 
