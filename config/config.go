@@ -99,6 +99,11 @@ type Node struct {
 // HTTP configures the API server.
 type HTTP struct {
 	Listen string `mapstructure:"listen"` // default "127.0.0.1:8080"
+	// MaxConnections caps the open client connections (default 1024): beyond it new ones wait
+	// in the kernel's backlog instead of taking memory and file descriptors.
+	MaxConnections int `mapstructure:"max_connections"`
+	// BodyTimeout bounds the reading of one request's body (default 5m).
+	BodyTimeout time.Duration `mapstructure:"body_timeout"`
 }
 
 // Campaign is one outbound business line (docs/rules.md, terms).

@@ -54,6 +54,8 @@ func settings() []setting {
 		{"redis.db", 0},
 		{"redis.password", nil},
 		{"http.listen", "127.0.0.1:8080"},
+		{"http.max_connections", 1024},
+		{"http.body_timeout", 5 * time.Minute},
 		{"freeswitch.customer_dial_string", nil},
 		{"freeswitch.agent_caller_id", "0011"},
 		{"freeswitch.login_prompt", "ivr/ivr-you_are_now_logged_in.wav"},

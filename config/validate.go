@@ -226,6 +226,12 @@ func (v *validator) system(s System) {
 
 func (v *validator) services(c *Config) {
 	v.required("postgres.dsn", c.Postgres.DSN)
+	if c.HTTP.MaxConnections < 16 || c.HTTP.MaxConnections > 1_000_000 {
+		v.add("http.max_connections", "must be from 16 to 1000000, got %d", c.HTTP.MaxConnections)
+	}
+	if c.HTTP.BodyTimeout < time.Second {
+		v.add("http.body_timeout", "must be at least 1s, got %s", c.HTTP.BodyTimeout)
+	}
 	if c.Postgres.MaxConns < 1 || c.Postgres.MaxConns > 1000 {
 		v.add("postgres.max_conns", "must be from 1 to 1000, got %d", c.Postgres.MaxConns)
 	}

@@ -78,7 +78,10 @@ type Options struct {
 	Supervisor Supervisor
 	// Heartbeat is the interval of comment lines on idle event streams; 15 s when zero.
 	Heartbeat time.Duration
-	NewUUID   func() string
+	// BodyTimeout bounds the reading of a request's body from the end of its headers (5 min
+	// when zero): a client that trickles a body holds its connection no longer.
+	BodyTimeout time.Duration
+	NewUUID     func() string
 	// Metrics, when set, serves GET /metrics, without a token like the health checks.
 	Metrics http.Handler
 }
@@ -99,13 +102,14 @@ type Server struct {
 	status    func(ctx context.Context) (Status, error)
 	mux       *routeMux
 
-	events     EventSource
-	monitor    MonitorStore
-	supervisor Supervisor
-	heartbeat  time.Duration
-	newUUID    func() string
-	closing    chan struct{} // closed at shutdown: event streams end
-	closeOnce  sync.Once
+	events      EventSource
+	monitor     MonitorStore
+	supervisor  Supervisor
+	heartbeat   time.Duration
+	bodyTimeout time.Duration
+	newUUID     func() string
+	closing     chan struct{} // closed at shutdown: event streams end
+	closeOnce   sync.Once
 }
 
 // New builds the server and its routes.
@@ -113,6 +117,10 @@ func New(o Options) *Server {
 	s := &Server{log: o.Logger, cfg: o.Config, batches: o.Batches, lists: o.Lists, jobs: o.Jobs, callbacks: o.Callbacks, desk: o.Desk, now: o.Now, checks: o.Checks, status: o.Status,
 		mux: &routeMux{ServeMux: http.NewServeMux()}, events: o.Events, monitor: o.Monitor, supervisor: o.Supervisor, heartbeat: o.Heartbeat,
 		newUUID: o.NewUUID, closing: make(chan struct{})}
+	s.bodyTimeout = o.BodyTimeout
+	if s.bodyTimeout <= 0 {
+		s.bodyTimeout = 5 * time.Minute
+	}
 	if s.heartbeat <= 0 {
 		s.heartbeat = 15 * time.Second
 	}
@@ -239,6 +247,9 @@ func (r *statusRecorder) WriteHeader(code int) {
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if r.ContentLength != 0 { // a body, announced or chunked
+			_ = http.NewResponseController(w).SetReadDeadline(start.Add(s.bodyTimeout))
+		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		level := slog.LevelDebug

@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/net/netutil"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
@@ -161,12 +162,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Status:    m.status,
 		// S-1: live events, the job monitor and supervision legs.
 		Events: m.monitor.hub, Monitor: monitorData{m.agents, m.apiStore}, Supervisor: supervisor{m.pool},
-		Heartbeat: m.EventHeartbeat,
-		Metrics:   metrics.Handler(reg),
+		Heartbeat:   m.EventHeartbeat,
+		BodyTimeout: cfg.HTTP.BodyTimeout,
+		Metrics:     metrics.Handler(reg),
 	})
 	if m.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.HTTP.Listen, err)
 	}
+	m.ln = netutil.LimitListener(m.ln, cfg.HTTP.MaxConnections)
 	// No overall read or write timeout: list uploads may be large and event streams stay open;
 	// headers must come quickly and idle keep-alive connections are closed.
 	m.srv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
