@@ -161,12 +161,25 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	beat := time.NewTicker(s.heartbeat)
 	defer beat.Stop()
+	// Access is re-checked when the configuration is reloaded: a user removed, or whose role,
+	// campaigns or token changed, has its stream ended; reconnecting authorises it anew.
+	recheck := time.NewTicker(time.Second)
+	defer recheck.Stop()
+	checked := s.cfg.Current()
 	for {
 		select {
 		case <-r.Context().Done():
 			return nil
 		case <-s.closing:
 			return nil
+		case <-recheck.C:
+			if cfg := s.cfg.Current(); cfg != checked {
+				checked = cfg
+				if !p.stillValid(cfg) {
+					s.log.Info("event stream ended: the caller's access changed with the configuration", "user", p.Name)
+					return nil
+				}
+			}
 		case <-beat.C:
 			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
 				return nil
