@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -90,22 +89,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Connection", "close")
 	}
 	writeJSON(w, ae.Status, map[string]any{"error": ae})
-}
-
-// decodeJSON reads a JSON body strictly: unknown fields and trailing data are malformed input.
-func decodeJSON(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json")
-	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return errorf(http.StatusBadRequest, "malformed_json", "request body: %v", err)
-	}
-	if err := dec.Decode(&struct{}{}); err != io.EOF {
-		return errorf(http.StatusBadRequest, "malformed_json", "request body: data after the JSON value")
-	}
-	return nil
 }
 
 // pathID reads an integer path parameter.
