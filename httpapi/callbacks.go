@@ -43,6 +43,11 @@ func (s *Server) handleListCallbacks(w http.ResponseWriter, r *http.Request) err
 		f.DueBefore = &t
 	}
 	if p.Role == config.RoleAgent {
+		// An agent's callbacks are its own: asking for another agent's is refused, as a
+		// supervisor asking outside its campaigns is, rather than answered empty.
+		if f.AgentID != nil && *f.AgentID != p.AgentID {
+			return errForbidden
+		}
 		f.AgentID, f.CampaignIDs = &p.AgentID, nil
 	}
 	items, total, err := s.callbacks.ListCallbacks(r.Context(), f)

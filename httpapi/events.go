@@ -88,6 +88,11 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 		if st, err := s.desk.Get(r.Context(), p.AgentID); err == nil && st.State != domain.AgentLoggedOff {
 			f.ownJob = st.CallJobID
 		}
+		// Another job's events are refused, not filtered to nothing (a supervisor outside its
+		// campaigns gets the same 403).
+		if f.jobID != 0 && f.jobID != f.ownJob {
+			return errForbidden
+		}
 	}
 	if f.jobID != 0 && p.Role == config.RoleSupervisor {
 		j, err := s.jobs.GetCallJob(r.Context(), f.jobID)
