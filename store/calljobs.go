@@ -24,6 +24,9 @@ type JobFilter struct {
 	LastAttemptTo   string `json:"last_attempt_to,omitempty"`   // HH:MM; before From wraps midnight
 }
 
+// MaxFilterAttempts bounds a filter's attempt counts; no contact is dialed that often.
+const MaxFilterAttempts = 10000
+
 var hhmm = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 
 // Validate reports the first problem of a filter.
@@ -36,8 +39,12 @@ func (f *JobFilter) Validate() error {
 	default:
 		return invalid("J-2", "invalid_input", "filter.phone_type must be any, mobile or landline")
 	}
-	if f.AttemptsMin != nil && *f.AttemptsMin < 0 || f.AttemptsMax != nil && *f.AttemptsMax < 0 {
-		return invalid("J-2", "invalid_input", "filter attempt counts must not be negative")
+	// Bounded as the claim query's integer parameters are: a larger count passed creation and
+	// then failed every start.
+	for _, n := range []*int{f.AttemptsMin, f.AttemptsMax} {
+		if n != nil && (*n < 0 || *n > MaxFilterAttempts) {
+			return invalid("J-2", "invalid_input", "filter attempt counts are from 0 to %d", MaxFilterAttempts)
+		}
 	}
 	if f.AttemptsMin != nil && f.AttemptsMax != nil && *f.AttemptsMin > *f.AttemptsMax {
 		return invalid("J-2", "invalid_input", "filter.attempts_min must not exceed attempts_max")
