@@ -8,7 +8,7 @@ DIAL_FOR ?= 2m
 DEMO_SWITCH ?= 127.0.0.1:0
 DEMO_REDIS_DB ?= 14
 
-.PHONY: demo test serve build services vet lab lab-stop test-lab
+.PHONY: demo test serve build services vet lab lab-stop test-lab fuzz
 
 # Services up, database kakeru created and migrated, then `kakeru demo` with CONFIG: it starts its
 # own simulated switch on DEMO_SWITCH and dials through it only (it stops with an error when that
@@ -45,6 +45,16 @@ services:
 lab:
 	./scripts/freeswitch-lab.sh build
 	./scripts/freeswitch-lab.sh start
+
+# Every fuzz target for FUZZTIME each, one after another (CI: a short run; before a release or
+# after touching a parser: FUZZTIME=10m). Findings are written under the package's testdata/fuzz.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := ./listimport:FuzzReader ./freeswitch/wire:FuzzReadFrame ./httpapi:FuzzJSONRoutes ./config:FuzzLoad
+fuzz: services
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name ($$pkg) for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 # Stop the lab switch.
 lab-stop:
