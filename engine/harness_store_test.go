@@ -1,0 +1,604 @@
+package engine_test
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/engine"
+	"github.com/kakeru-dialer/kakeru/store"
+)
+
+// memStore is an in-memory stand-in for the PostgreSQL store (store.Store), with the methods the
+// engine uses (engine.Store) doing what their SQL in store/ does:
+//   - call jobs with runs (StartJob opens one, J-3's target fixed then) and leases, one holder
+//     at a time, lost when the test says so (LoseLease);
+//   - contacts claimed per job run and held until their attempt ends, so none is dialed twice
+//     at once (J-4, P-5), fresh ones by fewest attempts then id, retries once due; the attempt
+//     row, with the channel UUID of the originate, written with the claim;
+//   - attempts finished once (the first ending wins) with the retry rules of P-3, given back
+//     after a failure of our own, marked answered, bridged and agent-dropped, listed unfinished
+//     for a takeover, counted per run (S-1) and read back for pacing (P-2 buckets, P-4 dials).
+//
+// Not modelled, as the engine does not rely on them: batches and lists beyond the ids a job
+// names, job filters (J-2), callbacks (S-2), the disposition rows (only when one was saved, for
+// RecentDials' wrap-up, and the next action's effect on the contact, D-2).
+//
+// Stall makes every call block as a locked or unreachable database does. Every method is safe
+// for concurrent use; changed hears every write, so tests can wait on them.
+type memStore struct {
+	mu       sync.Mutex
+	jobs     map[int64]*store.CallJob
+	contacts []*memContact // in id order
+	attempts []*memAttempt // in id order
+	buckets  map[int]map[time.Time]*store.AnswerBucket
+	leases   map[int64]*struct{} // job → the hold of the instance that leases it
+	nextID   int64
+	stall    chan struct{} // closed when a stall ends; nil: no stall
+	stalled  int           // calls blocked by the stall now
+	changed  func()
+}
+
+// memContact is a contacts row: its status, retry schedule and claim.
+type memContact struct {
+	id, listID int64
+	tel        string
+	status     string // eligible | callback | complete
+	attempts   int    // attempt_count
+	next, last *time.Time
+	claimedBy  int64 // call job, 0: not claimed
+	claimRun   int   // claim_token: the run that claimed it
+}
+
+// memAttempt is an attempts row. Its time pointers are replaced, never written through, so a
+// copy handed to a test does not change under it.
+type memAttempt struct {
+	ID, BatchID, JobID int64
+	ContactID          int64 // 0: none
+	CampaignID, Run    int
+	Tel, CallerID      string
+	ChannelUUID        string
+	Node, Instance     string
+	StartedAt          time.Time
+	AnsweredAt         *time.Time
+	BridgedAt          *time.Time
+	EndedAt            *time.Time
+	Outcome            string // in_progress until it ends
+	HangupCause        string
+	AgentID            *int
+	AgentDropped       bool
+	TalkSeconds        *int
+	DispositionDueAt   *time.Time // D-3: a connected call's disposition becomes unsaved then
+	DisposedAt         *time.Time // when a disposition was saved (the harness's Dispose)
+	prior              *memContact
+}
+
+func newMemStore() *memStore {
+	return &memStore{jobs: map[int64]*store.CallJob{}, buckets: map[int]map[time.Time]*store.AnswerBucket{},
+		leases: map[int64]*struct{}{}, changed: func() {}}
+}
+
+var _ engine.Store = (*memStore)(nil)
+
+// enter waits out a stall; a call whose context ends first fails with its error, as a query
+// lib/pq cancels does. It returns with s.mu held.
+func (s *memStore) enter(ctx context.Context) error {
+	s.mu.Lock()
+	for s.stall != nil {
+		stall := s.stall
+		s.stalled++
+		s.mu.Unlock()
+		s.changed()
+		var err error
+		select {
+		case <-stall:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		s.mu.Lock()
+		s.stalled--
+		if err != nil {
+			s.mu.Unlock()
+			return err
+		}
+	}
+	return nil
+}
+
+// leave unlocks and tells the waiters that something may have changed.
+func (s *memStore) leave() {
+	s.mu.Unlock()
+	s.changed()
+}
+
+// Stall blocks every call until release runs (P-2 with the database held: the engine must
+// bridge and abandon without it).
+func (s *memStore) Stall() (release func()) {
+	s.mu.Lock()
+	stall := make(chan struct{})
+	s.stall = stall
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			s.stall = nil
+			s.mu.Unlock()
+			close(stall)
+			s.changed()
+		})
+	}
+}
+
+// Stalled is how many calls a stall is holding now.
+func (s *memStore) Stalled() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stalled
+}
+
+// AddJob writes a stopped call job (run 0) of the campaign over a list of the numbers, each
+// an eligible contact never dialed.
+func (s *memStore) AddJob(campaign int, timeZone, callerID string, tels ...string) int64 {
+	s.mu.Lock()
+	defer s.leave()
+	s.nextID++
+	id := s.nextID
+	for _, tel := range tels {
+		s.nextID++
+		s.contacts = append(s.contacts, &memContact{id: s.nextID, listID: id, tel: tel, status: "eligible"})
+	}
+	// The job, its batch and its list share the id: one list per job is all the engine needs.
+	s.jobs[id] = &store.CallJob{ID: id, BatchID: id, CampaignID: campaign, TimeZone: timeZone, Name: "job", ListID: id,
+		ListName: "list", DialGroupID: 1, CallerID: callerID, Filter: store.JobFilter{PhoneType: "any"},
+		Status: "stopped", AssignedCount: len(tels)}
+	return id
+}
+
+// StartJob starts a stopped job as StartCallJob does once J-5 allows it: a new run whose target
+// is the contacts eligible now (J-3).
+func (s *memStore) StartJob(id int64, now time.Time) store.CallJob {
+	s.mu.Lock()
+	defer s.leave()
+	j := s.jobs[id]
+	j.Status, j.Run, j.TargetCount = "running", j.Run+1, 0
+	j.StartedAt, j.StoppedAt, j.StopReason, j.UpdatedAt = &now, nil, nil, now
+	for _, c := range s.contacts {
+		if s.eligible(j, c, now) {
+			j.TargetCount++
+		}
+	}
+	return s.jobRow(j)
+}
+
+// LoseLease takes the job's lease from its holder, as PostgreSQL does when the holder's
+// connection dies: its next check fails and another instance may lease the job.
+func (s *memStore) LoseLease(id int64) {
+	s.mu.Lock()
+	defer s.leave()
+	delete(s.leases, id)
+}
+
+// Dispose saves a disposition of a connected attempt as SaveDisposition does for the contact
+// (D-2): continue leaves it eligible (for later runs), callback and complete take it out of
+// dialing. False when the attempt is not connected.
+func (s *memStore) Dispose(attemptID int64, nextAction string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.leave()
+	a := s.attempt(attemptID)
+	if a == nil || a.Outcome != "connected" || a.DisposedAt != nil {
+		return false
+	}
+	a.DisposedAt = &now
+	if c := s.contact(a.ContactID); c != nil {
+		c.status = map[string]string{"continue": "eligible", "callback": "callback", "complete": "complete"}[nextAction]
+		c.next = nil
+	}
+	return true
+}
+
+// Attempts are the attempts to a number, oldest first.
+func (s *memStore) Attempts(tel string) []memAttempt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []memAttempt
+	for _, a := range s.attempts {
+		if a.Tel == tel {
+			out = append(out, *a)
+		}
+	}
+	return out
+}
+
+// Outcome is the outcome of the latest attempt to a number, "" before any.
+func (s *memStore) Outcome(tel string) string {
+	all := s.Attempts(tel)
+	if len(all) == 0 {
+		return ""
+	}
+	return all[len(all)-1].Outcome
+}
+
+// Job is the job's row as GetCallJob reads it.
+func (s *memStore) Job(id int64) store.CallJob {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.jobRow(s.jobs[id])
+}
+
+// jobRow copies a job with its remaining count (J-3). Caller holds s.mu.
+func (s *memStore) jobRow(j *store.CallJob) store.CallJob {
+	row := *j
+	dialed := map[int64]bool{}
+	for _, a := range s.attempts {
+		if a.JobID == j.ID && a.Run == j.Run && j.Run > 0 && a.ContactID != 0 {
+			dialed[a.ContactID] = true
+		}
+	}
+	row.RemainingCount = max(j.TargetCount-len(dialed), 0)
+	return row
+}
+
+// eligible is eligibleQuery without the filter: in the job's list, eligible, not claimed, and
+// either not dialed yet in this run or due for a retry. Caller holds s.mu.
+func (s *memStore) eligible(j *store.CallJob, c *memContact, now time.Time) bool {
+	if c.listID != j.ListID || c.status != "eligible" || c.claimedBy != 0 {
+		return false
+	}
+	if c.next != nil {
+		return !c.next.After(now)
+	}
+	return !slices.ContainsFunc(s.attempts, func(a *memAttempt) bool {
+		return a.ContactID == c.id && a.JobID == j.ID && a.Run == j.Run
+	})
+}
+
+func (s *memStore) attempt(id int64) *memAttempt {
+	for _, a := range s.attempts {
+		if a.ID == id {
+			return a
+		}
+	}
+	return nil
+}
+
+func (s *memStore) attemptByUUID(uuid string) *memAttempt {
+	for _, a := range s.attempts {
+		if a.ChannelUUID == uuid {
+			return a
+		}
+	}
+	return nil
+}
+
+func (s *memStore) contact(id int64) *memContact {
+	for _, c := range s.contacts {
+		if c.id == id {
+			return c
+		}
+	}
+	return nil
+}
+
+func (s *memStore) ListCallJobs(ctx context.Context, f store.CallJobFilter) ([]store.CallJob, int, error) {
+	if err := s.enter(ctx); err != nil {
+		return nil, 0, err
+	}
+	defer s.mu.Unlock()
+	out := []store.CallJob{}
+	for _, j := range s.jobs {
+		if (f.BatchID == 0 || j.BatchID == f.BatchID) && (f.CampaignIDs == nil || slices.Contains(f.CampaignIDs, j.CampaignID)) &&
+			(!f.Running || j.Status == "running") {
+			out = append(out, s.jobRow(j))
+		}
+	}
+	slices.SortFunc(out, func(a, b store.CallJob) int { return cmp.Compare(a.ID, b.ID) })
+	return out, len(out), nil
+}
+
+func (s *memStore) GetCallJob(ctx context.Context, id int64) (store.CallJob, error) {
+	if err := s.enter(ctx); err != nil {
+		return store.CallJob{}, err
+	}
+	defer s.mu.Unlock()
+	j := s.jobs[id]
+	if j == nil {
+		return store.CallJob{}, store.ErrNotFound
+	}
+	return s.jobRow(j), nil
+}
+
+func (s *memStore) StopCallJob(ctx context.Context, id int64, reason string, now time.Time) (store.CallJob, error) {
+	if err := s.enter(ctx); err != nil {
+		return store.CallJob{}, err
+	}
+	defer s.leave()
+	j := s.jobs[id]
+	if j == nil {
+		return store.CallJob{}, store.ErrNotFound
+	}
+	if j.Status != "running" {
+		return store.CallJob{}, &store.RuleError{Code: "call_job_not_running", Rule: "J-6", Message: "the call job is not running", Conflict: true}
+	}
+	j.Status, j.StoppedAt, j.StopReason, j.UpdatedAt = "stopped", &now, &reason, now
+	return s.jobRow(j), nil
+}
+
+func (s *memStore) TryLeaseJob(ctx context.Context, id int64) (*store.JobLease, error) {
+	if err := s.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	if s.leases[id] != nil {
+		return nil, nil
+	}
+	hold := &struct{}{}
+	s.leases[id] = hold
+	held := func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.leases[id] == hold
+	}
+	release := func() {
+		s.mu.Lock()
+		defer s.leave()
+		if s.leases[id] == hold {
+			delete(s.leases, id)
+		}
+	}
+	return store.NewLocalLease(id, held, release), nil
+}
+
+func (s *memStore) ClaimContacts(ctx context.Context, r store.ClaimRequest, now time.Time) ([]store.DialTarget, error) {
+	if err := s.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	j := s.jobs[r.JobID]
+	if j == nil || j.Status != "running" || j.Run != r.Run || r.N <= 0 {
+		return nil, nil
+	}
+	var picked []*memContact
+	for _, c := range s.contacts {
+		if s.eligible(j, c, now) {
+			picked = append(picked, c)
+		}
+	}
+	slices.SortStableFunc(picked, func(a, b *memContact) int { return cmp.Compare(a.attempts, b.attempts) })
+	picked = picked[:min(len(picked), r.N)]
+	var out []store.DialTarget
+	for _, c := range picked {
+		prior := *c
+		c.claimedBy, c.claimRun = j.ID, j.Run
+		c.attempts++
+		c.last, c.next, c.status = &now, nil, "eligible"
+		s.nextID++
+		a := &memAttempt{ID: s.nextID, BatchID: j.BatchID, JobID: j.ID, ContactID: c.id, CampaignID: j.CampaignID, Run: j.Run,
+			Tel: c.tel, CallerID: j.CallerID, ChannelUUID: r.NewUUID(), Node: r.Node, Instance: r.Instance, StartedAt: now,
+			Outcome: "in_progress", prior: &prior}
+		s.attempts = append(s.attempts, a)
+		out = append(out, store.DialTarget{AttemptID: a.ID, ContactID: c.id, Tel: c.tel, ChannelUUID: a.ChannelUUID})
+	}
+	return out, nil
+}
+
+func (s *memStore) FinishAttempt(ctx context.Context, e store.AttemptEnd) (bool, error) {
+	if err := s.enter(ctx); err != nil {
+		return false, err
+	}
+	defer s.leave()
+	a := s.attemptByUUID(e.ChannelUUID)
+	if a == nil || a.Outcome != "in_progress" {
+		return false, nil // events repeat after a reconnect: the first ending wins
+	}
+	a.Outcome, a.HangupCause, a.EndedAt = e.Outcome, e.HangupCause, &e.EndedAt
+	a.AnsweredAt = cmp.Or(a.AnsweredAt, e.AnsweredAt)
+	a.BridgedAt = cmp.Or(a.BridgedAt, e.BridgedAt)
+	a.AgentID = cmp.Or(e.AgentID, a.AgentID)
+	a.AgentDropped = a.AgentDropped || e.AgentDropped
+	a.TalkSeconds, a.DispositionDueAt = nil, nil
+	if e.Outcome == "connected" {
+		if e.BridgedAt != nil {
+			talk := int(e.EndedAt.Sub(*e.BridgedAt).Round(time.Second) / time.Second)
+			a.TalkSeconds = &talk
+		}
+		due := e.EndedAt.Add(e.DispositionGrace)
+		a.DispositionDueAt = &due
+	}
+	if e.Outcome == "connected" || e.Outcome == "abandoned" {
+		at := e.EndedAt
+		if e.AnsweredAt != nil {
+			at = *e.AnsweredAt
+		}
+		s.countAnswer(a.CampaignID, at, e.Outcome == "abandoned")
+	}
+	c := s.contact(a.ContactID)
+	if c == nil {
+		return true, nil // the list was deleted meanwhile
+	}
+	status, next := "eligible", (*time.Time)(nil)
+	rule := slices.IndexFunc(e.Retry, func(r store.RetryRule) bool { return slices.Contains(r.Outcomes, e.Outcome) })
+	switch {
+	case e.Outcome == "connected":
+		until := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC) // until the disposition
+		next = &until
+	case rule >= 0 && c.attempts < e.Retry[rule].MaxAttempts:
+		at := e.EndedAt.Add(e.Retry[rule].After)
+		next = &at
+	case rule >= 0 || e.Outcome == "invalid_number":
+		status = "complete"
+	}
+	c.status, c.next = status, next
+	if c.claimedBy == a.JobID && c.claimRun == a.Run {
+		c.claimedBy, c.claimRun = 0, 0
+	}
+	return true, nil
+}
+
+// countAnswer is addAnswer: one live answer in the campaign's 15-minute bucket. Caller holds s.mu.
+func (s *memStore) countAnswer(campaign int, at time.Time, abandoned bool) {
+	start := at.UTC().Truncate(store.AnswerBucketSize) // date_bin from 2000-01-01: the same bins
+	if s.buckets[campaign] == nil {
+		s.buckets[campaign] = map[time.Time]*store.AnswerBucket{}
+	}
+	b := s.buckets[campaign][start]
+	if b == nil {
+		b = &store.AnswerBucket{Start: start}
+		s.buckets[campaign][start] = b
+	}
+	b.Live++
+	if abandoned {
+		b.Abandoned++
+	}
+}
+
+func (s *memStore) GiveBackAttempt(ctx context.Context, channelUUID string, now time.Time) (bool, error) {
+	if err := s.enter(ctx); err != nil {
+		return false, err
+	}
+	defer s.leave()
+	a := s.attemptByUUID(channelUUID)
+	if a == nil || a.Outcome != "in_progress" || a.AnsweredAt != nil || a.prior == nil {
+		return false, nil
+	}
+	if c := s.contact(a.ContactID); c != nil {
+		if c.claimedBy != a.JobID || c.claimRun != a.Run {
+			return false, nil // no longer this run's claim: not ours to give back
+		}
+		c.status, c.next, c.last = a.prior.status, a.prior.next, a.prior.last
+		c.attempts = max(c.attempts-1, 0)
+		c.claimedBy, c.claimRun = 0, 0
+	}
+	s.attempts = slices.DeleteFunc(s.attempts, func(x *memAttempt) bool { return x == a })
+	return true, nil
+}
+
+func (s *memStore) MarkAnswered(ctx context.Context, channelUUID string, at time.Time) error {
+	if err := s.enter(ctx); err != nil {
+		return err
+	}
+	defer s.leave()
+	if a := s.attemptByUUID(channelUUID); a != nil && a.AnsweredAt == nil {
+		a.AnsweredAt = &at
+	}
+	return nil
+}
+
+func (s *memStore) MarkBridged(ctx context.Context, channelUUID string, agentID int, at time.Time) error {
+	if err := s.enter(ctx); err != nil {
+		return err
+	}
+	defer s.leave()
+	if a := s.attemptByUUID(channelUUID); a != nil {
+		a.BridgedAt, a.AgentID = &at, &agentID
+	}
+	return nil
+}
+
+func (s *memStore) MarkAgentDropped(ctx context.Context, attemptID int64) error {
+	if err := s.enter(ctx); err != nil {
+		return err
+	}
+	defer s.leave()
+	if a := s.attempt(attemptID); a != nil {
+		a.AgentDropped = true
+	}
+	return nil
+}
+
+func (s *memStore) UnfinishedAttempts(ctx context.Context, jobID int64) ([]store.LiveAttempt, error) {
+	if err := s.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var out []store.LiveAttempt
+	for _, a := range s.attempts {
+		if a.JobID != jobID || a.Outcome != "in_progress" {
+			continue
+		}
+		l := store.LiveAttempt{ID: a.ID, JobID: a.JobID, Tel: a.Tel, ChannelUUID: a.ChannelUUID, Node: a.Node,
+			StartedAt: a.StartedAt, AnsweredAt: a.AnsweredAt, BridgedAt: a.BridgedAt, AgentID: a.AgentID}
+		if a.ContactID != 0 {
+			id := a.ContactID
+			l.ContactID = &id
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func (s *memStore) AnswerBuckets(ctx context.Context, campaign int, since time.Time) ([]store.AnswerBucket, error) {
+	if err := s.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var out []store.AnswerBucket
+	for start, b := range s.buckets[campaign] {
+		if !start.Before(since) {
+			out = append(out, *b)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.AnswerBucket) int { return a.Start.Compare(b.Start) })
+	return out, nil
+}
+
+func (s *memStore) RecentDials(ctx context.Context, campaign, n int, now time.Time) ([]store.EndedDial, error) {
+	if err := s.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var ended []*memAttempt
+	for _, a := range s.attempts {
+		if a.CampaignID == campaign && a.EndedAt != nil && !a.EndedAt.After(now) {
+			ended = append(ended, a)
+		}
+	}
+	slices.SortStableFunc(ended, func(a, b *memAttempt) int { return a.EndedAt.Compare(*b.EndedAt) })
+	ended = ended[max(len(ended)-n, 0):]
+	out := make([]store.EndedDial, 0, len(ended))
+	for _, a := range ended {
+		d := store.EndedDial{Outcome: a.Outcome, StartedAt: a.StartedAt, AnsweredAt: a.AnsweredAt, BridgedAt: a.BridgedAt, EndedAt: *a.EndedAt}
+		if a.DisposedAt != nil && !a.DisposedAt.Before(*a.EndedAt) {
+			w := a.DisposedAt.Sub(*a.EndedAt)
+			d.WrapUp = &w
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func (s *memStore) JobRunCounts(ctx context.Context, jobID int64) (store.RunCounts, error) {
+	if err := s.enter(ctx); err != nil {
+		return store.RunCounts{}, err
+	}
+	defer s.mu.Unlock()
+	j := s.jobs[jobID]
+	if j == nil {
+		return store.RunCounts{}, store.ErrNotFound
+	}
+	var c store.RunCounts
+	contacts := map[int64]bool{}
+	for _, a := range s.attempts {
+		if a.JobID != j.ID || a.Run != j.Run || j.Run == 0 {
+			continue
+		}
+		c.Dialed++
+		if a.ContactID != 0 {
+			contacts[a.ContactID] = true
+		}
+		switch a.Outcome {
+		case "in_progress":
+			c.InProgress++
+		case "connected":
+			c.Answered++
+			c.Connected++
+		case "abandoned":
+			c.Answered++
+			c.Abandoned++
+		}
+	}
+	c.Remaining = max(j.TargetCount-len(contacts), 0)
+	return c, nil
+}
