@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
 	"github.com/kakeru-dialer/kakeru/liveevents"
 )
 
@@ -110,5 +111,193 @@ func TestHappyPath(t *testing.T) {
 	}
 	if n := len(h.store.Attempts(tel)); n != 1 {
 		t.Fatalf("the first number dialed %d times", n)
+	}
+}
+
+// everyOutcome scripts a number for each outcome class of ESL.md §3 and two live answers that
+// stay; agents' phones answer.
+func everyOutcome() (fsim.Script, map[string]string, []string) {
+	fates := map[string]fsim.Fate{
+		"09022220001": {Cause: "USER_BUSY", Ring: 20 * time.Millisecond},
+		"09033330002": {Cause: "NO_ANSWER", Ring: 50 * time.Millisecond},
+		"09044440003": {Cause: "UNALLOCATED_NUMBER", Ring: 20 * time.Millisecond},
+		"09055550004": {Early: true, Cause: "GATEWAY_DOWN"},
+		"09066660005": {Cause: "CALL_REJECTED", Ring: 20 * time.Millisecond},
+		"09077770006": {Answer: true, Ring: 50 * time.Millisecond},
+		"09077770007": {Answer: true, Ring: 50 * time.Millisecond},
+	}
+	want := map[string]string{"09022220001": "busy", "09033330002": "no_answer", "09044440003": "invalid_number",
+		"09055550004": "network_failure", "09066660005": "rejected"}
+	script := func(dial string) fsim.Fate {
+		for tel, f := range fates {
+			if strings.Contains(dial, "/"+tel+"/") {
+				return f
+			}
+		}
+		return fsim.Fate{Answer: true} // agents
+	}
+	return script, want, []string{"09022220001", "09033330002", "09044440003", "09055550004", "09066660005", "09077770006", "09077770007"}
+}
+
+// Each outcome class of ESL.md §3 is recorded (P-3); of two live answers with one agent, one is
+// put through and the other abandoned exactly at the connect deadline with the campaign's
+// message (P-2), which pacing sees at once; the retry rules then dial again what they cover,
+// when their wait has passed, and nothing else (P-3).
+func TestOutcomesAndAbandonAtDeadline(t *testing.T) {
+	script, want, tels := everyOutcome()
+	// Ratio mode with seven calls per ready agent dials the whole list at once (P-1).
+	h := newHarness(t, harnessOptions{tels: tels, script: script, configure: pacing(1, "ratio", 7)})
+	h.join(1001)
+	answered := func(tel string) bool { a := h.store.Attempts(tel); return len(a) == 1 && a[0].AnsweredAt != nil }
+	h.waitFor("every failure recorded, both answers seen and one put through", func() bool {
+		for tel, o := range want {
+			if h.store.Outcome(tel) != o {
+				return false
+			}
+		}
+		return answered("09077770006") && answered("09077770007") && h.agent(1001).State == agentstate.OnCall
+	})
+	connected, waiting := "09077770006", "09077770007"
+	if h.store.Attempts(waiting)[0].ID == h.agent(1001).AttemptID {
+		connected, waiting = waiting, connected
+	}
+	abandons := func() []string {
+		var out []string
+		for _, c := range h.commands("api uuid_transfer ") {
+			if !strings.Contains(c, "'m:^:conference:") { // not a move into the agent's room
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+
+	// P-2: the customer waits for an agent until the connect deadline (2 s), not a moment less.
+	h.advance(1900 * time.Millisecond)
+	if got := abandons(); len(got) != 0 || h.store.Outcome(waiting) != "in_progress" {
+		t.Fatalf("abandoned before the deadline: %q, %s", got, h.store.Outcome(waiting))
+	}
+	h.clock.Advance(100 * time.Millisecond)
+	h.waitFor("the waiting customer abandoned", func() bool { return h.store.Outcome(waiting) == "abandoned" })
+	if got := abandons(); len(got) != 1 || got[0] != "api uuid_transfer "+h.customerLeg(waiting)+
+		" 'm:^:playback:tone_stream://%(500,0,800)^hangup:NORMAL_CLEARING' inline" {
+		t.Fatalf("abandon message: %q", got)
+	}
+	// The pacer sees the abandon at once: two live answers, one abandoned, in every window.
+	if v, ok := h.in.eng.Pacing(h.job); !ok || v.Compliance.Rolling24h.Live != 2 || v.Compliance.Rolling24h.Abandoned != 1 ||
+		v.Compliance.Day.Abandoned != 1 || v.Compliance.Rolling30d.Abandoned != 1 || v.Decision.Reason != "ratio" {
+		t.Fatalf("pacing view %+v %v", v, ok)
+	}
+	h.hangupCustomer(1001)
+	h.waitFor("the call put through recorded", func() bool { return h.store.Outcome(connected) == "connected" })
+	h.waitState(1001, agentstate.WrapUp)
+
+	// P-3: with the agent free again, nothing is dialed before its retry wait (network failures
+	// 5 minutes, busy and no answer 30 minutes); rejected, invalid, answered numbers never.
+	h.dispose(1001, "complete", "continue")
+	h.waitState(1001, agentstate.Available)
+	dialed := func() map[string]int {
+		n := map[string]int{}
+		for _, tel := range tels {
+			n[tel] = len(h.store.Attempts(tel))
+		}
+		return n
+	}
+	h.passes(3)
+	for tel, n := range dialed() {
+		if n != 1 {
+			t.Fatalf("%s dialed %d times before any retry wait passed", tel, n)
+		}
+	}
+	h.clock.Advance(5 * time.Minute)
+	h.waitFor("the network failure dialed again", func() bool {
+		return len(h.store.Attempts("09055550004")) == 2 && h.store.Outcome("09055550004") == "network_failure"
+	})
+	h.clock.Advance(25 * time.Minute)
+	h.waitFor("busy and no answer dialed again", func() bool {
+		n := dialed()
+		return n["09022220001"] == 2 && n["09033330002"] == 2 && n["09055550004"] == 3 &&
+			h.store.Outcome("09022220001") == "busy" && h.store.Outcome("09033330002") == "no_answer"
+	})
+	h.passes(3)
+	for tel, n := range dialed() {
+		if want := map[string]int{"09022220001": 2, "09033330002": 2, "09055550004": 3}[tel]; n != max(want, 1) {
+			t.Errorf("%s dialed %d times", tel, n)
+		}
+	}
+}
+
+// An originate's BACKGROUND_JOB -ERR after its customer answered is not the end of the call: the
+// switch answers -ERR ORIGINATOR_CANCEL for a customer moved into a room before its originate
+// returned, and the customer goes on talking (capture 11). The engine moves a customer once its
+// originate has returned, or 0.5 s after the answer when that is slow to come, as here; the
+// attempt is connected, with the talk time from the move to the customer's own hangup (G-2, P-3).
+func TestOriginateCancelledAfterAnswer(t *testing.T) {
+	// Originates return 1 s after their answer: the agent's phone is in its room by then, the
+	// customer's grace (on the engine's clock) ends long before.
+	h := newHarness(t, harnessOptions{script: customers(fsim.Fate{Answer: true, Ring: 20 * time.Millisecond}),
+		originateReturn: time.Second})
+	h.join(1001)
+	h.waitFor("the customer answered", func() bool {
+		a := h.store.Attempts("09011110001")
+		return len(a) == 1 && a[0].AnsweredAt != nil
+	})
+	customer := h.customerLeg("09011110001")
+	h.passes(2)
+	if got := h.commands("api uuid_transfer " + customer); len(got) != 0 {
+		t.Fatalf("moved before its originate returned and before the grace: %q", got)
+	}
+	h.clock.Advance(500 * time.Millisecond)
+	h.waitState(1001, agentstate.OnCall)
+	h.waitFor("the originate answered", func() bool {
+		for _, r := range h.sw.History() {
+			if r.UUID == customer && r.JobResult != "" {
+				return true
+			}
+		}
+		return false
+	})
+	for _, r := range h.sw.History() {
+		if r.UUID == customer && r.JobResult != "-ERR ORIGINATOR_CANCEL" {
+			t.Fatalf("the customer's originate answered %q: this test proves nothing", r.JobResult)
+		}
+	}
+	h.clock.Advance(time.Second)
+	h.sw.Hangup(customer, "NORMAL_CLEARING") // the customer puts the phone down
+	h.waitFor("the call recorded", func() bool { return h.store.Outcome("09011110001") == "connected" })
+	a := h.store.Attempts("09011110001")[0]
+	if a.HangupCause != "NORMAL_CLEARING" || a.TalkSeconds == nil || *a.TalkSeconds != 1 ||
+		!a.BridgedAt.Equal(a.AnsweredAt.Add(500*time.Millisecond)) || !a.EndedAt.Equal(a.AnsweredAt.Add(1500*time.Millisecond)) {
+		t.Fatalf("attempt %+v: want answered, moved 0.5 s later, ended by its own hangup 1 s after that", a)
+	}
+	h.waitState(1001, agentstate.WrapUp)
+}
+
+// A customer who hangs up at the instant it answers never takes the agent's phone with it: the
+// agent stays in its room, available, and the calls are abandoned (P-2). (With uuid_bridge the
+// switch hangs up the agent's leg in this race: docs/call-lifecycle.md.)
+func TestCustomersLeavingAtAnswerKeepTheAgent(t *testing.T) {
+	tels := []string{"09011110011", "09011110012", "09011110013", "09011110014"}
+	h := newHarness(t, harnessOptions{tels: tels,
+		script: customers(fsim.Fate{Answer: true, Ring: 20 * time.Millisecond, HangupAtAnswer: true})})
+	h.join(1001)
+	h.waitFor("every customer's call recorded", func() bool {
+		for _, tel := range tels {
+			if o := h.store.Outcome(tel); o == "" || o == "in_progress" {
+				return false
+			}
+		}
+		return true
+	})
+	for _, tel := range tels {
+		if got := h.store.Attempts(tel); len(got) != 1 || got[0].Outcome != "abandoned" || got[0].AgentID != nil {
+			t.Errorf("%s: %+v, want one attempt abandoned without an agent", tel, got)
+		}
+	}
+	leg := h.agentLeg(1001)
+	if !h.inRoom(leg, leg) {
+		t.Fatalf("agent's room %v", h.sw.Members(leg))
+	}
+	if a := h.agent(1001); a.State != agentstate.Available || a.Leg != leg {
+		t.Fatalf("agent %+v", a)
 	}
 }
