@@ -191,3 +191,34 @@ func (h *harness) customersDialed() int {
 func (h *harness) inRoom(room string, legs ...string) bool {
 	return slices.Equal(h.sw.Members(room), legs)
 }
+
+// phoneUp calls an agent's phone into its room from a connection of the test's own, as an
+// instance that stopped or died would have left it: up on the switch, looked after by nobody.
+func (h *harness) phoneUp(agent int) string {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := freeswitch.Dial(ctx, h.sw.Addr(), "ClueCon", []string{"BACKGROUND_JOB"}, nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer conn.Close()
+	leg := freeswitch.NewUUID()
+	cmd, err := freeswitch.OriginateCmd(freeswitch.Originate{UUID: leg, DialString: fmt.Sprintf("loopback/agent-%d/agents", agent),
+		App: "&conference(" + leg + "@default)"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	_, res, err := conn.BgAPI(ctx, cmd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if r := <-res; r.Err != nil || !strings.HasPrefix(string(r.Body), "+OK") {
+		h.t.Fatalf("agent %d's phone: %+v", agent, r)
+	}
+	h.waitFor("the phone in its room", func() bool { return h.inRoom(leg, leg) })
+	return leg
+}
+
+// up: the channel exists on the switch.
+func (h *harness) up(leg string) bool { return slices.Contains(h.sw.Channels(), leg) }
