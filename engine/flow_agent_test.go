@@ -13,12 +13,13 @@ import (
 // hung up), the call is recorded as connected with the agent dropped, and the agent is out of
 // the job with a message for its next screen.
 func TestAgentLegDrop(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{})
 	h.join(1001)
 	h.waitState(1001, agentstate.OnCall)
 	h.sw.Hangup(h.agentLeg(1001), "NORMAL_CLEARING")
-	off := h.waitState(1001, agentstate.LoggedOff)
-	if off.Message != engine.MessageLegDropped || off.CallJobID != 0 || off.Leg != "" {
+	off := h.waitLoggedOff(1001)
+	if off.Message != engine.MessageLegDropped || off.Leg != "" {
 		t.Fatalf("agent %+v", off)
 	}
 	h.waitFor("the call recorded", func() bool { return h.store.Outcome("09011110001") == "connected" })
@@ -31,6 +32,7 @@ func TestAgentLegDrop(t *testing.T) {
 // G-5: an agent is never idle on a call; idle 60 minutes in wrap-up (or available, break, away)
 // it is logged off with the manual's message and its phone hung up.
 func TestIdleLogoff(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{})
 	h.join(1001)
 	h.waitState(1001, agentstate.OnCall)
@@ -46,7 +48,7 @@ func TestIdleLogoff(t *testing.T) {
 		t.Fatalf("agent 59 minutes in wrap-up: %+v", a)
 	}
 	h.clock.Advance(time.Minute)
-	off := h.waitState(1001, agentstate.LoggedOff)
+	off := h.waitLoggedOff(1001)
 	if off.Message != "エージェントステータスがログオフの状態です" { // G-5: the manual's words
 		t.Fatalf("agent %+v", off)
 	}
@@ -56,6 +58,7 @@ func TestIdleLogoff(t *testing.T) {
 // G-1, G-4: an agent who asks to leave during a call leaves once the call is over, without
 // cutting it; one who takes a break between calls is given no customer until it is back.
 func TestLeaveAfterCallAndBreak(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{tels: []string{"09011110001", "09011110002"}})
 	h.join(1001)
 	on := h.waitState(1001, agentstate.OnCall)
@@ -79,8 +82,8 @@ func TestLeaveAfterCallAndBreak(t *testing.T) {
 	}
 	leg := h.agentLeg(1001)
 	h.hangupCustomer(1001)
-	off := h.waitState(1001, agentstate.LoggedOff)
-	if off.Message != "" || off.CallJobID != 0 {
+	off := h.waitLoggedOff(1001)
+	if off.Message != "" {
 		t.Fatalf("agent %+v", off)
 	}
 	h.waitFor("its phone hung up", func() bool { return !h.up(leg) })
@@ -92,6 +95,7 @@ func TestLeaveAfterCallAndBreak(t *testing.T) {
 // same state in two checks five seconds apart: the phone hung up, the agent logged off with a
 // message, and free to join again (J-6, G-3, docs/call-lifecycle.md).
 func TestReleasesStaleAgents(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{stopped: true})
 	legs := map[int]string{1001: h.phoneUp(1001), 1002: h.phoneUp(1002)}
 	h.passes(2) // the first pass's check is done: the next is 5 s away
@@ -103,8 +107,8 @@ func TestReleasesStaleAgents(t *testing.T) {
 	}
 	released := func(id int) {
 		t.Helper()
-		off := h.waitState(id, agentstate.LoggedOff)
-		if off.Message != engine.MessageJobStopped || off.CallJobID != 0 {
+		off := h.waitLoggedOff(id)
+		if off.Message != engine.MessageJobStopped {
 			t.Fatalf("agent %d %+v", id, off)
 		}
 		h.waitFor("its phone hung up", func() bool { return !h.up(legs[id]) })

@@ -16,6 +16,7 @@ import (
 // and is in wrap-up alone in its room, the attempt is recorded connected with its talk time,
 // and after the disposition the agent takes the next contact (G-1..G-4, J-6, D-1..D-3, P-3).
 func TestHappyPath(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{tels: []string{"09011110001", "09011110002"}, script: answers(50 * time.Millisecond)})
 	h.join(1001)
 	first := h.waitState(1001, agentstate.OnCall)
@@ -144,6 +145,7 @@ func everyOutcome() (fsim.Script, map[string]string, []string) {
 // message (P-2), which pacing sees at once; the retry rules then dial again what they cover,
 // when their wait has passed, and nothing else (P-3).
 func TestOutcomesAndAbandonAtDeadline(t *testing.T) {
+	t.Parallel()
 	script, want, tels := everyOutcome()
 	// Ratio mode with seven calls per ready agent dials the whole list at once (P-1).
 	h := newHarness(t, harnessOptions{tels: tels, script: script, configure: pacing(1, "ratio", 7)})
@@ -232,6 +234,7 @@ func TestOutcomesAndAbandonAtDeadline(t *testing.T) {
 // originate has returned, or 0.5 s after the answer when that is slow to come, as here; the
 // attempt is connected, with the talk time from the move to the customer's own hangup (G-2, P-3).
 func TestOriginateCancelledAfterAnswer(t *testing.T) {
+	t.Parallel()
 	// Originates return 1 s after their answer: the agent's phone is in its room by then, the
 	// customer's grace (on the engine's clock) ends long before.
 	h := newHarness(t, harnessOptions{script: customers(fsim.Fate{Answer: true, Ring: 20 * time.Millisecond}),
@@ -276,6 +279,7 @@ func TestOriginateCancelledAfterAnswer(t *testing.T) {
 // agent stays in its room, available, and the calls are abandoned (P-2). (With uuid_bridge the
 // switch hangs up the agent's leg in this race: docs/call-lifecycle.md.)
 func TestCustomersLeavingAtAnswerKeepTheAgent(t *testing.T) {
+	t.Parallel()
 	tels := []string{"09011110011", "09011110012", "09011110013", "09011110014"}
 	h := newHarness(t, harnessOptions{tels: tels,
 		script: customers(fsim.Fate{Answer: true, Ring: 20 * time.Millisecond, HangupAtAnswer: true})})

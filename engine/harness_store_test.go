@@ -34,10 +34,10 @@ type memStore struct {
 	contacts []*memContact // in id order
 	attempts []*memAttempt // in id order
 	buckets  map[int]map[time.Time]*store.AnswerBucket
-	leases   map[int64]*struct{} // job → the hold of the instance that leases it
-	nextID   int64
-	stall    chan struct{} // closed when a stall ends; nil: no stall
-	stalled  int           // calls blocked by the stall now
+	leases   map[int64]int64 // job → the token of the lease held
+	nextID   int64           // the last id or lease token given
+	stall    chan struct{}   // closed when a stall ends; nil: no stall
+	stalled  int             // calls blocked by the stall now
 	changed  func()
 }
 
@@ -77,7 +77,7 @@ type memAttempt struct {
 
 func newMemStore() *memStore {
 	return &memStore{jobs: map[int64]*store.CallJob{}, buckets: map[int]map[time.Time]*store.AnswerBucket{},
-		leases: map[int64]*struct{}{}, changed: func() {}}
+		leases: map[int64]int64{}, changed: func() {}}
 }
 
 var _ engine.Store = (*memStore)(nil)
@@ -212,6 +212,16 @@ func (s *memStore) Attempts(tel string) []memAttempt {
 	return out
 }
 
+// Attempt is the attempt with the id, if there is one.
+func (s *memStore) Attempt(id int64) (memAttempt, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.attempt(id); a != nil {
+		return *a, true
+	}
+	return memAttempt{}, false
+}
+
 // Outcome is the outcome of the latest attempt to a number, "" before any.
 func (s *memStore) Outcome(tel string) string {
 	all := s.Attempts(tel)
@@ -331,10 +341,11 @@ func (s *memStore) TryLeaseJob(ctx context.Context, id int64) (*store.JobLease, 
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	if s.leases[id] != nil {
+	if s.leases[id] != 0 {
 		return nil, nil
 	}
-	hold := &struct{}{}
+	s.nextID++
+	hold := s.nextID
 	s.leases[id] = hold
 	held := func() bool {
 		s.mu.Lock()

@@ -34,6 +34,9 @@ const tick = 10 * time.Millisecond
 // waitLimit bounds every wait: far beyond what any step takes, even under the race detector.
 const waitLimit = 10 * time.Second
 
+// poll is how often a wait looks again when nothing has woken it.
+const poll = 20 * time.Millisecond
+
 var tokyo = mustLocation("Asia/Tokyo")
 
 func mustLocation(name string) *time.Location {
@@ -196,12 +199,15 @@ func customers(f fsim.Fate) fsim.Script {
 	}
 }
 
-// waitFor waits until cond holds, checking it after every loop pass and every write to the
-// fakes; the test fails after waitLimit.
+// waitFor waits until cond holds, checking it after every loop pass, every write to the fakes
+// and every live event, and at least every poll for what only the switch shows while the loop
+// is held (a stalled database); the test fails after waitLimit.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
 	limit := time.NewTimer(waitLimit)
 	defer limit.Stop()
+	again := time.NewTicker(poll)
+	defer again.Stop()
 	for {
 		woken := h.changed.wait()
 		if cond() {
@@ -209,6 +215,7 @@ func (h *harness) waitFor(what string, cond func() bool) {
 		}
 		select {
 		case <-woken:
+		case <-again.C:
 		case <-limit.C:
 			h.t.Fatalf("timed out waiting for %s", what)
 		}
@@ -242,6 +249,18 @@ func (h *harness) waitState(id int, st agentstate.State) agentstate.Agent {
 	return a
 }
 
+// waitLoggedOff waits until the agent is logged off and out of its job (the state a join
+// starts from is logged off too, but names the job).
+func (h *harness) waitLoggedOff(id int) agentstate.Agent {
+	h.t.Helper()
+	var a agentstate.Agent
+	h.waitFor(fmt.Sprintf("agent %d logged off", id), func() bool {
+		a = h.agent(id)
+		return a.State == agentstate.LoggedOff && a.CallJobID == 0
+	})
+	return a
+}
+
 // join is POST /agents/{id}/join once its checks pass (httpapi handleJoin): the agent's state
 // names the job and its run, logged off until the job's owner calls its phone (G-1), and a
 // join request is queued for that owner.
@@ -272,6 +291,9 @@ func (h *harness) dispose(agent int, nextAction, after string) {
 	if st.State != agentstate.WrapUp || st.AttemptID == 0 {
 		h.t.Fatalf("agent %d has no call to dispose: %+v", agent, st)
 	}
+	// The agent's screen may show wrap-up before the call's outcome is written (both are
+	// written off the event path): the disposition is saved once it is.
+	h.waitFor("the call recorded", func() bool { a, _ := h.store.Attempt(st.AttemptID); return a.Outcome != "in_progress" })
 	if !h.store.Dispose(st.AttemptID, nextAction, h.clock.Now()) {
 		h.t.Fatalf("attempt %d is not a connected call without disposition", st.AttemptID)
 	}
