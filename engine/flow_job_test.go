@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -99,7 +100,15 @@ func TestRestartAdoptsCall(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	h.join(1001)
 	on := h.waitState(1001, agentstate.OnCall)
-	h.in.stop() // Main.Close after its drain timeout: the call stays up for the job's next owner
+	// Main.Close: the drain ends at the shutdown timeout with the call still up, and the engine
+	// stops, leaving it up for the job's next owner.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	h.in.eng.Drain(ctx)
+	cancel()
+	if n := h.in.eng.CallsInFlight(); n != 1 {
+		t.Fatalf("%d calls in flight after the drain", n)
+	}
+	h.in.stop()
 	customer, leg := h.customerLeg("09011110001"), h.agentLeg(1001)
 	if !h.up(customer) || !h.inRoom(leg, leg, customer) || h.agent(1001).State != agentstate.OnCall {
 		t.Fatalf("shutdown cut the call: room %v, agent %+v", h.sw.Members(leg), h.agent(1001))
@@ -113,6 +122,41 @@ func TestRestartAdoptsCall(t *testing.T) {
 	}
 	if n := len(h.commands("bgapi originate ")); n != 2 { // the agent's phone and the customer, once each
 		t.Fatalf("%d originates, want 2", n)
+	}
+}
+
+// Graceful shutdown (Main.Close): while the engine drains it places no new call, the calls in
+// progress go on to their end, and the drain is over once none is left.
+func TestDrain(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{tels: []string{"09011110001", "09011110002"}})
+	h.join(1001)
+	h.waitState(1001, agentstate.OnCall)
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		h.in.eng.Drain(context.Background())
+	}()
+	isDrained := func() bool {
+		select {
+		case <-drained:
+			return true
+		default:
+			return false
+		}
+	}
+	h.passes(3)
+	if isDrained() {
+		t.Fatal("the drain ended with a call in progress")
+	}
+	h.hangupCustomer(1001)
+	h.waitState(1001, agentstate.WrapUp)
+	h.waitFor("the drain over", isDrained)
+	h.dispose(1001, "complete", "continue")
+	h.waitState(1001, agentstate.Available)
+	h.passes(3)
+	if n := h.customersDialed(); n != 1 {
+		t.Fatalf("%d customers dialed while draining", n)
 	}
 }
 
