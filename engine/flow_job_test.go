@@ -7,6 +7,7 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/engine"
+	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
 	"github.com/kakeru-dialer/kakeru/liveevents"
 )
@@ -294,5 +295,39 @@ func TestAbandonsWhileDatabaseStalls(t *testing.T) {
 		if !abandoned[tel] && h.store.Outcome(tel) != "in_progress" {
 			t.Fatalf("the call put through: %s", h.store.Outcome(tel))
 		}
+	}
+}
+
+// Originates the switch refuses because of us (a dial string naming a gateway it does not have)
+// use no contact up: their attempts are given back, and after three in a row the job stops by
+// itself with the reason, its agent let go (issue 11 item 5, J-6).
+func TestOwnFailuresStopTheJob(t *testing.T) {
+	t.Parallel()
+	tels := []string{"09011110001", "09011110002", "09011110003"}
+	h := newHarness(t, harnessOptions{tels: tels, configure: pacing(1, "ratio", 3),
+		script: customers(fsim.Fate{Early: true, Cause: "INVALID_GATEWAY"})})
+	h.join(1001)
+	h.waitFor("the job stopped", func() bool {
+		j := h.store.Job(h.job)
+		return j.Status == "stopped" && j.StopReason != nil && *j.StopReason == freeswitch.OwnDialStringRefused
+	})
+	off := h.waitLoggedOff(1001)
+	if off.Message != engine.MessageJobStopped {
+		t.Fatalf("agent %+v", off)
+	}
+	h.waitFor("the job let go", func() bool { _, runs := h.in.eng.Pacing(h.job); return !runs })
+	h.waitFor("every attempt given back", func() bool {
+		for _, tel := range tels {
+			if len(h.store.Attempts(tel)) != 0 {
+				return false
+			}
+		}
+		return true
+	})
+	if n := h.customersDialed(); n < 3 {
+		t.Fatalf("%d customer originates", n)
+	}
+	if j := h.store.Job(h.job); j.RemainingCount != j.TargetCount {
+		t.Fatalf("job %+v: the failures used up contacts", j)
 	}
 }
