@@ -18,15 +18,24 @@ import (
 	"github.com/kakeru-dialer/kakeru/liveevents"
 )
 
-// The engine's test harness: the call and agent flows run through the engine's public API on
-// in-memory fakes of PostgreSQL (memStore) and Redis (memAgents), and on the simulated switch
-// over real ESL connections (instance), in a few hundred milliseconds each.
+// The engine's test harness: the call and agent flows (flow_*_test.go) run through the
+// engine's public API, in a few hundred milliseconds each, on
+//   - memStore (harness_store*_test.go), an in-memory PostgreSQL store with the semantics the
+//     engine relies on: job runs and leases, contact claims, attempts and the retry rules;
+//   - memAgents (harness_agents_test.go), the live agent state and request queues of Redis;
+//   - the simulated switch (fsim) over real ESL connections on loopback, wired to the engine as
+//     `kakeru serve` wires it (instance, harness_switch_test.go), with a switchTap to answer
+//     some commands in the switch's place for the faults fsim does not make.
+//
+// The tests act as the API does (join, requests, dispositions: harness_test.go) and look at
+// the fakes, the switch (commands received, rooms, channels) and the engine's live events.
 //
 // Time: the engine reads a test clock that moves only when a test advances it, so its
 // deadlines (connect deadline, move timeout, channel checks, stale agents, idle limit,
 // business hours) pass exactly when a test says; the switch runs on the real clock, with
 // rings and talk times of milliseconds. Tests never sleep: they wait for a condition, woken
-// by every loop pass of the engine (Options.OnStep) and every write to the fakes.
+// by every loop pass of the engine (Options.OnStep), every write to the fakes and every live
+// event, and looking again every 20 ms for what only the switch shows.
 
 // tick is the engine's loop interval in the harness.
 const tick = 10 * time.Millisecond
@@ -67,7 +76,7 @@ type harness struct {
 }
 
 // harnessOptions shape a harness; the zero value is campaign 1 of config.example.yaml
-// (predictive, open all day) with one number whose customer answers at once and stays.
+// (predictive, open all day) with one number whose customer answers after 20 ms and stays.
 type harnessOptions struct {
 	tels      []string    // the job's contacts; default one
 	script    fsim.Script // the switch's fates; default: every call answers after 20 ms and stays
