@@ -100,7 +100,7 @@ func TestHappyPath(t *testing.T) {
 		t.Fatalf("live events of the call: %v", seen)
 	}
 
-	// G-4: the disposition saved with "continue", the agent takes the next contact.
+	// D-2, G-4: the disposition saved (complete), the agent goes on ("continue") to the next contact.
 	h.dispose(1001, "complete", "continue")
 	second := h.waitState(1001, agentstate.OnCall)
 	next := "09011110002"
