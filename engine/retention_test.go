@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,30 +11,55 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/engine"
 	"github.com/kakeru-dialer/kakeru/store"
-	"github.com/kakeru-dialer/kakeru/store/storetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// B-6 through the sweeper as serve runs it: a due batch goes at Start, and Stop waits for the
+// sweepStore answers SweepRetention as the store does, deleting batch 7 once; the SQL itself is
+// tested in store (TestSweepRetention…).
+type sweepStore struct {
+	mu    sync.Mutex
+	calls []time.Time
+	swept chan struct{}
+}
+
+func (s *sweepStore) SweepRetention(_ context.Context, now time.Time) (store.SweepResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, now)
+	if len(s.calls) == 2 {
+		close(s.swept)
+	}
+	if len(s.calls) == 1 {
+		return store.SweepResult{Deleted: []int64{7}}, nil
+	}
+	return store.SweepResult{}, nil
+}
+
+// B-6 through the sweeper as serve runs it: SweepOnce reports what the store deleted, Start
+// sweeps at once with the injected clock, a second Start is a no-op, and Stop waits for the
 // loop (goleak checks nothing is left running).
 func TestRetentionSweeperDeletesDueBatch(t *testing.T) {
-	s := storetest.New(t)
 	tokyo, _ := time.LoadLocation("Asia/Tokyo")
-	created := time.Date(2022, 7, 20, 10, 0, 0, 0, tokyo)
-	b, err := s.CreateBatch(context.Background(), store.NewBatch{CampaignID: 1, Name: "old", Location: tokyo,
-		Start: store.MustDate("2022-08-01"), CreatedBy: "admin", RetentionDays: 91, MaxBatches: 10}, created)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2022, 10, 30, 0, 0, 0, 0, tokyo) // the deletion date of R = 91
+	now := time.Date(2022, 10, 30, 0, 0, 0, 0, tokyo)
+	s := &sweepStore{swept: make(chan struct{})}
 	sw := engine.NewRetentionSweeper(s, slog.New(slog.DiscardHandler), func() time.Time { return now }, time.Hour)
 	res := sw.SweepOnce(context.Background())
-	if len(res.Deleted) != 1 || res.Deleted[0] != b.ID {
+	if len(res.Deleted) != 1 || res.Deleted[0] != 7 {
 		t.Fatalf("sweep %+v", res)
 	}
 	sw.Start(context.Background())
 	sw.Start(context.Background()) // a second Start is a no-op
+	select {
+	case <-s.swept:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Start did not sweep at once")
+	}
 	sw.Stop()
 	sw.Stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.calls) != 2 || !s.calls[1].Equal(now) {
+		t.Fatalf("sweeps at %v, want two, the second at %v", s.calls, now)
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -62,37 +61,13 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// testClock is a clock a test moves by hand; the engine reads it on every pass.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // fixtureOptions: campaign 1 (open all day, dial group 1) unless told otherwise.
 type fixtureOptions struct {
 	campaign, group int
 	callerID        string
-	clock           *testClock
 	// ratio, when set, runs campaign 1 in ratio mode with this many calls per ready agent.
 	ratio     int
 	heartbeat time.Duration // keep-alive interval of event streams
-	// listingLag hides channels younger than this from the switch's `show channels` (the real
-	// switch fills it from an asynchronous database).
-	listingLag time.Duration
-	// originateReturn is how long after its answer the switch returns an originate.
-	originateReturn time.Duration
 }
 
 // dialFixture: a running instance on a simulated switch, a batch of campaign 1 with dial group 1,
@@ -131,7 +106,7 @@ func editFile(t *testing.T, path, old, new string) {
 
 func dialFixtureWith(t *testing.T, o fixtureOptions, script fsim.Script, tels ...string) (*Main, *fsim.Server, int64) {
 	t.Helper()
-	sw := startSim(t, fsim.Options{Script: script, ShowChannelsLag: o.listingLag, OriginateReturn: o.originateReturn})
+	sw := startSim(t, fsim.Options{Script: script})
 	path := testConfig(t, sw.Addr())
 	if o.ratio > 0 {
 		editFile(t, path, "      mode: predictive\n", "      mode: ratio\n")
@@ -141,10 +116,6 @@ func dialFixtureWith(t *testing.T, o fixtureOptions, script fsim.Script, tels ..
 	m := NewMain(path, slog.New(slog.DiscardHandler))
 	m.EventHeartbeat = o.heartbeat
 	today := todayTokyo()
-	if o.clock != nil {
-		m.Now = o.clock.Now
-		today = o.clock.Now().In(tokyo).Format("2006-01-02")
-	}
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -176,8 +147,6 @@ func dialFixtureWith(t *testing.T, o fixtureOptions, script fsim.Script, tels ..
 	return m, sw, int64(j["id"].(float64))
 }
 
-var tokyo, _ = time.LoadLocation("Asia/Tokyo")
-
 func session(t *testing.T, m *Main, agent int) map[string]any {
 	t.Helper()
 	return must(t, 200)(call(t, m, fmt.Sprintf("demo-agent-%d-token", agent), "GET", fmt.Sprintf("/api/v1/agents/%d/session", agent), nil))
@@ -193,7 +162,8 @@ func commandsLike(sw *fsim.Server, prefix string) []string {
 	return out
 }
 
-// The happy path of FUNCTIONAL.md §4–6 against the simulated switch: job start → agent join
+// The happy path of J-1 … D-3 end to end, through the API, PostgreSQL and Redis
+// against the simulated switch (the engine's flows on their own are tested in engine): job start → agent join
 // (its phone called into its room, hold music) → customer answers → moved into the room with a
 // beep → the agent hangs the customer up → wrap-up → disposition → the next contact (G-1..G-4,
 // J-6, D-1, D-2).
@@ -314,5 +284,59 @@ func TestEngineHappyPath(t *testing.T) {
 	a := items[0].(map[string]any)
 	if a["outcome"] != "connected" || a["agent_id"] != float64(1001) || a["disposition"] == nil {
 		t.Fatalf("attempt %v", a)
+	}
+}
+
+// outcomes maps each contact's number to the outcomes of its attempts, oldest first.
+func outcomes(t *testing.T, m *Main, job int64) map[string][]string {
+	t.Helper()
+	const admin = "demo-admin-token"
+	j := must(t, 200)(call(t, m, admin, "GET", fmt.Sprintf("/api/v1/call-jobs/%d", job), nil))
+	contacts := must(t, 200)(call(t, m, admin, "GET", fmt.Sprintf("/api/v1/contacts?batch_id=%d&limit=500", int64(j["batch_id"].(float64))), nil))
+	out := map[string][]string{}
+	for _, c := range contacts["items"].([]any) {
+		c := c.(map[string]any)
+		att := must(t, 200)(call(t, m, admin, "GET", fmt.Sprintf("/api/v1/contacts/%d/attempts", int64(c["id"].(float64))), nil))
+		items := att["items"].([]any)
+		for i := len(items) - 1; i >= 0; i-- {
+			out[c["tel"].(string)] = append(out[c["tel"].(string)], items[i].(map[string]any)["outcome"].(string))
+		}
+	}
+	return out
+}
+
+// An engine restarted mid-call adopts the call from the switch: it is neither cut nor dialed
+// again, and its outcome is recorded when it ends. The engine's side of it is tested in engine
+// (TestRestartAdoptsCall, on in-memory fakes); this one stays end to end for what only the real
+// dependencies show: Main.Close drains for the shutdown timeout and leaves the call up, the job's
+// PostgreSQL advisory lease is given up so a new instance takes the job, and the unfinished
+// attempt and the agent's state are read back from PostgreSQL and Redis.
+func TestEngineRestartAdoptsCall(t *testing.T) {
+	script := func(dial string) fsim.Fate { return fsim.Fate{Answer: true, Ring: 30 * time.Millisecond} }
+	m, sw, job := dialFixture(t, script, "09012340001")
+	must(t, 200)(call(t, m, "demo-admin-token", "POST", fmt.Sprintf("/api/v1/call-jobs/%d/start", job), nil))
+	must(t, 202)(call(t, m, "demo-agent-1001-token", "POST", "/api/v1/agents/1001/join", map[string]any{"call_job_id": job}))
+	waitFor(t, "on call", func() bool { return session(t, m, 1001)["state"] == "on_call" })
+	if err := m.Close(); err != nil { // drains for the 1 s shutdown timeout, then leaves the call up
+		t.Fatal(err)
+	}
+	if len(sw.Channels()) != 2 {
+		t.Fatalf("shutdown cut the call: %d channels", len(sw.Channels()))
+	}
+	m2 := NewMain(m.cfgPath, slog.New(slog.DiscardHandler))
+	if err := m2.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	waitFor(t, "the call adopted", func() bool {
+		st := must(t, 200)(call(t, m2, "demo-admin-token", "GET", "/api/v1/status", nil))
+		return st["calls_in_flight"] == float64(1)
+	})
+	must(t, 202)(call(t, m2, "demo-agent-1001-token", "POST", "/api/v1/agents/1001/hangup-customer", nil))
+	waitFor(t, "the adopted call recorded", func() bool {
+		return outcomes(t, m2, job)["09012340001"][0] == "connected"
+	})
+	if n := len(commandsLike(sw, "bgapi originate")); n != 2 { // the agent's phone and the customer, once each
+		t.Fatalf("%d originates, want 2: %v", n, commandsLike(sw, "bgapi originate"))
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
 )
 
 // scrape reads GET /metrics, without a token, into series (name{labels} as exposed) → value.
@@ -176,4 +179,27 @@ func TestMetricsEndToEnd(t *testing.T) {
 	if a, r := s[`kakeru_import_rows_total{result="accepted"}`], s[`kakeru_import_rows_total{result="refused"}`]; a != 7 || r != 3 {
 		t.Errorf("import rows accepted %v refused %v, want 7 and 3", a, r)
 	}
+}
+
+// everyOutcome scripts a number for each outcome class of docs/event-socket.md §3 and two live answers; every
+// other dial (the agents' phones) answers.
+func everyOutcome() (fsim.Script, []string) {
+	fates := map[string]fsim.Fate{
+		"09022220001": {Cause: "USER_BUSY", Ring: 20 * time.Millisecond},
+		"09033330002": {Cause: "NO_ANSWER", Ring: 100 * time.Millisecond},
+		"09044440003": {Cause: "UNALLOCATED_NUMBER", Ring: 20 * time.Millisecond},
+		"09055550004": {Early: true, Cause: "GATEWAY_DOWN"},
+		"09066660005": {Cause: "CALL_REJECTED", Ring: 20 * time.Millisecond},
+		"09077770006": {Answer: true, Ring: 100 * time.Millisecond},
+		"09077770007": {Answer: true, Ring: 100 * time.Millisecond},
+	}
+	script := func(dial string) fsim.Fate {
+		for tel, f := range fates {
+			if strings.Contains(dial, "/"+tel+"/") {
+				return f
+			}
+		}
+		return fsim.Fate{Answer: true} // agents
+	}
+	return script, []string{"09022220001", "09033330002", "09044440003", "09055550004", "09066660005", "09077770006", "09077770007"}
 }
