@@ -100,3 +100,22 @@ func TestBearerSchemeCaseInsensitive(t *testing.T) {
 		}
 	}
 }
+
+// A NUL byte in a cell of an uploaded list is refused like any invalid cell, with its line and
+// column (L-3, L-4), not a 500 from PostgreSQL (issue 13 row 6).
+func TestImportNULByte(t *testing.T) {
+	e := newEnv(t, "2022-07-20 10:00", nil)
+	batch := e.createBatch("2022-08-01")
+	for _, enc := range []string{"sjis", "utf-8"} {
+		file := []byte("name,kana,tel,remarks\r\nA,A,0311112222,ok\r\nB\x00,B,0311112223,\r\nC,C,0311112224,x\x00y\r\n")
+		r := e.upload(adminToken, batch, "nul", file, enc)
+		if r.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("%s: status %d: %s", enc, r.Status, r.Raw)
+		}
+		got := problemsOf(t, r)
+		if len(got) != 2 || got[0].Line != 3 || got[0].Column != "name" || got[1].Line != 4 || got[1].Column != "remarks" ||
+			!strings.Contains(got[0].MessageEn, "NUL") {
+			t.Errorf("%s: %+v", enc, got)
+		}
+	}
+}

@@ -121,6 +121,8 @@ func checkRecord(t *testing.T, rec *listimport.Record, r *listimport.Reader) {
 		t.Fatalf("line %d: tel %q", rec.Line, c.Tel)
 	case chars(c.Remarks) > 1000 || strings.Contains(c.Remarks, "\uFFFD") && r.Encoding() == listimport.SJIS:
 		t.Fatalf("line %d: remarks %q", rec.Line, c.Remarks)
+	case strings.ContainsRune(c.Name+c.Kana+c.Tel+c.Remarks, 0): // PostgreSQL text cannot hold NUL
+		t.Fatalf("line %d: NUL in contact %+v", rec.Line, c)
 	case c.PhoneType != listimport.PhoneType(c.Tel):
 		t.Fatalf("line %d: phone type %q of %q", rec.Line, c.PhoneType, c.Tel)
 	}
