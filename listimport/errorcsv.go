@@ -13,7 +13,8 @@ import (
 )
 
 // ErrorCSVWriter writes the error CSV of L-4: the input's rows, in the input's encoding, with an
-// error column appended.
+// error column appended. A cell a spreadsheet would run as a formula is neutralised as in every
+// CSV kakeru writes (NeutralizeCell).
 //
 // Rows end in CRLF, for Excel; a UTF-8 file starts with a byte order mark, without which Japanese
 // Excel reads it as Shift_JIS. Shift_JIS is written as Windows does: IBM extension kanji such as
@@ -50,10 +51,23 @@ func NewErrorCSVWriter(w io.Writer, enc Encoding, header []string) (*ErrorCSVWri
 	return ew, nil
 }
 
+// NeutralizeCell is a CSV cell as kakeru writes it for spreadsheets: a value that starts with
+// = + - @, a tab or a carriage return gets a leading apostrophe, so that Excel never runs it as a
+// formula (CSV injection). results.csv and the error CSV share it.
+func NeutralizeCell(v string) string {
+	if v != "" && strings.IndexByte("=+-@\t\r", v[0]) >= 0 {
+		return "'" + v
+	}
+	return v
+}
+
 // Write writes one input row and its problems, joined with " / " (empty when it had none). A
 // row shorter than the header is padded so that the messages land in the error column.
 func (w *ErrorCSVWriter) Write(fields []string, messages []string) error {
-	w.cells = append(w.cells[:0], fields...)
+	w.cells = w.cells[:0]
+	for _, f := range fields {
+		w.cells = append(w.cells, NeutralizeCell(f))
+	}
 	for len(w.cells) < w.ncols {
 		w.cells = append(w.cells, "")
 	}

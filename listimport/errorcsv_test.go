@@ -3,6 +3,7 @@ package listimport_test
 import (
 	"bytes"
 	"encoding/csv"
+	"slices"
 	"strings"
 	"testing"
 
@@ -113,5 +114,40 @@ func TestErrorCSVUnencodable(t *testing.T) {
 	err := listimport.WriteErrorCSV(&out, strings.NewReader("name,kana\n"), listimport.SJIS, nil)
 	if p := fileProblem(t, err); p.Code != "header_invalid" {
 		t.Errorf("%+v", p)
+	}
+}
+
+// Cells a spreadsheet would run as a formula get a leading apostrophe in the error CSV, as in
+// results.csv (issue 13 row 10); other cells, and the header and error column, are unchanged.
+func TestErrorCSVNeutralisesFormulas(t *testing.T) {
+	in := "name,kana,tel,remarks\n" +
+		"=cmd|' /C calc'!A0,+SUM(1),-1,\"@HYPERLINK(\"\"http://x\"\")\"\n" +
+		"\"\r=CR\",\"\t=TAB\",0312345678,a=b\n"
+	var out bytes.Buffer
+	if err := listimport.WriteErrorCSV(&out, strings.NewReader(in), listimport.UTF8, nil); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(out.Bytes(), []byte("\uFEFF")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"'=cmd|' /C calc'!A0", "'+SUM(1)", "'-1", `'@HYPERLINK("http://x")`},
+		{"'\r=CR", "'\t=TAB", "0312345678", "a=b"},
+	}
+	for i, w := range want {
+		if got := rows[i+1][:4]; !slices.Equal(got, w) {
+			t.Errorf("row %d: %q, want %q", i+1, got, w)
+		}
+	}
+	for _, v := range []string{"=1", "+1", "-1", "@a", "\t1", "\r1"} {
+		if got := listimport.NeutralizeCell(v); got != "'"+v {
+			t.Errorf("NeutralizeCell(%q) = %q", v, got)
+		}
+	}
+	for _, v := range []string{"", "1", "'=1", " =1", "山田"} {
+		if got := listimport.NeutralizeCell(v); got != v {
+			t.Errorf("NeutralizeCell(%q) = %q", v, got)
+		}
 	}
 }

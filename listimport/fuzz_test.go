@@ -32,7 +32,7 @@ func FuzzReader(f *testing.F) {
 }
 
 // checkFile reads data completely and checks every record, and that the error CSV holds every
-// row that had no encoding problem unchanged.
+// row that had no encoding problem unchanged but for neutralised formulas.
 func checkFile(t *testing.T, data []byte, enc listimport.Encoding) {
 	r := listimport.NewReader(bytes.NewReader(data), enc)
 	var out bytes.Buffer
@@ -73,7 +73,10 @@ func checkFile(t *testing.T, data []byte, enc listimport.Encoding) {
 		if err := ew.Write(rec.Fields, msgs); err != nil {
 			t.Fatal(err)
 		}
-		row := append([]string(nil), rec.Fields...)
+		var row []string
+		for _, f := range rec.Fields {
+			row = append(row, listimport.NeutralizeCell(f))
+		}
 		for len(row) < len(written[0])-1 {
 			row = append(row, "")
 		}
