@@ -119,3 +119,47 @@ func TestImportNULByte(t *testing.T) {
 		}
 	}
 }
+
+// The error CSV of a refused upload holds customer rows: its uploader may read it only while it
+// may still see the batch's campaign, as for the batch itself (X-1, L-4; issue 13 row 11).
+func TestErrorCSVFollowsCampaignAccess(t *testing.T) {
+	e := newEnv(t, "2022-07-20 10:00", nil)
+	batch := e.createBatch("2022-08-01") // campaign 1
+	r := e.upload(supervisorToken, batch, "bad", []byte("name,kana,tel\r\n山田,ヤマダ,12\r\n"), "utf-8")
+	url, _ := r.Body["error_csv_url"].(string)
+	if r.Status != http.StatusUnprocessableEntity || url == "" {
+		t.Fatalf("status %d: %s", r.Status, r.Raw)
+	}
+	get := func(token string) int {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+url, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := get(supervisorToken); s != http.StatusOK {
+		t.Fatalf("uploader: %d", s)
+	}
+	// The configuration moves the supervisor to campaign 2 (a SIGHUP reload in production).
+	for i := range e.cfg.Users {
+		if e.cfg.Users[i].Name == "supervisor" {
+			e.cfg.Users[i].CampaignIDs = []int{2}
+		}
+	}
+	if s := get(supervisorToken); s != http.StatusForbidden {
+		t.Errorf("uploader moved to another campaign: %d, want 403", s)
+	}
+	e.mustCall(http.StatusForbidden, supervisorToken, http.MethodGet, fmt.Sprintf("/api/v1/batches/%d", batch), nil)
+	if s := get(supervisor2Token); s != http.StatusForbidden {
+		t.Errorf("not the uploader: %d", s)
+	}
+	if s := get(agentToken); s != http.StatusForbidden {
+		t.Errorf("agent: %d", s)
+	}
+	if s := get(adminToken); s != http.StatusOK {
+		t.Errorf("admin: %d", s)
+	}
+}

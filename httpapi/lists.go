@@ -114,14 +114,22 @@ func (s *Server) importRefused(w http.ResponseWriter, r *http.Request, batchID i
 }
 
 // handleGetErrorFile serves an error CSV to its uploader or an admin, in the upload's encoding.
+// It holds customer rows: the caller must also still see the batch's campaign, as for the batch
+// itself, so a supervisor moved to another campaign loses it.
 func (s *Server) handleGetErrorFile(w http.ResponseWriter, r *http.Request) error {
 	p := principalFrom(r.Context())
+	if err := staffOnly(p); err != nil {
+		return err
+	}
 	f, err := s.lists.GetErrorFile(r.Context(), r.PathValue("id"), s.now())
 	if err != nil {
 		return err
 	}
 	if p.Role != config.RoleAdmin && p.Name != f.UploadedBy {
 		return errForbidden
+	}
+	if err := s.checkBatchAccess(r, p, f.BatchID); err != nil {
+		return err
 	}
 	charset := "Shift_JIS"
 	if f.Encoding == string(listimport.UTF8) {
