@@ -19,7 +19,7 @@ func TestErrorCSVRoundTripSJIS(t *testing.T) {
 		"\xfa\xb1,null,12345,\"a,\"\"b\"\"\r\nc\"\r\n" +
 		"\xfa\x40\x81\xca,x\r\n")
 	var out bytes.Buffer
-	if err := listimport.WriteErrorCSV(&out, bytes.NewReader(in), listimport.SJIS, map[int]bool{2: true}); err != nil {
+	if _, err := listimport.WriteErrorCSV(&out, bytes.NewReader(in), listimport.SJIS, map[int]bool{2: true}, listimport.Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	want := "name,kana,tel,remarks,error\r\n" +
@@ -104,14 +104,14 @@ func TestErrorCSVUnencodable(t *testing.T) {
 	// Undecodable input becomes U+FFFD, which Shift_JIS cannot hold: written as '?'.
 	in := []byte("name,kana,tel\n\x82,\xff\x80,0312345678\n")
 	var out bytes.Buffer
-	if err := listimport.WriteErrorCSV(&out, bytes.NewReader(in), listimport.SJIS, nil); err != nil {
+	if _, err := listimport.WriteErrorCSV(&out, bytes.NewReader(in), listimport.SJIS, nil, listimport.Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	want := "name,kana,tel,error\r\n?,??,0312345678," + string(sjis(t, "文字コードが正しくありません")) + "\r\n"
 	if out.String() != want {
 		t.Errorf("got %q", out.String())
 	}
-	err := listimport.WriteErrorCSV(&out, strings.NewReader("name,kana\n"), listimport.SJIS, nil)
+	_, err := listimport.WriteErrorCSV(&out, strings.NewReader("name,kana\n"), listimport.SJIS, nil, listimport.Limits{})
 	if p := fileProblem(t, err); p.Code != "header_invalid" {
 		t.Errorf("%+v", p)
 	}
@@ -124,7 +124,7 @@ func TestErrorCSVNeutralisesFormulas(t *testing.T) {
 		"=cmd|' /C calc'!A0,+SUM(1),-1,\"@HYPERLINK(\"\"http://x\"\")\"\n" +
 		"\"\r=CR\",\"\t=TAB\",0312345678,a=b\n"
 	var out bytes.Buffer
-	if err := listimport.WriteErrorCSV(&out, strings.NewReader(in), listimport.UTF8, nil); err != nil {
+	if _, err := listimport.WriteErrorCSV(&out, strings.NewReader(in), listimport.UTF8, nil, listimport.Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(out.Bytes(), []byte("\uFEFF")))).ReadAll()

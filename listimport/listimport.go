@@ -91,6 +91,7 @@ const (
 	kanaNUL
 	telNUL
 	remarksNUL
+	rowTooLong
 )
 
 // messages holds every problem; the Japanese texts of L-3 are normative and must not change.
@@ -121,6 +122,8 @@ var messages = [...]struct{ column, code, ja, en string }{
 	kanaNUL:    {"kana", "kana_nul", "kana:NUL文字（0x00）は利用できません", "kana: the NUL character (byte 0x00) is not allowed"},
 	telNUL:     {"tel", "tel_nul", "tel:NUL文字（0x00）は利用できません", "tel: the NUL character (byte 0x00) is not allowed"},
 	remarksNUL: {"remarks", "remarks_nul", "remarks:NUL文字（0x00）は利用できません", "remarks: the NUL character (byte 0x00) is not allowed"},
+	// %d is Limits.MaxRowBytes.
+	rowTooLong: {"", "row_too_long", "1行が長すぎます（引用符内の改行を含めて%dバイトまで）", "the row is longer than %d bytes (line breaks inside quotes included)"},
 }
 
 func newProblem(line int, k kind) Problem {

@@ -321,15 +321,15 @@ func TestInvalidEncoding(t *testing.T) {
 }
 
 func TestCountRecords(t *testing.T) {
-	n, err := listimport.CountRecords(strings.NewReader("name,kana,tel\na,b\n\"x\ny\",,\n\nnull,null,null\n"), listimport.UTF8)
+	n, err := listimport.CountRecords(strings.NewReader("name,kana,tel\na,b\n\"x\ny\",,\n\nnull,null,null\n"), listimport.UTF8, listimport.Limits{})
 	if n != 3 || err != nil {
 		t.Errorf("%d, %v", n, err)
 	}
-	_, err = listimport.CountRecords(strings.NewReader("name,kana,tel\n"), listimport.UTF8)
+	_, err = listimport.CountRecords(strings.NewReader("name,kana,tel\n"), listimport.UTF8, listimport.Limits{})
 	if p := fileProblem(t, err); p.Code != "header_only" {
 		t.Errorf("%+v", p)
 	}
-	_, err = listimport.CountRecords(strings.NewReader("name,kana,tel\na\"b\n"), listimport.UTF8)
+	_, err = listimport.CountRecords(strings.NewReader("name,kana,tel\na\"b\n"), listimport.UTF8, listimport.Limits{})
 	if p := fileProblem(t, err); p.Code != "csv_malformed" || p.Line != 2 {
 		t.Errorf("%+v", p)
 	}
