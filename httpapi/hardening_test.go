@@ -2,9 +2,12 @@ package httpapi_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"strings"
 	"testing"
 
@@ -161,5 +164,47 @@ func TestErrorCSVFollowsCampaignAccess(t *testing.T) {
 	}
 	if s := get(adminToken); s != http.StatusOK {
 		t.Errorf("admin: %d", s)
+	}
+}
+
+// The upload's file name names the error CSV, stored as text: a NUL or invalid UTF-8 in it is
+// dropped, not a 500 from PostgreSQL (issue 13).
+func TestUploadFileNameSanitised(t *testing.T) {
+	e := newEnv(t, "2022-07-20 10:00", nil)
+	batch := e.createBatch("2022-08-01")
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("name", "odd name")
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="file"; filename*=UTF-8''a%00b%FF%0D%0A.csv`)
+	h.Set("Content-Type", "text/csv")
+	fw, _ := mw.CreatePart(h)
+	fw.Write([]byte("name,kana,tel\r\n山田,ヤマダ,12\r\n"))
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/api/v1/batches/%d/lists", e.srv.URL, batch), &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(raw), "error_csv_url") {
+		t.Fatalf("status %d: %s", resp.StatusCode, raw)
+	}
+	var out struct {
+		URL string `json:"error_csv_url"`
+	}
+	json.Unmarshal(raw, &out)
+	req, _ = http.NewRequest(http.MethodGet, e.srv.URL+out.URL, nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if cd := resp.Header.Get("Content-Disposition"); resp.StatusCode != http.StatusOK || cd != "attachment; filename*=UTF-8''ab.csv.errors.csv" {
+		t.Errorf("%d %q", resp.StatusCode, cd)
 	}
 }
