@@ -7,14 +7,17 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
 // listUpload is the form of a list upload, read as it streams in: its small fields in memory,
-// its file spooled to a temporary file, so that memory never grows with the file (issue 13).
+// its file spooled to a file of the upload directory, so that memory never grows with the file
+// (issue 13).
 type listUpload struct {
+	dir            string
 	name, encoding string
 	seen           map[string]bool // form fields read; the first of each counts
 	tooLong        map[string]bool // fields longer than maxFormValue
@@ -22,8 +25,37 @@ type listUpload struct {
 	fileName       string
 }
 
-// uploadPattern names the spooled files.
+// uploadPattern names the spooled files; at start only files so named are removed.
 const uploadPattern = "kakeru-upload-*.csv"
+
+// cleanUploadDir creates the upload directory (http.upload_dir) and removes the spooled files
+// an earlier process left there: killed mid-upload, it could not remove its own. Only regular
+// files named as the server names them go. Another instance spooling to the same directory
+// loses nothing: an open file outlives its name.
+func (s *Server) cleanUploadDir() {
+	if err := os.MkdirAll(s.uploadDir, 0o700); err != nil {
+		s.log.Warn("cannot create the upload directory", "dir", s.uploadDir, "err", err)
+		return
+	}
+	entries, err := os.ReadDir(s.uploadDir)
+	if err != nil {
+		s.log.Warn("cannot read the upload directory", "dir", s.uploadDir, "err", err)
+		return
+	}
+	removed := 0
+	for _, e := range entries {
+		if ok, _ := filepath.Match(uploadPattern, e.Name()); ok && e.Type().IsRegular() {
+			if err := os.Remove(filepath.Join(s.uploadDir, e.Name())); err != nil {
+				s.log.Warn("cannot remove an upload file left by an earlier process", "err", err)
+				continue
+			}
+			removed++
+		}
+	}
+	if removed > 0 {
+		s.log.Info("removed upload files left by an earlier process", "dir", s.uploadDir, "files", removed)
+	}
+}
 
 // maxFormValue bounds the name and encoding fields; a longer one is refused.
 const maxFormValue = 4 << 10
@@ -46,7 +78,7 @@ func (s *Server) readListUpload(w http.ResponseWriter, r *http.Request, maxBytes
 	if err != nil {
 		return nil, malformedForm(err)
 	}
-	u := &listUpload{seen: map[string]bool{}, tooLong: map[string]bool{}}
+	u := &listUpload{dir: s.uploadDir, seen: map[string]bool{}, tooLong: map[string]bool{}}
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
@@ -103,7 +135,11 @@ func (u *listUpload) readPart(part *multipart.Part) error {
 		}
 	case "file":
 		u.seen[name] = true
-		f, err := os.CreateTemp("", uploadPattern)
+		// Made again if something (a temporary-file cleaner) removed it since the start.
+		if err := os.MkdirAll(u.dir, 0o700); err != nil {
+			return &spoolError{err}
+		}
+		f, err := os.CreateTemp(u.dir, uploadPattern)
 		if err != nil {
 			return &spoolError{err}
 		}

@@ -2,15 +2,26 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/httpapi"
+	"github.com/kakeru-dialer/kakeru/store"
+	"github.com/kakeru-dialer/kakeru/store/storetest"
 )
 
 // repeated yields row over and over, size bytes in all, from row's one buffer.
@@ -178,5 +189,112 @@ func TestUploadErrorCSVBounded(t *testing.T) {
 	}
 	if note := rows[len(rows)-1]; note[0] != "" || !strings.Contains(note[4], fmt.Sprint(int(from))) {
 		t.Errorf("last row %q", note)
+	}
+}
+
+// spoolSpy sees, while an import runs, which file it reads and what the upload directory holds.
+type spoolSpy struct {
+	*store.Store
+	dir     string
+	mu      sync.Mutex
+	file    string
+	entries []string
+}
+
+func (s *spoolSpy) ImportCSV(ctx context.Context, in store.ImportInput, file io.ReadSeeker, errCSV io.Writer, now time.Time) (store.CustomerList, error) {
+	s.mu.Lock()
+	s.file, s.entries = "", nil
+	if f, ok := file.(interface{ Name() string }); ok {
+		s.file = f.Name()
+	}
+	entries, _ := os.ReadDir(s.dir)
+	for _, e := range entries {
+		s.entries = append(s.entries, e.Name())
+	}
+	s.mu.Unlock()
+	return s.Store.ImportCSV(ctx, in, file, errCSV, now)
+}
+
+func (s *spoolSpy) seen() (string, []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.file, s.entries
+}
+
+// newSpoolEnv serves the API with http.upload_dir set to dir and the list store spied on.
+func newSpoolEnv(t *testing.T, dir string) (*env, *spoolSpy) {
+	t.Helper()
+	cfg, err := config.Load("../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.HTTP.UploadDir = dir
+	e := &env{t: t, store: storetest.New(t), cfg: cfg, now: at("2022-07-20 10:00")}
+	spy := &spoolSpy{Store: e.store, dir: dir}
+	api := httpapi.New(httpapi.Options{Config: staticConfig{cfg}, Batches: e.store, Lists: spy, Now: func() time.Time { return e.now },
+		Status: func(context.Context) (httpapi.Status, error) { return httpapi.Status{Version: "test"}, nil }})
+	e.srv = httptest.NewServer(api.Handler())
+	t.Cleanup(e.srv.Close)
+	return e, spy
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// Uploads are spooled to http.upload_dir, one file each, removed when the request ends,
+// imported, refused or cut off at the size limit (issue 13 row 12: a kill -9 left a 145 MB file
+// in the system's temporary directory for good).
+func TestUploadSpooledInUploadDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "uploads") // created by the server
+	e, spy := newSpoolEnv(t, dir)
+	batch := e.createBatch("2022-08-01")
+	for _, file := range []string{"name,kana,tel\r\n山田,ヤマダ,0311112222\r\n", "name,kana,tel\r\n山田,ヤマダ,12\r\n"} {
+		r := e.upload(adminToken, batch, "spooled", []byte(file), "utf-8")
+		if r.Status != http.StatusCreated && r.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("status %d: %s", r.Status, r.Raw)
+		}
+		name, entries := spy.seen()
+		if filepath.Dir(name) != dir || len(entries) != 1 || entries[0] != filepath.Base(name) || !strings.HasPrefix(entries[0], "kakeru-upload-") {
+			t.Errorf("import read %q; the upload directory held %q", name, entries)
+		}
+		if left := dirNames(t, dir); len(left) != 0 {
+			t.Errorf("left in the upload directory: %q", left)
+		}
+	}
+	e.cfg.System.Limits.MaxUploadBytes = 1 << 20
+	r, _ := e.uploadStream(adminToken, batch, &repeated{row: []byte("x,y,0311112222\r\n"), left: 4 << 20})
+	if r.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status %d: %s", r.Status, r.Raw)
+	}
+	if left := dirNames(t, dir); len(left) != 0 {
+		t.Errorf("left in the upload directory after a 413: %q", left)
+	}
+}
+
+// At start the server removes the upload files a killed process left in http.upload_dir, and
+// only those (issue 13 row 12).
+func TestUploadDirCleanedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"kakeru-upload-123.csv", "kakeru-upload-9.csv", "notes.txt", "kakeru-upload-1.csv.bak"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("name,kana,tel\r\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "kakeru-upload-dir.csv"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	newSpoolEnv(t, dir)
+	if got := dirNames(t, dir); strings.Join(got, " ") != "kakeru-upload-1.csv.bak kakeru-upload-dir.csv notes.txt" {
+		t.Errorf("after start the upload directory holds %q", got)
 	}
 }
