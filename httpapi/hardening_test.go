@@ -167,8 +167,8 @@ func TestErrorCSVFollowsCampaignAccess(t *testing.T) {
 	}
 }
 
-// The upload's file name names the error CSV, stored as text: a NUL or invalid UTF-8 in it is
-// dropped, not a 500 from PostgreSQL (issue 13).
+// The upload's file name names the error CSV (L-4), stored as text: a NUL or invalid UTF-8 in it
+// is dropped, not a 500 from PostgreSQL (issue 13).
 func TestUploadFileNameSanitised(t *testing.T) {
 	e := newEnv(t, "2022-07-20 10:00", nil)
 	batch := e.createBatch("2022-08-01")

@@ -94,11 +94,14 @@ func (s *Server) importRefused(w http.ResponseWriter, r *http.Request, batchID i
 		details[i] = importProblemJSON{Line: pb.Line, Column: pb.Column, Code: pb.Code, Message: pb.Message, MessageEn: pb.MessageEn}
 	}
 	msg := fmt.Sprintf("the file has %d problem(s); nothing was imported", refusal.Total)
-	if refusal.Total > len(refusal.Problems) {
+	omitted := refusal.ErrorCSVOmittedFrom > 0 && len(errCSV) > 0
+	if refusal.Total > len(refusal.Problems) && !omitted {
 		msg += fmt.Sprintf(" (the first %d are listed; the error CSV has them all)", len(refusal.Problems))
+	} else if refusal.Total > len(refusal.Problems) {
+		msg += fmt.Sprintf(" (the first %d are listed)", len(refusal.Problems))
 	}
-	if from := refusal.ErrorCSVOmittedFrom; from > 0 && len(errCSV) > 0 {
-		msg += fmt.Sprintf("; the error CSV reached its size limit and leaves out the rows from line %d on", from)
+	if omitted {
+		msg += fmt.Sprintf("; the error CSV reached its size limit and leaves out the rows from line %d on", refusal.ErrorCSVOmittedFrom)
 	}
 	body := map[string]any{"error": &apiError{Code: "invalid_csv", Rule: "L-4", Message: msg, Details: details}}
 	if len(errCSV) > 0 {
@@ -109,7 +112,7 @@ func (s *Server) importRefused(w http.ResponseWriter, r *http.Request, batchID i
 			return err
 		}
 		body["error_csv_url"] = "/api/v1/import-errors/" + f.ID
-		if refusal.ErrorCSVOmittedFrom > 0 {
+		if omitted {
 			body["error_csv_omitted_from_line"] = refusal.ErrorCSVOmittedFrom
 		}
 	}

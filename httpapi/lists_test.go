@@ -259,8 +259,8 @@ func TestImportDuplicatesAndQuoting(t *testing.T) {
 
 func urlQuery(s string) string { return strings.NewReplacer("%", "%25", " ", "%20").Replace(s) }
 
-// The error CSV of a refused upload neutralises cells a spreadsheet would run as a formula, as
-// results.csv does (issue 13 row 10).
+// The error CSV of a refused upload (L-4) neutralises cells a spreadsheet would run as a
+// formula, as results.csv does (S-4; issue 13 row 10).
 func TestImportErrorCSVNeutralisesFormulas(t *testing.T) {
 	e := newEnv(t, "2022-07-20 10:00", nil)
 	batch := e.createBatch("2022-08-01")

@@ -85,8 +85,9 @@ func allocated(f func()) uint64 {
 }
 
 // An upload past system.limits.max_upload_bytes is refused with 413 payload_too_large once the
-// limit is read, not after the whole file, and memory does not grow with the file: the 100 MB
-// file of issue 13 row 2 (1,000 rows of 100 KB remarks) took the server from 26 to 695 MB.
+// limit is read, not after the whole file, before any write (L-5), and memory does not grow
+// with the file: the 100 MB file of issue 13 row 2 (1,000 rows of 100 KB remarks) took the
+// server from 26 to 695 MB.
 func TestUploadTooLarge(t *testing.T) {
 	e := newEnv(t, "2022-07-20 10:00", nil)
 	batch := e.createBatch("2022-08-01")
@@ -121,8 +122,8 @@ func TestUploadTooLarge(t *testing.T) {
 }
 
 // A record past system.limits.max_row_bytes refuses the file at its line as soon as it is read
-// (422 invalid_csv, row_too_long, no error CSV), whatever its size: the 30 MB line of issue 13
-// row 2.
+// (422 invalid_csv, row_too_long, no error CSV; L-4, L-5), whatever its size: the 30 MB line of
+// issue 13 row 2.
 func TestUploadRowTooLong(t *testing.T) {
 	e := newEnv(t, "2022-07-20 10:00", nil)
 	batch := e.createBatch("2022-08-01")
@@ -148,8 +149,8 @@ func TestUploadRowTooLong(t *testing.T) {
 	}
 }
 
-// The error CSV is bounded by system.limits.max_error_csv_bytes: it stops at a row saying from
-// which line rows were left out, the answer says so too, and each cell is cut at 1,000
+// The error CSV (L-4) is bounded by system.limits.max_error_csv_bytes: it stops at a row saying
+// from which line rows were left out, the answer says so too, and each cell is cut at 1,000
 // characters (issue 13 row 2: the whole refused file was stored as its error CSV).
 func TestUploadErrorCSVBounded(t *testing.T) {
 	e := newEnv(t, "2022-07-20 10:00", nil)

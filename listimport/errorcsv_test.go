@@ -117,8 +117,8 @@ func TestErrorCSVUnencodable(t *testing.T) {
 	}
 }
 
-// Cells a spreadsheet would run as a formula get a leading apostrophe in the error CSV, as in
-// results.csv (issue 13 row 10); other cells, and the header and error column, are unchanged.
+// Cells a spreadsheet would run as a formula get a leading apostrophe in the error CSV (L-4), as
+// in results.csv (issue 13 row 10); other cells, and the header and error column, are unchanged.
 func TestErrorCSVNeutralisesFormulas(t *testing.T) {
 	in := "name,kana,tel,remarks\n" +
 		"=cmd|' /C calc'!A0,+SUM(1),-1,\"@HYPERLINK(\"\"http://x\"\")\"\n" +

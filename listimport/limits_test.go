@@ -16,7 +16,7 @@ import (
 )
 
 // A record longer than the row limit refuses the file at its first line, quoted line breaks
-// included, as soon as it is read (issue 13 row 2); the records before it are read.
+// included, as soon as it is read (L-5; issue 13 row 2); the records before it are read.
 func TestRowTooLong(t *testing.T) {
 	lim := listimport.Limits{MaxRowBytes: 100}
 	fits := "山田,ヤマダ,0312345678," + strings.Repeat("x", 100-len("山田,ヤマダ,0312345678,\r\n")) + "\r\n"
@@ -65,7 +65,8 @@ func TestRowTooLong(t *testing.T) {
 			}
 		})
 	}
-	// The default limit holds the longest row L-2 accepts: 4-byte characters, quotes doubled.
+	// The default limit holds the longest row L-2 accepts: 4-byte characters, quotes doubled
+	// (L-1 quoting).
 	long := func(n int) string { return strings.Repeat("𠮷", n) }
 	row := long(255) + "," + long(255) + ",09012345678,\"" + long(998) + `""\n` + "\"\r\n"
 	recs, err := readAll(t, []byte("name,kana,tel,remarks\r\n"+row), listimport.UTF8)
@@ -134,8 +135,8 @@ func TestReadMemoryIndependentOfFileSize(t *testing.T) {
 	}
 }
 
-// The error CSV stops before its byte limit, with a last row naming the first line left out,
-// and cuts every cell to 1000 characters, L-2's longest value (issue 13 row 2).
+// The error CSV (L-4) stops before its byte limit, with a last row naming the first line left
+// out, and cuts every cell to 1000 characters, L-2's longest value (issue 13 row 2).
 func TestErrorCSVBounded(t *testing.T) {
 	var in strings.Builder
 	in.WriteString("name,kana,tel,remarks\r\n")

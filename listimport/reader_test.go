@@ -85,7 +85,8 @@ func TestRecordMessages(t *testing.T) {
 		{"山田,ヤマダ,0312345678", []want{{"", "columns_missing", "カラムの数がヘッダーの数より少ないです"}}},
 		{",,", []want{{"", "columns_missing", "カラムの数がヘッダーの数より少ないです"}}},
 		{"山田,ヤマダ,0312345678,,x", []want{{"", "columns_extra", "カラムの数がヘッダーの数より多いです"}}},
-		// A NUL byte, which PostgreSQL text cannot hold, is a problem of its column (issue 13).
+		// A NUL byte, which PostgreSQL text cannot hold, is a problem of its column (L-3 format,
+		// issue 13 row 6).
 		{"山\x00田,ヤマダ,0312345678,", []want{{"name", "name_nul", "name:NUL文字（0x00）は利用できません"}}},
 		{"山田,\x00,0312345678,", []want{{"kana", "kana_nul", "kana:NUL文字（0x00）は利用できません"}}},
 		{"山田,ヤマダ,031234\x005678,", []want{{"tel", "tel_nul", "tel:NUL文字（0x00）は利用できません"}, {"tel", "tel_format", "tel:書式が正しくありません"}}},
