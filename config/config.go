@@ -37,13 +37,23 @@ type System struct {
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
 }
 
-// Limits are the configurable maxima of B-7, L-5, J-5 and J-7.
+// Limits are the configurable maxima of B-7, L-5, J-5 and J-7, and the bounds of a list upload.
 type Limits struct {
 	MaxBatches         int `mapstructure:"max_batches"`           // default 1000
 	MaxListsPerBatch   int `mapstructure:"max_lists_per_batch"`   // default 100
 	MaxRowsPerList     int `mapstructure:"max_rows_per_list"`     // default 3000
 	MaxCallJobs        int `mapstructure:"max_call_jobs"`         // default 1000
 	MaxRunningCallJobs int `mapstructure:"max_running_call_jobs"` // default 5
+	// A list upload is refused with 413 past MaxUploadBytes, the whole request (default 32 MiB:
+	// max_rows_per_list rows of max_row_bytes). It is spooled to disk, never held in memory.
+	MaxUploadBytes int `mapstructure:"max_upload_bytes"`
+	// MaxRowBytes bounds one record of an import file, quoted line breaks and line ends included
+	// (default 8 KiB, at least MinRowBytesLimit: any row L-2 accepts fits); a longer one refuses
+	// the file as soon as it is read, so that reading it takes the same memory whatever its size.
+	MaxRowBytes int `mapstructure:"max_row_bytes"`
+	// MaxErrorCSVBytes bounds the error CSV of a refused import (L-4), kept in PostgreSQL
+	// (default 8 MiB): rows past it are left out and its last row says so.
+	MaxErrorCSVBytes int `mapstructure:"max_error_csv_bytes"`
 }
 
 // Postgres locates the database.
@@ -104,6 +114,10 @@ type HTTP struct {
 	MaxConnections int `mapstructure:"max_connections"`
 	// BodyTimeout bounds the reading of one request's body (default 5m).
 	BodyTimeout time.Duration `mapstructure:"body_timeout"`
+	// UploadDir holds list uploads while they are imported, an absolute path (default
+	// DefaultUploadDir()). The server creates it, removes each upload's file when done, and at
+	// start removes the upload files a killed process left there (only its own, kakeru-upload-*).
+	UploadDir string `mapstructure:"upload_dir"`
 }
 
 // Campaign is one outbound business line (docs/rules.md, terms).

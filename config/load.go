@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -25,6 +26,12 @@ const (
 	DefaultConnectDeadline   = 2 * time.Second
 )
 
+// DefaultUploadDir is where list uploads are spooled unless http.upload_dir says otherwise:
+// kakeru-uploads in the system's temporary directory.
+func DefaultUploadDir() string {
+	return filepath.Join(os.TempDir(), "kakeru-uploads")
+}
+
 // setting is one scalar key of a non-list section: it can be overridden from the environment and
 // may have a default.
 type setting struct {
@@ -42,6 +49,9 @@ func settings() []setting {
 		{"system.limits.max_rows_per_list", 3000},
 		{"system.limits.max_call_jobs", 1000},
 		{"system.limits.max_running_call_jobs", 5},
+		{"system.limits.max_upload_bytes", 32 << 20},
+		{"system.limits.max_row_bytes", 8 << 10},
+		{"system.limits.max_error_csv_bytes", 8 << 20},
 		{"system.agent_idle_limit", 60 * time.Minute},
 		{"system.unsaved_disposition_grace", 10 * time.Minute},
 		{"system.retention_sweep_interval", 10 * time.Minute},
@@ -56,6 +66,7 @@ func settings() []setting {
 		{"http.listen", "127.0.0.1:8080"},
 		{"http.max_connections", 1024},
 		{"http.body_timeout", 5 * time.Minute},
+		{"http.upload_dir", DefaultUploadDir()},
 		{"freeswitch.customer_dial_string", nil},
 		{"freeswitch.agent_caller_id", "0011"},
 		{"freeswitch.login_prompt", "ivr/ivr-you_are_now_logged_in.wav"},

@@ -186,6 +186,8 @@ func TestDefaultsApplied(t *testing.T) {
 		Limits: config.Limits{
 			MaxBatches: 1000, MaxListsPerBatch: 100, MaxRowsPerList: 3000,
 			MaxCallJobs: 1000, MaxRunningCallJobs: 5,
+			// List uploads (issue 13 row 2): 3000 rows of 8 KiB fit in 32 MiB.
+			MaxUploadBytes: 32 << 20, MaxRowBytes: 8 << 10, MaxErrorCSVBytes: 8 << 20,
 		},
 		AgentIdleLimit:          60 * time.Minute,
 		UnsavedDispositionGrace: 10 * time.Minute,
@@ -200,6 +202,9 @@ func TestDefaultsApplied(t *testing.T) {
 	}
 	if cfg.HTTP.Listen != "127.0.0.1:8080" {
 		t.Errorf("http.listen = %q", cfg.HTTP.Listen)
+	}
+	if want := filepath.Join(os.TempDir(), "kakeru-uploads"); cfg.HTTP.UploadDir != want || config.DefaultUploadDir() != want {
+		t.Errorf("http.upload_dir = %q, want %q", cfg.HTTP.UploadDir, want)
 	}
 	if cfg.FreeSWITCH.AgentCallerID != "0011" || cfg.FreeSWITCH.DialTimeout != 5*time.Second {
 		t.Errorf("freeswitch = %+v", cfg.FreeSWITCH)

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -49,6 +50,13 @@ const (
 	MaxRetryAfter           = 30 * 24 * time.Hour
 	MinConnectDeadline      = 500 * time.Millisecond
 	MaxConnectDeadline      = 10 * time.Second
+	// The longest row L-2 accepts is about 6 KB in UTF-8 (255 + 255 + 1000 characters of 4
+	// bytes, quotes doubled), so a smaller row limit could refuse a valid file; a larger one than
+	// 1 MiB only lets one upload take more memory.
+	MinRowBytesLimit      = 8 << 10
+	MaxRowBytesLimit      = 1 << 20
+	MinErrorCSVBytesLimit = 64 << 10
+	MaxErrorCSVBytesLimit = 64 << 20
 )
 
 // Pacing modes (P-1).
@@ -215,6 +223,12 @@ func (v *validator) system(s System) {
 			v.add("system.limits."+l.key, "must be at least 1, got %d", l.val)
 		}
 	}
+	v.intRange("system.limits.max_row_bytes", s.Limits.MaxRowBytes, MinRowBytesLimit, MaxRowBytesLimit)
+	if s.Limits.MaxUploadBytes < 2*s.Limits.MaxRowBytes {
+		v.add("system.limits.max_upload_bytes", "must hold a header and a row of max_row_bytes (at least %d), got %d",
+			2*s.Limits.MaxRowBytes, s.Limits.MaxUploadBytes)
+	}
+	v.intRange("system.limits.max_error_csv_bytes", s.Limits.MaxErrorCSVBytes, MinErrorCSVBytesLimit, MaxErrorCSVBytesLimit)
 	v.positive("system.agent_idle_limit", s.AgentIdleLimit)
 	v.positive("system.unsaved_disposition_grace", s.UnsavedDispositionGrace)
 	v.positive("system.retention_sweep_interval", s.RetentionSweepInterval)
@@ -244,6 +258,9 @@ func (v *validator) services(c *Config) {
 	v.hostPort("redis.addr", c.Redis.Addr, false)
 	v.intRange("redis.db", c.Redis.DB, 0, 15)
 	v.hostPort("http.listen", c.HTTP.Listen, true)
+	if v.required("http.upload_dir", c.HTTP.UploadDir) && !filepath.IsAbs(c.HTTP.UploadDir) {
+		v.add("http.upload_dir", "must be an absolute path, got %q", c.HTTP.UploadDir)
+	}
 }
 
 func (v *validator) freeswitch(fs FreeSWITCH) {

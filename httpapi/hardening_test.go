@@ -2,9 +2,12 @@ package httpapi_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"strings"
 	"testing"
 
@@ -98,5 +101,110 @@ func TestBearerSchemeCaseInsensitive(t *testing.T) {
 		if resp.StatusCode != want {
 			t.Errorf("%q: %d, want %d", header, resp.StatusCode, want)
 		}
+	}
+}
+
+// A NUL byte in a cell of an uploaded list is refused like any invalid cell, with its line and
+// column (L-3, L-4), not a 500 from PostgreSQL (issue 13 row 6).
+func TestImportNULByte(t *testing.T) {
+	e := newEnv(t, "2022-07-20 10:00", nil)
+	batch := e.createBatch("2022-08-01")
+	for _, enc := range []string{"sjis", "utf-8"} {
+		file := []byte("name,kana,tel,remarks\r\nA,A,0311112222,ok\r\nB\x00,B,0311112223,\r\nC,C,0311112224,x\x00y\r\n")
+		r := e.upload(adminToken, batch, "nul", file, enc)
+		if r.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("%s: status %d: %s", enc, r.Status, r.Raw)
+		}
+		got := problemsOf(t, r)
+		if len(got) != 2 || got[0].Line != 3 || got[0].Column != "name" || got[1].Line != 4 || got[1].Column != "remarks" ||
+			!strings.Contains(got[0].MessageEn, "NUL") {
+			t.Errorf("%s: %+v", enc, got)
+		}
+	}
+}
+
+// The error CSV of a refused upload holds customer rows: its uploader may read it only while it
+// may still see the batch's campaign, as for the batch itself (X-1, L-4; issue 13 row 11).
+func TestErrorCSVFollowsCampaignAccess(t *testing.T) {
+	e := newEnv(t, "2022-07-20 10:00", nil)
+	batch := e.createBatch("2022-08-01") // campaign 1
+	r := e.upload(supervisorToken, batch, "bad", []byte("name,kana,tel\r\n山田,ヤマダ,12\r\n"), "utf-8")
+	url, _ := r.Body["error_csv_url"].(string)
+	if r.Status != http.StatusUnprocessableEntity || url == "" {
+		t.Fatalf("status %d: %s", r.Status, r.Raw)
+	}
+	get := func(token string) int {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+url, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := get(supervisorToken); s != http.StatusOK {
+		t.Fatalf("uploader: %d", s)
+	}
+	// The configuration moves the supervisor to campaign 2 (a SIGHUP reload in production).
+	for i := range e.cfg.Users {
+		if e.cfg.Users[i].Name == "supervisor" {
+			e.cfg.Users[i].CampaignIDs = []int{2}
+		}
+	}
+	if s := get(supervisorToken); s != http.StatusForbidden {
+		t.Errorf("uploader moved to another campaign: %d, want 403", s)
+	}
+	e.mustCall(http.StatusForbidden, supervisorToken, http.MethodGet, fmt.Sprintf("/api/v1/batches/%d", batch), nil)
+	if s := get(supervisor2Token); s != http.StatusForbidden {
+		t.Errorf("not the uploader: %d", s)
+	}
+	if s := get(agentToken); s != http.StatusForbidden {
+		t.Errorf("agent: %d", s)
+	}
+	if s := get(adminToken); s != http.StatusOK {
+		t.Errorf("admin: %d", s)
+	}
+}
+
+// The upload's file name names the error CSV (L-4), stored as text: a NUL or invalid UTF-8 in it
+// is dropped, not a 500 from PostgreSQL (issue 13).
+func TestUploadFileNameSanitised(t *testing.T) {
+	e := newEnv(t, "2022-07-20 10:00", nil)
+	batch := e.createBatch("2022-08-01")
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("name", "odd name")
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="file"; filename*=UTF-8''a%00b%FF%0D%0A.csv`)
+	h.Set("Content-Type", "text/csv")
+	fw, _ := mw.CreatePart(h)
+	fw.Write([]byte("name,kana,tel\r\n山田,ヤマダ,12\r\n"))
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/api/v1/batches/%d/lists", e.srv.URL, batch), &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(raw), "error_csv_url") {
+		t.Fatalf("status %d: %s", resp.StatusCode, raw)
+	}
+	var out struct {
+		URL string `json:"error_csv_url"`
+	}
+	json.Unmarshal(raw, &out)
+	req, _ = http.NewRequest(http.MethodGet, e.srv.URL+out.URL, nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if cd := resp.Header.Get("Content-Disposition"); resp.StatusCode != http.StatusOK || cd != "attachment; filename*=UTF-8''ab.csv.errors.csv" {
+		t.Errorf("%d %q", resp.StatusCode, cd)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,9 +13,6 @@ import (
 	"github.com/kakeru-dialer/kakeru/listimport"
 	"github.com/kakeru-dialer/kakeru/store"
 )
-
-// maxUploadBytes bounds a list upload (a million rows of Japanese text is about 100 MB).
-const maxUploadBytes = 1 << 30
 
 // errorFileLifetime is how long the error CSV of a refused import can be downloaded (L-4).
 const errorFileLifetime = 24 * time.Hour
@@ -46,41 +42,43 @@ type importProblemJSON struct {
 }
 
 // handleImportList takes a multipart upload (name, file, encoding) and imports it (L-1..L-8).
+// Memory does not grow with the file: it is spooled to disk as it streams in, up to
+// system.limits.max_upload_bytes (413 past it), read with the row limit, and its error CSV is
+// bounded (issue 13).
 func (s *Server) handleImportList(w http.ResponseWriter, r *http.Request) error {
 	b, p, err := s.loadBatch(r)
 	if err != nil {
 		return err
 	}
-	// Small parts stay in memory, the file beyond 8 MiB spills to a temporary file: a list of
-	// millions of rows is never held in memory. The whole upload is bounded all the same.
-	r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes)
-	if err := r.ParseMultipartForm(8 << 20); err != nil {
-		return errorf(http.StatusBadRequest, "malformed_form", "send multipart/form-data with name and file: %v", err)
-	}
-	defer r.MultipartForm.RemoveAll()
-	var pr problems
-	name := r.FormValue("name")
-	checkLength(&pr, "name", name, 1, 255)
-	enc, err := listimport.ParseEncoding(r.FormValue("encoding"))
+	lim := s.cfg.Current().System.Limits
+	u, err := s.readListUpload(w, r, int64(lim.MaxUploadBytes))
 	if err != nil {
+		return err
+	}
+	defer u.Close()
+	var pr problems
+	if u.tooLong["name"] {
+		pr.add("name", "must be 1 to 255 characters")
+	} else {
+		checkLength(&pr, "name", u.name, 1, 255)
+	}
+	enc, err := listimport.ParseEncoding(u.encoding)
+	if err != nil || u.tooLong["encoding"] {
 		pr.add("encoding", "must be sjis or utf-8")
 	}
-	file, header, err := r.FormFile("file")
-	if err != nil {
+	if u.file == nil {
 		pr.add("file", "required")
-	} else {
-		defer file.Close()
 	}
 	if err := pr.err(); err != nil {
 		return err
 	}
-	cfg := s.cfg.Current()
-	var errCSV bytes.Buffer // stored in PostgreSQL when the import is refused
-	list, err := s.lists.ImportCSV(r.Context(), store.ImportInput{BatchID: b.ID, Name: name, Encoding: enc, CreatedBy: p.Name,
-		MaxRows: cfg.System.Limits.MaxRowsPerList, MaxListsPerBatch: cfg.System.Limits.MaxListsPerBatch}, file, &errCSV, s.now())
+	var errCSV bytes.Buffer // stored in PostgreSQL when the import is refused; at most MaxErrorCSVBytes
+	list, err := s.lists.ImportCSV(r.Context(), store.ImportInput{BatchID: b.ID, Name: u.name, Encoding: enc, CreatedBy: p.Name,
+		MaxRows: lim.MaxRowsPerList, MaxListsPerBatch: lim.MaxListsPerBatch,
+		MaxRowBytes: lim.MaxRowBytes, MaxErrorCSVBytes: lim.MaxErrorCSVBytes}, u.file, &errCSV, s.now())
 	var refusal *store.ImportRefusal
 	if errors.As(err, &refusal) {
-		return s.importRefused(w, r, b.ID, p, enc, header, refusal, errCSV.Bytes())
+		return s.importRefused(w, r, b.ID, p, enc, u.fileName, refusal, errCSV.Bytes())
 	}
 	if err != nil {
 		return err
@@ -90,38 +88,55 @@ func (s *Server) handleImportList(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) importRefused(w http.ResponseWriter, r *http.Request, batchID int64, p Principal, enc listimport.Encoding,
-	header *multipart.FileHeader, refusal *store.ImportRefusal, errCSV []byte) error {
+	fileName string, refusal *store.ImportRefusal, errCSV []byte) error {
 	details := make([]any, len(refusal.Problems))
 	for i, pb := range refusal.Problems {
 		details[i] = importProblemJSON{Line: pb.Line, Column: pb.Column, Code: pb.Code, Message: pb.Message, MessageEn: pb.MessageEn}
 	}
 	msg := fmt.Sprintf("the file has %d problem(s); nothing was imported", refusal.Total)
-	if refusal.Total > len(refusal.Problems) {
+	omitted := refusal.ErrorCSVOmittedFrom > 0 && len(errCSV) > 0
+	if refusal.Total > len(refusal.Problems) && !omitted {
 		msg += fmt.Sprintf(" (the first %d are listed; the error CSV has them all)", len(refusal.Problems))
+	} else if refusal.Total > len(refusal.Problems) {
+		msg += fmt.Sprintf(" (the first %d are listed)", len(refusal.Problems))
+	}
+	if omitted {
+		msg += fmt.Sprintf("; the error CSV reached its size limit and leaves out the rows from line %d on", refusal.ErrorCSVOmittedFrom)
 	}
 	body := map[string]any{"error": &apiError{Code: "invalid_csv", Rule: "L-4", Message: msg, Details: details}}
 	if len(errCSV) > 0 {
 		now := s.now()
 		f, err := s.lists.SaveErrorFile(r.Context(), store.ErrorFile{BatchID: batchID, UploadedBy: p.Name, Encoding: string(enc),
-			FileName: header.Filename + ".errors.csv", Content: errCSV, CreatedAt: now, ExpiresAt: now.Add(errorFileLifetime)})
+			FileName: errorFileName(fileName), Content: errCSV, CreatedAt: now, ExpiresAt: now.Add(errorFileLifetime)})
 		if err != nil {
 			return err
 		}
 		body["error_csv_url"] = "/api/v1/import-errors/" + f.ID
+		if omitted {
+			body["error_csv_omitted_from_line"] = refusal.ErrorCSVOmittedFrom
+		}
 	}
 	writeJSON(w, http.StatusUnprocessableEntity, body)
 	return nil
 }
 
 // handleGetErrorFile serves an error CSV to its uploader or an admin, in the upload's encoding.
+// It holds customer rows: the caller must also still see the batch's campaign, as for the batch
+// itself, so a supervisor moved to another campaign loses it.
 func (s *Server) handleGetErrorFile(w http.ResponseWriter, r *http.Request) error {
 	p := principalFrom(r.Context())
+	if err := staffOnly(p); err != nil {
+		return err
+	}
 	f, err := s.lists.GetErrorFile(r.Context(), r.PathValue("id"), s.now())
 	if err != nil {
 		return err
 	}
 	if p.Role != config.RoleAdmin && p.Name != f.UploadedBy {
 		return errForbidden
+	}
+	if err := s.checkBatchAccess(r, p, f.BatchID); err != nil {
+		return err
 	}
 	charset := "Shift_JIS"
 	if f.Encoding == string(listimport.UTF8) {

@@ -258,3 +258,39 @@ func TestImportDuplicatesAndQuoting(t *testing.T) {
 }
 
 func urlQuery(s string) string { return strings.NewReplacer("%", "%25", " ", "%20").Replace(s) }
+
+// The error CSV of a refused upload (L-4) neutralises cells a spreadsheet would run as a
+// formula, as results.csv does (S-4; issue 13 row 10).
+func TestImportErrorCSVNeutralisesFormulas(t *testing.T) {
+	e := newEnv(t, "2022-07-20 10:00", nil)
+	batch := e.createBatch("2022-08-01")
+	file := "name,kana,tel,remarks\r\n" +
+		"=cmd|' /C calc'!A0,+SUM(1),0311112222,\"@HYPERLINK(\"\"http://evil.example/\"\")\"\r\n" +
+		"\"\r=CR\",カナ,12,-2+3\r\n"
+	r := e.upload(adminToken, batch, "formulas", []byte(file), "utf-8")
+	url, _ := r.Body["error_csv_url"].(string)
+	if r.Status != http.StatusUnprocessableEntity || url == "" {
+		t.Fatalf("status %d: %s", r.Status, r.Raw)
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+url, nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\uFEFF")))).ReadAll()
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("error CSV: %v %q", err, raw)
+	}
+	want := [][]string{
+		{"'=cmd|' /C calc'!A0", "'+SUM(1)", "0311112222", `'@HYPERLINK("http://evil.example/")`},
+		{"'\r=CR", "カナ", "12", "'-2+3"},
+	}
+	for i, w := range want {
+		if got := rows[i+1][:4]; strings.Join(got, "|") != strings.Join(w, "|") {
+			t.Errorf("row %d: %q, want %q", i+1, got, w)
+		}
+	}
+}

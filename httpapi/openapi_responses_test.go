@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -176,6 +177,17 @@ func TestOpenAPIResponses(t *testing.T) {
 		t.Fatalf("import of a bad file: %d %s", r.Status, r.Raw)
 	}
 	get(http.StatusOK, adminToken, r.Body["error_csv_url"].(string))
+	cfg.System.Limits.MaxUploadBytes = 1 << 10
+	if r := e.upload(adminToken, batch, "Huge", bytes.Repeat([]byte("name,kana,tel\r\n"), 100), "utf-8"); r.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("upload past the limit: %d %s", r.Status, r.Raw)
+	}
+	cfg.System.Limits.MaxUploadBytes = 32 << 20
+	cfg.System.Limits.MaxErrorCSVBytes = 64 << 10
+	long := append([]byte("name,kana,tel,remarks\r\n"), bytes.Repeat([]byte("山田,ヤマダ,12,"+strings.Repeat("x", 2000)+"\r\n"), 100)...)
+	if r := e.upload(adminToken, batch, "Long", long, "utf-8"); r.Body["error_csv_omitted_from_line"] == nil {
+		t.Fatalf("error CSV past its limit: %d %s", r.Status, r.Raw)
+	}
+	cfg.System.Limits.MaxErrorCSVBytes = 8 << 20
 	get(http.StatusNotFound, adminToken, "/api/v1/import-errors/no-such-file")
 	get(http.StatusOK, adminToken, fmt.Sprintf("/api/v1/batches/%d/lists", batch))
 	get(http.StatusOK, adminToken, fmt.Sprintf("/api/v1/lists/%d", list))

@@ -526,9 +526,7 @@ func (c *csvOut) row(cells []string) error {
 			c.line = append(c.line, ',')
 		}
 		c.line = append(c.line, '"')
-		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-			c.line = append(c.line, '\'')
-		}
+		v = listimport.NeutralizeCell(v)
 		v = strings.ReplaceAll(strings.ReplaceAll(v, "\r\n", "\n"), "\r", "\n")
 		c.line = append(c.line, strings.ReplaceAll(v, `"`, `""`)...)
 		c.line = append(c.line, '"')

@@ -108,11 +108,13 @@ type Server struct {
 	heartbeat   time.Duration
 	bodyTimeout time.Duration
 	newUUID     func() string
+	uploadDir   string        // http.upload_dir, read once: the http section needs a restart
 	closing     chan struct{} // closed at shutdown: event streams end
 	closeOnce   sync.Once
 }
 
-// New builds the server and its routes.
+// New builds the server and its routes. Given a Config, it creates http.upload_dir, where list
+// uploads are spooled, and removes the upload files a killed process left there.
 func New(o Options) *Server {
 	s := &Server{log: o.Logger, cfg: o.Config, batches: o.Batches, lists: o.Lists, jobs: o.Jobs, callbacks: o.Callbacks, desk: o.Desk, now: o.Now, checks: o.Checks, status: o.Status,
 		mux: &routeMux{ServeMux: http.NewServeMux()}, events: o.Events, monitor: o.Monitor, supervisor: o.Supervisor, heartbeat: o.Heartbeat,
@@ -133,6 +135,12 @@ func New(o Options) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.uploadDir = config.DefaultUploadDir()
+	if o.Config != nil {
+		if dir := o.Config.Current().HTTP.UploadDir; dir != "" {
+			s.uploadDir = dir
+		}
 	}
 	s.routes()
 	if o.Metrics != nil {

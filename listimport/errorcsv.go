@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
+	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -13,7 +15,8 @@ import (
 )
 
 // ErrorCSVWriter writes the error CSV of L-4: the input's rows, in the input's encoding, with an
-// error column appended.
+// error column appended. A cell a spreadsheet would run as a formula is neutralised as in every
+// CSV kakeru writes (NeutralizeCell).
 //
 // Rows end in CRLF, for Excel; a UTF-8 file starts with a byte order mark, without which Japanese
 // Excel reads it as Shift_JIS. Shift_JIS is written as Windows does: IBM extension kanji such as
@@ -22,6 +25,9 @@ import (
 // become '?'.
 type ErrorCSVWriter struct {
 	out     *bufio.Writer
+	written int // bytes, the byte order mark included
+	max     int // 0: no limit
+	full    bool
 	ncols   int
 	sjis    transform.Transformer // nil for UTF-8
 	row     bytes.Buffer          // one row in UTF-8
@@ -42,23 +48,86 @@ func NewErrorCSVWriter(w io.Writer, enc Encoding, header []string) (*ErrorCSVWri
 		ew.sjis = japanese.ShiftJIS.NewEncoder()
 	} else if _, err := ew.out.WriteString("\uFEFF"); err != nil {
 		return nil, err
+	} else {
+		ew.written = len("\uFEFF")
 	}
 	cells := append(append([]string(nil), header...), "error")
-	if err := ew.writeRow(cells); err != nil {
+	if err := ew.writeRow(cells, false); err != nil {
 		return nil, err
 	}
 	return ew, nil
 }
 
+// NeutralizeCell is a CSV cell as kakeru writes it for spreadsheets: a value that starts with
+// = + - @, a tab or a carriage return gets a leading apostrophe, so that Excel never runs it as a
+// formula (CSV injection). results.csv and the error CSV share it.
+func NeutralizeCell(v string) string {
+	if v != "" && strings.IndexByte("=+-@\t\r", v[0]) >= 0 {
+		return "'" + v
+	}
+	return v
+}
+
+// ErrErrorCSVFull is Write's answer to a row that would take the CSV past its limit.
+var ErrErrorCSVFull = errors.New("listimport: the error CSV is at its size limit")
+
+// maxErrorCell is the characters an input cell keeps in the error CSV: L-2's longest value, so
+// that no valid value is ever cut.
+const maxErrorCell = maxRemarks
+
+// omittedNote ends an error CSV cut at its limit, in the error column; %d are the limit in bytes
+// and the first line left out.
+const omittedNote = "エラーCSVが上限（%dバイト）に達したため、%d行目以降の行は省略しました"
+
+// SetMaxBytes bounds the CSV to n bytes, the byte order mark and the header included (0: no
+// limit). Room for WriteOmitted's row is kept.
+func (w *ErrorCSVWriter) SetMaxBytes(n int) {
+	w.max = n
+}
+
 // Write writes one input row and its problems, joined with " / " (empty when it had none). A
-// row shorter than the header is padded so that the messages land in the error column.
+// row shorter than the header is padded so that the messages land in the error column. Cells
+// longer than 1,000 characters are cut there and end in "…". A row that would take the CSV
+// past its limit is not written: Write returns ErrErrorCSVFull, then and ever after.
 func (w *ErrorCSVWriter) Write(fields []string, messages []string) error {
-	w.cells = append(w.cells[:0], fields...)
+	if w.full {
+		return ErrErrorCSVFull
+	}
+	w.cells = w.cells[:0]
+	for _, f := range fields {
+		w.cells = append(w.cells, NeutralizeCell(cutCell(f)))
+	}
 	for len(w.cells) < w.ncols {
 		w.cells = append(w.cells, "")
 	}
 	w.cells = append(w.cells, strings.Join(messages, " / "))
-	return w.writeRow(w.cells)
+	return w.writeRow(w.cells, true)
+}
+
+// WriteOmitted ends a CSV that reached its limit with a row whose error column says that the
+// rows from line on were left out.
+func (w *ErrorCSVWriter) WriteOmitted(line int) error {
+	cells := make([]string, w.ncols+1)
+	cells[w.ncols] = fmt.Sprintf(omittedNote, w.max, line)
+	return w.writeRow(cells, false)
+}
+
+// omittedRoom is kept for WriteOmitted's row: commas and at most a hundred bytes of text.
+const omittedRoom = 256
+
+// cutCell keeps the first maxErrorCell characters of s (invalid UTF-8 bytes count one each).
+func cutCell(s string) string {
+	if len(s) <= maxErrorCell {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == maxErrorCell {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
 }
 
 // Flush writes any buffered data to the underlying writer.
@@ -66,7 +135,8 @@ func (w *ErrorCSVWriter) Flush() error {
 	return w.out.Flush()
 }
 
-func (w *ErrorCSVWriter) writeRow(cells []string) error {
+// writeRow writes cells, or returns ErrErrorCSVFull when bounded and they do not fit.
+func (w *ErrorCSVWriter) writeRow(cells []string, bounded bool) error {
 	// csv.Writer with UseCRLF would drop a lone CR inside a field; write LF and fix the end.
 	w.row.Reset()
 	if err := w.csv.Write(cells); err != nil {
@@ -82,6 +152,11 @@ func (w *ErrorCSVWriter) writeRow(cells []string) error {
 		w.sjisRow = encodeSJIS(w.sjisRow[:0], b, w.sjis)
 		b = w.sjisRow
 	}
+	if bounded && w.max > 0 && w.written+len(b)+omittedRoom > w.max {
+		w.full = true
+		return ErrErrorCSVFull
+	}
+	w.written += len(b)
 	_, err := w.out.Write(b)
 	return err
 }
@@ -143,17 +218,20 @@ func windowsIBM(b []byte) {
 }
 
 // WriteErrorCSV reads an import file again and writes its error CSV: every row with its
-// problems, plus the duplicate problem for the lines in dupLines, which the database found.
-func WriteErrorCSV(w io.Writer, src io.Reader, enc Encoding, dupLines map[int]bool) error {
-	r := NewReader(src, enc)
+// problems, plus the duplicate problem for the lines in dupLines, which the database found. The
+// CSV stays within lim.MaxErrorCSVBytes: omitted is the line of the first row left out, and 0
+// when none was.
+func WriteErrorCSV(w io.Writer, src io.Reader, enc Encoding, dupLines map[int]bool, lim Limits) (omitted int, err error) {
+	r := NewReaderLimits(src, enc, lim)
 	header, err := r.Header()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	ew, err := NewErrorCSVWriter(w, r.Encoding(), header)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	ew.SetMaxBytes(lim.errorCSVBytes())
 	var msgs []string
 	for {
 		rec, err := r.Next()
@@ -161,7 +239,7 @@ func WriteErrorCSV(w io.Writer, src io.Reader, enc Encoding, dupLines map[int]bo
 			break
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 		msgs = msgs[:0]
 		for _, p := range rec.Problems {
@@ -170,9 +248,16 @@ func WriteErrorCSV(w io.Writer, src io.Reader, enc Encoding, dupLines map[int]bo
 		if dupLines[rec.Line] {
 			msgs = append(msgs, DuplicateProblem(rec.Line).Message)
 		}
-		if err := ew.Write(rec.Fields, msgs); err != nil {
-			return err
+		err = ew.Write(rec.Fields, msgs)
+		if err == ErrErrorCSVFull {
+			if err := ew.WriteOmitted(rec.Line); err != nil {
+				return 0, err
+			}
+			return rec.Line, ew.Flush()
+		}
+		if err != nil {
+			return 0, err
 		}
 	}
-	return ew.Flush()
+	return 0, ew.Flush()
 }

@@ -3,6 +3,7 @@ package listimport_test
 import (
 	"bytes"
 	"encoding/csv"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,7 +19,7 @@ func TestErrorCSVRoundTripSJIS(t *testing.T) {
 		"\xfa\xb1,null,12345,\"a,\"\"b\"\"\r\nc\"\r\n" +
 		"\xfa\x40\x81\xca,x\r\n")
 	var out bytes.Buffer
-	if err := listimport.WriteErrorCSV(&out, bytes.NewReader(in), listimport.SJIS, map[int]bool{2: true}); err != nil {
+	if _, err := listimport.WriteErrorCSV(&out, bytes.NewReader(in), listimport.SJIS, map[int]bool{2: true}, listimport.Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	want := "name,kana,tel,remarks,error\r\n" +
@@ -103,15 +104,50 @@ func TestErrorCSVUnencodable(t *testing.T) {
 	// Undecodable input becomes U+FFFD, which Shift_JIS cannot hold: written as '?'.
 	in := []byte("name,kana,tel\n\x82,\xff\x80,0312345678\n")
 	var out bytes.Buffer
-	if err := listimport.WriteErrorCSV(&out, bytes.NewReader(in), listimport.SJIS, nil); err != nil {
+	if _, err := listimport.WriteErrorCSV(&out, bytes.NewReader(in), listimport.SJIS, nil, listimport.Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	want := "name,kana,tel,error\r\n?,??,0312345678," + string(sjis(t, "文字コードが正しくありません")) + "\r\n"
 	if out.String() != want {
 		t.Errorf("got %q", out.String())
 	}
-	err := listimport.WriteErrorCSV(&out, strings.NewReader("name,kana\n"), listimport.SJIS, nil)
+	_, err := listimport.WriteErrorCSV(&out, strings.NewReader("name,kana\n"), listimport.SJIS, nil, listimport.Limits{})
 	if p := fileProblem(t, err); p.Code != "header_invalid" {
 		t.Errorf("%+v", p)
+	}
+}
+
+// Cells a spreadsheet would run as a formula get a leading apostrophe in the error CSV (L-4), as
+// in results.csv (issue 13 row 10); other cells, and the header and error column, are unchanged.
+func TestErrorCSVNeutralisesFormulas(t *testing.T) {
+	in := "name,kana,tel,remarks\n" +
+		"=cmd|' /C calc'!A0,+SUM(1),-1,\"@HYPERLINK(\"\"http://x\"\")\"\n" +
+		"\"\r=CR\",\"\t=TAB\",0312345678,a=b\n"
+	var out bytes.Buffer
+	if _, err := listimport.WriteErrorCSV(&out, strings.NewReader(in), listimport.UTF8, nil, listimport.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(out.Bytes(), []byte("\uFEFF")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"'=cmd|' /C calc'!A0", "'+SUM(1)", "'-1", `'@HYPERLINK("http://x")`},
+		{"'\r=CR", "'\t=TAB", "0312345678", "a=b"},
+	}
+	for i, w := range want {
+		if got := rows[i+1][:4]; !slices.Equal(got, w) {
+			t.Errorf("row %d: %q, want %q", i+1, got, w)
+		}
+	}
+	for _, v := range []string{"=1", "+1", "-1", "@a", "\t1", "\r1"} {
+		if got := listimport.NeutralizeCell(v); got != "'"+v {
+			t.Errorf("NeutralizeCell(%q) = %q", v, got)
+		}
+	}
+	for _, v := range []string{"", "1", "'=1", " =1", "山田"} {
+		if got := listimport.NeutralizeCell(v); got != v {
+			t.Errorf("NeutralizeCell(%q) = %q", v, got)
+		}
 	}
 }

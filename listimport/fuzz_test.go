@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -24,15 +25,17 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte("name,kana,tel,remarks\r\n\x8eR\x93c,\xb6\xc0,0501234567,\x87\x40\xfb\xfc\r\n\x82,\x80,0,\xff\r\n"))
 	f.Add([]byte("name,kana,tel\na\"b,c\n"))
 	f.Add([]byte("\x00\xff\"\r\n,,\"\"\""))
+	f.Add([]byte("name,kana,tel,remarks\n=1,+a,-0312345678,\"@" + strings.Repeat("x\"\"\n", 1200) + "\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, enc := range []listimport.Encoding{listimport.SJIS, listimport.UTF8} {
 			checkFile(t, data, enc)
+			checkRowLimit(t, data, enc)
 		}
 	})
 }
 
 // checkFile reads data completely and checks every record, and that the error CSV holds every
-// row that had no encoding problem unchanged.
+// row that had no encoding problem unchanged but for neutralised formulas and cut cells.
 func checkFile(t *testing.T, data []byte, enc listimport.Encoding) {
 	r := listimport.NewReader(bytes.NewReader(data), enc)
 	var out bytes.Buffer
@@ -73,7 +76,10 @@ func checkFile(t *testing.T, data []byte, enc listimport.Encoding) {
 		if err := ew.Write(rec.Fields, msgs); err != nil {
 			t.Fatal(err)
 		}
-		row := append([]string(nil), rec.Fields...)
+		var row []string
+		for _, f := range rec.Fields {
+			row = append(row, errorCell(f))
+		}
 		for len(row) < len(written[0])-1 {
 			row = append(row, "")
 		}
@@ -91,6 +97,67 @@ func checkFile(t *testing.T, data []byte, enc listimport.Encoding) {
 		t.Fatal(err)
 	}
 	checkErrorCSV(t, out.Bytes(), r.Encoding(), written)
+}
+
+// readLimited reads data to its end with lim.
+func readLimited(data []byte, enc listimport.Encoding, lim listimport.Limits) ([]*listimport.Record, error) {
+	r := listimport.NewReaderLimits(bytes.NewReader(data), enc, lim)
+	var recs []*listimport.Record
+	for {
+		rec, err := r.Next()
+		if err != nil {
+			return recs, err
+		}
+		recs = append(recs, rec)
+	}
+}
+
+// checkRowLimit checks that the row limit follows the CSV parser's records: with a small limit
+// the records read are the first ones read without a limit, and row_too_long names the line
+// where the next of those (or the parser's own error) starts.
+func checkRowLimit(t *testing.T, data []byte, enc listimport.Encoding) {
+	all, allErr := readLimited(data, enc, listimport.Limits{MaxRowBytes: 1 << 30})
+	some, err := readLimited(data, enc, listimport.Limits{MaxRowBytes: 64})
+	if len(some) > len(all) {
+		t.Fatalf("%s: %d records with the limit, %d without", enc, len(some), len(all))
+	}
+	for i, rec := range some {
+		if rec.Line != all[i].Line || !slicesEqual(rec.Fields, all[i].Fields) {
+			t.Fatalf("%s: record %d: %d %q with the limit, %d %q without", enc, i, rec.Line, rec.Fields, all[i].Line, all[i].Fields)
+		}
+	}
+	var fe *listimport.FileError
+	if !errors.As(err, &fe) || fe.Problem.Code != "row_too_long" {
+		if len(some) != len(all) || fmt.Sprint(err) != fmt.Sprint(allErr) {
+			t.Fatalf("%s: %d records and %v with the limit, %d and %v without", enc, len(some), err, len(all), allErr)
+		}
+		return
+	}
+	line := fe.Problem.Line
+	var allFE *listimport.FileError
+	switch {
+	case len(some) == 0 && line == 1: // the header
+	case len(some) < len(all) && all[len(some)].Line == line:
+	case len(some) == len(all) && errors.As(allErr, &allFE) && allFE.Problem.Line == line:
+	default:
+		t.Fatalf("%s: row_too_long at line %d after %d records; without the limit %d records, %v", enc, line, len(some), len(all), allErr)
+	}
+}
+
+// errorCell is a field as the error CSV holds it: cut at 1000 characters (an invalid byte
+// counts one), formulas neutralised.
+func errorCell(f string) string {
+	if utf8.RuneCountInString(f) > 1000 {
+		n := 0
+		for i := range f {
+			if n == 1000 {
+				f = f[:i] + "…"
+				break
+			}
+			n++
+		}
+	}
+	return listimport.NeutralizeCell(f)
 }
 
 func checkRecord(t *testing.T, rec *listimport.Record, r *listimport.Reader) {
@@ -121,6 +188,8 @@ func checkRecord(t *testing.T, rec *listimport.Record, r *listimport.Reader) {
 		t.Fatalf("line %d: tel %q", rec.Line, c.Tel)
 	case chars(c.Remarks) > 1000 || strings.Contains(c.Remarks, "\uFFFD") && r.Encoding() == listimport.SJIS:
 		t.Fatalf("line %d: remarks %q", rec.Line, c.Remarks)
+	case strings.ContainsRune(c.Name+c.Kana+c.Tel+c.Remarks, 0): // PostgreSQL text cannot hold NUL
+		t.Fatalf("line %d: NUL in contact %+v", rec.Line, c)
 	case c.PhoneType != listimport.PhoneType(c.Tel):
 		t.Fatalf("line %d: phone type %q of %q", rec.Line, c.PhoneType, c.Tel)
 	}

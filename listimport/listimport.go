@@ -87,6 +87,11 @@ const (
 	telLeadingZero
 	remarksLength
 	telDuplicate
+	nameNUL
+	kanaNUL
+	telNUL
+	remarksNUL
+	rowTooLong
 )
 
 // messages holds every problem; the Japanese texts of L-3 are normative and must not change.
@@ -112,6 +117,13 @@ var messages = [...]struct{ column, code, ja, en string }{
 	telLeadingZero:  {"tel", "tel_leading_zero", "tel:電話番号の先頭に0を入れてください", "tel: must start with 0"},
 	remarksLength:   {"remarks", "remarks_length", "remarks:1文字から1000文字までにしてください", "remarks: must be at most 1000 characters"},
 	telDuplicate:    {"tel", "tel_duplicate", "指定したバッチ内に同一の電話番号が既に登録されています", "tel: the number is already in this batch"},
+	// A NUL byte is valid in both encodings but PostgreSQL text cannot hold it.
+	nameNUL:    {"name", "name_nul", "name:NUL文字（0x00）は利用できません", "name: the NUL character (byte 0x00) is not allowed"},
+	kanaNUL:    {"kana", "kana_nul", "kana:NUL文字（0x00）は利用できません", "kana: the NUL character (byte 0x00) is not allowed"},
+	telNUL:     {"tel", "tel_nul", "tel:NUL文字（0x00）は利用できません", "tel: the NUL character (byte 0x00) is not allowed"},
+	remarksNUL: {"remarks", "remarks_nul", "remarks:NUL文字（0x00）は利用できません", "remarks: the NUL character (byte 0x00) is not allowed"},
+	// %d is Limits.MaxRowBytes.
+	rowTooLong: {"", "row_too_long", "1行が長すぎます（引用符内の改行を含めて%dバイトまで）", "the row is longer than %d bytes (line breaks inside quotes included)"},
 }
 
 func newProblem(line int, k kind) Problem {

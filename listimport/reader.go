@@ -40,11 +40,17 @@ const (
 	fieldBlock  = 1024
 )
 
-// NewReader reads an import file in enc (any name ParseEncoding accepts). A UTF-8 byte order
-// mark switches SJIS to UTF-8.
+// NewReader reads an import file in enc (any name ParseEncoding accepts) with the default
+// Limits. A UTF-8 byte order mark switches SJIS to UTF-8.
 func NewReader(r io.Reader, enc Encoding) *Reader {
+	return NewReaderLimits(r, enc, Limits{})
+}
+
+// NewReaderLimits is NewReader with lim.MaxRowBytes: a longer record ends reading with a
+// *FileError (row_too_long) once the records before it are read.
+func NewReaderLimits(r io.Reader, enc Encoding, lim Limits) *Reader {
 	e, err := ParseEncoding(string(enc))
-	return &Reader{src: bufio.NewReaderSize(r, 64<<10), enc: e, encErr: err}
+	return &Reader{src: bufio.NewReaderSize(newRowLimiter(r, lim.rowBytes()), 64<<10), enc: e, encErr: err}
 }
 
 // Encoding reports the encoding in use; it is final once Header or Next has been called.
@@ -232,9 +238,10 @@ func grow(b []byte, n int) []byte {
 }
 
 // CountRecords counts the data records of a file without validating them, for the row limit of
-// L-5. It returns the same *FileError as a Reader would for the header or the CSV syntax.
-func CountRecords(src io.Reader, enc Encoding) (int, error) {
-	r := NewReader(src, enc)
+// L-5. It returns the same *FileError as a Reader would for the header, the CSV syntax or a
+// record longer than lim.MaxRowBytes.
+func CountRecords(src io.Reader, enc Encoding, lim Limits) (int, error) {
+	r := NewReaderLimits(src, enc, lim)
 	if err := r.start(); err != nil {
 		return 0, err
 	}

@@ -85,6 +85,12 @@ func TestRecordMessages(t *testing.T) {
 		{"山田,ヤマダ,0312345678", []want{{"", "columns_missing", "カラムの数がヘッダーの数より少ないです"}}},
 		{",,", []want{{"", "columns_missing", "カラムの数がヘッダーの数より少ないです"}}},
 		{"山田,ヤマダ,0312345678,,x", []want{{"", "columns_extra", "カラムの数がヘッダーの数より多いです"}}},
+		// A NUL byte, which PostgreSQL text cannot hold, is a problem of its column (L-3 format,
+		// issue 13 row 6).
+		{"山\x00田,ヤマダ,0312345678,", []want{{"name", "name_nul", "name:NUL文字（0x00）は利用できません"}}},
+		{"山田,\x00,0312345678,", []want{{"kana", "kana_nul", "kana:NUL文字（0x00）は利用できません"}}},
+		{"山田,ヤマダ,031234\x005678,", []want{{"tel", "tel_nul", "tel:NUL文字（0x00）は利用できません"}, {"tel", "tel_format", "tel:書式が正しくありません"}}},
+		{"山田,ヤマダ,0312345678,備考\x00", []want{{"remarks", "remarks_nul", "remarks:NUL文字（0x00）は利用できません"}}},
 		{"null,,abc,,x", []want{
 			{"", "columns_extra", "カラムの数がヘッダーの数より多いです"},
 			{"name", "name_null", "name:'null'は利用できない文字です"},
@@ -316,15 +322,15 @@ func TestInvalidEncoding(t *testing.T) {
 }
 
 func TestCountRecords(t *testing.T) {
-	n, err := listimport.CountRecords(strings.NewReader("name,kana,tel\na,b\n\"x\ny\",,\n\nnull,null,null\n"), listimport.UTF8)
+	n, err := listimport.CountRecords(strings.NewReader("name,kana,tel\na,b\n\"x\ny\",,\n\nnull,null,null\n"), listimport.UTF8, listimport.Limits{})
 	if n != 3 || err != nil {
 		t.Errorf("%d, %v", n, err)
 	}
-	_, err = listimport.CountRecords(strings.NewReader("name,kana,tel\n"), listimport.UTF8)
+	_, err = listimport.CountRecords(strings.NewReader("name,kana,tel\n"), listimport.UTF8, listimport.Limits{})
 	if p := fileProblem(t, err); p.Code != "header_only" {
 		t.Errorf("%+v", p)
 	}
-	_, err = listimport.CountRecords(strings.NewReader("name,kana,tel\na\"b\n"), listimport.UTF8)
+	_, err = listimport.CountRecords(strings.NewReader("name,kana,tel\na\"b\n"), listimport.UTF8, listimport.Limits{})
 	if p := fileProblem(t, err); p.Code != "csv_malformed" || p.Line != 2 {
 		t.Errorf("%+v", p)
 	}

@@ -64,12 +64,13 @@ func validate(rec *Record, ncols int, badEncoding bool) {
 	if badEncoding {
 		rec.Problems = append(rec.Problems, newProblem(rec.Line, encodingInvalid))
 	}
-	rec.checkText(f[0], nameRequired, nameNull, nameLength)
-	rec.checkText(f[1], kanaRequired, kanaNull, kanaLength)
+	rec.checkText(f[0], nameRequired, nameNull, nameLength, nameNUL)
+	rec.checkText(f[1], kanaRequired, kanaNull, kanaLength, kanaNUL)
 	rec.checkTel(f[2])
 	remarks := ""
 	if ncols > 3 {
 		remarks = f[3]
+		rec.checkNUL(remarks, remarksNUL)
 		if strings.Contains(remarks, `\n`) {
 			remarks = strings.ReplaceAll(remarks, `\n`, "\n")
 		}
@@ -87,7 +88,15 @@ func tooLong(s string, limit int) bool {
 	return len(s) > limit && utf8.RuneCountInString(s) > limit
 }
 
-func (rec *Record) checkText(s string, required, null, length kind) {
+// checkNUL refuses a NUL byte, which PostgreSQL text cannot hold.
+func (rec *Record) checkNUL(s string, nul kind) {
+	if strings.IndexByte(s, 0) >= 0 {
+		rec.Problems = append(rec.Problems, newProblem(rec.Line, nul))
+	}
+}
+
+func (rec *Record) checkText(s string, required, null, length, nul kind) {
+	rec.checkNUL(s, nul)
 	switch {
 	case s == "":
 		rec.Problems = append(rec.Problems, newProblem(rec.Line, required))
@@ -109,6 +118,7 @@ func (rec *Record) checkTel(s string) {
 		rec.Problems = append(rec.Problems, newProblem(rec.Line, telNull))
 		return
 	}
+	rec.checkNUL(s, telNUL)
 	if tooLong(s, maxName) {
 		rec.Problems = append(rec.Problems, newProblem(rec.Line, telLength))
 	} else if tooLong(s, maxTel) {

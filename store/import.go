@@ -22,6 +22,13 @@ type ImportInput struct {
 	CreatedBy        string
 	MaxRows          int // L-5
 	MaxListsPerBatch int // L-5
+	// Bounds of reading the file and of its error CSV (listimport.Limits); 0 takes the default.
+	MaxRowBytes      int
+	MaxErrorCSVBytes int
+}
+
+func (in ImportInput) limits() listimport.Limits {
+	return listimport.Limits{MaxRowBytes: in.MaxRowBytes, MaxErrorCSVBytes: in.MaxErrorCSVBytes}
 }
 
 // CustomerList is one imported file.
@@ -42,6 +49,9 @@ type ImportRefusal struct {
 	Total    int
 	Rows     int          // the file's records, none of them imported
 	dupLines map[int]bool // every duplicate line, for the error CSV
+	// ErrorCSVOmittedFrom is the first line the error CSV leaves out, having reached
+	// MaxErrorCSVBytes; 0 when it holds every row.
+	ErrorCSVOmittedFrom int
 }
 
 // MaxReportedProblems bounds the problems an ImportRefusal carries; the error CSV has them all.
@@ -53,13 +63,14 @@ func (e *ImportRefusal) Error() string {
 
 // ImportCSV imports a customer list in one transaction, or imports nothing. The file is read
 // twice when it is refused (once more for the error CSV) and once more up front to check the
-// L-5 row limit before anything is written; it is never held in memory.
+// L-5 row limit before anything is written; it is never held in memory, and a record longer
+// than in.MaxRowBytes refuses it on that first pass.
 //
 // On a content problem it returns an *ImportRefusal and writes the error CSV (the input's rows,
 // in the input's encoding, with an error column) to errCSV. Limits (L-5) come back as
 // *RuleError with codes too_many_rows and too_many_lists.
 func (s *Store) ImportCSV(ctx context.Context, in ImportInput, file io.ReadSeeker, errCSV io.Writer, now time.Time) (CustomerList, error) {
-	rows, err := countRecords(file, in.Encoding)
+	rows, err := countRecords(file, in.Encoding, in.limits())
 	if err != nil {
 		return CustomerList{}, err
 	}
@@ -82,7 +93,7 @@ func (s *Store) ImportCSV(ctx context.Context, in ImportInput, file io.ReadSeeke
 		if _, err := file.Seek(0, io.SeekStart); err != nil {
 			return fmt.Errorf("rewind import file: %w", err)
 		}
-		problems, total, err := stageRecords(ctx, tx, listimport.NewReader(file, in.Encoding))
+		problems, total, err := stageRecords(ctx, tx, listimport.NewReaderLimits(file, in.Encoding, in.limits()))
 		if err != nil {
 			return err
 		}
@@ -129,10 +140,11 @@ func (s *Store) ImportCSV(ctx context.Context, in ImportInput, file io.ReadSeeke
 		if _, err := file.Seek(0, io.SeekStart); err != nil {
 			return CustomerList{}, fmt.Errorf("rewind import file: %w", err)
 		}
-		if err := listimport.WriteErrorCSV(errCSV, file, in.Encoding, refusal.dupLines); err != nil {
+		omitted, err := listimport.WriteErrorCSV(errCSV, file, in.Encoding, refusal.dupLines, in.limits())
+		if err != nil {
 			return CustomerList{}, fmt.Errorf("write error CSV: %w", err)
 		}
-		refusal.Rows = rows
+		refusal.Rows, refusal.ErrorCSVOmittedFrom = rows, omitted
 		return CustomerList{}, refusal
 	}
 	return list, err
@@ -141,11 +153,11 @@ func (s *Store) ImportCSV(ctx context.Context, in ImportInput, file io.ReadSeeke
 // errRollback ends a transaction on purpose.
 var errRollback = errors.New("rollback")
 
-func countRecords(file io.ReadSeeker, enc listimport.Encoding) (int, error) {
+func countRecords(file io.ReadSeeker, enc listimport.Encoding, lim listimport.Limits) (int, error) {
 	if _, err := file.Seek(0, io.SeekStart); err != nil {
 		return 0, fmt.Errorf("rewind import file: %w", err)
 	}
-	n, err := listimport.CountRecords(file, enc)
+	n, err := listimport.CountRecords(file, enc, lim)
 	if err != nil {
 		return 0, fileErr(err)
 	}

@@ -166,6 +166,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		BodyTimeout: cfg.HTTP.BodyTimeout,
 		Metrics:     metrics.Handler(reg),
 	})
+	api.CleanUploadDir() // spooled uploads a killed process left
 	if m.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.HTTP.Listen, err)
 	}

@@ -76,7 +76,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 	start := time.Now()
 	list, err := s.ImportCSV(ctx, store.ImportInput{BatchID: *batchID, Name: *name, Encoding: enc, CreatedBy: *by,
-		MaxRows: cfg.System.Limits.MaxRowsPerList, MaxListsPerBatch: cfg.System.Limits.MaxListsPerBatch}, file, w, time.Now())
+		MaxRows: cfg.System.Limits.MaxRowsPerList, MaxListsPerBatch: cfg.System.Limits.MaxListsPerBatch,
+		MaxRowBytes: cfg.System.Limits.MaxRowBytes, MaxErrorCSVBytes: cfg.System.Limits.MaxErrorCSVBytes}, file, w, time.Now())
 	var refusal *store.ImportRefusal
 	var rule *store.RuleError
 	switch {
