@@ -30,7 +30,7 @@ func TestLiveMonitoringRoleMatrix(t *testing.T) {
 	want := map[string]map[string]int{ // endpoint → caller → status
 		"monitor": {"no token": 401, "wrong token": 401, "agent 1001": 403, "agent 1002": 403,
 			"supervisor of another campaign": 403, "supervisor of the campaign": 200, "admin": 200},
-		"events": {"no token": 401, "wrong token": 401, "agent 1001": 200, "agent 1002": 200,
+		"events": {"no token": 401, "wrong token": 401, "agent 1001": 200, "agent 1002": 403, // not in the job (issue 13 row 16)
 			"supervisor of another campaign": 403, "supervisor of the campaign": 200, "admin": 200},
 		"listen": {"no token": 401, "wrong token": 401, "agent 1001": 403, "agent 1002": 403,
 			"supervisor of another campaign": 403, "supervisor of the campaign": 202, "admin": 202},
