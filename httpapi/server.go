@@ -113,8 +113,8 @@ type Server struct {
 	closeOnce   sync.Once
 }
 
-// New builds the server and its routes. Given a Config, it creates http.upload_dir, where list
-// uploads are spooled, and removes the upload files a killed process left there.
+// New builds the server and its routes; it touches nothing outside itself (the owner calls
+// CleanUploadDir at start).
 func New(o Options) *Server {
 	s := &Server{log: o.Logger, cfg: o.Config, batches: o.Batches, lists: o.Lists, jobs: o.Jobs, callbacks: o.Callbacks, desk: o.Desk, now: o.Now, checks: o.Checks, status: o.Status,
 		mux: &routeMux{ServeMux: http.NewServeMux()}, events: o.Events, monitor: o.Monitor, supervisor: o.Supervisor, heartbeat: o.Heartbeat,
