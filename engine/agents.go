@@ -165,7 +165,7 @@ func (e *Engine) agentLegEnded(ctx context.Context, j *job, a *agent) {
 		if c != nil && c.state == callConnecting && c.agent == a {
 			// Not yet in the room: the customer waits for another agent under the deadline.
 			c.agent, a.call = nil, nil
-			c.to(callWaiting)
+			c.toLocked(callWaiting)
 			c = nil
 		}
 		live := c != nil && c.live()
@@ -229,7 +229,7 @@ func (e *Engine) setGone(ctx context.Context, j *job, agentID int, message strin
 // setGoneLocked queues the agent's logoff behind its earlier states. Caller holds e.mu.
 func (e *Engine) setGoneLocked(j *job, agentID int, message string) {
 	st := agentstate.Agent{ID: agentID, State: domain.AgentLoggedOff, Since: e.o.Now(), Message: message}
-	e.agentStateEvent(j, st)
+	e.agentStateEventLocked(j, st)
 	e.states.write(int64(agentID), func(ctx context.Context) {
 		if err := e.o.Agents.Set(ctx, st); err != nil {
 			e.o.Logger.Warn("publish agent logoff", "agent", agentID, "err", err)
@@ -251,7 +251,7 @@ func (e *Engine) publish(ctx context.Context, j *job, a *agent) {
 	if a.state == domain.AgentAvailable || a.state == domain.AgentBreak || a.state == domain.AgentAway {
 		st.AttemptID = 0
 	}
-	e.agentStateEvent(j, st)
+	e.agentStateEventLocked(j, st)
 	e.states.write(int64(a.id), func(ctx context.Context) {
 		if err := e.o.Agents.Set(ctx, st); err != nil {
 			e.o.Logger.Warn("publish agent state", "agent", st.ID, "err", err)
@@ -352,7 +352,7 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 			}
 			if camp := campaignOf(cfg, j.campaign); camp != nil && c.answered != nil {
 				// A live answer PostgreSQL will hold only once the call ends: the pacer counts it now (P-2).
-				e.statsOf(camp).local[c.attemptID] = &localAnswer{at: *c.answered}
+				e.statsOfLocked(camp).local[c.attemptID] = &localAnswer{at: *c.answered}
 			}
 			e.mu.Unlock()
 			continue

@@ -30,9 +30,9 @@ const (
 func (e *Engine) dial(ctx context.Context, cfg *config.Config, camp *config.Campaign, j *job, now time.Time) {
 	e.syncStats(ctx, camp, now)
 	e.mu.Lock()
-	d, plan := e.pace(camp, j, now)
+	d, plan := e.paceLocked(camp, j, now)
 	j.decision = d
-	plan = e.limitRate(camp, plan, now)
+	plan = e.limitRateLocked(camp, plan, now)
 	e.mu.Unlock()
 	if h := e.o.Hooks.Decision; h != nil {
 		h(camp.ID, d)
@@ -137,7 +137,7 @@ func (e *Engine) originateResult(ctx context.Context, j *job, c *call, body []by
 		// The switch did not take the call (a dial string it refuses as malformed): the contact
 		// is given back and the job stops after a few in a row.
 		e.mu.Lock()
-		ended := c.state == callDialing && c.to(callEnded)
+		ended := c.state == callDialing && c.toLocked(callEnded)
 		e.mu.Unlock()
 		if ended {
 			e.ownFailure(ctx, j, c, res.Own)
@@ -161,15 +161,15 @@ func (e *Engine) callEvent(ctx context.Context, j *job, c *call, ev *wire.Event)
 	case "CHANNEL_ANSWER":
 		now := e.o.Now()
 		e.mu.Lock()
-		if !c.to(callWaiting) {
+		if !c.toLocked(callWaiting) {
 			e.mu.Unlock()
 			return
 		}
 		c.answered = &now
 		c.deadline = now.Add(e.connectDeadline(j))
 		c.answerEvent = ev.Received
-		e.observeAnswer(j, c, now)
-		e.callEventLive(j, c, liveevents.CallOffered, nil)
+		e.observeAnswerLocked(j, c, now)
+		e.callEventLocked(j, c, liveevents.CallOffered, nil)
 		e.mu.Unlock()
 		e.connect(ctx, j, c)
 		e.ledger.write(c.attemptID, func(ctx context.Context) {
@@ -229,7 +229,7 @@ func (e *Engine) moveLost(ctx context.Context, j *job, c *call) {
 	freed := false
 	if c.agent == a && c.state == callConnecting {
 		c.agent = nil
-		c.to(callWaiting)
+		c.toLocked(callWaiting)
 		if a.call == c {
 			a.call, a.attemptID = nil, 0
 			if !a.leaving {
@@ -248,8 +248,8 @@ func (e *Engine) moveLost(ctx context.Context, j *job, c *call) {
 // (its BACKGROUND_JOB lost with a connection) may wait before it is moved all the same.
 const originateGrace = 500 * time.Millisecond
 
-// movable: the customer can be moved into a room now (see call.originated). Caller holds e.mu.
-func (c *call) movable(now time.Time) bool {
+// movableLocked: the customer can be moved into a room now (see call.originated). Caller holds e.mu.
+func (c *call) movableLocked(now time.Time) bool {
 	return c.originated || c.answered != nil && now.Sub(*c.answered) >= originateGrace
 }
 
@@ -267,7 +267,7 @@ func (e *Engine) joined(ctx context.Context, j *job, c *call, roomName string, s
 	}
 	if size < 2 {
 		c.agent = nil
-		c.to(callWaiting)
+		c.toLocked(callWaiting)
 		if a.call == c {
 			a.call, a.attemptID, a.state, a.since = nil, 0, domain.AgentAvailable, now
 		}
@@ -280,9 +280,9 @@ func (e *Engine) joined(ctx context.Context, j *job, c *call, roomName string, s
 		}
 		return
 	}
-	c.to(callConnected)
+	c.toLocked(callConnected)
 	c.bridged = &now
-	e.callEventLive(j, c, liveevents.CallConnected, map[string]any{"bridged_at": now})
+	e.callEventLocked(j, c, liveevents.CallConnected, map[string]any{"bridged_at": now})
 	e.mu.Unlock()
 	e.publish(ctx, j, a)
 	e.ledger.write(c.attemptID, func(ctx context.Context) {
@@ -311,11 +311,11 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 			pick = a
 		}
 	}
-	if pick == nil || !c.waitingForAgent() || !c.movable(now) {
+	if pick == nil || !c.waitingForAgent() || !c.movableLocked(now) {
 		e.mu.Unlock()
 		return pick != nil
 	}
-	c.to(callConnecting)
+	c.toLocked(callConnecting)
 	c.moveSent = now
 	c.agent = pick
 	pick.call, pick.attemptID, pick.state, pick.since = c, c.attemptID, domain.AgentOnCall, now
@@ -334,7 +334,7 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 		e.mu.Lock()
 		if c.agent == pick && c.state == callConnecting {
 			c.agent = nil
-			c.to(callWaiting)
+			c.toLocked(callWaiting)
 		}
 		back := pick.call == c && !pick.leaving
 		if pick.call == c {
@@ -379,7 +379,7 @@ func (e *Engine) abandon(ctx context.Context, camp *config.Campaign, c *call) {
 func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 	e.mu.Lock()
 	prev := c.state
-	if !c.to(callEnded) {
+	if !c.toLocked(callEnded) {
 		e.mu.Unlock()
 		return
 	}
@@ -390,16 +390,16 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 	case c.answered != nil:
 		outcome = domain.OutcomeAbandoned // a live person who never reached an agent (P-2)
 		if prev != callAbandoning {
-			e.observeAbandon(j, c, e.o.Now()) // hung up while waiting: abandoned all the same
+			e.observeAbandonLocked(j, c, e.o.Now()) // hung up while waiting: abandoned all the same
 		}
 	}
-	e.observeEnd(j, c, outcome, e.o.Now())
+	e.observeEndLocked(j, c, outcome, e.o.Now())
 	a := c.agent
 	freed := false
 	if prev != callConnected {
 		c.agent = nil // the attempt names no agent
 	}
-	e.callEventLive(j, c, liveevents.CallEnded, map[string]any{"outcome": outcome, "hangup_cause": cause})
+	e.callEventLocked(j, c, liveevents.CallEnded, map[string]any{"outcome": outcome, "hangup_cause": cause})
 	if a != nil && a.call == c {
 		a.call = nil
 		switch {

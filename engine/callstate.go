@@ -53,8 +53,8 @@ var callTransitions = [...][]callState{
 	callEnded:      nil,
 }
 
-// to moves the call to s and reports whether that transition exists. Caller holds Engine.mu.
-func (c *call) to(s callState) bool {
+// toLocked moves the call to s and reports whether that transition exists. Caller holds Engine.mu.
+func (c *call) toLocked(s callState) bool {
 	for _, next := range callTransitions[c.state] {
 		if next == s {
 			c.state = s

@@ -216,7 +216,7 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 		ok := a.call == nil && a.inRoom
 		if ok {
 			if a.state == domain.AgentWrapUp {
-				e.observeWrap(j, e.o.Now().Sub(a.since))
+				e.observeWrapLocked(j, e.o.Now().Sub(a.since))
 			}
 			a.state, a.since = r.State, e.o.Now()
 		}
@@ -250,8 +250,8 @@ func (e *Engine) checkCalls(ctx context.Context, camp *config.Campaign, j *job, 
 		case c.waitingForAgent() && now.Before(c.deadline):
 			waiting = append(waiting, c)
 		case c.waitingForAgent():
-			c.to(callAbandoning)
-			e.observeAbandon(j, c, now)
+			c.toLocked(callAbandoning)
+			e.observeAbandonLocked(j, c, now)
 			late = append(late, c)
 		case !c.unsure.IsZero() && now.After(c.unsure):
 			c.unsure = time.Time{}

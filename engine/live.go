@@ -35,8 +35,8 @@ func (e *Engine) emit(ev liveevents.Event) {
 	e.o.Events.Publish(ev)
 }
 
-// agentStateEvent publishes an agent's state as written to Redis (G-6). Caller holds e.mu.
-func (e *Engine) agentStateEvent(j *job, st agentstate.Agent) {
+// agentStateEventLocked publishes an agent's state as written to Redis (G-6). Caller holds e.mu.
+func (e *Engine) agentStateEventLocked(j *job, st agentstate.Agent) {
 	ev := liveevents.Event{Type: liveevents.AgentState, AgentID: st.ID, CallJobID: st.CallJobID,
 		Data: map[string]any{"state": st.State, "since": st.Since}}
 	if j != nil {
@@ -51,9 +51,9 @@ func (e *Engine) agentStateEvent(j *job, st agentstate.Agent) {
 	e.emit(ev)
 }
 
-// callEventLive publishes a customer call's transition: offered (answered, waiting for an agent),
+// callEventLocked publishes a customer call's transition: offered (answered, waiting for an agent),
 // connected (bridged), ended (with its outcome). Caller holds e.mu.
-func (e *Engine) callEventLive(j *job, c *call, typ string, extra map[string]any) {
+func (e *Engine) callEventLocked(j *job, c *call, typ string, extra map[string]any) {
 	data := map[string]any{"attempt_id": c.attemptID, "contact_id": c.contactID, "tel": c.tel}
 	if c.answered != nil {
 		data["answered_at"] = *c.answered

@@ -32,15 +32,15 @@ type campaignStats struct {
 	filled time.Time
 }
 
-// limitRate trims a plan to the campaign's calls-per-second allowance, taking calls from each
+// limitRateLocked trims a plan to the campaign's calls-per-second allowance, taking calls from each
 // node in turn, and spends the allowance. A token bucket that holds at most a fifth of a
 // second's calls (at least one) keeps the originates smooth. Caller holds e.mu.
-func (e *Engine) limitRate(camp *config.Campaign, plan []nodeDial, now time.Time) []nodeDial {
+func (e *Engine) limitRateLocked(camp *config.Campaign, plan []nodeDial, now time.Time) []nodeDial {
 	cps := camp.Pacing.MaxCallsPerSecond
 	if cps <= 0 || len(plan) == 0 {
 		return plan
 	}
-	s := e.statsOf(camp)
+	s := e.statsOfLocked(camp)
 	if s.filled.IsZero() {
 		s.tokens = 0
 	} else {
@@ -87,8 +87,8 @@ type localAnswer struct {
 // it first paces the campaign: as many as the estimator's dial window holds.
 const recentDials = pacing.DefaultDialWindow
 
-// statsOf returns the campaign's statistics, created empty on first use. Caller holds e.mu.
-func (e *Engine) statsOf(camp *config.Campaign) *campaignStats {
+// statsOfLocked returns the campaign's statistics, created empty on first use. Caller holds e.mu.
+func (e *Engine) statsOfLocked(camp *config.Campaign) *campaignStats {
 	if s := e.stats[camp.ID]; s != nil {
 		return s
 	}
@@ -106,7 +106,7 @@ func (e *Engine) statsOf(camp *config.Campaign) *campaignStats {
 // holds a call once it has ended).
 func (e *Engine) syncStats(ctx context.Context, camp *config.Campaign, now time.Time) {
 	e.mu.Lock()
-	s := e.statsOf(camp)
+	s := e.statsOfLocked(camp)
 	if s.syncing || now.Sub(s.synced) < statsSync {
 		e.mu.Unlock()
 		return
@@ -197,11 +197,11 @@ type nodeDial struct {
 	n    int
 }
 
-// pace decides how many calls to place now (P-1, P-4) and on which nodes. A customer is bridged
+// paceLocked decides how many calls to place now (P-1, P-4) and on which nodes. A customer is bridged
 // only to an agent on its own node, so each node with agents is paced on its own snapshot (its
 // agents, its calls) against the campaign's shared statistics; the job's decision is their sum.
 // Caller holds e.mu.
-func (e *Engine) pace(camp *config.Campaign, j *job, now time.Time) (pacing.Decision, []nodeDial) {
+func (e *Engine) paceLocked(camp *config.Campaign, j *job, now time.Time) (pacing.Decision, []nodeDial) {
 	mode, err := pacing.ParseMode(camp.Pacing.Mode)
 	if err != nil {
 		mode = pacing.Predictive
@@ -212,7 +212,7 @@ func (e *Engine) pace(camp *config.Campaign, j *job, now time.Time) (pacing.Deci
 	snapOf := func(node string) *pacing.Snapshot {
 		s := snaps[node]
 		if s == nil {
-			s = &pacing.Snapshot{Now: now, Stats: e.statsOf(camp).est, Settings: settings}
+			s = &pacing.Snapshot{Now: now, Stats: e.statsOfLocked(camp).est, Settings: settings}
 			snaps[node] = s
 		}
 		return s
@@ -257,13 +257,13 @@ func (e *Engine) pace(camp *config.Campaign, j *job, now time.Time) (pacing.Deci
 		total.Dial += d.Dial
 	}
 	if total.Reason == "" {
-		total = pacing.Decide(pacing.Snapshot{Now: now, Stats: e.statsOf(camp).est, Settings: settings}) // "no_agents"
+		total = pacing.Decide(pacing.Snapshot{Now: now, Stats: e.statsOfLocked(camp).est, Settings: settings}) // "no_agents"
 	}
 	return total, plan
 }
 
-// observeEnd teaches the campaign's estimator how a call ended. Caller holds e.mu.
-func (e *Engine) observeEnd(j *job, c *call, outcome domain.Outcome, now time.Time) {
+// observeEndLocked teaches the campaign's estimator how a call ended. Caller holds e.mu.
+func (e *Engine) observeEndLocked(j *job, c *call, outcome domain.Outcome, now time.Time) {
 	s := e.stats[j.campaign]
 	if s == nil {
 		return
@@ -279,9 +279,9 @@ func (e *Engine) observeEnd(j *job, c *call, outcome domain.Outcome, now time.Ti
 	}
 }
 
-// observeAnswer counts a live answer (the engine has no answering-machine detection of its
+// observeAnswerLocked counts a live answer (the engine has no answering-machine detection of its
 // own: an answer is a person, docs/event-socket.md §4.2). Caller holds e.mu.
-func (e *Engine) observeAnswer(j *job, c *call, at time.Time) {
+func (e *Engine) observeAnswerLocked(j *job, c *call, at time.Time) {
 	if h := e.o.Hooks.LiveAnswer; h != nil {
 		h(j.campaign)
 	}
@@ -291,8 +291,8 @@ func (e *Engine) observeAnswer(j *job, c *call, at time.Time) {
 	}
 }
 
-// observeAbandon counts an abandon (P-2); the pacer sees it at once. Caller holds e.mu.
-func (e *Engine) observeAbandon(j *job, c *call, at time.Time) {
+// observeAbandonLocked counts an abandon (P-2); the pacer sees it at once. Caller holds e.mu.
+func (e *Engine) observeAbandonLocked(j *job, c *call, at time.Time) {
 	if h := e.o.Hooks.Abandon; h != nil {
 		h(j.campaign)
 	}
@@ -316,8 +316,8 @@ func (e *Engine) answerWritten(campaign int, attemptID int64) {
 	}
 }
 
-// observeWrap learns an agent's wrap-up time as it leaves wrap-up. Caller holds e.mu.
-func (e *Engine) observeWrap(j *job, d time.Duration) {
+// observeWrapLocked learns an agent's wrap-up time as it leaves wrap-up. Caller holds e.mu.
+func (e *Engine) observeWrapLocked(j *job, d time.Duration) {
 	if s := e.stats[j.campaign]; s != nil {
 		s.est.ObserveWrap(d)
 	}

@@ -67,7 +67,7 @@ func TestPacePerNode(t *testing.T) {
 	j.calls["c2"] = &call{uuid: "c2", node: "a", started: now.Add(-time.Second)}
 	camp := &config.Campaign{ID: 1, TimeZone: "UTC", Pacing: config.Pacing{Mode: "progressive", MaxRatio: 3}}
 	e.mu.Lock()
-	d, plan := e.pace(camp, j, now)
+	d, plan := e.paceLocked(camp, j, now)
 	e.mu.Unlock()
 	if d.Dial != 3 || len(plan) != 1 || plan[0] != (nodeDial{node: "b", n: 3}) {
 		t.Fatalf("decision %+v, plan %+v: want node a full (2 ringing for 2 agents), 3 calls on b", d, plan)
@@ -81,19 +81,19 @@ func TestLimitRate(t *testing.T) {
 	e := New(Options{Now: func() time.Time { return now }})
 	camp := &config.Campaign{ID: 1, TimeZone: "UTC", Pacing: config.Pacing{MaxCallsPerSecond: 50}}
 	plan := []nodeDial{{node: "a", n: 20}, {node: "b", n: 3}}
-	if got := e.limitRate(camp, plan, now); len(got) != 0 {
+	if got := e.limitRateLocked(camp, plan, now); len(got) != 0 {
 		t.Fatalf("first call %+v: the allowance starts empty", got)
 	}
-	got := e.limitRate(camp, plan, now.Add(100*time.Millisecond)) // 5 calls
+	got := e.limitRateLocked(camp, plan, now.Add(100*time.Millisecond)) // 5 calls
 	if len(got) != 2 || got[0] != (nodeDial{"a", 3}) || got[1] != (nodeDial{"b", 2}) {
 		t.Fatalf("after 100 ms: %+v", got)
 	}
-	got = e.limitRate(camp, plan, now.Add(10*time.Second)) // capped at 10
+	got = e.limitRateLocked(camp, plan, now.Add(10*time.Second)) // capped at 10
 	if len(got) != 2 || got[0].n+got[1].n != 10 || got[1].n != 3 {
 		t.Fatalf("after a long pause: %+v", got)
 	}
 	camp.Pacing.MaxCallsPerSecond = 0
-	if got := e.limitRate(camp, plan, now.Add(11*time.Second)); len(got) != 2 || got[0].n != 20 {
+	if got := e.limitRateLocked(camp, plan, now.Add(11*time.Second)); len(got) != 2 || got[0].n != 20 {
 		t.Fatalf("no cap: %+v", got)
 	}
 }
@@ -106,7 +106,7 @@ func TestSyncStatsKeepsUnwrittenAnswers(t *testing.T) {
 	e := New(Options{Store: emptyAnswerRecord{}, Now: func() time.Time { return now }})
 	camp := &config.Campaign{ID: 1, TimeZone: "UTC", Location: time.UTC}
 	e.mu.Lock()
-	s := e.statsOf(camp)
+	s := e.statsOfLocked(camp)
 	s.learnt = true
 	s.local[1] = &localAnswer{at: now.Add(-time.Minute), abandoned: true} // not written yet
 	s.local[2] = &localAnswer{at: now.Add(-2 * time.Minute), written: 1}  // written before the read

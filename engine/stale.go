@@ -107,7 +107,7 @@ func (e *Engine) releaseStale(ctx context.Context, st agentstate.Agent, now time
 	}
 	off := agentstate.Agent{ID: st.ID, State: domain.AgentLoggedOff, Since: now, Message: msg}
 	e.mu.Lock()
-	e.agentStateEvent(nil, off)
+	e.agentStateEventLocked(nil, off)
 	e.states.write(int64(st.ID), func(ctx context.Context) {
 		if err := e.o.Agents.Set(ctx, off); err != nil {
 			e.o.Logger.Warn("publish stale agent logoff", "agent", st.ID, "err", err)
