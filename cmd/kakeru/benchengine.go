@@ -46,7 +46,7 @@ func runBenchEngine(ctx context.Context, args []string, stdout, stderr io.Writer
 	fmt.Fprintln(tw, "run\toriginates/s\tbridges\tanswer→bridge p50 ms\tp99 ms\twire-to-wire p99 ms\terrors\t")
 	var rates, p99s, wires []float64
 	for run := 1; run <= *runs; run++ {
-		r, err := benchPhase(ctx, *cfgPath, *agents, "progressive", 1, *rate, *seconds, 0)
+		r, err := benchPhase(ctx, *cfgPath, *agents, "progressive", 1, *rate, *seconds, 0, nil)
 		if err != nil {
 			fmt.Fprintln(stderr, "kakeru bench engine:", err)
 			return 1
@@ -60,7 +60,7 @@ func runBenchEngine(ctx context.Context, args []string, stdout, stderr io.Writer
 	tw.Flush()
 	if *hold > 0 {
 		ratio := float64(*hold)/float64(*agents) + 1
-		r, err := benchPhase(ctx, *cfgPath, *agents, "ratio", ratio, 0, 0, *hold)
+		r, err := benchPhase(ctx, *cfgPath, *agents, "ratio", ratio, 0, 0, *hold, nil)
 		if err != nil {
 			fmt.Fprintln(stderr, "kakeru bench engine:", err)
 			return 1
@@ -75,8 +75,12 @@ type benchResult struct {
 	bridges, errors, peak                int
 }
 
+// benchLoad, when given to benchPhase, runs beside the measured window (started after the
+// warm-up, stopped at its end) on the instance and the batch being dialed.
+type benchLoad func(ctx context.Context, m *Main, batch int64) (stop func())
+
 // benchPhase runs one instance on a fresh simulated switch and a fresh batch, then cleans up.
-func benchPhase(ctx context.Context, cfgPath string, agents int, mode string, ratio, cps float64, d time.Duration, hold int) (benchResult, error) {
+func benchPhase(ctx context.Context, cfgPath string, agents int, mode string, ratio, cps float64, d time.Duration, hold int, load benchLoad) (benchResult, error) {
 	var res benchResult
 	holding := hold > 0
 	script := fsim.Rules(fsim.Mix{Seed: 1, Answer: 0.05, Busy: 0.95, Ring: fsim.Dist{Value: 50 * time.Millisecond},
@@ -202,12 +206,17 @@ func benchPhase(ctx context.Context, cfgPath string, agents int, mode string, ra
 		return res, nil
 	}
 	time.Sleep(3 * time.Second) // warm-up: agents up, pacing running
+	stopLoad := func() {}
+	if load != nil {
+		stopLoad = load(ctx, m, b.ID)
+	}
 	latMu.Lock()
 	measuring = true
 	latMu.Unlock()
 	from := time.Now()
 	time.Sleep(d)
 	to := time.Now()
+	stopLoad()
 	latMu.Lock()
 	measuring = false
 	lat := slices.Clone(engineLat)

@@ -41,6 +41,8 @@ usage:
                                            measure list import: rows/s and peak RSS per encoding
   kakeru bench engine [--config PATH] [--agents N] [--duration D] [--runs N] [--hold N] [--rate R]
                                            measure originates/s, answer→bridge latency and concurrent calls
+  kakeru bench api [--config PATH] [--agents N] [--duration D] [--runs N] [--clients N] [--slow N]
+                                           /healthz and answer→bridge latency while the API is hammered
   kakeru pacebench [--quick] [--json] [--seed N] [--shifts N] [SCENARIO ...]
                                            compare pacing policies in simulation (S1 … S7 or files)
   kakeru version
@@ -76,6 +78,9 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, onLog
 	cmd, rest := args[0], args[1:]
 	if cmd == "bench" && len(rest) > 0 && rest[0] == "import" {
 		return runBenchImport(ctx, rest[1:], stdout, stderr)
+	}
+	if cmd == "bench" && len(rest) > 0 && rest[0] == "api" {
+		return runBenchAPI(ctx, rest[1:], stdout, stderr)
 	}
 	if cmd == "bench" && len(rest) > 0 && rest[0] == "engine" {
 		return runBenchEngine(ctx, rest[1:], stdout, stderr)
