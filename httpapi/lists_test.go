@@ -294,3 +294,31 @@ func TestImportErrorCSVNeutralisesFormulas(t *testing.T) {
 		}
 	}
 }
+
+// Issue 13 row 16: a UTF-16 list is a 422 that says so (L-1), and a compressed upload a 415,
+// instead of a header error and a 400 from the multipart reader.
+func TestImportUTF16AndCompressed(t *testing.T) {
+	e := newEnv(t, "2022-07-20 10:00", nil)
+	batch := e.createBatch("2022-08-01")
+	r := e.upload(adminToken, batch, "u16", []byte("\xff\xfen\x00a\x00m\x00e\x00"), "")
+	if got := problemsOf(t, r); r.Status != http.StatusUnprocessableEntity || len(got) != 1 || !strings.Contains(got[0].MessageEn, "UTF-16") {
+		t.Errorf("UTF-16: %d %s", r.Status, r.Raw)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "list.csv")
+	fw.Write([]byte("name,kana,tel\r\nA,A,0311112222\r\n"))
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/api/v1/batches/%d/lists", e.srv.URL, batch), &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("gzip upload: %d", resp.StatusCode)
+	}
+}

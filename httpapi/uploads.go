@@ -70,6 +70,10 @@ func (s *Server) readListUpload(w http.ResponseWriter, r *http.Request, maxBytes
 	if maxBytes <= 0 {
 		maxBytes = defaultMaxUploadBytes
 	}
+	if enc := r.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+		return nil, errorf(http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"send the upload without Content-Encoding (%s is not accepted)", enc)
+	}
 	if r.ContentLength > maxBytes {
 		return nil, uploadTooLarge(maxBytes)
 	}

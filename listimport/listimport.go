@@ -92,6 +92,7 @@ const (
 	telNUL
 	remarksNUL
 	rowTooLong
+	encodingUTF16
 )
 
 // messages holds every problem; the Japanese texts of L-3 are normative and must not change.
@@ -123,7 +124,8 @@ var messages = [...]struct{ column, code, ja, en string }{
 	telNUL:     {"tel", "tel_nul", "tel:NUL文字（0x00）は利用できません", "tel: the NUL character (byte 0x00) is not allowed"},
 	remarksNUL: {"remarks", "remarks_nul", "remarks:NUL文字（0x00）は利用できません", "remarks: the NUL character (byte 0x00) is not allowed"},
 	// %d is Limits.MaxRowBytes.
-	rowTooLong: {"", "row_too_long", "1行が長すぎます（引用符内の改行を含めて%dバイトまで）", "the row is longer than %d bytes (line breaks inside quotes included)"},
+	encodingUTF16: {"", "encoding_unsupported", "UTF-16のファイルは取り込めません。Shift_JISかUTF-8で保存してください", "UTF-16 files are not supported: save the file as Shift_JIS or UTF-8"},
+	rowTooLong:    {"", "row_too_long", "1行が長すぎます（引用符内の改行を含めて%dバイトまで）", "the row is longer than %d bytes (line breaks inside quotes included)"},
 }
 
 func newProblem(line int, k kind) Problem {

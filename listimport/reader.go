@@ -82,6 +82,11 @@ func (r *Reader) readHeader() error {
 	if r.encErr != nil {
 		return r.encErr
 	}
+	// A UTF-16 byte order mark: the file is neither of the two encodings L-1 accepts (Excel's
+	// "Unicode text" saves so); said plainly instead of a header that does not match.
+	if bom, _ := r.src.Peek(2); string(bom) == "\xff\xfe" || string(bom) == "\xfe\xff" {
+		return fileError(1, encodingUTF16)
+	}
 	if bom, _ := r.src.Peek(3); string(bom) == "\uFEFF" {
 		r.src.Discard(3)
 		r.enc = UTF8

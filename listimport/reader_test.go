@@ -348,3 +348,16 @@ func TestPhoneType(t *testing.T) {
 		}
 	}
 }
+
+// Issue 13 row 16 (L-1): a UTF-16 file (Excel's "Unicode text") is named as such, whichever
+// encoding the upload claimed, instead of a header that does not match.
+func TestUTF16Refused(t *testing.T) {
+	for _, bom := range []string{"\xff\xfe", "\xfe\xff"} {
+		for _, enc := range []listimport.Encoding{listimport.SJIS, listimport.UTF8} {
+			_, err := readAll(t, []byte(bom+"n\x00a\x00m\x00e\x00"), enc)
+			if p := fileProblem(t, err); p.Code != "encoding_unsupported" || p.Line != 1 || !strings.Contains(p.MessageEn, "UTF-16") {
+				t.Errorf("BOM %q as %v: %+v", bom, enc, p)
+			}
+		}
+	}
+}
