@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"net"
 	"net/http"
 	"testing"
@@ -41,5 +42,31 @@ func TestConnectionCap(t *testing.T) {
 	resp.Body.Close()
 	for _, c := range held[1:] {
 		c.Close()
+	}
+}
+
+// Issue 13 row 1: the HTTP API queries PostgreSQL through a pool of its own, its statements
+// bounded by postgres.api_statement_timeout; the engine's pool is apart and unbounded, so heavy
+// requests can neither starve the engine of connections nor run for ever.
+func TestAPIPoolApartAndBounded(t *testing.T) {
+	path := testConfig(t, fakeSwitch(t))
+	t.Setenv("KAKERU_POSTGRES_API_MAX_CONNS", "3")
+	t.Setenv("KAKERU_POSTGRES_API_STATEMENT_TIMEOUT", "7s")
+	m := startMain(t, path)
+	if m.apiStore == m.store {
+		t.Fatal("the API shares the engine's pool")
+	}
+	show := func(db *sql.DB) string {
+		var v string
+		if err := db.QueryRow(`SHOW statement_timeout`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if api, eng := show(m.apiStore.DB()), show(m.store.DB()); api != "7s" || eng != "0" {
+		t.Errorf("statement_timeout: API %q, engine %q", api, eng)
+	}
+	if n := m.apiStore.DB().Stats().MaxOpenConnections; n != 3 {
+		t.Errorf("API pool of %d connections, want 3", n)
 	}
 }
