@@ -15,6 +15,7 @@ import (
 	"github.com/kakeru-dialer/kakeru/config"
 	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim/fsimtest"
 	"github.com/kakeru-dialer/kakeru/liveevents"
 )
 
@@ -119,7 +120,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	h.agents.changed = h.changed.notify
 	h.events = &eventLog{changed: h.changed.notify}
 	// Prompts and messages play for 50 ms instead of 500: the flows do not depend on their length.
-	h.sw = startSim(t, fsim.Options{Script: o.script, Playback: 50 * time.Millisecond,
+	h.sw = fsimtest.Start(t, fsim.Options{Script: o.script, Playback: 50 * time.Millisecond,
 		ShowChannelsLag: o.listingLag, OriginateReturn: o.originateReturn})
 	cfg := testConfig(h.sw.Addr())
 	if o.configure != nil {

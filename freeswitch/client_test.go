@@ -12,6 +12,7 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim/fsimtest"
 	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
 )
 
@@ -117,7 +118,7 @@ func TestClientReconnects(t *testing.T) {
 // survived — a call that ended while the connection was stalled is reported gone.
 func TestClientReconnectsToSimulatorAndReconciles(t *testing.T) {
 	const hb = 400 * time.Millisecond
-	s := startSim(t, fsim.Options{Script: fsim.Answering(0, 0), Heartbeat: hb})
+	s := fsimtest.Start(t, fsim.Options{Script: fsim.Answering(0, 0), Heartbeat: hb})
 	type connected struct {
 		at    time.Time
 		alive map[string]bool

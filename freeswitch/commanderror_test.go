@@ -7,13 +7,14 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim/fsimtest"
 )
 
 // A refusal says what it means where its reply is read: the switch's wordings for a channel
 // that is gone (uuid_kill and uuid_transfer: "No such channel!", uuid_bridge: "Invalid uuid")
 // are ErrNoSuchChannel, through API and APIBatch alike; any other refusal is only a refusal.
 func TestCommandErrorNoSuchChannel(t *testing.T) {
-	s := startSim(t, fsim.Options{})
+	s := fsimtest.Start(t, fsim.Options{})
 	c := simConn(t, s, nil)
 	gone := freeswitch.NewUUID()
 	kill, err := freeswitch.UUIDKill(gone, "NORMAL_CLEARING")

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim/fsimtest"
 	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
 )
 
@@ -81,7 +82,7 @@ func (o *orderCheck) handle(e *wire.Event) {
 func TestDefectEventsOutOfOrder(t *testing.T) {
 	const calls, perCall = 1500, 7 // CREATE PROGRESS ANSWER PARK HANGUP HANGUP_COMPLETE DESTROY
 	clock := fsim.NewVirtualClock(time.Unix(1_800_000_000, 0))
-	s := startSim(t, fsim.Options{Clock: clock, Heartbeat: -1,
+	s := fsimtest.Start(t, fsim.Options{Clock: clock, Heartbeat: -1,
 		Script: fsim.Answering(2*time.Second, 5*time.Second)})
 	check := newOrderCheck(calls * perCall)
 	d := freeswitch.NewDispatcher(8, 256, check.handle)
@@ -110,7 +111,7 @@ func TestDefectEventsOutOfOrder(t *testing.T) {
 
 // Defect: JSON events are not parsed. Fix: kakeru subscribes with `event plain` only.
 func TestDefectJSONEvents(t *testing.T) {
-	s := startSim(t, fsim.Options{})
+	s := fsimtest.Start(t, fsim.Options{})
 	simConn(t, s, nil)
 	if rec := s.Commands(); len(rec) == 0 || !strings.HasPrefix(rec[0], "event plain CHANNEL_CREATE ") {
 		t.Fatalf("subscription %q", rec)
@@ -120,7 +121,7 @@ func TestDefectJSONEvents(t *testing.T) {
 // Defect: a command that times out leaves its late reply for the next command. Fix: a timeout
 // ends the connection; no later command on it can read the stale reply.
 func TestDefectLateReplyAfterTimeout(t *testing.T) {
-	s := startSim(t, fsim.Options{})
+	s := fsimtest.Start(t, fsim.Options{})
 	c := simConn(t, s, nil)
 	if err := s.Inject(fsim.FaultStall); err != nil {
 		t.Fatal(err)
@@ -141,7 +142,7 @@ func TestDefectLateReplyAfterTimeout(t *testing.T) {
 // Defect: a context deadline is set on the socket and never cleared, so later commands fail
 // with i/o timeout. Fix: every command sets its own deadline.
 func TestDefectStaleDeadline(t *testing.T) {
-	s := startSim(t, fsim.Options{})
+	s := fsimtest.Start(t, fsim.Options{})
 	c := simConn(t, s, nil)
 	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -157,7 +158,7 @@ func TestDefectStaleDeadline(t *testing.T) {
 // Defect: an unknown Content-Type (log/data) stops the receive loop silently. Fix: the reader
 // skips frames it does not know and goes on.
 func TestDefectUnknownContentType(t *testing.T) {
-	s := startSim(t, fsim.Options{Script: fsim.Answering(0, 0)})
+	s := fsimtest.Start(t, fsim.Options{Script: fsim.Answering(0, 0)})
 	created := make(chan string, 1)
 	c := simConn(t, s, func(_ context.Context, e *wire.Event) error {
 		if e.Name() == "CHANNEL_CREATE" {
@@ -230,7 +231,7 @@ func TestDefectOriginateText(t *testing.T) {
 // Job-UUID, registered before sending. Calls that fail at once send the result right behind
 // the reply, often in the same TCP segment; every one is received.
 func TestDefectBgapiResultBeforeListener(t *testing.T) {
-	s := startSim(t, fsim.Options{Script: func(string) fsim.Fate { return fsim.Fate{Early: true, Cause: "GATEWAY_DOWN"} }})
+	s := fsimtest.Start(t, fsim.Options{Script: func(string) fsim.Fate { return fsim.Fate{Early: true, Cause: "GATEWAY_DOWN"} }})
 	c := simConn(t, s, nil)
 	for range 300 {
 		_, cmd := originateCmd(t, "0312345678")
@@ -252,7 +253,7 @@ func TestDefectBgapiResultBeforeListener(t *testing.T) {
 
 // Defect: HangupCall / AnswerCall ignore -ERR. Fix: every api reply starting -ERR is an error.
 func TestDefectIgnoredErr(t *testing.T) {
-	s := startSim(t, fsim.Options{})
+	s := fsimtest.Start(t, fsim.Options{})
 	c := simConn(t, s, nil)
 	kill, err := freeswitch.UUIDKill(freeswitch.NewUUID(), "NORMAL_CLEARING")
 	if err != nil {
@@ -295,7 +296,7 @@ func TestDefectUnsafeHelpersAndDTMF(t *testing.T) {
 		})
 	}
 
-	s := startSim(t, fsim.Options{Script: fsim.Answering(0, 0)})
+	s := fsimtest.Start(t, fsim.Options{Script: fsim.Answering(0, 0)})
 	var mu sync.Mutex
 	var digits []string
 	got := make(chan struct{})
@@ -332,7 +333,7 @@ func TestDefectUnsafeHelpersAndDTMF(t *testing.T) {
 // APIBatch sends several commands in one write and gives each its own reply, in order, with a
 // refusal of one not failing the others.
 func TestAPIBatchRepliesInOrder(t *testing.T) {
-	s := startSim(t, fsim.Options{})
+	s := fsimtest.Start(t, fsim.Options{})
 	c := simConn(t, s, nil)
 	missing := freeswitch.NewUUID()
 	bodies, errs, err := c.APIBatch(ctxTimeout(t, time.Second), []string{"uuid_exists " + missing, "uuid_kill " + missing, "global_getvar hostname"})

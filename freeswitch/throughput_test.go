@@ -7,6 +7,7 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim/fsimtest"
 	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
 )
 
@@ -18,7 +19,7 @@ import (
 func BenchmarkEventThroughput(b *testing.B) {
 	const calls, perCall = 500, 7
 	clock := fsim.NewVirtualClock(time.Unix(1_800_000_000, 0))
-	s := startSim(b, fsim.Options{Clock: clock, Heartbeat: -1, Script: fsim.Answering(time.Second, 2*time.Second)})
+	s := fsimtest.Start(b, fsim.Options{Clock: clock, Heartbeat: -1, Script: fsim.Answering(time.Second, 2*time.Second)})
 	var check *orderCheck
 	d := freeswitch.NewDispatcher(8, 1024, func(e *wire.Event) { check.handle(e) })
 	d.Start()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim/fsimtest"
 )
 
 // call is one API request with a token; it returns the status and the decoded body.
@@ -106,7 +107,7 @@ func editFile(t *testing.T, path, old, new string) {
 
 func dialFixtureWith(t *testing.T, o fixtureOptions, script fsim.Script, tels ...string) (*Main, *fsim.Server, int64) {
 	t.Helper()
-	sw := startSim(t, fsim.Options{Script: script})
+	sw := fsimtest.Start(t, fsim.Options{Script: script})
 	path := testConfig(t, sw.Addr())
 	if o.ratio > 0 {
 		editFile(t, path, "      mode: predictive\n", "      mode: ratio\n")

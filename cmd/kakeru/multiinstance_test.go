@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim/fsimtest"
 )
 
 // instance is a `kakeru serve` process the test may SIGKILL.
@@ -94,7 +95,7 @@ func TestTwoInstancesWithKills(t *testing.T) {
 		}
 		return fsim.Fate{Answer: true, Ring: 30 * time.Millisecond, Talk: 100 * time.Millisecond}
 	}
-	sw := startSim(t, fsim.Options{Script: script})
+	sw := fsimtest.Start(t, fsim.Options{Script: script})
 	path := testConfig(t, sw.Addr())
 	// Ratio pacing, three calls per ready agent: the test is about claims and crashes (P-5),
 	// so the dialing rate must not depend on what pacing has learnt by the time of each kill.

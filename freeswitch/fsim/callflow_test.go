@@ -15,6 +15,7 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim/fsimtest"
 	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
 )
 
@@ -227,7 +228,7 @@ func replayFlow(t *testing.T, tc flowCase, cmds []string, gaps []time.Duration) 
 	if tc.options != nil {
 		tc.options(&o)
 	}
-	s := startSim(t, o)
+	s := fsimtest.Start(t, o)
 	nc, err := net.Dial("tcp", s.Addr())
 	if err != nil {
 		t.Fatal(err)
@@ -530,7 +531,7 @@ func subsequence(sub, of []string) bool {
 // Capture 06: an idle subscription gets HEARTBEAT every interval, with the real header set.
 func TestSimulatorHeartbeatMatchesCapture06(t *testing.T) {
 	clock := fsim.NewVirtualClock(time.Unix(1_800_000_000, 0))
-	s := startSim(t, fsim.Options{Clock: clock, Heartbeat: 20 * time.Second})
+	s := fsimtest.Start(t, fsim.Options{Clock: clock, Heartbeat: 20 * time.Second})
 	nc, err := net.Dial("tcp", s.Addr())
 	if err != nil {
 		t.Fatal(err)

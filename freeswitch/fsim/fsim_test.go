@@ -13,13 +13,14 @@ import (
 	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim/fsimtest"
 	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func start(t testing.TB, script fsim.Script) *fsim.Server {
-	return startSim(t, fsim.Options{Script: script})
+	return fsimtest.Start(t, fsim.Options{Script: script})
 }
 
 func ctx(t testing.TB) context.Context {
@@ -59,7 +60,7 @@ func clientAgainstSimulator(t *testing.T, mode string) {
 		clock := fsim.NewVirtualClock(time.Unix(1_800_000_000, 0))
 		o.Clock, pass = clock, clock.Advance
 	}
-	s := startSim(t, o)
+	s := fsimtest.Start(t, o)
 	if mode == "split-frames" {
 		s.Inject(fsim.FaultSplitFrames)
 	}

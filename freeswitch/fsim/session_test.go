@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim/fsimtest"
 	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
 )
 
@@ -30,7 +31,7 @@ func newRawSession(t *testing.T, o fsim.Options, events string) *rawSession {
 	t.Helper()
 	clock := fsim.NewVirtualClock(time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC))
 	o.Clock, o.Heartbeat = clock, -1
-	s := startSim(t, o)
+	s := fsimtest.Start(t, o)
 	r := dialRaw(t, s, events)
 	r.clock = clock
 	return r
