@@ -112,6 +112,12 @@ type HTTP struct {
 	// MaxConnections caps the open client connections (default 1024): beyond it new ones wait
 	// in the kernel's backlog instead of taking memory and file descriptors.
 	MaxConnections int `mapstructure:"max_connections"`
+	// HeavyRequests is how many list imports, report exports and searches run at once
+	// (default 0: half the CPUs, at least one); more wait their turn, then get 503 busy.
+	HeavyRequests int `mapstructure:"heavy_requests"`
+	// UploadBytesPerSecond bounds how fast all list uploads together are read off the network
+	// (default 32 MiB/s; 0: unlimited), so uploads cannot take the CPUs the engine needs.
+	UploadBytesPerSecond int64 `mapstructure:"upload_bytes_per_second"`
 	// BodyTimeout bounds the reading of one request's body (default 5m).
 	BodyTimeout time.Duration `mapstructure:"body_timeout"`
 	// UploadDir holds list uploads while they are imported, an absolute path (default

@@ -66,6 +66,8 @@ func settings() []setting {
 		{"http.listen", "127.0.0.1:8080"},
 		{"http.max_connections", 1024},
 		{"http.body_timeout", 5 * time.Minute},
+		{"http.heavy_requests", 0},
+		{"http.upload_bytes_per_second", 32 << 20},
 		{"http.upload_dir", DefaultUploadDir()},
 		{"freeswitch.customer_dial_string", nil},
 		{"freeswitch.agent_caller_id", "0011"},

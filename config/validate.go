@@ -243,6 +243,12 @@ func (v *validator) services(c *Config) {
 	if c.HTTP.MaxConnections < 16 || c.HTTP.MaxConnections > 1_000_000 {
 		v.add("http.max_connections", "must be from 16 to 1000000, got %d", c.HTTP.MaxConnections)
 	}
+	if c.HTTP.HeavyRequests < 0 || c.HTTP.HeavyRequests > 1024 {
+		v.add("http.heavy_requests", "must be from 0 (half the CPUs) to 1024, got %d", c.HTTP.HeavyRequests)
+	}
+	if c.HTTP.UploadBytesPerSecond != 0 && c.HTTP.UploadBytesPerSecond < 1<<20 {
+		v.add("http.upload_bytes_per_second", "must be 0 (unlimited) or at least 1048576, got %d", c.HTTP.UploadBytesPerSecond)
+	}
 	if c.HTTP.BodyTimeout < time.Second {
 		v.add("http.body_timeout", "must be at least 1s, got %s", c.HTTP.BodyTimeout)
 	}

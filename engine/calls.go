@@ -125,7 +125,7 @@ func (e *Engine) originateResult(ctx context.Context, j *job, c *call, body []by
 	if res.Placed() {
 		e.ownSuccess(j)
 		e.mu.Lock()
-		c.originated = true
+		c.originated, c.returnedAt = true, time.Now()
 		waiting := c.waitingForAgent()
 		e.mu.Unlock()
 		if waiting {
@@ -353,7 +353,7 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 		e.o.Logger.Warn("move into room not confirmed", "node", c.node, "attempt", c.attemptID, "err", err)
 	}
 	if e.o.OnBridge != nil && !c.answerEvent.IsZero() {
-		e.o.OnBridge(time.Since(c.answerEvent))
+		e.o.OnBridge(time.Since(c.answerEvent), time.Since(later(c.answerEvent, c.returnedAt)))
 	}
 	// The agent is reserved (on_call inside the engine) and shown on a call once the customer
 	// is in the room (joined).
@@ -500,3 +500,10 @@ func holdMusic(fs config.FreeSWITCH) string {
 }
 
 func uuidKill(id, cause string) string { s, _ := freeswitch.UUIDKill(id, cause); return s }
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

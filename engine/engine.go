@@ -67,9 +67,12 @@ type Options struct {
 	NewUUID func() string
 	// OnStep, when set, runs after every pass of the loop: tests wait on it instead of sleeping.
 	OnStep func()
-	// OnBridge, when set, hears the time from a customer's CHANNEL_ANSWER leaving the socket to
-	// its uuid_bridge being written (benchmarks, metrics).
-	OnBridge func(time.Duration)
+	// OnBridge, when set, hears for each customer moved to an agent the time from its
+	// CHANNEL_ANSWER leaving the socket to the move acknowledged (what the customer waits), and
+	// the engine's own part of it: from the later of the answer and the originate's return (a
+	// customer is moved only once its originate has returned) to the move acknowledged
+	// (benchmarks, metrics).
+	OnBridge func(answerToMove, own time.Duration)
 	// Events, when set, receives the live events of S-1.
 	Events Events
 	// Hooks, when set, hear what happens to customer calls and pacing (metrics).

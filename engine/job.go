@@ -71,10 +71,11 @@ type call struct {
 	started   time.Time
 	answered  *time.Time
 	bridged   *time.Time // joined the agent's room: talk time counts from here
-	// answerEvent is when the answer event left the socket (wire.Event.Received).
-	answerEvent time.Time
-	deadline    time.Time // answered, no agent yet: abandoned at this time (P-2)
-	agent       *agent    // reserved from callConnecting on
+	// answerEvent is when the answer event left the socket (wire.Event.Received); returnedAt
+	// when the originate's result was read.
+	answerEvent, returnedAt time.Time
+	deadline                time.Time // answered, no agent yet: abandoned at this time (P-2)
+	agent                   *agent    // reserved from callConnecting on
 	// originated: the originate's +OK came. Only then is a customer moved into a room: on the
 	// real switch a uuid_transfer that lands while the originate still sets the channel up is
 	// either overridden by the originate's own &park() (lost: the customer waits in silence)

@@ -51,7 +51,12 @@ func (s *Server) handleImportList(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	lim := s.cfg.Current().System.Limits
+	spooled, err := s.acquireSpool(w, r)
+	if err != nil {
+		return err
+	}
 	u, err := s.readListUpload(w, r, int64(lim.MaxUploadBytes))
+	spooled()
 	if err != nil {
 		return err
 	}
@@ -72,6 +77,13 @@ func (s *Server) handleImportList(w http.ResponseWriter, r *http.Request) error 
 	if err := pr.err(); err != nil {
 		return err
 	}
+	// Spooled: the import (decoding, checking every row, writing it) waits for its turn among
+	// the heavy requests and takes them all (a slow upload never held one while it came in).
+	release, err := s.acquireHeavy(w, r, 1<<30)
+	if err != nil {
+		return err
+	}
+	defer release()
 	var errCSV bytes.Buffer // stored in PostgreSQL when the import is refused; at most MaxErrorCSVBytes
 	list, err := s.lists.ImportCSV(r.Context(), store.ImportInput{BatchID: b.ID, Name: u.name, Encoding: enc, CreatedBy: p.Name,
 		MaxRows: lim.MaxRowsPerList, MaxListsPerBatch: lim.MaxListsPerBatch,

@@ -78,6 +78,12 @@ type Options struct {
 	Supervisor Supervisor
 	// Heartbeat is the interval of comment lines on idle event streams; 15 s when zero.
 	Heartbeat time.Duration
+	// HeavyRequests is how many heavy requests (list uploads, report exports, searches) run at
+	// once (an upload takes them all); 0: half the CPUs, at least one.
+	HeavyRequests int
+	// UploadBytesPerSecond bounds how fast the instance's list uploads together are read off
+	// the network (0: unlimited).
+	UploadBytesPerSecond int64
 	// BodyTimeout bounds the reading of a request's body from the end of its headers (5 min
 	// when zero): a client that trickles a body holds its connection no longer.
 	BodyTimeout time.Duration
@@ -107,6 +113,8 @@ type Server struct {
 	supervisor  Supervisor
 	heartbeat   time.Duration
 	bodyTimeout time.Duration
+	limiter     *heavyLimiter
+	uploadRate  *byteRate
 	newUUID     func() string
 	uploadDir   string        // http.upload_dir, read once: the http section needs a restart
 	closing     chan struct{} // closed at shutdown: event streams end
@@ -119,6 +127,8 @@ func New(o Options) *Server {
 	s := &Server{log: o.Logger, cfg: o.Config, batches: o.Batches, lists: o.Lists, jobs: o.Jobs, callbacks: o.Callbacks, desk: o.Desk, now: o.Now, checks: o.Checks, status: o.Status,
 		mux: &routeMux{ServeMux: http.NewServeMux()}, events: o.Events, monitor: o.Monitor, supervisor: o.Supervisor, heartbeat: o.Heartbeat,
 		newUUID: o.NewUUID, closing: make(chan struct{})}
+	s.limiter = newHeavyLimiter(o.HeavyRequests)
+	s.uploadRate = newByteRate(o.UploadBytesPerSecond)
 	s.bodyTimeout = o.BodyTimeout
 	if s.bodyTimeout <= 0 {
 		s.bodyTimeout = 5 * time.Minute
@@ -186,7 +196,7 @@ func (s *Server) routes() {
 	api("PUT /api/v1/batches/{id}/dial-groups", s.handleSetBatchDialGroups)
 	api("GET /api/v1/batch-deletions", s.handleListBatchDeletions)
 
-	api("POST /api/v1/batches/{id}/lists", s.handleImportList)
+	api("POST /api/v1/batches/{id}/lists", s.handleImportList) // heavy once spooled
 	api("GET /api/v1/batches/{id}/lists", s.handleListLists)
 	api("GET /api/v1/lists/{id}", s.handleGetList)
 	api("DELETE /api/v1/lists/{id}", s.handleDeleteList)
@@ -194,7 +204,7 @@ func (s *Server) routes() {
 	api("POST /api/v1/batches/{id}/assignments", s.handleCreateAssignment)
 	api("GET /api/v1/batches/{id}/assignments", s.handleListAssignments)
 	api("DELETE /api/v1/assignments/{id}", s.handleDeleteAssignment)
-	api("GET /api/v1/contacts", s.handleSearchContacts)
+	api("GET /api/v1/contacts", s.heavy(1, s.handleSearchContacts))
 	api("GET /api/v1/contacts/{id}/attempts", s.handleContactAttempts)
 
 	api("POST /api/v1/batches/{id}/call-jobs", s.handleCreateCallJob)
@@ -211,12 +221,12 @@ func (s *Server) routes() {
 	api("POST /api/v1/agents/{id}/hangup-customer", s.handleHangupCustomer)
 	api("GET /api/v1/agents/{id}/session", s.handleSession)
 	api("POST /api/v1/attempts/{id}/disposition", s.handleSaveDisposition)
-	api("GET /api/v1/unsaved-dispositions", s.handleUnsavedDispositions)
+	api("GET /api/v1/unsaved-dispositions", s.heavy(1, s.handleUnsavedDispositions))
 	api("GET /api/v1/callbacks", s.handleListCallbacks)
 	api("PATCH /api/v1/callbacks/{id}", s.handlePatchCallback)
 	api("DELETE /api/v1/callbacks/{id}", s.handleDeleteCallback)
-	api("GET /api/v1/reports/summary", s.handleReportSummary)
-	api("GET /api/v1/reports/results.csv", s.handleReportResults)
+	api("GET /api/v1/reports/summary", s.heavy(1, s.handleReportSummary))
+	api("GET /api/v1/reports/results.csv", s.heavy(1, s.handleReportResults))
 
 	api("GET /api/v1/events", s.handleEvents) // S-1: live monitoring
 	api("GET /api/v1/call-jobs/{id}/monitor", s.handleMonitor)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,9 @@ type listUpload struct {
 	file           *os.File        // nil when the form has no file
 	fileName       string
 }
+
+// spoolBuffer is the size of an upload's reads from the connection and writes to its file.
+const spoolBuffer = 256 << 10
 
 // uploadPattern names the spooled files; at start only files so named are removed.
 const uploadPattern = "kakeru-upload-*.csv"
@@ -77,7 +81,12 @@ func (s *Server) readListUpload(w http.ResponseWriter, r *http.Request, maxBytes
 	if r.ContentLength > maxBytes {
 		return nil, uploadTooLarge(maxBytes)
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxBytes)
+	// Large reads from the connection, for the same reason as the spool's large writes.
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{bufio.NewReaderSize(&throttledReader{ctx: r.Context(), r: http.MaxBytesReader(w, r.Body, maxBytes), rate: s.uploadRate},
+		spoolBuffer), r.Body}
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, malformedForm(err)
@@ -149,10 +158,18 @@ func (u *listUpload) readPart(part *multipart.Part) error {
 		}
 		u.file, u.fileName = f, part.FileName()
 		body := &bodyReader{r: part}
-		if _, err := io.Copy(f, body); err != nil {
+		// Large writes: the part hands out a few kilobytes a read, and a write each would cost a
+		// system call per few kilobytes of a 32 MiB upload.
+		// (The file hidden behind a plain Writer: bufio would hand the copy to os.File.ReadFrom,
+		// which writes each read as it comes.)
+		bw := bufio.NewWriterSize(struct{ io.Writer }{f}, spoolBuffer)
+		if _, err := io.Copy(bw, body); err != nil {
 			if body.err != nil {
 				return body.err
 			}
+			return &spoolError{err}
+		}
+		if err := bw.Flush(); err != nil {
 			return &spoolError{err}
 		}
 	}

@@ -36,8 +36,9 @@ type Main struct {
 	InstanceID string
 	// Adjust, when set, changes the configuration after it is read (benchmarks size it).
 	Adjust func(*config.Config)
-	// OnBridge, when set, hears each answer→bridge latency of the engine (benchmarks).
-	OnBridge func(time.Duration)
+	// OnBridge, when set, hears each answer→bridge latency of the engine and its own part of
+	// it (benchmarks; engine.Options.OnBridge).
+	OnBridge func(answerToMove, own time.Duration)
 	// EventHeartbeat is the interval of keep-alive comments on idle event streams (15 s when zero).
 	EventHeartbeat time.Duration
 
@@ -162,9 +163,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Status:    m.status,
 		// S-1: live events, the job monitor and supervision legs.
 		Events: m.monitor.hub, Monitor: monitorData{m.agents, m.apiStore}, Supervisor: supervisor{m.pool},
-		Heartbeat:   m.EventHeartbeat,
-		BodyTimeout: cfg.HTTP.BodyTimeout,
-		Metrics:     metrics.Handler(reg),
+		Heartbeat:            m.EventHeartbeat,
+		BodyTimeout:          cfg.HTTP.BodyTimeout,
+		HeavyRequests:        cfg.HTTP.HeavyRequests,
+		UploadBytesPerSecond: cfg.HTTP.UploadBytesPerSecond,
+		Metrics:              metrics.Handler(reg),
 	})
 	api.CleanUploadDir() // spooled uploads a killed process left
 	if m.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {

@@ -72,6 +72,7 @@ func runBenchEngine(ctx context.Context, args []string, stdout, stderr io.Writer
 
 type benchResult struct {
 	rate, p50, p99, wireP99, rampSeconds float64
+	ownP50, ownP99                       float64 // the engine's own part: from the later of answer and originate return
 	bridges, errors, peak                int
 }
 
@@ -98,12 +99,13 @@ func benchPhase(ctx context.Context, cfgPath string, agents int, mode string, ra
 	ids := make([]int, agents)
 	m := NewMain(cfgPath, slog.New(slog.DiscardHandler))
 	var latMu sync.Mutex
-	var engineLat []float64
+	var engineLat, ownLat []float64
 	measuring := false
-	m.OnBridge = func(d time.Duration) {
+	m.OnBridge = func(d, own time.Duration) {
 		latMu.Lock()
 		if measuring {
 			engineLat = append(engineLat, float64(d.Microseconds())/1000)
+			ownLat = append(ownLat, float64(own.Microseconds())/1000)
 		}
 		latMu.Unlock()
 	}
@@ -219,7 +221,7 @@ func benchPhase(ctx context.Context, cfgPath string, agents int, mode string, ra
 	stopLoad()
 	latMu.Lock()
 	measuring = false
-	lat := slices.Clone(engineLat)
+	lat, own := slices.Clone(engineLat), slices.Clone(ownLat)
 	latMu.Unlock()
 	var wire []float64
 	n := 0
@@ -232,11 +234,13 @@ func benchPhase(ctx context.Context, cfgPath string, agents int, mode string, ra
 		}
 	}
 	slices.Sort(lat)
+	slices.Sort(own)
 	slices.Sort(wire)
 	res.rate = float64(n) / to.Sub(from).Seconds()
 	res.bridges = len(lat)
 	if len(lat) > 0 {
 		res.p50, res.p99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
+		res.ownP50, res.ownP99 = own[len(own)/2], own[min(len(own)-1, len(own)*99/100)]
 	}
 	if len(wire) > 0 {
 		res.wireP99 = wire[min(len(wire)-1, len(wire)*99/100)]

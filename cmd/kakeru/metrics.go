@@ -13,11 +13,11 @@ import (
 )
 
 // onBridge feeds the answer→bridge latency to the metrics and to Main.OnBridge when set.
-func (m *Main) onBridge(mx *metrics.Metrics) func(time.Duration) {
-	return func(d time.Duration) {
+func (m *Main) onBridge(mx *metrics.Metrics) func(time.Duration, time.Duration) {
+	return func(d, own time.Duration) {
 		mx.Bridge(d)
 		if m.OnBridge != nil {
-			m.OnBridge(d)
+			m.OnBridge(d, own)
 		}
 	}
 }
