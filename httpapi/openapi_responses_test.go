@@ -275,6 +275,9 @@ func TestOpenAPIResponses(t *testing.T) {
 	}
 	callback := fmt.Sprintf("/api/v1/callbacks/%d", int64(items[0].(map[string]any)["id"].(float64)))
 	get(http.StatusBadRequest, adminToken, "/api/v1/callbacks?due_before=tomorrow")
+	// Issue 13 row 16: an agent's callbacks are its own; asking for another agent's is a 403.
+	get(http.StatusOK, agentToken, "/api/v1/callbacks?agent_id=1001")
+	get(http.StatusForbidden, agentToken, "/api/v1/callbacks?agent_id=1002")
 	e.mustCall(http.StatusOK, agentToken, http.MethodPatch, callback, map[string]any{"due_at": e.now.Add(3 * time.Hour).Format(time.RFC3339)})
 	e.mustCall(http.StatusUnprocessableEntity, agentToken, http.MethodPatch, callback, map[string]any{"due_at": e.now.Add(-time.Hour).Format(time.RFC3339)})
 	e.mustCall(http.StatusNoContent, agentToken, http.MethodDelete, callback, nil)
