@@ -257,6 +257,13 @@ func (s *memStore) eligible(j *store.CallJob, c *memContact, now time.Time) bool
 	if c.listID != j.ListID || c.status != "eligible" || c.claimedBy != 0 {
 		return false
 	}
+	// J-4: a number another running job called in its current run stays with that job.
+	if slices.ContainsFunc(s.attempts, func(a *memAttempt) bool {
+		o := s.jobs[a.JobID]
+		return a.ContactID == c.id && a.JobID != j.ID && o != nil && o.Status == "running" && a.Run == o.Run
+	}) {
+		return false
+	}
 	if c.next != nil {
 		return !c.next.After(now)
 	}

@@ -131,13 +131,16 @@ func countUnsaved(ctx context.Context, q sqlx.QueryerContext, batchID int64, now
 }
 
 // eligibleQuery selects the ids of a job's contacts that may be dialed now: in its list, not
-// complete, not held by another job, matching the filter (J-2), and either not yet dialed in
-// run or due for a retry (P-3).
+// complete, not held by another job nor called by another running job in its current run (J-4:
+// a number stays with the job that called it while that job runs, retries included), matching
+// the filter (J-2), and either not yet dialed in run or due for a retry (P-3).
 func eligibleQuery(j CallJob, run int, now time.Time) (string, []any) {
 	q := `SELECT c.id, c.tel FROM contacts c WHERE c.list_id = $1 AND c.status = 'eligible' AND c.claimed_by_job IS NULL
 		AND (c.next_attempt_at IS NULL AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.contact_id = c.id
 		         AND a.call_job_id = $2 AND a.job_run = $3)
 		     OR c.next_attempt_at <= $4)
+		AND NOT EXISTS (SELECT 1 FROM attempts oa JOIN call_jobs oj ON oj.id = oa.call_job_id
+		         WHERE oa.contact_id = c.id AND oa.call_job_id <> $2 AND oj.status = 'running' AND oa.job_run = oj.run)
 		AND ($5 = 'any' OR c.phone_type = $5)
 		AND ($6::int IS NULL OR c.attempt_count >= $6) AND ($7::int IS NULL OR c.attempt_count <= $7)`
 	args := []any{j.ListID, j.ID, run, now, j.Filter.PhoneType, j.Filter.AttemptsMin, j.Filter.AttemptsMax}
