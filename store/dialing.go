@@ -87,21 +87,27 @@ func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time
 				Status string       `db:"status"`
 				Next   sql.NullTime `db:"next_attempt_at"`
 				Last   sql.NullTime `db:"last_attempt_at"`
+				// The job and run that called the number before (J-4), given back with the rest.
+				CalledBy  sql.NullInt64 `db:"called_by_job"`
+				CalledRun sql.NullInt64 `db:"called_run"`
 			}
-			err := tx.GetContext(ctx, &prior, `UPDATE contacts c SET claimed_by_job = $2, claim_token = $3, claimed_at = $4,
+			err := tx.GetContext(ctx, &prior, `UPDATE contacts c SET claimed_by_job = $2, claim_token = $3::bigint, claimed_at = $4,
+				called_by_job = $2, called_run = $3::integer,
 				attempt_count = c.attempt_count + 1, last_attempt_at = $4, next_attempt_at = NULL, status = 'eligible'
 				FROM contacts old WHERE c.id = $1 AND old.id = c.id
-				RETURNING old.status, old.next_attempt_at, old.last_attempt_at`, p.ID, r.JobID, r.Run, now)
+				RETURNING old.status, old.next_attempt_at, old.last_attempt_at, old.called_by_job, old.called_run`,
+				p.ID, r.JobID, r.Run, now)
 			if err != nil {
 				return fmt.Errorf("claim contact %d: %w", p.ID, err)
 			}
 			t := DialTarget{ContactID: p.ID, Tel: p.Tel, ChannelUUID: r.NewUUID(), Callback: p.CallbackID.Valid}
 			err = tx.GetContext(ctx, &t.AttemptID, `INSERT INTO attempts (batch_id, campaign_id, list_id, contact_id, call_job_id,
 				job_run, tel, caller_id, channel_uuid, node, instance_id, created_at, started_at,
-				prior_status, prior_next_attempt_at, prior_last_attempt_at, prior_callback_attempt_id)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16) RETURNING id`,
+				prior_status, prior_next_attempt_at, prior_last_attempt_at, prior_callback_attempt_id,
+				prior_called_by_job, prior_called_run)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
 				j.BatchID, j.CampaignID, j.ListID, p.ID, j.ID, j.Run, p.Tel, j.CallerID, t.ChannelUUID, r.Node, r.Instance, now,
-				prior.Status, prior.Next, prior.Last, p.CallbackAttemptID)
+				prior.Status, prior.Next, prior.Last, p.CallbackAttemptID, prior.CalledBy, prior.CalledRun)
 			if err != nil {
 				return fmt.Errorf("record attempt for contact %d: %w", p.ID, err)
 			}
@@ -238,9 +244,11 @@ func (s *Store) GiveBackAttempt(ctx context.Context, channelUUID string, now tim
 			Next              sql.NullTime   `db:"prior_next_attempt_at"`
 			Last              sql.NullTime   `db:"prior_last_attempt_at"`
 			CallbackAttemptID sql.NullInt64  `db:"prior_callback_attempt_id"`
+			CalledBy          sql.NullInt64  `db:"prior_called_by_job"`
+			CalledRun         sql.NullInt64  `db:"prior_called_run"`
 		}
 		err := tx.GetContext(ctx, &a, `SELECT id, contact_id, call_job_id, job_run, prior_status, prior_next_attempt_at,
-			prior_last_attempt_at, prior_callback_attempt_id FROM attempts
+			prior_last_attempt_at, prior_callback_attempt_id, prior_called_by_job, prior_called_run FROM attempts
 			WHERE channel_uuid = $1 AND outcome = 'in_progress' AND answered_at IS NULL AND prior_status IS NOT NULL
 			FOR UPDATE`, channelUUID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -251,9 +259,10 @@ func (s *Store) GiveBackAttempt(ctx context.Context, channelUUID string, now tim
 		}
 		if a.ContactID.Valid {
 			res, err := tx.ExecContext(ctx, `UPDATE contacts SET status = $2, next_attempt_at = $3, last_attempt_at = $4,
-				attempt_count = GREATEST(attempt_count - 1, 0), claimed_by_job = NULL, claim_token = NULL, claimed_at = NULL
+				attempt_count = GREATEST(attempt_count - 1, 0), claimed_by_job = NULL, claim_token = NULL, claimed_at = NULL,
+				called_by_job = $7, called_run = $8
 				WHERE id = $1 AND claimed_by_job = $5 AND claim_token = $6`,
-				a.ContactID.Int64, a.Status.String, a.Next, a.Last, a.JobID, a.Run)
+				a.ContactID.Int64, a.Status.String, a.Next, a.Last, a.JobID, a.Run, a.CalledBy, a.CalledRun)
 			if err != nil {
 				return fmt.Errorf("give contact %d back: %w", a.ContactID.Int64, err)
 			}

@@ -139,8 +139,8 @@ func eligibleQuery(j CallJob, run int, now time.Time) (string, []any) {
 		AND (c.next_attempt_at IS NULL AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.contact_id = c.id
 		         AND a.call_job_id = $2 AND a.job_run = $3)
 		     OR c.next_attempt_at <= $4)
-		AND NOT EXISTS (SELECT 1 FROM attempts oa JOIN call_jobs oj ON oj.id = oa.call_job_id
-		         WHERE oa.contact_id = c.id AND oa.call_job_id <> $2 AND oj.status = 'running' AND oa.job_run = oj.run)
+		AND (c.called_by_job IS NULL OR c.called_by_job = $2 OR NOT EXISTS (SELECT 1 FROM call_jobs oj
+		         WHERE oj.id = c.called_by_job AND oj.status = 'running' AND oj.run = c.called_run))
 		AND ($5 = 'any' OR c.phone_type = $5)
 		AND ($6::int IS NULL OR c.attempt_count >= $6) AND ($7::int IS NULL OR c.attempt_count <= $7)`
 	args := []any{j.ListID, j.ID, run, now, j.Filter.PhoneType, j.Filter.AttemptsMin, j.Filter.AttemptsMax}
