@@ -17,7 +17,7 @@ func TestNormalizeTel(t *testing.T) {
 		{"+81 (0)3 1234 5678", "0312345678", true},
 		{"0081312345678", "0312345678", true},
 		{"+1 415 555 0100", "+1 415 555 0100", false}, // another country: as written
-		{"03-1234-567８a", "03-1234-567８a", false},  // letters: left to validation
+		{"03-1234-567８a", "03-1234-567８a", false},     // letters: left to validation
 		{"03+1234", "03+1234", false},
 		{"", "", false},
 	} {
