@@ -215,6 +215,9 @@ type User struct {
 	// e.g. its own desk phone; empty: any dial string. Set it: a supervisor could otherwise
 	// send a customer's conversation to any number.
 	SupervisorEndpoints []string `mapstructure:"supervisor_endpoints"`
+	// MayStartJobs lets a supervisor start the call jobs of its campaigns as an administrator
+	// does (J-5); supervisors stop them either way (J-6). Supervisors only.
+	MayStartJobs bool `mapstructure:"may_start_jobs"`
 }
 
 // Campaign returns the campaign with the id, or false.

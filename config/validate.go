@@ -381,6 +381,9 @@ func (v *validator) users(list []User, campaigns, agents ids) {
 			if u.AgentID != 0 {
 				v.add(p+".agent_id", "must not be set for an admin")
 			}
+			if u.MayStartJobs {
+				v.add(p+".may_start_jobs", "is for supervisors: an admin starts call jobs anyway")
+			}
 		case RoleSupervisor:
 			if len(u.CampaignIDs) == 0 {
 				v.add(p+".campaign_ids", "a supervisor needs at least one campaign")
@@ -409,6 +412,9 @@ func (v *validator) users(list []User, campaigns, agents ids) {
 			}
 			if len(u.CampaignIDs) > 0 {
 				v.add(p+".campaign_ids", "must be empty for an agent user")
+			}
+			if u.MayStartJobs {
+				v.add(p+".may_start_jobs", "is for supervisors: agents do not start call jobs")
 			}
 		default:
 			v.add(p+".role", "must be one of admin, supervisor, agent, got %q", u.Role)

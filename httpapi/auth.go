@@ -20,6 +20,8 @@ type Principal struct {
 	AgentID     int
 	// Endpoints the caller may have a supervision leg call; empty: any (config.User).
 	SupervisorEndpoints []string
+	// MayStartJobs: a supervisor who may start its campaigns' call jobs (config.User).
+	MayStartJobs bool
 	// tokenSHA256 is the configured token's hash the request matched: a request that outlives a
 	// reload (an event stream) is still the same user only while it stays configured.
 	tokenSHA256 string
@@ -31,7 +33,8 @@ func (p Principal) stillValid(cfg *config.Config) bool {
 	for _, u := range cfg.Users {
 		if u.TokenSHA256 == p.tokenSHA256 {
 			return u.Name == p.Name && u.Role == p.Role && slices.Equal(u.CampaignIDs, p.CampaignIDs) &&
-				u.AgentID == p.AgentID && slices.Equal(u.SupervisorEndpoints, p.SupervisorEndpoints)
+				u.AgentID == p.AgentID && slices.Equal(u.SupervisorEndpoints, p.SupervisorEndpoints) &&
+				u.MayStartJobs == p.MayStartJobs
 		}
 	}
 	return false
@@ -83,7 +86,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		for _, u := range s.cfg.Current().Users {
 			if subtle.ConstantTimeCompare(want, []byte(u.TokenSHA256)) == 1 {
 				p := Principal{Name: u.Name, Role: u.Role, CampaignIDs: u.CampaignIDs, AgentID: u.AgentID,
-					SupervisorEndpoints: u.SupervisorEndpoints, tokenSHA256: u.TokenSHA256}
+					SupervisorEndpoints: u.SupervisorEndpoints, MayStartJobs: u.MayStartJobs, tokenSHA256: u.TokenSHA256}
 				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 				return
 			}

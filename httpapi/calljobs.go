@@ -18,7 +18,7 @@ type JobStore interface {
 	UpdateCallJob(ctx context.Context, id int64, p store.CallJobPatch, now time.Time) (store.CallJob, error)
 	DeleteCallJob(ctx context.Context, id int64) error
 	StartCallJob(ctx context.Context, id int64, r store.StartRules, now time.Time) (store.CallJob, error)
-	StopCallJob(ctx context.Context, id int64, reason string, now time.Time) (store.CallJob, error)
+	StopCallJobBy(ctx context.Context, id int64, reason, by string, now time.Time) (store.CallJob, error)
 	GetAttemptRef(ctx context.Context, id int64) (store.AttemptRef, error)
 	SaveDisposition(ctx context.Context, d store.NewDisposition, now time.Time) error
 	UnsavedDispositions(ctx context.Context, f store.UnsavedFilter, now time.Time) ([]store.UnsavedDisposition, int, error)
@@ -198,8 +198,10 @@ func (s *Server) handleStartCallJob(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if p.Role != config.RoleAdmin {
-		return errorf(http.StatusForbidden, "forbidden", "only an administrator starts call jobs (J-5)")
+	// loadCallJob let only staff of the job's campaign through; a supervisor starts jobs when its
+	// user is configured so (may_start_jobs).
+	if p.Role != config.RoleAdmin && !(p.Role == config.RoleSupervisor && p.MayStartJobs) {
+		return errorf(http.StatusForbidden, "forbidden", "only an administrator, or a supervisor allowed to (may_start_jobs), starts call jobs (J-5)")
 	}
 	cfg := s.cfg.Current()
 	camp, ok := cfg.Campaign(j.CampaignID)
@@ -225,10 +227,13 @@ func (s *Server) handleStopCallJob(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if p.Role != config.RoleAdmin {
-		return errorf(http.StatusForbidden, "forbidden", "only an administrator stops call jobs (J-6)")
+	// Administrators and the supervisors of the job's campaign stop it (J-6, manual §6):
+	// loadCallJob let no one else through.
+	reason := "admin"
+	if p.Role == config.RoleSupervisor {
+		reason = "supervisor"
 	}
-	j, err = s.jobs.StopCallJob(r.Context(), j.ID, "admin", s.now())
+	j, err = s.jobs.StopCallJobBy(r.Context(), j.ID, reason, p.Name, s.now())
 	if err != nil {
 		return err
 	}

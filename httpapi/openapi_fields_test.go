@@ -60,7 +60,7 @@ func TestOpenAPISchemasMatchStructs(t *testing.T) {
 		"RetryRule": retryJSON{}, "DialGroup": dialGroupJSON{}, "Agent": agentJSON{},
 		"Batch": batchJSON{}, "BatchDeletion": store.BatchDeletion{}, "CustomerList": listJSON{}, "Assignment": assignmentJSON{},
 		"Contact": contactJSON{}, "Attempt": attemptJSON{}, "Disposition": dispositionJSON{},
-		"CallJob": store.CallJob{}, "Session": sessionJSON{}, "SessionCall": sessionCall{}, "ContactBrief": contactBrief{},
+		"CallJob": store.CallJob{}, "JoinableCallJob": joinableJobJSON{}, "Session": sessionJSON{}, "SessionCall": sessionCall{}, "ContactBrief": contactBrief{},
 		"UnsavedDisposition": store.UnsavedDisposition{}, "Callback": store.Callback{},
 		"OutcomeCounts": countsJSON{}, "ReportCampaign": reportCampaignJSON{}, "ResultCodeCount": resultCodeCountJSON{},
 		"AgentReport": agentReportJSON{}, "DayCounts": dayJSON{}, "ReportSummary": summaryJSON{},

@@ -230,6 +230,12 @@ func TestOpenAPIResponses(t *testing.T) {
 	e.mustCall(http.StatusUnprocessableEntity, agentToken, http.MethodPost, agent+"/state", map[string]any{"state": "on_call"})
 	e.mustCall(http.StatusConflict, agentToken, http.MethodPost, agent+"/hangup-customer", nil)
 	get(http.StatusOK, agentToken, agent+"/session")
+	if r := get(http.StatusOK, agentToken, agent+"/call-jobs"); r.Body["total"] != float64(1) {
+		t.Fatalf("the agent's joinable jobs: %s", r.Raw)
+	}
+	get(http.StatusForbidden, agentToken, "/api/v1/agents/1002/call-jobs")
+	get(http.StatusNotFound, adminToken, "/api/v1/agents/9999/call-jobs")
+	get(http.StatusBadRequest, adminToken, agent+"/call-jobs?limit=0")
 	get(http.StatusForbidden, agentToken, "/api/v1/agents/1002/session")
 	get(http.StatusNotFound, adminToken, "/api/v1/agents/9999/session")
 	x3 := fx.Attempts["X3"]
@@ -284,7 +290,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	e.mustCall(http.StatusConflict, agentToken, http.MethodDelete, callback, nil)
 
 	// Call jobs again: stopped, deleted.
-	e.mustCall(http.StatusOK, adminToken, http.MethodPost, fmt.Sprintf("/api/v1/call-jobs/%d/stop", job), nil)
+	e.mustCall(http.StatusOK, supervisorToken, http.MethodPost, fmt.Sprintf("/api/v1/call-jobs/%d/stop", job), nil)
 	e.mustCall(http.StatusConflict, adminToken, http.MethodPost, fmt.Sprintf("/api/v1/call-jobs/%d/stop", job), nil)
 	e.mustCall(http.StatusNoContent, adminToken, http.MethodDelete, fmt.Sprintf("/api/v1/call-jobs/%d", job), nil)
 	get(http.StatusNotFound, adminToken, fmt.Sprintf("/api/v1/call-jobs/%d", job))

@@ -220,6 +220,7 @@ func (s *Server) routes() {
 	api("POST /api/v1/agents/{id}/state", s.handleSetState)
 	api("POST /api/v1/agents/{id}/hangup-customer", s.handleHangupCustomer)
 	api("GET /api/v1/agents/{id}/session", s.handleSession)
+	api("GET /api/v1/agents/{id}/call-jobs", s.handleJoinableJobs)
 	api("POST /api/v1/attempts/{id}/disposition", s.handleSaveDisposition)
 	api("GET /api/v1/unsaved-dispositions", s.heavy(1, s.handleUnsavedDispositions))
 	api("GET /api/v1/callbacks", s.handleListCallbacks)

@@ -92,6 +92,10 @@ type CallJob struct {
 	StartedAt      *time.Time       `db:"started_at" json:"started_at"`
 	StoppedAt      *time.Time       `db:"stopped_at" json:"stopped_at"`
 	StopReason     *string          `db:"stop_reason" json:"stop_reason"`
+	// Who started the job's current or last run, and who stopped it (null when it stopped by
+	// itself or was never stopped).
+	StartedBy *string `db:"started_by" json:"started_by"`
+	StoppedBy *string `db:"stopped_by" json:"stopped_by"`
 	CreatedAt      time.Time        `db:"created_at" json:"created_at"`
 	UpdatedAt      time.Time        `db:"updated_at" json:"updated_at"`
 }
@@ -101,7 +105,7 @@ const callJobColumns = `j.id, j.batch_id, b.campaign_id, b.time_zone, j.name, j.
 	j.dial_group_id, j.caller_id, j.filter, j.memo, j.status, l.row_count AS assigned_count, j.target_count,
 	GREATEST(j.target_count - (SELECT count(DISTINCT a.contact_id) FROM attempts a
 	         WHERE a.call_job_id = j.id AND a.job_run = j.run AND j.run > 0), 0) AS remaining_count,
-	j.run, j.started_at, j.stopped_at, j.stop_reason, j.created_at, j.updated_at`
+	j.run, j.started_at, j.stopped_at, j.stop_reason, j.started_by, j.stopped_by, j.created_at, j.updated_at`
 
 const callJobFrom = ` FROM call_jobs j JOIN batches b ON b.id = j.batch_id JOIN customer_lists l ON l.id = j.list_id`
 
@@ -210,19 +214,25 @@ type CallJobFilter struct {
 	BatchID     int64
 	CampaignIDs []int
 	Running     bool
+	// DialGroupIDs, when not nil, keeps only jobs of these dial groups.
+	DialGroupIDs []int
 	Limit       int
 	Offset      int
 }
 
 // ListCallJobs returns call jobs, oldest first, and how many match in all.
 func (s *Store) ListCallJobs(ctx context.Context, f CallJobFilter) ([]CallJob, int, error) {
-	where := ` WHERE ($1::bigint = 0 OR j.batch_id = $1) AND ($2::bigint[] IS NULL OR b.campaign_id = ANY($2)) AND (NOT $3 OR j.status = 'running')`
-	var campaigns any
+	where := ` WHERE ($1::bigint = 0 OR j.batch_id = $1) AND ($2::bigint[] IS NULL OR b.campaign_id = ANY($2)) AND (NOT $3 OR j.status = 'running')
+		AND ($4::bigint[] IS NULL OR j.dial_group_id = ANY($4))`
+	var campaigns, groups any
 	if f.CampaignIDs != nil {
 		campaigns = int64Array(f.CampaignIDs)
 	}
+	if f.DialGroupIDs != nil {
+		groups = int64Array(f.DialGroupIDs)
+	}
 	var total int
-	if err := s.db.GetContext(ctx, &total, `SELECT count(*)`+callJobFrom+where, f.BatchID, campaigns, f.Running); err != nil {
+	if err := s.db.GetContext(ctx, &total, `SELECT count(*)`+callJobFrom+where, f.BatchID, campaigns, f.Running, groups); err != nil {
 		return nil, 0, fmt.Errorf("count call jobs: %w", err)
 	}
 	limit := f.Limit
@@ -230,8 +240,8 @@ func (s *Store) ListCallJobs(ctx context.Context, f CallJobFilter) ([]CallJob, i
 		limit = 1 << 30
 	}
 	out := []CallJob{}
-	err := s.db.SelectContext(ctx, &out, `SELECT `+callJobColumns+callJobFrom+where+` ORDER BY j.id LIMIT $4 OFFSET $5`,
-		f.BatchID, campaigns, f.Running, limit, f.Offset)
+	err := s.db.SelectContext(ctx, &out, `SELECT `+callJobColumns+callJobFrom+where+` ORDER BY j.id LIMIT $5 OFFSET $6`,
+		f.BatchID, campaigns, f.Running, groups, limit, f.Offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list call jobs: %w", err)
 	}

@@ -78,7 +78,7 @@ func (s *Store) StartCallJob(ctx context.Context, id int64, r StartRules, now ti
 			return fmt.Errorf("count target of job %d: %w", id, err)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE call_jobs SET status = 'running', run = run + 1, target_count = $2,
-			started_at = $3, started_by = $4, stopped_at = NULL, stop_reason = NULL, updated_at = $3 WHERE id = $1`,
+			started_at = $3, started_by = $4, stopped_at = NULL, stop_reason = NULL, stopped_by = NULL, updated_at = $3 WHERE id = $1`,
 			id, target, now, r.StartedBy)
 		if err != nil {
 			return fmt.Errorf("start call job %d: %w", id, err)
@@ -94,9 +94,16 @@ func (s *Store) StartCallJob(ctx context.Context, id int64, r StartRules, now ti
 func clock(minutes int) string { return fmt.Sprintf("%02d:%02d", minutes/60, minutes%60) }
 
 // StopCallJob stops a running job (J-6). Calls in progress are not touched: they finish and
-// their outcomes are recorded. reason: "admin", "business_end", "campaign_removed", or a failure
-// of ours the engine stopped it for ("switch_unavailable", "dial_string_refused").
+// their outcomes are recorded. reason: "admin", "supervisor", "business_end",
+// "campaign_removed", or a failure of ours the engine stopped it for ("switch_unavailable",
+// "dial_string_refused").
 func (s *Store) StopCallJob(ctx context.Context, id int64, reason string, now time.Time) (CallJob, error) {
+	return s.StopCallJobBy(ctx, id, reason, "", now)
+}
+
+// StopCallJobBy is StopCallJob by a user, whose name the job keeps (stopped_by); by is empty
+// when the job stops by itself.
+func (s *Store) StopCallJobBy(ctx context.Context, id int64, reason, by string, now time.Time) (CallJob, error) {
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		j, err := lockCallJob(ctx, tx, id)
 		if err != nil {
@@ -106,7 +113,7 @@ func (s *Store) StopCallJob(ctx context.Context, id int64, reason string, now ti
 			return conflict("J-6", "call_job_not_running", "the call job is not running")
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE call_jobs SET status = 'stopped', stopped_at = $2, stop_reason = $3,
-			updated_at = $2 WHERE id = $1`, id, now, reason)
+			stopped_by = NULLIF($4, ''), updated_at = $2 WHERE id = $1`, id, now, reason, by)
 		if err != nil {
 			return fmt.Errorf("stop call job %d: %w", id, err)
 		}
