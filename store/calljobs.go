@@ -94,10 +94,10 @@ type CallJob struct {
 	StopReason     *string          `db:"stop_reason" json:"stop_reason"`
 	// Who started the job's current or last run, and who stopped it (null when it stopped by
 	// itself or was never stopped).
-	StartedBy *string `db:"started_by" json:"started_by"`
-	StoppedBy *string `db:"stopped_by" json:"stopped_by"`
-	CreatedAt      time.Time        `db:"created_at" json:"created_at"`
-	UpdatedAt      time.Time        `db:"updated_at" json:"updated_at"`
+	StartedBy *string   `db:"started_by" json:"started_by"`
+	StoppedBy *string   `db:"stopped_by" json:"stopped_by"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
 }
 
 // The remaining count is the target minus the contacts dialed in this run, never below zero.
@@ -216,8 +216,8 @@ type CallJobFilter struct {
 	Running     bool
 	// DialGroupIDs, when not nil, keeps only jobs of these dial groups.
 	DialGroupIDs []int
-	Limit       int
-	Offset      int
+	Limit        int
+	Offset       int
 }
 
 // ListCallJobs returns call jobs, oldest first, and how many match in all.
