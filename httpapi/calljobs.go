@@ -211,7 +211,7 @@ func (s *Server) handleStartCallJob(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	j, err = s.jobs.StartCallJob(r.Context(), j.ID, store.StartRules{Location: loc, BusinessStart: camp.BusinessHours.Start.Minutes,
-		BusinessEnd: camp.BusinessHours.End.Minutes, HasResultCodes: len(camp.ResultCodes) > 0,
+		BusinessEnd: camp.BusinessHours.End.Minutes, Calendar: camp.CallCalendar(), HasResultCodes: len(camp.ResultCodes) > 0,
 		MaxRunningJobs: cfg.System.Limits.MaxRunningCallJobs, StartedBy: p.Name, EarlyStartAhead: time.Hour}, s.now())
 	if err != nil {
 		return err
