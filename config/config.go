@@ -133,22 +133,22 @@ type Campaign struct {
 	Name     string `mapstructure:"name"`
 	TimeZone string `mapstructure:"time_zone"` // IANA name, default Asia/Tokyo
 	// Location is TimeZone resolved by validation; never nil after Load.
-	Location      *time.Location `mapstructure:"-"`
-	BusinessHours BusinessHours  `mapstructure:"business_hours"`
-	// Calendar refines business_hours: windows per weekday, closed dates, public holidays (J-8).
-	Calendar CalendarSettings `mapstructure:"calendar"`
-	// CallingCalendar is Calendar (or business_hours every day) resolved by validation; read it
-	// through Campaign.CallCalendar().
-	CallingCalendar  *calendar.Calendar `mapstructure:"-"`
-	CallerIDs        []string           `mapstructure:"caller_ids"`
-	WithholdCallerID bool               `mapstructure:"withhold_caller_id"`
-	ResultCodes      []ResultCode       `mapstructure:"result_codes"`
-	Pacing           Pacing             `mapstructure:"pacing"`
-	Retry            []RetryRule        `mapstructure:"retry"`
+	Location         *time.Location `mapstructure:"-"`
+	BusinessHours    BusinessHours  `mapstructure:"business_hours"`
+	CallerIDs        []string       `mapstructure:"caller_ids"`
+	WithholdCallerID bool           `mapstructure:"withhold_caller_id"`
+	ResultCodes      []ResultCode   `mapstructure:"result_codes"`
+	Pacing           Pacing         `mapstructure:"pacing"`
+	Retry            []RetryRule    `mapstructure:"retry"`
 	// AbandonMessage is what an abandoned customer hears (a playback target); empty hangs up.
 	AbandonMessage string `mapstructure:"abandon_message"`
 	// CustomerDialString overrides freeswitch.customer_dial_string for this campaign.
 	CustomerDialString string `mapstructure:"customer_dial_string"`
+	// Calendar refines business_hours: windows per weekday, closed dates, public holidays (J-8).
+	Calendar CalendarSettings `mapstructure:"calendar"`
+	// CallingCalendar is Calendar (or business_hours every day) resolved by validation; read it
+	// through Campaign.CallCalendar().
+	CallingCalendar *calendar.Calendar `mapstructure:"-"`
 }
 
 // BusinessHours are wall-clock times in the campaign's zone, "HH:MM".

@@ -13,16 +13,16 @@ import (
 
 // StartRules are what J-5 checks that live in configuration.
 type StartRules struct {
-	Location      *time.Location // the campaign's zone
-	BusinessStart int            // minutes after local midnight
-	BusinessEnd   int            // minutes after local midnight; 1440 = end of day
-	// Calendar is the campaign's calling calendar (J-8); nil: BusinessStart to BusinessEnd
-	// every day. Business start and end of a day are its first window's start and last's end.
-	Calendar        *calendar.Calendar
+	Location        *time.Location // the campaign's zone
+	BusinessStart   int            // minutes after local midnight
+	BusinessEnd     int            // minutes after local midnight; 1440 = end of day
 	HasResultCodes  bool
 	MaxRunningJobs  int
 	StartedBy       string
 	EarlyStartAhead time.Duration // how long before business start a job may be started (1 h)
+	// Calendar is the campaign's calling calendar (J-8); nil: BusinessStart to BusinessEnd
+	// every day. Business start and end of a day are its first window's start and last's end.
+	Calendar *calendar.Calendar
 }
 
 // StartCallJob starts a stopped job after every J-5 check, opening a new run with its target
