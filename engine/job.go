@@ -34,6 +34,8 @@ type job struct {
 	reconciled time.Time
 	// own counts the originates that failed because of us in a row (ownfailure.go).
 	own ownFailures
+	// closedHours: the calendar was closed at the last step (loop only): a pause is logged once.
+	closedHours bool
 }
 
 // agent is an agent working the job: its phone leg and its state (G-4).
@@ -114,6 +116,11 @@ func (e *Engine) step(ctx context.Context, cfg *config.Config, j *job) {
 		}
 	}
 	open := camp != nil && e.inBusinessHours(camp, now)
+	if camp != nil && open == j.closedHours {
+		// J-8: between windows the job pauses, still running, and resumes by itself.
+		j.closedHours = !open
+		e.o.Logger.Info("call job calling hours", "job", j.id, "open", open)
+	}
 	e.mu.Lock() // ownFailure may stop the job from the event path
 	stopping, started := j.stopping, j.row.StartedAt
 	e.mu.Unlock()
