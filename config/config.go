@@ -5,6 +5,7 @@ package config
 import (
 	"time"
 
+	"github.com/kakeru-dialer/kakeru/calendar"
 	"github.com/kakeru-dialer/kakeru/domain"
 )
 
@@ -143,6 +144,11 @@ type Campaign struct {
 	AbandonMessage string `mapstructure:"abandon_message"`
 	// CustomerDialString overrides freeswitch.customer_dial_string for this campaign.
 	CustomerDialString string `mapstructure:"customer_dial_string"`
+	// Calendar refines business_hours: windows per weekday, closed dates, public holidays (J-8).
+	Calendar CalendarSettings `mapstructure:"calendar"`
+	// CallingCalendar is Calendar (or business_hours every day) resolved by validation; read it
+	// through Campaign.CallCalendar().
+	CallingCalendar *calendar.Calendar `mapstructure:"-"`
 }
 
 // BusinessHours are wall-clock times in the campaign's zone, "HH:MM".

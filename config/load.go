@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
+
+	"github.com/kakeru-dialer/kakeru/calendar"
 )
 
 // EnvPrefix starts every environment override: KAKERU_ + the upper-cased key path with "." → "_",
@@ -173,6 +175,9 @@ func applyListDefaults(cfg *Config, present map[string]bool) {
 		}
 		if !present[p+"pacing.connect_deadline"] {
 			cp.Pacing.ConnectDeadline = DefaultConnectDeadline
+		}
+		if !present[p+"calendar.closed_on_public_holidays"] {
+			cp.Calendar.ClosedOnPublicHolidays = string(calendar.HolidaysNone)
 		}
 		// Business hours have no default: validation reports them as required.
 		if !present[p+"business_hours.start"] {

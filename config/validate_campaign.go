@@ -62,7 +62,8 @@ func (v *validator) campaigns(list []Campaign) ids {
 			}
 		}
 		v.timeZone(p+".time_zone", cp)
-		v.businessHours(p+".business_hours", cp.BusinessHours)
+		hoursOK := v.businessHours(p+".business_hours", cp.BusinessHours)
+		v.calendar(p+".calendar", cp, hoursOK)
 		v.callerIDs(p, cp)
 		v.resultCodes(p+".result_codes", cp.ResultCodes)
 		v.pacing(p+".pacing", cp.Pacing)
@@ -95,7 +96,7 @@ func (v *validator) timeZone(path string, cp *Campaign) {
 	cp.Location = loc
 }
 
-func (v *validator) businessHours(path string, bh BusinessHours) {
+func (v *validator) businessHours(path string, bh BusinessHours) bool {
 	ok := true
 	for _, t := range []struct {
 		key string
@@ -114,7 +115,9 @@ func (v *validator) businessHours(path string, bh BusinessHours) {
 	}
 	if ok && bh.End.Minutes <= bh.Start.Minutes {
 		v.add(path+".end", "must be after start (%s), got %s", bh.Start, bh.End)
+		ok = false
 	}
+	return ok
 }
 
 func (v *validator) callerIDs(p string, cp *Campaign) {

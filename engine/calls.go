@@ -39,7 +39,7 @@ func (e *Engine) dial(ctx context.Context, cfg *config.Config, camp *config.Camp
 	}
 	for _, p := range plan {
 		targets, err := e.o.Store.ClaimContacts(ctx, store.ClaimRequest{JobID: j.id, Run: j.row.Run, N: p.n,
-			Instance: e.o.Instance, Node: p.node, NewUUID: e.o.NewUUID}, now)
+			Instance: e.o.Instance, Node: p.node, NewUUID: e.o.NewUUID, OpenZone: e.openZone(camp, now)}, now)
 		if err != nil {
 			e.o.Logger.Warn("claim contacts", "job", j.id, "err", err)
 			return

@@ -114,6 +114,7 @@ type Engine struct {
 	staleChecked time.Time
 	staleSeen    map[int]string
 
+	zones  zoneCache   // locations of contacts' own zones (J-8)
 	ledger *ledger     // attempt writes to PostgreSQL, ordered per attempt
 	states *stateQueue // agent state writes to Redis: latest per agent, in order, never blocking
 	cancel context.CancelFunc

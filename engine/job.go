@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/calendar"
 	"github.com/kakeru-dialer/kakeru/config"
 	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/pacing"
@@ -33,6 +34,8 @@ type job struct {
 	reconciled time.Time
 	// own counts the originates that failed because of us in a row (ownfailure.go).
 	own ownFailures
+	// closedHours: the calendar was closed at the last step (loop only): a pause is logged once.
+	closedHours bool
 }
 
 // agent is an agent working the job: its phone leg and its state (G-4).
@@ -113,6 +116,11 @@ func (e *Engine) step(ctx context.Context, cfg *config.Config, j *job) {
 		}
 	}
 	open := camp != nil && e.inBusinessHours(camp, now)
+	if camp != nil && open == j.closedHours {
+		// J-8: between windows the job pauses, still running, and resumes by itself.
+		j.closedHours = !open
+		e.o.Logger.Info("call job calling hours", "job", j.id, "open", open)
+	}
 	e.mu.Lock() // ownFailure may stop the job from the event path
 	stopping, started := j.stopping, j.row.StartedAt
 	e.mu.Unlock()
@@ -137,25 +145,22 @@ func (e *Engine) step(ctx context.Context, cfg *config.Config, j *job) {
 	}
 }
 
-// inBusinessHours: a job dials only from business start to business end (J-6).
+// inBusinessHours: a job dials only inside the open windows of the campaign's calendar (J-6,
+// J-8); between two windows of a day it pauses and stays running.
 func (e *Engine) inBusinessHours(c *config.Campaign, now time.Time) bool {
-	m := minuteOfDay(c, now)
-	return m >= c.BusinessHours.Start.Minutes && m < c.BusinessHours.End.Minutes
+	return c.CallCalendar().OpenAt(now, locationOf(c))
 }
 
-// pastBusinessEnd: the business end of the day the job started has passed — today's, or an
-// earlier day's when no instance ran the job through it (J-6: a job never dials into the next
-// day by itself).
+// pastBusinessEnd: the business end of the day the job started has passed — today's (the end
+// of its last window; a day the calendar closes has ended), or an earlier day's when no
+// instance ran the job through it (J-6: a job never dials into the next day by itself).
 func (e *Engine) pastBusinessEnd(c *config.Campaign, started *time.Time, now time.Time) bool {
-	if started != nil {
-		loc := locationOf(c)
-		sy, sm, sd := started.In(loc).Date()
-		ny, nm, nd := now.In(loc).Date()
-		if time.Date(ny, nm, nd, 0, 0, 0, 0, time.UTC).After(time.Date(sy, sm, sd, 0, 0, 0, 0, time.UTC)) {
-			return true
-		}
+	loc := locationOf(c)
+	if started != nil && calendar.DateOf(started.UTC(), loc).Before(calendar.DateOf(now, loc)) {
+		return true
 	}
-	return minuteOfDay(c, now) >= c.BusinessHours.End.Minutes
+	_, end, closed := c.CallCalendar().DayBounds(now, loc)
+	return closed != "" || !now.Before(end)
 }
 
 func locationOf(c *config.Campaign) *time.Location {
@@ -167,11 +172,6 @@ func locationOf(c *config.Campaign) *time.Location {
 		return time.UTC
 	}
 	return loc
-}
-
-func minuteOfDay(c *config.Campaign, now time.Time) int {
-	l := now.In(locationOf(c))
-	return l.Hour()*60 + l.Minute()
 }
 
 // idle: a stopping job with nothing of it in flight can be let go.

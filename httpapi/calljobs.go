@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -104,8 +105,8 @@ func (s *Server) handleCreateCallJob(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-// callJobJSON shows times in the campaign's zone.
-func (s *Server) callJobJSON(j store.CallJob) store.CallJob {
+// callJobJSON shows times in the campaign's zone, and the job's calling hours (J-8).
+func (s *Server) callJobJSON(j store.CallJob) callJobView {
 	if loc, err := time.LoadLocation(j.TimeZone); err == nil {
 		j.CreatedAt, j.UpdatedAt = j.CreatedAt.In(loc), j.UpdatedAt.In(loc)
 		for _, t := range []**time.Time{&j.StartedAt, &j.StoppedAt} {
@@ -115,7 +116,13 @@ func (s *Server) callJobJSON(j store.CallJob) store.CallJob {
 			}
 		}
 	}
-	return j
+	v := callJobView{CallJob: j}
+	if camp, ok := s.cfg.Current().Campaign(j.CampaignID); ok {
+		open, next := openWindow(camp, s.now())
+		v.NextOpenWindow = next
+		v.PausedOutsideHours = j.Status == domain.JobRunning && !open
+	}
+	return v
 }
 
 // loadCallJob reads the job in the path, for a caller who may see its campaign.
@@ -213,7 +220,7 @@ func (s *Server) handleStartCallJob(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	j, err = s.jobs.StartCallJob(r.Context(), j.ID, store.StartRules{Location: loc, BusinessStart: camp.BusinessHours.Start.Minutes,
-		BusinessEnd: camp.BusinessHours.End.Minutes, HasResultCodes: len(camp.ResultCodes) > 0,
+		BusinessEnd: camp.BusinessHours.End.Minutes, Calendar: camp.CallCalendar(), HasResultCodes: len(camp.ResultCodes) > 0,
 		MaxRunningJobs: cfg.System.Limits.MaxRunningCallJobs, StartedBy: p.Name, EarlyStartAhead: time.Hour}, s.now())
 	if err != nil {
 		return err

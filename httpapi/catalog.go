@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/kakeru-dialer/kakeru/config"
 	"github.com/kakeru-dialer/kakeru/domain"
@@ -20,6 +21,11 @@ type campaignJSON struct {
 	Pacing           pacingJSON        `json:"pacing"`
 	Retry            []retryJSON       `json:"retry"`
 	AbandonMessage   string            `json:"abandon_message"`
+	// The calling calendar (J-8), whether it is open now, and the window holding now or else
+	// the next one (null: none within a year).
+	Calendar       calendarJSON `json:"calendar"`
+	OpenNow        bool         `json:"open_now"`
+	NextOpenWindow *windowJSON  `json:"next_open_window"`
 }
 
 type resultCodeJSON struct {
@@ -41,7 +47,7 @@ type retryJSON struct {
 	MaxAttempts  int              `json:"max_attempts"`
 }
 
-func toCampaignJSON(c config.Campaign) campaignJSON {
+func toCampaignJSON(c config.Campaign, now time.Time) campaignJSON {
 	out := campaignJSON{ID: c.ID, Name: c.Name, TimeZone: c.TimeZone,
 		BusinessHours: businessHoursJSON{Start: c.BusinessHours.Start.String(), End: c.BusinessHours.End.String()},
 		CallerIDs:     append([]string{}, c.CallerIDs...), WithholdCallerID: c.WithholdCallerID,
@@ -49,6 +55,8 @@ func toCampaignJSON(c config.Campaign) campaignJSON {
 		Pacing: pacingJSON{Mode: c.Pacing.Mode, TargetAbandonRate: c.Pacing.TargetAbandonRate,
 			MaxRatio: c.Pacing.MaxRatio, ConnectDeadlineMS: c.Pacing.ConnectDeadline.Milliseconds(),
 			MaxCallsPerSecond: c.Pacing.MaxCallsPerSecond}}
+	out.Calendar = toCalendarJSON(c.CallCalendar())
+	out.OpenNow, out.NextOpenWindow = openWindow(c, now)
 	for _, rc := range c.ResultCodes {
 		out.ResultCodes = append(out.ResultCodes, resultCodeJSON{Code: rc.Code, Label: rc.Label})
 	}
@@ -66,7 +74,7 @@ func (s *Server) handleListCampaigns(w http.ResponseWriter, r *http.Request) err
 	out := page[campaignJSON]{Items: []campaignJSON{}}
 	for _, c := range s.cfg.Current().Campaigns {
 		if p.CanCampaign(c.ID) {
-			out.Items = append(out.Items, toCampaignJSON(c))
+			out.Items = append(out.Items, toCampaignJSON(c, s.now()))
 		}
 	}
 	out.Total = len(out.Items)
@@ -90,7 +98,7 @@ func (s *Server) handleGetCampaign(w http.ResponseWriter, r *http.Request) error
 	if !ok || !p.CanCampaign(c.ID) {
 		return errForbidden
 	}
-	writeJSON(w, http.StatusOK, toCampaignJSON(c))
+	writeJSON(w, http.StatusOK, toCampaignJSON(c, s.now()))
 	return nil
 }
 

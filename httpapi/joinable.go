@@ -22,6 +22,9 @@ type joinableJobJSON struct {
 	BatchID        int64      `json:"batch_id"`
 	DialGroupID    int        `json:"dial_group_id"`
 	StartedAt      *time.Time `json:"started_at"`
+	// The job runs but waits for its calendar's next window (J-8): the screen can say so.
+	PausedOutsideHours bool        `json:"paused_outside_hours"`
+	NextOpenWindow     *windowJSON `json:"next_open_window"`
 }
 
 // handleJoinableJobs lists the running call jobs of the agent's dial groups, the jobs it may
@@ -63,11 +66,12 @@ func (s *Server) handleJoinableJobs(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	writePage(w, items, total, func(j store.CallJob) joinableJobJSON {
-		j = s.callJobJSON(j)
+		v := s.callJobJSON(j)
 		camp, _ := cfg.Campaign(j.CampaignID)
 		return joinableJobJSON{ID: j.ID, Name: j.Name, Memo: j.Memo, RemainingCount: j.RemainingCount,
 			TargetCount: j.TargetCount, CampaignID: j.CampaignID, CampaignName: camp.Name, BatchID: j.BatchID,
-			DialGroupID: j.DialGroupID, StartedAt: j.StartedAt}
+			DialGroupID: j.DialGroupID, StartedAt: v.StartedAt, PausedOutsideHours: v.PausedOutsideHours,
+			NextOpenWindow: v.NextOpenWindow}
 	})
 	return nil
 }

@@ -31,6 +31,10 @@ type ClaimRequest struct {
 	Instance string
 	Node     string
 	NewUUID  func() string
+	// OpenZone says whether the campaign's calendar is open now in a contact's own zone (J-8):
+	// only contacts without a zone or in an open one are claimed, callbacks included. nil: no
+	// contact's zone is checked.
+	OpenZone func(zone string) bool
 }
 
 // ClaimContacts claims contacts for a running job and commits an attempt row for each, in one
@@ -60,17 +64,22 @@ func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time
 			// of our own).
 			CallbackAttemptID sql.NullInt64 `db:"callback_attempt_id"`
 		}
+		zones, err := openZones(ctx, tx, j.ListID, r.OpenZone) // J-8
+		if err != nil {
+			return err
+		}
 		var due []picked
 		err = tx.SelectContext(ctx, &due, `SELECT c.id, c.tel, cb.id AS callback_id, cb.attempt_id AS callback_attempt_id FROM callbacks cb
 			JOIN contacts c ON c.id = cb.contact_id
 			WHERE cb.batch_id = $1 AND cb.status = 'scheduled' AND cb.due_at <= $2 AND c.list_id = $3
-			  AND c.status = 'callback' AND c.claimed_by_job IS NULL
-			ORDER BY cb.due_at, cb.id LIMIT $4 FOR UPDATE OF c SKIP LOCKED`, j.BatchID, now, j.ListID, r.N)
+			  AND c.status = 'callback' AND c.claimed_by_job IS NULL`+contactZoneOpen(5)+`
+			ORDER BY cb.due_at, cb.id LIMIT $4 FOR UPDATE OF c SKIP LOCKED`, j.BatchID, now, j.ListID, r.N, zones)
 		if err != nil {
 			return fmt.Errorf("claim callbacks of job %d: %w", r.JobID, err)
 		}
 		if left := r.N - len(due); left > 0 {
 			q, args := eligibleQuery(j, j.Run, now)
+			q, args = q+contactZoneOpen(len(args)+1), append(args, zones) // J-8
 			var fresh []picked
 			args = append(args, left)
 			err = tx.SelectContext(ctx, &fresh, q+fmt.Sprintf(` ORDER BY c.attempt_count, c.id LIMIT $%d FOR UPDATE SKIP LOCKED`, len(args)), args...)

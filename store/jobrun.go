@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/kakeru-dialer/kakeru/calendar"
 	"github.com/kakeru-dialer/kakeru/domain"
 )
 
@@ -19,6 +20,9 @@ type StartRules struct {
 	MaxRunningJobs  int
 	StartedBy       string
 	EarlyStartAhead time.Duration // how long before business start a job may be started (1 h)
+	// Calendar is the campaign's calling calendar (J-8); nil: BusinessStart to BusinessEnd
+	// every day. Business start and end of a day are its first window's start and last's end.
+	Calendar *calendar.Calendar
 }
 
 // StartCallJob starts a stopped job after every J-5 check, opening a new run with its target
@@ -47,13 +51,8 @@ func (s *Store) StartCallJob(ctx context.Context, id int64, r StartRules, now ti
 		if running >= r.MaxRunningJobs {
 			return conflict("J-5", "running_job_limit_reached", "at most %d call jobs may run at once", r.MaxRunningJobs)
 		}
-		local := now.In(r.Location)
-		minute := local.Hour()*60 + local.Minute()
-		ahead := int(r.EarlyStartAhead / time.Minute)
-		if minute < r.BusinessStart-ahead || minute >= r.BusinessEnd {
-			return conflict("J-5", "outside_business_hours",
-				"a job can be started from %s before business start until business end (%s–%s, %s)",
-				r.EarlyStartAhead, clock(r.BusinessStart), clock(r.BusinessEnd), r.Location)
+		if err := r.checkHours(now); err != nil {
+			return err
 		}
 		today := DateOf(now, r.Location)
 		if today.Before(b.StartDate) || today.After(b.EndDate) {
@@ -91,7 +90,36 @@ func (s *Store) StartCallJob(ctx context.Context, id int64, r StartRules, now ti
 	return s.GetCallJob(ctx, id)
 }
 
-func clock(minutes int) string { return fmt.Sprintf("%02d:%02d", minutes/60, minutes%60) }
+// checkHours is J-5's check of the calendar: a closed day refuses with its own code; an open
+// day from EarlyStartAhead before its first window until the end of its last.
+func (r StartRules) checkHours(now time.Time) error {
+	cal := r.Calendar
+	if cal == nil {
+		cal = calendar.Daily(r.BusinessStart, r.BusinessEnd)
+	}
+	start, end, closed := cal.DayBounds(now, r.Location)
+	if closed != "" {
+		d := calendar.DateOf(now, r.Location)
+		why := map[string]string{calendar.ClosedDate: "one of the campaign's closed dates",
+			calendar.PublicHoliday: "a public holiday", calendar.NoHours: "a day without calling hours"}[closed]
+		return conflict("J-5", "closed_day", "today (%s, %s) is %s in the campaign's calendar (%s): no job starts",
+			d, d.Weekday(), why, r.Location)
+	}
+	if now.Before(start.Add(-r.EarlyStartAhead)) || !now.Before(end) {
+		return conflict("J-5", "outside_business_hours",
+			"a job can be started from %s before business start until business end (%s–%s, %s)",
+			r.EarlyStartAhead, start.Format("15:04"), clockOf(end, start), r.Location)
+	}
+	return nil
+}
+
+// clockOf formats a day's end as "HH:MM", midnight after start as "24:00".
+func clockOf(end, start time.Time) string {
+	if end.Hour() == 0 && end.Minute() == 0 && end.After(start) {
+		return "24:00"
+	}
+	return end.Format("15:04")
+}
 
 // StopCallJob stops a running job (J-6). Calls in progress are not touched: they finish and
 // their outcomes are recorded. reason: "admin", "supervisor", "business_end",
