@@ -16,8 +16,10 @@ import (
 // DialTarget is a contact claimed for one attempt whose attempt row, with the channel UUID the
 // originate will use, is already committed: the exactly-once dial ledger (P-5).
 type DialTarget struct {
-	AttemptID   int64  `db:"attempt_id"`
-	ContactID   int64  `db:"contact_id"`
+	AttemptID int64 `db:"attempt_id"`
+	ContactID int64 `db:"contact_id"`
+	// Tel is the number to dial, as the attempt row records it: the contact's other number when
+	// a disposition asked for it (redial_tel, D-1), else the list's.
 	Tel         string `db:"tel"`
 	ChannelUUID string `db:"channel_uuid"`
 	Callback    bool   `db:"-"`
@@ -90,23 +92,26 @@ func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time
 				// The job and run that called the number before (J-4), given back with the rest.
 				CalledBy  sql.NullInt64 `db:"called_by_job"`
 				CalledRun sql.NullInt64 `db:"called_run"`
+				// The number dialed: the other number a disposition asked for, else the list's (D-1).
+				Dial string `db:"dial_tel"`
 			}
 			err := tx.GetContext(ctx, &prior, `UPDATE contacts c SET claimed_by_job = $2, claim_token = $3::bigint, claimed_at = $4,
 				called_by_job = $2, called_run = $3::integer,
 				attempt_count = c.attempt_count + 1, last_attempt_at = $4, next_attempt_at = NULL, status = 'eligible'
 				FROM contacts old WHERE c.id = $1 AND old.id = c.id
-				RETURNING old.status, old.next_attempt_at, old.last_attempt_at, old.called_by_job, old.called_run`,
+				RETURNING old.status, old.next_attempt_at, old.last_attempt_at, old.called_by_job, old.called_run,
+				COALESCE(c.redial_tel, c.tel) AS dial_tel`,
 				p.ID, r.JobID, r.Run, now)
 			if err != nil {
 				return fmt.Errorf("claim contact %d: %w", p.ID, err)
 			}
-			t := DialTarget{ContactID: p.ID, Tel: p.Tel, ChannelUUID: r.NewUUID(), Callback: p.CallbackID.Valid}
+			t := DialTarget{ContactID: p.ID, Tel: prior.Dial, ChannelUUID: r.NewUUID(), Callback: p.CallbackID.Valid}
 			err = tx.GetContext(ctx, &t.AttemptID, `INSERT INTO attempts (batch_id, campaign_id, list_id, contact_id, call_job_id,
 				job_run, tel, caller_id, channel_uuid, node, instance_id, created_at, started_at,
 				prior_status, prior_next_attempt_at, prior_last_attempt_at, prior_callback_attempt_id,
 				prior_called_by_job, prior_called_run)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
-				j.BatchID, j.CampaignID, j.ListID, p.ID, j.ID, j.Run, p.Tel, j.CallerID, t.ChannelUUID, r.Node, r.Instance, now,
+				j.BatchID, j.CampaignID, j.ListID, p.ID, j.ID, j.Run, t.Tel, j.CallerID, t.ChannelUUID, r.Node, r.Instance, now,
 				prior.Status, prior.Next, prior.Last, p.CallbackAttemptID, prior.CalledBy, prior.CalledRun)
 			if err != nil {
 				return fmt.Errorf("record attempt for contact %d: %w", p.ID, err)
