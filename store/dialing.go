@@ -23,6 +23,9 @@ type DialTarget struct {
 	Tel         string `db:"tel"`
 	ChannelUUID string `db:"channel_uuid"`
 	Callback    bool   `db:"-"`
+	// Agent is the agent a callback is tied to: the one who promised it, claimed for it during
+	// the grace (ClaimRequest.Owners); 0 for any agent.
+	Agent int `db:"-"`
 }
 
 // ClaimRequest asks for up to N contacts of a job's run.
@@ -33,10 +36,19 @@ type ClaimRequest struct {
 	Instance string
 	Node     string
 	NewUUID  func() string
+	// CallbackGrace is how long after its due time a callback promised by an agent waits for
+	// that agent (the campaign's callback_grace, S-2); 0: any agent takes it at once.
+	CallbackGrace time.Duration
+	// Owners, when set, makes the claim one for these agents' own callbacks only (the job's
+	// agents free now on Node): each gets at most one callback it promised that is due and
+	// still in its grace, tied to it (DialTarget.Agent); no other callback, no fresh contact.
+	// Without Owners, such callbacks are left to their agents until the grace has passed.
+	Owners []int
 }
 
 // ClaimContacts claims contacts for a running job and commits an attempt row for each, in one
-// transaction. Callbacks due now come before fresh contacts (S-2). Rows locked by another
+// transaction. Callbacks due now come before fresh contacts (S-2); one promised by an agent is
+// that agent's during the grace (see ClaimRequest.Owners). Rows locked by another
 // claimer are skipped, and a claimed contact is held until its attempt ends, so no contact is
 // dialed twice at once by any job or instance (J-4, P-5).
 func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time) ([]DialTarget, error) {
@@ -61,17 +73,33 @@ func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time
 			// The attempt the callback row names before it is dialed (given back on a failure
 			// of our own).
 			CallbackAttemptID sql.NullInt64 `db:"callback_attempt_id"`
+			CallbackAgentID   sql.NullInt64 `db:"callback_agent_id"` // who promised it
 		}
 		var due []picked
-		err = tx.SelectContext(ctx, &due, `SELECT c.id, c.tel, cb.id AS callback_id, cb.attempt_id AS callback_attempt_id FROM callbacks cb
+		var owners any // NULL: not a claim for owners
+		if r.Owners != nil {
+			owners = int64Array(r.Owners)
+		}
+		err = tx.SelectContext(ctx, &due, `SELECT c.id, c.tel, cb.id AS callback_id, cb.attempt_id AS callback_attempt_id,
+			cb.agent_id AS callback_agent_id FROM callbacks cb
 			JOIN contacts c ON c.id = cb.contact_id
 			WHERE cb.batch_id = $1 AND cb.status = 'scheduled' AND cb.due_at <= $2 AND c.list_id = $3
 			  AND c.status = 'callback' AND c.claimed_by_job IS NULL
-			ORDER BY cb.due_at, cb.id LIMIT $4 FOR UPDATE OF c SKIP LOCKED`, j.BatchID, now, j.ListID, r.N)
+			  AND CASE WHEN $5::bigint[] IS NULL THEN cb.agent_id IS NULL OR cb.due_at <= $6
+			           ELSE cb.agent_id = ANY($5) AND cb.due_at > $6 END
+			ORDER BY cb.due_at, cb.id LIMIT $4 FOR UPDATE OF c SKIP LOCKED`, j.BatchID, now, j.ListID, r.N, owners, now.Add(-r.CallbackGrace))
 		if err != nil {
 			return fmt.Errorf("claim callbacks of job %d: %w", r.JobID, err)
 		}
-		if left := r.N - len(due); left > 0 {
+		if r.Owners != nil { // one callback per agent: each is tied to its agent
+			seen := map[int64]bool{}
+			due = slices.DeleteFunc(due, func(p picked) bool {
+				dup := seen[p.CallbackAgentID.Int64]
+				seen[p.CallbackAgentID.Int64] = true
+				return dup
+			})
+		}
+		if left := r.N - len(due); left > 0 && r.Owners == nil {
 			q, args := eligibleQuery(j, j.Run, now)
 			var fresh []picked
 			args = append(args, left)
@@ -106,6 +134,9 @@ func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time
 				return fmt.Errorf("claim contact %d: %w", p.ID, err)
 			}
 			t := DialTarget{ContactID: p.ID, Tel: prior.Dial, ChannelUUID: r.NewUUID(), Callback: p.CallbackID.Valid}
+			if r.Owners != nil {
+				t.Agent = int(p.CallbackAgentID.Int64)
+			}
 			err = tx.GetContext(ctx, &t.AttemptID, `INSERT INTO attempts (batch_id, campaign_id, list_id, contact_id, call_job_id,
 				job_run, tel, caller_id, channel_uuid, node, instance_id, created_at, started_at,
 				prior_status, prior_next_attempt_at, prior_last_attempt_at, prior_callback_attempt_id,
