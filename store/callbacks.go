@@ -128,3 +128,29 @@ func scheduledOrGone(ctx context.Context, tx *sqlx.Tx, id int64, res sql.Result)
 	}
 	return conflict("S-2", "callback_not_scheduled", "the callback was already dialed or cancelled")
 }
+
+// AttemptDial is what an agent's screen shows of a call beyond its contact: the number dialed
+// (the list's, or the other number a disposition asked for, D-1) and, when the call is a
+// callback, which one, when it was due and who promised it (S-2).
+type AttemptDial struct {
+	Tel             string     `db:"tel"`
+	CallbackID      *int64     `db:"callback_id"`
+	CallbackDueAt   *time.Time `db:"callback_due_at"`
+	CallbackAgentID *int       `db:"callback_agent_id"` // nil: nobody promised it (an admin saved it)
+}
+
+// GetAttemptDial reads the number an attempt dialed and the callback it dialed, if any.
+func (s *Store) GetAttemptDial(ctx context.Context, attemptID int64) (AttemptDial, error) {
+	var d AttemptDial
+	err := s.db.GetContext(ctx, &d, `SELECT a.tel, cb.id AS callback_id, cb.due_at AS callback_due_at,
+		cb.agent_id AS callback_agent_id FROM attempts a
+		LEFT JOIN callbacks cb ON cb.contact_id = a.contact_id AND cb.attempt_id = a.id AND cb.status = 'dialed'
+		WHERE a.id = $1`, attemptID) // by the contact: callbacks_contact_idx
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, ErrNotFound
+	}
+	if err != nil {
+		return d, fmt.Errorf("get the dial of attempt %d: %w", attemptID, err)
+	}
+	return d, nil
+}
