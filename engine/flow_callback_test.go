@@ -182,3 +182,29 @@ func TestCallbackDialsTheOtherNumber(t *testing.T) {
 		t.Fatalf("the list's number dialed %d times", n)
 	}
 }
+
+// S-2, P-2: the callback's own agent went on a break while the callback rang: the customer who
+// answers goes to another free agent rather than waiting to be abandoned.
+func TestCallbackGoesToAnotherAgentWhenItsOwnIsAway(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: callbackGrace(1, 5*time.Minute),
+		script: customers(fsim.Fate{Answer: true, Ring: time.Second})})
+	h.store.AddCallback(tel, 1002, h.clock.Now().Add(time.Minute))
+	h.join(1001)
+	h.waitState(1001, domain.AgentAvailable)
+	h.advance(time.Second)
+	h.join(1002)
+	h.waitState(1002, domain.AgentAvailable)
+	h.advance(time.Minute)
+	h.waitFor("the callback dialed", func() bool { return len(h.store.Attempts(tel)) == 1 })
+	h.request(1002, domain.RequestState, domain.AgentBreak)
+	h.waitState(1002, domain.AgentBreak)
+	if a := h.store.Attempts(tel)[0]; a.AnsweredAt != nil {
+		t.Fatalf("the callback answered before its agent's break was taken (a ring of 1 s): %+v", a)
+	}
+	on := h.waitState(1001, domain.AgentOnCall)
+	if a := h.store.Attempts(tel); len(a) != 1 || a[0].ID != on.AttemptID {
+		t.Fatalf("agent 1001 on attempt %d; attempts to the callback %+v", on.AttemptID, a)
+	}
+}
