@@ -14,12 +14,12 @@ import (
 )
 
 // DialTarget is a contact claimed for one attempt whose attempt row, with the channel UUID the
-// originate will use, is already committed: the exactly-once dial ledger (P-5).
+// originate will use, is already committed: the exactly-once dial ledger (P-5). Tel is the
+// number to dial, as the attempt row records it: the contact's other number when a disposition
+// asked for it (redial_tel, D-1), else the list's.
 type DialTarget struct {
-	AttemptID int64 `db:"attempt_id"`
-	ContactID int64 `db:"contact_id"`
-	// Tel is the number to dial, as the attempt row records it: the contact's other number when
-	// a disposition asked for it (redial_tel, D-1), else the list's.
+	AttemptID   int64  `db:"attempt_id"`
+	ContactID   int64  `db:"contact_id"`
 	Tel         string `db:"tel"`
 	ChannelUUID string `db:"channel_uuid"`
 	Callback    bool   `db:"-"`
