@@ -19,13 +19,14 @@ type Callback struct {
 	AgentID   *int      `db:"agent_id" json:"agent_id"`
 	Name      string    `db:"name" json:"name"`
 	Tel       string    `db:"tel" json:"tel"`
+	RedialTel *string   `db:"redial_tel" json:"redial_tel"` // the other number dialed instead of tel (D-1)
 	DueAt     time.Time `db:"due_at" json:"due_at"`
 	Status    string    `db:"status" json:"status"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
 }
 
-const callbackSelect = `SELECT cb.id, cb.batch_id, cb.contact_id, cb.attempt_id, cb.agent_id, c.name, c.tel, cb.due_at,
+const callbackSelect = `SELECT cb.id, cb.batch_id, cb.contact_id, cb.attempt_id, cb.agent_id, c.name, c.tel, c.redial_tel, cb.due_at,
 	cb.status, cb.created_at, cb.updated_at FROM callbacks cb JOIN contacts c ON c.id = cb.contact_id
 	JOIN batches b ON b.id = cb.batch_id`
 
@@ -71,7 +72,7 @@ func (s *Store) GetCallback(ctx context.Context, id int64) (Callback, int, error
 		CampaignID int `db:"campaign_id"`
 	}
 	err := s.db.GetContext(ctx, &cb, `SELECT cb.id, cb.batch_id, cb.contact_id, cb.attempt_id, cb.agent_id, c.name, c.tel,
-		cb.due_at, cb.status, cb.created_at, cb.updated_at, b.campaign_id FROM callbacks cb JOIN contacts c ON c.id = cb.contact_id
+		c.redial_tel, cb.due_at, cb.status, cb.created_at, cb.updated_at, b.campaign_id FROM callbacks cb JOIN contacts c ON c.id = cb.contact_id
 		JOIN batches b ON b.id = cb.batch_id WHERE cb.id = $1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Callback{}, 0, ErrNotFound

@@ -78,6 +78,11 @@ func TestRedialOtherNumber(t *testing.T) {
 	if err := f.s.DB().QueryRow(`SELECT other_tel FROM dispositions WHERE attempt_id = $1`, first.AttemptID).Scan(&saved); err != nil || saved != "08012345678" {
 		t.Fatalf("other_tel saved as %q (%v)", saved, err)
 	}
+	// The callback list tells the number it will dial.
+	if cbs, _, err := f.s.ListCallbacks(ctx, store.CallbackFilter{BatchID: f.batch.ID}); err != nil || len(cbs) != 1 ||
+		cbs[0].Tel != listTel || cbs[0].RedialTel == nil || *cbs[0].RedialTel != "08012345678" {
+		t.Fatalf("callbacks %+v (%v)", cbs, err)
+	}
 	second := claim(due)
 	if !second.Callback || second.Tel != "08012345678" || recorded(second) != "08012345678" {
 		t.Fatalf("callback dials %q (recorded %q), want the other number", second.Tel, recorded(second))
