@@ -144,7 +144,7 @@ func TestCallbackReservesItsAgent(t *testing.T) {
 				}
 			}
 		}
-		return len(answered) == 3 // three calls for agent 1001
+		return len(answered) >= 3 // three calls for agent 1001
 	})
 	h.passes(3)
 	if st := h.agent(1002); st.State != domain.AgentAvailable || st.AttemptID != 0 {
