@@ -140,6 +140,9 @@ type Campaign struct {
 	ResultCodes      []ResultCode   `mapstructure:"result_codes"`
 	Pacing           Pacing         `mapstructure:"pacing"`
 	Retry            []RetryRule    `mapstructure:"retry"`
+	// CallbackGrace is how long after its due time a callback waits for the agent who promised
+	// it before any agent of the job may take it (S-2); 0: anyone at once. Default 5m.
+	CallbackGrace time.Duration `mapstructure:"callback_grace"`
 	// AbandonMessage is what an abandoned customer hears (a playback target); empty hangs up.
 	AbandonMessage string `mapstructure:"abandon_message"`
 	// CustomerDialString overrides freeswitch.customer_dial_string for this campaign.

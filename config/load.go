@@ -26,6 +26,7 @@ const (
 	DefaultTargetAbandonRate = 0.03
 	DefaultMaxRatio          = 3.0
 	DefaultConnectDeadline   = 2 * time.Second
+	DefaultCallbackGrace     = 5 * time.Minute
 )
 
 // DefaultUploadDir is where list uploads are spooled unless http.upload_dir says otherwise:
@@ -178,6 +179,9 @@ func applyListDefaults(cfg *Config, present map[string]bool) {
 		}
 		if !present[p+"calendar.closed_on_public_holidays"] {
 			cp.Calendar.ClosedOnPublicHolidays = string(calendar.HolidaysNone)
+		}
+		if !present[p+"callback_grace"] {
+			cp.CallbackGrace = DefaultCallbackGrace
 		}
 		// Business hours have no default: validation reports them as required.
 		if !present[p+"business_hours.start"] {

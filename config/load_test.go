@@ -220,6 +220,18 @@ func TestDefaultsApplied(t *testing.T) {
 	}
 }
 
+// S-2: a campaign's callback grace defaults to 5 minutes; an explicit 0 (anyone at once) stays.
+func TestCallbackGrace(t *testing.T) {
+	cfg := mustLoad(t, edit(t, `    caller_ids: ["0312345679"]`, `    caller_ids: ["0312345679"]
+    callback_grace: 0s`))
+	if got := cfg.Campaigns[0].CallbackGrace; got != 5*time.Minute {
+		t.Errorf("campaigns[0].callback_grace = %s, want the default 5m", got)
+	}
+	if got := cfg.Campaigns[1].CallbackGrace; got != 0 {
+		t.Errorf("campaigns[1].callback_grace = %s, want 0", got)
+	}
+}
+
 // A partly written pacing section keeps what it says and defaults the rest.
 func TestPartialPacingKeepsExplicitValues(t *testing.T) {
 	cfg := mustLoad(t, edit(t, `    caller_ids: ["0312345679"]`, `    caller_ids: ["0312345679"]

@@ -50,6 +50,7 @@ const (
 	MaxRetryAfter           = 30 * 24 * time.Hour
 	MinConnectDeadline      = 500 * time.Millisecond
 	MaxConnectDeadline      = 10 * time.Second
+	MaxCallbackGrace        = 24 * time.Hour
 	// The longest row L-2 accepts is about 6 KB in UTF-8 (255 + 255 + 1000 characters of 4
 	// bytes, quotes doubled), so a smaller row limit could refuse a valid file; a larger one than
 	// 1 MiB only lets one upload take more memory.

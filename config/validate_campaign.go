@@ -68,6 +68,9 @@ func (v *validator) campaigns(list []Campaign) ids {
 		v.resultCodes(p+".result_codes", cp.ResultCodes)
 		v.pacing(p+".pacing", cp.Pacing)
 		v.retry(p+".retry", cp.Retry)
+		if cp.CallbackGrace < 0 || cp.CallbackGrace > MaxCallbackGrace {
+			v.add(p+".callback_grace", "must be between 0s (anyone at once) and %s, got %s", MaxCallbackGrace, cp.CallbackGrace)
+		}
 		if cp.CustomerDialString != "" {
 			v.dialString(p+".customer_dial_string", cp.CustomerDialString)
 		}

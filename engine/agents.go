@@ -217,6 +217,9 @@ func (e *Engine) agentGone(ctx context.Context, j *job, a *agent, message string
 	}
 	delete(j.agents, a.id)
 	delete(e.legs, a.leg)
+	if c := a.reserved; c != nil { // its callback goes to any agent (S-2)
+		a.reserved, c.owner = nil, nil
+	}
 	e.setGoneLocked(j, a.id, message)
 }
 

@@ -29,6 +29,7 @@ const (
 // and originates each on the node whose agents it is paced for.
 func (e *Engine) dial(ctx context.Context, cfg *config.Config, camp *config.Campaign, j *job, now time.Time) {
 	e.syncStats(ctx, camp, now)
+	e.dialOwnedCallbacks(ctx, cfg, camp, j, now) // first: pacing leaves the reserved agents out
 	e.mu.Lock()
 	d, plan := e.paceLocked(camp, j, now)
 	j.decision = d
@@ -39,7 +40,8 @@ func (e *Engine) dial(ctx context.Context, cfg *config.Config, camp *config.Camp
 	}
 	for _, p := range plan {
 		targets, err := e.o.Store.ClaimContacts(ctx, store.ClaimRequest{JobID: j.id, Run: j.row.Run, N: p.n,
-			Instance: e.o.Instance, Node: p.node, NewUUID: e.o.NewUUID, OpenZone: e.openZone(camp, now)}, now)
+			Instance: e.o.Instance, Node: p.node, NewUUID: e.o.NewUUID, OpenZone: e.openZone(camp, now),
+			CallbackGrace: camp.CallbackGrace}, now)
 		if err != nil {
 			e.o.Logger.Warn("claim contacts", "job", j.id, "err", err)
 			return
@@ -82,6 +84,9 @@ func (e *Engine) originate(ctx context.Context, cfg *config.Config, camp *config
 	j.calls[c.uuid] = c
 	e.legs[c.uuid] = leg{job: j, call: c}
 	e.calls++
+	if t.Agent != 0 {
+		e.tieLocked(j, c, t.Agent) // a callback for the agent who promised it (S-2)
+	}
 	e.mu.Unlock()
 	if h := e.o.Hooks.Originate; h != nil {
 		h(j.campaign)
@@ -299,17 +304,20 @@ func (e *Engine) connectDeadline(j *job) time.Duration {
 	return 2 * time.Second
 }
 
-// connect moves an answered customer into the room of the agent free the longest (G-2); the
-// agent hears the customer's enter sound as the beep. False when no agent is free.
+// connect moves an answered customer into the room of the agent free the longest (G-2), or of
+// the agent who promised it the callback when that one is free (S-2); the agent hears the
+// customer's enter sound as the beep. False when no agent is free.
 func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 	now := e.o.Now()
 	e.mu.Lock()
 	var pick *agent
 	for _, a := range j.agents {
-		if a.inRoom && !a.leaving && !a.leaveAfterCall && a.state == domain.AgentAvailable && a.call == nil && a.node == c.node &&
-			(pick == nil || a.since.Before(pick.since)) {
+		if a.freeForLocked(c) && a.node == c.node && (pick == nil || a.since.Before(pick.since)) {
 			pick = a
 		}
+	}
+	if o := c.owner; o != nil && j.agents[o.id] == o && o.freeForLocked(c) && o.node == c.node {
+		pick = o
 	}
 	if pick == nil || !c.waitingForAgent() || !c.movableLocked(now) {
 		e.mu.Unlock()
@@ -319,6 +327,7 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 	c.moveSent = now
 	c.agent = pick
 	pick.call, pick.attemptID, pick.state, pick.since = c, c.attemptID, domain.AgentOnCall, now
+	untieLocked(c) // with an agent now: its own agent, or another one when its own was not free
 	e.mu.Unlock()
 	cmd, err := freeswitch.UUIDTransferToRoom(c.uuid, pick.room)
 	if err == nil {
@@ -410,6 +419,9 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 			a.attemptID, a.state, a.since = 0, domain.AgentAvailable, e.o.Now()
 			freed = true
 		}
+	}
+	if untieLocked(c) != nil {
+		freed = true // its own agent, reserved for it, is free for others again
 	}
 	e.mu.Unlock()
 	if a != nil {

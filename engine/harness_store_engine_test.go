@@ -87,9 +87,12 @@ func (s *memStore) TryLeaseJob(ctx context.Context, id int64) (*store.JobLease, 
 	return store.NewLocalLease(id, held, release), nil
 }
 
-// ClaimContacts: store/dialing.go, for a running job's current run only: eligible contacts by
-// fewest attempts then id, each claimed for the run with its attempt row (P-5, J-4); what the
-// claim changed is kept for GiveBackAttempt.
+// ClaimContacts: store/dialing.go, for a running job's current run only: due callbacks by due
+// time (S-2: one promised by an agent is, during the grace, claimed only for that agent, one
+// each, tied to it; a claim for Owners takes nothing else), then eligible contacts by fewest
+// attempts then id, each claimed for the run with its attempt row (P-5, J-4) and dialed at its
+// other number when a disposition gave one (D-1); what the claim changed is kept for
+// GiveBackAttempt.
 func (s *memStore) ClaimContacts(ctx context.Context, r store.ClaimRequest, now time.Time) ([]store.DialTarget, error) {
 	if err := s.enter(ctx); err != nil {
 		return nil, err
@@ -99,14 +102,41 @@ func (s *memStore) ClaimContacts(ctx context.Context, r store.ClaimRequest, now 
 	if j == nil || j.Status != "running" || j.Run != r.Run || r.N <= 0 {
 		return nil, nil
 	}
-	var picked []*memContact
-	for _, c := range s.contacts {
-		if s.eligible(j, c, now) {
-			picked = append(picked, c)
+	var due []*memCallback
+	for _, cb := range s.callbacks {
+		c := s.contact(cb.contactID)
+		if cb.status != "scheduled" || cb.due.After(now) || c == nil || c.listID != j.ListID || c.status != "callback" || c.claimedBy != 0 {
+			continue
 		}
+		inGrace := cb.agent != 0 && cb.due.After(now.Add(-r.CallbackGrace))
+		if r.Owners == nil && inGrace || r.Owners != nil && !(inGrace && slices.Contains(r.Owners, cb.agent)) {
+			continue
+		}
+		due = append(due, cb)
 	}
-	slices.SortStableFunc(picked, func(a, b *memContact) int { return cmp.Compare(a.attempts, b.attempts) })
-	picked = picked[:min(len(picked), r.N)]
+	slices.SortStableFunc(due, func(a, b *memCallback) int { return a.due.Compare(b.due) })
+	due = due[:min(len(due), r.N)]
+	if r.Owners != nil { // one per agent
+		seen := map[int]bool{}
+		due = slices.DeleteFunc(due, func(cb *memCallback) bool { dup := seen[cb.agent]; seen[cb.agent] = true; return dup })
+	}
+	var picked []*memContact
+	callbackOf := map[*memContact]*memCallback{}
+	for _, cb := range due {
+		c := s.contact(cb.contactID)
+		picked = append(picked, c)
+		callbackOf[c] = cb
+	}
+	if r.Owners == nil {
+		var fresh []*memContact
+		for _, c := range s.contacts {
+			if s.eligible(j, c, now) {
+				fresh = append(fresh, c)
+			}
+		}
+		slices.SortStableFunc(fresh, func(a, b *memContact) int { return cmp.Compare(a.attempts, b.attempts) })
+		picked = append(picked, fresh[:min(len(fresh), r.N-len(picked))]...)
+	}
 	var out []store.DialTarget
 	for _, c := range picked {
 		prior := *c
@@ -115,10 +145,18 @@ func (s *memStore) ClaimContacts(ctx context.Context, r store.ClaimRequest, now 
 		c.last, c.next, c.status = &now, nil, "eligible"
 		s.nextID++
 		a := &memAttempt{ID: s.nextID, BatchID: j.BatchID, JobID: j.ID, ContactID: c.id, CampaignID: j.CampaignID, Run: j.Run,
-			Tel: c.tel, CallerID: j.CallerID, ChannelUUID: r.NewUUID(), Node: r.Node, Instance: r.Instance, StartedAt: now,
-			Outcome: "in_progress", prior: &prior}
+			Tel: cmp.Or(c.redialTel, c.tel), CallerID: j.CallerID, ChannelUUID: r.NewUUID(), Node: r.Node, Instance: r.Instance,
+			StartedAt: now, Outcome: "in_progress", prior: &prior}
 		s.attempts = append(s.attempts, a)
-		out = append(out, store.DialTarget{AttemptID: a.ID, ContactID: c.id, Tel: c.tel, ChannelUUID: a.ChannelUUID})
+		t := store.DialTarget{AttemptID: a.ID, ContactID: c.id, Tel: a.Tel, ChannelUUID: a.ChannelUUID}
+		if cb := callbackOf[c]; cb != nil {
+			a.priorCallback = cb.attemptID
+			cb.status, cb.attemptID, t.Callback = "dialed", a.ID, true
+			if r.Owners != nil {
+				t.Agent = cb.agent
+			}
+		}
+		out = append(out, t)
 	}
 	return out, nil
 }
@@ -215,6 +253,14 @@ func (s *memStore) GiveBackAttempt(ctx context.Context, channelUUID string, now 
 		c.status, c.next, c.last = a.prior.status, a.prior.next, a.prior.last
 		c.attempts = max(c.attempts-1, 0)
 		c.claimedBy, c.claimRun = 0, 0
+		for _, cb := range s.callbacks {
+			if cb.attemptID == a.ID && cb.status == "dialed" {
+				cb.status, cb.attemptID = "scheduled", a.priorCallback
+				if slices.ContainsFunc(s.callbacks, func(o *memCallback) bool { return o.contactID == c.id && o.status == "scheduled" && o != cb }) {
+					cb.status = "cancelled" // one scheduled per contact
+				}
+			}
+		}
 	}
 	s.attempts = slices.DeleteFunc(s.attempts, func(x *memAttempt) bool { return x == a })
 	return true, nil

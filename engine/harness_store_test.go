@@ -16,15 +16,17 @@ import (
 //   - call jobs with runs (StartJob opens one, J-3's target fixed then) and leases, one holder
 //     at a time, lost when the test says so (LoseLease);
 //   - contacts claimed per job run and held until their attempt ends, so none is dialed twice
-//     at once (J-4, P-5), fresh ones by fewest attempts then id, retries once due; the attempt
-//     row, with the channel UUID of the originate, written with the claim;
+//     at once (J-4, P-5), due callbacks first (S-2: one promised by an agent only for that
+//     agent, tied to it, during the grace), then fresh ones by fewest attempts then id, retries
+//     once due; the number dialed is the other number a disposition asked for, else the list's
+//     (D-1); the attempt row, with the channel UUID of the originate, written with the claim;
 //   - attempts finished once (the first ending wins) with the retry rules of P-3, given back
 //     after a failure of our own, marked answered, bridged and agent-dropped, listed unfinished
 //     for a takeover, counted per run (S-1) and read back for pacing (P-2 buckets, P-4 dials).
 //
 // Not modelled, as the engine does not rely on them: batches and lists beyond the ids a job
-// names, job filters (J-2), callbacks (S-2), the disposition rows (only when one was saved, for
-// RecentDials' wrap-up, and the next action's effect on the contact, D-2).
+// names, job filters (J-2), the disposition rows (only when one was saved, for RecentDials'
+// wrap-up, and its effect on the contact and its callback, D-2).
 //
 // Stall makes every call block as a locked or unreachable database does. Every method is safe
 // for concurrent use; changed hears every write, so tests can wait on them.
@@ -39,6 +41,8 @@ type memStore struct {
 	stall    chan struct{}   // closed when a stall ends; nil: no stall
 	stalled  int             // calls blocked by the stall now
 	changed  func()
+
+	callbacks []*memCallback // in id order (S-2)
 }
 
 // memContact is a contacts row: its status, retry schedule and claim.
@@ -50,6 +54,17 @@ type memContact struct {
 	next, last *time.Time
 	claimedBy  int64 // call job, 0: not claimed
 	claimRun   int   // claim_token: the run that claimed it
+
+	redialTel string // the other number a disposition asked to dial (D-1); "": tel
+}
+
+// memCallback is a callbacks row (S-2).
+type memCallback struct {
+	id, contactID int64
+	agent         int // who promised it; 0: nobody (an admin saved it)
+	due           time.Time
+	status        string // scheduled | dialed | cancelled
+	attemptID     int64  // the attempt that scheduled it, then the one that dials it
 }
 
 // memAttempt is an attempts row. Its time pointers are replaced, never written through, so a
@@ -73,6 +88,8 @@ type memAttempt struct {
 	DispositionDueAt   *time.Time // D-3: a connected call's disposition becomes unsaved then
 	DisposedAt         *time.Time // when a disposition was saved (the harness's Dispose)
 	prior              *memContact
+
+	priorCallback int64 // the attempt its callback row named before the claim (given back)
 }
 
 func newMemStore() *memStore {
@@ -185,6 +202,19 @@ func (s *memStore) LoseLease(id int64) {
 // (D-2): continue leaves it eligible (for later runs), callback and complete take it out of
 // dialing. False when the attempt is not connected.
 func (s *memStore) Dispose(attemptID int64, nextAction string, now time.Time) bool {
+	return s.DisposeAs(attemptID, memDisposition{NextAction: nextAction}, now)
+}
+
+// memDisposition is what DisposeAs saves: the next action, the other number, the callback time.
+type memDisposition struct {
+	NextAction string
+	OtherTel   string
+	CallbackAt time.Time
+}
+
+// DisposeAs is Dispose with the other number (dialed next, D-1) and a callback time: the
+// contact's scheduled callback is replaced by one promised by the attempt's agent (S-2).
+func (s *memStore) DisposeAs(attemptID int64, d memDisposition, now time.Time) bool {
 	s.mu.Lock()
 	defer s.leave()
 	a := s.attempt(attemptID)
@@ -192,11 +222,51 @@ func (s *memStore) Dispose(attemptID int64, nextAction string, now time.Time) bo
 		return false
 	}
 	a.DisposedAt = &now
-	if c := s.contact(a.ContactID); c != nil {
-		c.status = map[string]string{"continue": "eligible", "callback": "callback", "complete": "complete"}[nextAction]
-		c.next = nil
+	c := s.contact(a.ContactID)
+	if c == nil {
+		return true
+	}
+	c.status = map[string]string{"continue": "eligible", "callback": "callback", "complete": "complete"}[d.NextAction]
+	c.next, c.redialTel = nil, d.OtherTel
+	for _, cb := range s.callbacks {
+		if cb.contactID == c.id && cb.status == "scheduled" {
+			cb.status = "cancelled"
+		}
+	}
+	if d.NextAction == "callback" {
+		agent := 0
+		if a.AgentID != nil {
+			agent = *a.AgentID
+		}
+		s.nextID++
+		s.callbacks = append(s.callbacks, &memCallback{id: s.nextID, contactID: c.id, agent: agent, due: d.CallbackAt,
+			status: "scheduled", attemptID: a.ID})
 	}
 	return true
+}
+
+// AddContacts adds eligible contacts never dialed to the job's list.
+func (s *memStore) AddContacts(job int64, tels ...string) {
+	s.mu.Lock()
+	defer s.leave()
+	for _, tel := range tels {
+		s.nextID++
+		s.contacts = append(s.contacts, &memContact{id: s.nextID, listID: s.jobs[job].ListID, tel: tel, status: "eligible"})
+	}
+}
+
+// AddCallback schedules a callback to the contact of the number, promised by the agent (0:
+// nobody), as a disposition does (S-2).
+func (s *memStore) AddCallback(tel string, agent int, due time.Time) {
+	s.mu.Lock()
+	defer s.leave()
+	for _, c := range s.contacts {
+		if c.tel == tel {
+			c.status, c.next = "callback", nil
+			s.nextID++
+			s.callbacks = append(s.callbacks, &memCallback{id: s.nextID, contactID: c.id, agent: agent, due: due, status: "scheduled"})
+		}
+	}
 }
 
 // Attempts are the attempts to a number, oldest first.

@@ -36,6 +36,8 @@ type job struct {
 	own ownFailures
 	// closedHours: the calendar was closed at the last step (loop only): a pause is logged once.
 	closedHours bool
+	// ownersAsked is the latest claim for free agents' own callbacks (callbacks.go).
+	ownersAsked ownersAsk
 }
 
 // agent is an agent working the job: its phone leg and its state (G-4).
@@ -60,6 +62,10 @@ type agent struct {
 	// leaveAfterCall: the agent asked to leave during a call; it leaves once the call is over.
 	leaveAfterCall bool
 	message        string
+	// reserved is a callback the agent promised, dialed for it (S-2): until the customer is
+	// with an agent or the call ends, no other customer is given this agent and pacing counts
+	// neither of them (callbacks.go).
+	reserved *call
 }
 
 // call is one customer call; state is its place in the lifecycle (callstate.go).
@@ -87,6 +93,9 @@ type call struct {
 	moveSent   time.Time // when the move into the agent's room was sent (callConnecting)
 	dropped    bool      // the agent's phone dropped during the call
 	unsure     time.Time // the originate's fate is unknown (lost reply): check the switch after this
+	// owner is the agent who promised this callback, dialed for it during its grace (S-2): the
+	// customer goes to it when it is free (callbacks.go).
+	owner *agent
 }
 
 func campaignOf(cfg *config.Config, id int) *config.Campaign {

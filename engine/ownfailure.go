@@ -63,6 +63,7 @@ func (e *Engine) ownFailure(ctx context.Context, j *job, c *call, reason string)
 		delete(e.legs, c.uuid)
 		e.calls--
 	}
+	untieLocked(c) // a callback's agent is free for others again (S-2)
 	if j.own.run != j.row.Run {
 		j.own = ownFailures{run: j.row.Run}
 	}

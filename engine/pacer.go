@@ -218,8 +218,8 @@ func (e *Engine) paceLocked(camp *config.Campaign, j *job, now time.Time) (pacin
 		return s
 	}
 	for _, a := range j.agents {
-		if !a.inRoom || a.leaving {
-			continue
+		if !a.inRoom || a.leaving || a.reserved != nil && a.call == nil {
+			continue // a reserved agent is paired with its callback, left out with it (S-2)
 		}
 		st := pacing.Paused
 		switch {
@@ -234,7 +234,7 @@ func (e *Engine) paceLocked(camp *config.Campaign, j *job, now time.Time) (pacin
 		s.Agents = append(s.Agents, pacing.Agent{State: st, InState: now.Sub(a.since)})
 	}
 	for _, c := range j.calls {
-		if c.state != callDialing && c.state != callWaiting {
+		if c.state != callDialing && c.state != callWaiting || c.owner != nil && c.owner.reserved == c {
 			continue
 		}
 		pc := pacing.Call{Stage: pacing.Ringing, Elapsed: now.Sub(c.started), InStage: now.Sub(c.started)}

@@ -21,6 +21,7 @@ type JobStore interface {
 	StartCallJob(ctx context.Context, id int64, r store.StartRules, now time.Time) (store.CallJob, error)
 	StopCallJobBy(ctx context.Context, id int64, reason, by string, now time.Time) (store.CallJob, error)
 	GetAttemptRef(ctx context.Context, id int64) (store.AttemptRef, error)
+	GetAttemptDial(ctx context.Context, id int64) (store.AttemptDial, error)
 	SaveDisposition(ctx context.Context, d store.NewDisposition, now time.Time) error
 	UnsavedDispositions(ctx context.Context, f store.UnsavedFilter, now time.Time) ([]store.UnsavedDisposition, int, error)
 }

@@ -62,7 +62,7 @@ func TestOpenAPISchemasMatchStructs(t *testing.T) {
 		"Batch": batchJSON{}, "BatchDeletion": store.BatchDeletion{}, "CustomerList": listJSON{}, "Assignment": assignmentJSON{},
 		"Contact": contactJSON{}, "Attempt": attemptJSON{}, "Disposition": dispositionJSON{},
 		"CallJob": callJobView{}, "JoinableCallJob": joinableJobJSON{}, "Session": sessionJSON{}, "SessionCall": sessionCall{}, "ContactBrief": contactBrief{},
-		"UnsavedDisposition": store.UnsavedDisposition{}, "Callback": store.Callback{},
+		"UnsavedDisposition": store.UnsavedDisposition{}, "Callback": store.Callback{}, "SessionCallback": sessionCallback{},
 		"OutcomeCounts": countsJSON{}, "ReportCampaign": reportCampaignJSON{}, "ResultCodeCount": resultCodeCountJSON{},
 		"AgentReport": agentReportJSON{}, "DayCounts": dayJSON{}, "ReportSummary": summaryJSON{},
 		"Monitor": monitorJSON{}, "MonitorAgent": monitorAgent{}, "LiveCall": store.LiveCall{}, "RunCounts": store.RunCounts{},

@@ -241,8 +241,22 @@ func TestOpenAPIResponses(t *testing.T) {
 	x3 := fx.Attempts["X3"]
 	_ = desk.Set(context.Background(), agentstate.Agent{ID: 1001, State: domain.AgentOnCall, Since: e.now, CallJobID: job, AttemptID: x3})
 	r = get(http.StatusOK, agentToken, agent+"/session")
-	if call, _ := r.Body["call"].(map[string]any); call == nil || call["contact"] == nil || len(call["history"].([]any)) == 0 {
+	if call, _ := r.Body["call"].(map[string]any); call == nil || call["contact"] == nil || len(call["history"].([]any)) == 0 ||
+		call["callback"] != nil || call["dialed_tel"] != call["contact"].(map[string]any)["tel"] {
 		t.Errorf("session on a call: %s", r.Raw)
+	}
+	// D-1, S-2: a callback the agent promised, dialed at the other number: the screen shows both
+	// numbers and whose callback it is.
+	if _, err := e.store.DB().Exec(`WITH a AS (UPDATE attempts SET tel = '08012345678' WHERE id = $1 RETURNING *)
+		INSERT INTO callbacks (batch_id, contact_id, attempt_id, agent_id, due_at, status, created_at, updated_at)
+		SELECT batch_id, contact_id, id, 1001, started_at, 'dialed', started_at, started_at FROM a`, x3); err != nil {
+		t.Fatal(err)
+	}
+	r = get(http.StatusOK, agentToken, agent+"/session")
+	if call, _ := r.Body["call"].(map[string]any); call == nil || call["dialed_tel"] != "08012345678" ||
+		call["contact"].(map[string]any)["tel"] == "08012345678" || call["callback"] == nil ||
+		call["callback"].(map[string]any)["promised_by"] != 1001.0 || call["callback"].(map[string]any)["promised_by_you"] != true {
+		t.Errorf("session on a callback to the other number: %s", r.Raw)
 	}
 	// Monitoring (S-1): the job monitor and supervision of the call in progress. The event stream
 	// stays open, so it is checked by the live tests, not through this recorder.

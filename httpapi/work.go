@@ -195,6 +195,18 @@ type sessionCall struct {
 	AttemptID int64         `json:"attempt_id"`
 	Contact   *contactBrief `json:"contact"`
 	History   []attemptJSON `json:"history"`
+	// DialedTel is the number this call dialed: the list's (contact.tel), or the other number a
+	// disposition asked for (D-1).
+	DialedTel string           `json:"dialed_tel"`
+	Callback  *sessionCallback `json:"callback"`
+}
+
+// sessionCallback is the callback a call is (S-2): when it was due and who promised it.
+type sessionCallback struct {
+	ID            int64     `json:"id"`
+	DueAt         time.Time `json:"due_at"`
+	PromisedBy    *int      `json:"promised_by"`
+	PromisedByYou bool      `json:"promised_by_you"`
 }
 
 type contactBrief struct {
@@ -206,7 +218,7 @@ type contactBrief struct {
 }
 
 // handleSession is the agent's screen: state, job, and during a call or wrap-up the contact and
-// its attempt history (G-2).
+// its attempt history (G-2), the number dialed (D-1) and the callback the call is (S-2).
 func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) error {
 	_, st, err := s.agentFor(r)
 	if err != nil {
@@ -218,6 +230,13 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) error {
 	}
 	if st.AttemptID != 0 && (st.State == domain.AgentOnCall || st.State == domain.AgentWrapUp) {
 		call := &sessionCall{AttemptID: st.AttemptID, History: []attemptJSON{}}
+		if d, err := s.jobs.GetAttemptDial(r.Context(), st.AttemptID); err == nil {
+			call.DialedTel = d.Tel
+			if d.CallbackID != nil {
+				call.Callback = &sessionCallback{ID: *d.CallbackID, DueAt: *d.CallbackDueAt, PromisedBy: d.CallbackAgentID,
+					PromisedByYou: d.CallbackAgentID != nil && *d.CallbackAgentID == st.ID}
+			}
+		}
 		if ref, err := s.jobs.GetAttemptRef(r.Context(), st.AttemptID); err == nil && ref.ContactID != nil {
 			if c, err := s.lists.GetContact(r.Context(), *ref.ContactID); err == nil {
 				call.Contact = &contactBrief{ID: c.ID, Name: c.Name, Kana: c.Kana, Tel: c.Tel, Remarks: c.Remarks}

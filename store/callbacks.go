@@ -19,13 +19,14 @@ type Callback struct {
 	AgentID   *int      `db:"agent_id" json:"agent_id"`
 	Name      string    `db:"name" json:"name"`
 	Tel       string    `db:"tel" json:"tel"`
+	RedialTel *string   `db:"redial_tel" json:"redial_tel"` // the other number dialed instead of tel (D-1)
 	DueAt     time.Time `db:"due_at" json:"due_at"`
 	Status    string    `db:"status" json:"status"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
 }
 
-const callbackSelect = `SELECT cb.id, cb.batch_id, cb.contact_id, cb.attempt_id, cb.agent_id, c.name, c.tel, cb.due_at,
+const callbackSelect = `SELECT cb.id, cb.batch_id, cb.contact_id, cb.attempt_id, cb.agent_id, c.name, c.tel, c.redial_tel, cb.due_at,
 	cb.status, cb.created_at, cb.updated_at FROM callbacks cb JOIN contacts c ON c.id = cb.contact_id
 	JOIN batches b ON b.id = cb.batch_id`
 
@@ -71,7 +72,7 @@ func (s *Store) GetCallback(ctx context.Context, id int64) (Callback, int, error
 		CampaignID int `db:"campaign_id"`
 	}
 	err := s.db.GetContext(ctx, &cb, `SELECT cb.id, cb.batch_id, cb.contact_id, cb.attempt_id, cb.agent_id, c.name, c.tel,
-		cb.due_at, cb.status, cb.created_at, cb.updated_at, b.campaign_id FROM callbacks cb JOIN contacts c ON c.id = cb.contact_id
+		c.redial_tel, cb.due_at, cb.status, cb.created_at, cb.updated_at, b.campaign_id FROM callbacks cb JOIN contacts c ON c.id = cb.contact_id
 		JOIN batches b ON b.id = cb.batch_id WHERE cb.id = $1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Callback{}, 0, ErrNotFound
@@ -127,4 +128,30 @@ func scheduledOrGone(ctx context.Context, tx *sqlx.Tx, id int64, res sql.Result)
 		return ErrNotFound
 	}
 	return conflict("S-2", "callback_not_scheduled", "the callback was already dialed or cancelled")
+}
+
+// AttemptDial is what an agent's screen shows of a call beyond its contact: the number dialed
+// (the list's, or the other number a disposition asked for, D-1) and, when the call is a
+// callback, which one, when it was due and who promised it (S-2).
+type AttemptDial struct {
+	Tel             string     `db:"tel"`
+	CallbackID      *int64     `db:"callback_id"`
+	CallbackDueAt   *time.Time `db:"callback_due_at"`
+	CallbackAgentID *int       `db:"callback_agent_id"` // nil: nobody promised it (an admin saved it)
+}
+
+// GetAttemptDial reads the number an attempt dialed and the callback it dialed, if any.
+func (s *Store) GetAttemptDial(ctx context.Context, attemptID int64) (AttemptDial, error) {
+	var d AttemptDial
+	err := s.db.GetContext(ctx, &d, `SELECT a.tel, cb.id AS callback_id, cb.due_at AS callback_due_at,
+		cb.agent_id AS callback_agent_id FROM attempts a
+		LEFT JOIN callbacks cb ON cb.contact_id = a.contact_id AND cb.attempt_id = a.id AND cb.status = 'dialed'
+		WHERE a.id = $1`, attemptID) // by the contact: callbacks_contact_idx
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, ErrNotFound
+	}
+	if err != nil {
+		return d, fmt.Errorf("get the dial of attempt %d: %w", attemptID, err)
+	}
+	return d, nil
 }

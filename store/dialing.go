@@ -14,13 +14,18 @@ import (
 )
 
 // DialTarget is a contact claimed for one attempt whose attempt row, with the channel UUID the
-// originate will use, is already committed: the exactly-once dial ledger (P-5).
+// originate will use, is already committed: the exactly-once dial ledger (P-5). Tel is the
+// number to dial, as the attempt row records it: the contact's other number when a disposition
+// asked for it (redial_tel, D-1), else the list's.
 type DialTarget struct {
 	AttemptID   int64  `db:"attempt_id"`
 	ContactID   int64  `db:"contact_id"`
 	Tel         string `db:"tel"`
 	ChannelUUID string `db:"channel_uuid"`
 	Callback    bool   `db:"-"`
+	// Agent is the agent a callback is tied to: the one who promised it, claimed for it during
+	// the grace (ClaimRequest.Owners); 0 for any agent.
+	Agent int `db:"-"`
 }
 
 // ClaimRequest asks for up to N contacts of a job's run.
@@ -35,10 +40,19 @@ type ClaimRequest struct {
 	// only contacts without a zone or in an open one are claimed, callbacks included. nil: no
 	// contact's zone is checked.
 	OpenZone func(zone string) bool
+	// CallbackGrace is how long after its due time a callback promised by an agent waits for
+	// that agent (the campaign's callback_grace, S-2); 0: any agent takes it at once.
+	CallbackGrace time.Duration
+	// Owners, when set, makes the claim one for these agents' own callbacks only (the job's
+	// agents free now on Node): each gets at most one callback it promised that is due and
+	// still in its grace, tied to it (DialTarget.Agent); no other callback, no fresh contact.
+	// Without Owners, such callbacks are left to their agents until the grace has passed.
+	Owners []int
 }
 
 // ClaimContacts claims contacts for a running job and commits an attempt row for each, in one
-// transaction. Callbacks due now come before fresh contacts (S-2). Rows locked by another
+// transaction. Callbacks due now come before fresh contacts (S-2); one promised by an agent is
+// that agent's during the grace (see ClaimRequest.Owners). Rows locked by another
 // claimer are skipped, and a claimed contact is held until its attempt ends, so no contact is
 // dialed twice at once by any job or instance (J-4, P-5).
 func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time) ([]DialTarget, error) {
@@ -63,21 +77,37 @@ func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time
 			// The attempt the callback row names before it is dialed (given back on a failure
 			// of our own).
 			CallbackAttemptID sql.NullInt64 `db:"callback_attempt_id"`
+			CallbackAgentID   sql.NullInt64 `db:"callback_agent_id"` // who promised it
 		}
 		zones, err := openZones(ctx, tx, j.ListID, r.OpenZone) // J-8
 		if err != nil {
 			return err
 		}
 		var due []picked
-		err = tx.SelectContext(ctx, &due, `SELECT c.id, c.tel, cb.id AS callback_id, cb.attempt_id AS callback_attempt_id FROM callbacks cb
+		var owners any // NULL: not a claim for owners
+		if r.Owners != nil {
+			owners = int64Array(r.Owners)
+		}
+		err = tx.SelectContext(ctx, &due, `SELECT c.id, c.tel, cb.id AS callback_id, cb.attempt_id AS callback_attempt_id,
+			cb.agent_id AS callback_agent_id FROM callbacks cb
 			JOIN contacts c ON c.id = cb.contact_id
 			WHERE cb.batch_id = $1 AND cb.status = 'scheduled' AND cb.due_at <= $2 AND c.list_id = $3
 			  AND c.status = 'callback' AND c.claimed_by_job IS NULL`+contactZoneOpen(5)+`
-			ORDER BY cb.due_at, cb.id LIMIT $4 FOR UPDATE OF c SKIP LOCKED`, j.BatchID, now, j.ListID, r.N, zones)
+			  AND CASE WHEN $6::bigint[] IS NULL THEN cb.agent_id IS NULL OR cb.due_at <= $7
+			           ELSE cb.agent_id = ANY($6) AND cb.due_at > $7 END
+			ORDER BY cb.due_at, cb.id LIMIT $4 FOR UPDATE OF c SKIP LOCKED`, j.BatchID, now, j.ListID, r.N, zones, owners, now.Add(-r.CallbackGrace))
 		if err != nil {
 			return fmt.Errorf("claim callbacks of job %d: %w", r.JobID, err)
 		}
-		if left := r.N - len(due); left > 0 {
+		if r.Owners != nil { // one callback per agent: each is tied to its agent
+			seen := map[int64]bool{}
+			due = slices.DeleteFunc(due, func(p picked) bool {
+				dup := seen[p.CallbackAgentID.Int64]
+				seen[p.CallbackAgentID.Int64] = true
+				return dup
+			})
+		}
+		if left := r.N - len(due); left > 0 && r.Owners == nil {
 			q, args := eligibleQuery(j, j.Run, now)
 			q, args = q+contactZoneOpen(len(args)+1), append(args, zones) // J-8
 			var fresh []picked
@@ -99,23 +129,29 @@ func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time
 				// The job and run that called the number before (J-4), given back with the rest.
 				CalledBy  sql.NullInt64 `db:"called_by_job"`
 				CalledRun sql.NullInt64 `db:"called_run"`
+				// The number dialed: the other number a disposition asked for, else the list's (D-1).
+				Dial string `db:"dial_tel"`
 			}
 			err := tx.GetContext(ctx, &prior, `UPDATE contacts c SET claimed_by_job = $2, claim_token = $3::bigint, claimed_at = $4,
 				called_by_job = $2, called_run = $3::integer,
 				attempt_count = c.attempt_count + 1, last_attempt_at = $4, next_attempt_at = NULL, status = 'eligible'
 				FROM contacts old WHERE c.id = $1 AND old.id = c.id
-				RETURNING old.status, old.next_attempt_at, old.last_attempt_at, old.called_by_job, old.called_run`,
+				RETURNING old.status, old.next_attempt_at, old.last_attempt_at, old.called_by_job, old.called_run,
+				COALESCE(c.redial_tel, c.tel) AS dial_tel`,
 				p.ID, r.JobID, r.Run, now)
 			if err != nil {
 				return fmt.Errorf("claim contact %d: %w", p.ID, err)
 			}
-			t := DialTarget{ContactID: p.ID, Tel: p.Tel, ChannelUUID: r.NewUUID(), Callback: p.CallbackID.Valid}
+			t := DialTarget{ContactID: p.ID, Tel: prior.Dial, ChannelUUID: r.NewUUID(), Callback: p.CallbackID.Valid}
+			if r.Owners != nil {
+				t.Agent = int(p.CallbackAgentID.Int64)
+			}
 			err = tx.GetContext(ctx, &t.AttemptID, `INSERT INTO attempts (batch_id, campaign_id, list_id, contact_id, call_job_id,
 				job_run, tel, caller_id, channel_uuid, node, instance_id, created_at, started_at,
 				prior_status, prior_next_attempt_at, prior_last_attempt_at, prior_callback_attempt_id,
 				prior_called_by_job, prior_called_run)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
-				j.BatchID, j.CampaignID, j.ListID, p.ID, j.ID, j.Run, p.Tel, j.CallerID, t.ChannelUUID, r.Node, r.Instance, now,
+				j.BatchID, j.CampaignID, j.ListID, p.ID, j.ID, j.Run, t.Tel, j.CallerID, t.ChannelUUID, r.Node, r.Instance, now,
 				prior.Status, prior.Next, prior.Last, p.CallbackAttemptID, prior.CalledBy, prior.CalledRun)
 			if err != nil {
 				return fmt.Errorf("record attempt for contact %d: %w", p.ID, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/kakeru-dialer/kakeru/domain"
+	"github.com/kakeru-dialer/kakeru/listimport"
 )
 
 // NewDisposition is what an agent saves after a connected call (D-1); the caller has checked the
@@ -29,7 +30,9 @@ type NewDisposition struct {
 	AgentID    *int // the agent saving it; nil for an admin (anyone's attempt)
 }
 
-var digitsOnly = regexp.MustCompile(`^[0-9]{0,30}$`)
+// dialableTel is a number the engine may dial: what a list's tel must be (9 to 30 digits, a
+// leading 0), or empty for none. The other number is dialed on the contact's next attempts.
+var dialableTel = regexp.MustCompile(`^(0[0-9]{8,29})?$`)
 
 // Validate reports the first problem of a disposition against D-1.
 func (d NewDisposition) Validate(now time.Time) error {
@@ -38,8 +41,8 @@ func (d NewDisposition) Validate(now time.Time) error {
 		return invalid("D-1", "invalid_input", "party must be self or other")
 	case d.ResultCode == "":
 		return invalid("D-1", "invalid_input", "result_code is required")
-	case !digitsOnly.MatchString(d.OtherTel):
-		return invalid("D-1", "invalid_input", "other_tel must be up to 30 half-width digits")
+	case !dialableTel.MatchString(d.OtherTel):
+		return invalid("D-1", "invalid_input", "other_tel must be a phone number of 9 to 30 digits starting with 0")
 	case !d.NextAction.Valid():
 		return invalid("D-1", "invalid_input", "next_action must be continue, callback or complete")
 	case d.NextAction == domain.NextCallback && d.CallbackAt == nil:
@@ -81,6 +84,7 @@ func (s *Store) GetAttemptRef(ctx context.Context, id int64) (AttemptRef, error)
 // the contact (D-2): continue leaves it eligible, callback schedules it (one scheduled callback
 // per contact: a new one replaces the old), complete ends it for this batch.
 func (s *Store) SaveDisposition(ctx context.Context, d NewDisposition, now time.Time) error {
+	d.OtherTel, _ = listimport.NormalizeTel(d.OtherTel) // written by hand: 090-1234-5678, full-width digits
 	if err := d.Validate(now); err != nil {
 		return err
 	}
@@ -116,8 +120,9 @@ func (s *Store) SaveDisposition(ctx context.Context, d NewDisposition, now time.
 		contactID := *a.ContactID
 		status := map[domain.NextStep]string{domain.NextContinue: "eligible", domain.NextCallback: "callback",
 			domain.NextComplete: "complete"}[d.NextAction]
-		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET status = $2, next_attempt_at = NULL WHERE id = $1`,
-			contactID, status); err != nil {
+		// The other number, when given, is what the next attempts dial; none: the list's (D-1).
+		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET status = $2, next_attempt_at = NULL, redial_tel = NULLIF($3, '')
+			WHERE id = $1`, contactID, status, d.OtherTel); err != nil {
 			return fmt.Errorf("apply next action to contact %d: %w", contactID, err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE callbacks SET status = 'cancelled', updated_at = $2
