@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// The race of N-1: a claim statement whose snapshot was taken before an add committed does not
+// see the number, and under READ COMMITTED its transaction may commit after the add. So a claim
+// and a write to a list exclude each other: every claim transaction holds, shared, the advisory
+// lock of the global list and of its campaign's list from before its do-not-call check to its
+// commit; a write holds its list's lock exclusively until it commits. An add therefore waits for
+// the claims in flight, and a claim that asks for the lock after it waits for the add's commit,
+// and its check (a later statement, with a later snapshot) sees the number. A claim committed
+// before the add committed may still be originated afterwards: it was decided before.
+
+// dncLockClass is the first key of the lists' advisory locks ("DNC"); the second is the
+// campaign id (0 for the global list).
+const dncLockClass = 0x444E43
+
+// lockDNCWrite takes a list's lock exclusively, until the transaction ends.
+func lockDNCWrite(ctx context.Context, tx *sqlx.Tx, campaignID int) error {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, dncLockClass, campaignID); err != nil {
+		return fmt.Errorf("lock do-not-call list %d: %w", campaignID, err)
+	}
+	return nil
+}
+
+// skipDoNotCall is the claim's do-not-call check (N-1), in the claim's transaction. It takes the
+// shared locks of the global list and the job's campaign list, then looks the number each
+// candidate would dial (its redial number, else its own) up on both lists. A listed candidate
+// gets a skipped attempt row with its reason (never sent to the switch), is completed, its
+// due callback cancelled; it is not counted as an attempt of the contact (J-2 attempt counts),
+// in a report or in the job's remaining target. It returns the candidates left to dial.
+func skipDoNotCall[T any](ctx context.Context, tx *sqlx.Tx, j CallJob, r ClaimRequest, cands []T, id func(T) int64,
+	now time.Time) ([]T, error) {
+	if len(cands) == 0 {
+		return cands, nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared($1, 0), pg_advisory_xact_lock_shared($1, $2)`,
+		dncLockClass, j.CampaignID); err != nil {
+		return nil, fmt.Errorf("lock do-not-call lists of campaign %d: %w", j.CampaignID, err)
+	}
+	ids := make([]int64, len(cands))
+	for i, c := range cands {
+		ids[i] = id(c)
+	}
+	var listed []struct {
+		ID     int64  `db:"id"`
+		Tel    string `db:"tel"`
+		Global bool   `db:"global"`
+	}
+	err := tx.SelectContext(ctx, &listed, `SELECT c.id, COALESCE(c.redial_tel, c.tel) AS tel, bool_or(d.campaign_id = 0) AS global
+		FROM contacts c JOIN do_not_call d ON d.tel = COALESCE(c.redial_tel, c.tel) AND d.campaign_id IN (0, $2)
+		WHERE c.id = ANY($1) GROUP BY c.id`, int64Array64(ids), j.CampaignID)
+	if err != nil {
+		return nil, fmt.Errorf("check do-not-call lists for job %d: %w", j.ID, err)
+	}
+	if len(listed) == 0 {
+		return cands, nil
+	}
+	skipped := make(map[int64]bool, len(listed))
+	for _, l := range listed {
+		reason := "do_not_call:campaign"
+		if l.Global {
+			reason = "do_not_call:global"
+		}
+		var attemptID int64
+		err := tx.GetContext(ctx, &attemptID, `INSERT INTO attempts (batch_id, campaign_id, list_id, contact_id, call_job_id,
+			job_run, tel, caller_id, channel_uuid, node, instance_id, created_at, started_at, ended_at, outcome, skip_reason)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', $10, $11, $11, $11, 'skipped', $12) RETURNING id`,
+			j.BatchID, j.CampaignID, j.ListID, l.ID, j.ID, j.Run, l.Tel, j.CallerID, r.NewUUID(), r.Instance, now, reason)
+		if err != nil {
+			return nil, fmt.Errorf("record skipped attempt for contact %d: %w", l.ID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET status = 'complete', next_attempt_at = NULL WHERE id = $1`, l.ID); err != nil {
+			return nil, fmt.Errorf("complete skipped contact %d: %w", l.ID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE callbacks SET status = 'cancelled', attempt_id = $2, updated_at = $3
+			WHERE contact_id = $1 AND status = 'scheduled'`, l.ID, attemptID, now); err != nil {
+			return nil, fmt.Errorf("cancel callback of skipped contact %d: %w", l.ID, err)
+		}
+		skipped[l.ID] = true
+	}
+	out := cands[:0:0]
+	for _, c := range cands {
+		if !skipped[id(c)] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
