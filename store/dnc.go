@@ -317,3 +317,28 @@ func (s *Store) OnDoNotCall(ctx context.Context, campaignID int, tel string) (bo
 	}
 	return true, nil
 }
+
+// dispositionDoNotCall puts the number an attempt dialed, and its contact's own number when
+// different, on the campaign's list for a disposition whose result code is marked do_not_call
+// (N-1), in the disposition's transaction.
+func dispositionDoNotCall(ctx context.Context, tx *sqlx.Tx, d NewDisposition, a AttemptRef, now time.Time) error {
+	var tels []string
+	if err := tx.SelectContext(ctx, &tels, `SELECT a.tel FROM attempts a WHERE a.id = $1
+		UNION SELECT c.tel FROM attempts a JOIN contacts c ON c.id = a.contact_id WHERE a.id = $1`, a.ID); err != nil {
+		return fmt.Errorf("numbers of attempt %d: %w", a.ID, err)
+	}
+	if err := lockDNCWrite(ctx, tx, a.CampaignID); err != nil {
+		return err
+	}
+	for _, tel := range tels {
+		if !dncTel.MatchString(tel) {
+			continue // not a number a contact can have: nothing to match
+		}
+		e := DNCEntry{Tel: tel, CampaignID: a.CampaignID, Reason: "result code " + d.ResultCode, Source: DNCSourceDisposition,
+			AddedBy: d.SavedBy, AddedAt: now}
+		if _, err := addDNC(ctx, tx, e); err != nil {
+			return fmt.Errorf("add %s to do-not-call list %d: %w", tel, a.CampaignID, err)
+		}
+	}
+	return nil
+}

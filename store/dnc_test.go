@@ -318,3 +318,45 @@ func TestClaimWaitsForAnAddInFlight(t *testing.T) {
 		t.Fatalf("%d skipped attempts", n)
 	}
 }
+
+// N-1: a disposition whose result code is marked do_not_call puts the number dialed and the
+// contact's own number on the campaign's list, in its transaction, and completes the contact
+// even when it asked for a callback.
+func TestDispositionAddsToDoNotCall(t *testing.T) {
+	f := newJobFixture(t, 1)
+	ctx := context.Background()
+	if _, err := f.s.DB().ExecContext(ctx, `UPDATE contacts SET redial_tel = '0120777777' WHERE list_id = $1`, f.list.ID); err != nil {
+		t.Fatal(err)
+	}
+	j, err := f.s.StartCallJob(ctx, f.job(t, store.JobFilter{}).ID, rules(), f.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.s.ClaimContacts(ctx, store.ClaimRequest{JobID: j.ID, Run: j.Run, N: 1, Instance: "i", Node: "fs1", NewUUID: seqUUID}, f.now)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("claim %v %v", got, err)
+	}
+	// The attempt dialed the redial number, as the claim of the other number will.
+	if _, err := f.s.DB().ExecContext(ctx, `UPDATE attempts SET tel = '0120777777' WHERE id = $1`, got[0].AttemptID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.FinishAttempt(ctx, store.AttemptEnd{ChannelUUID: got[0].ChannelUUID, Outcome: "connected", EndedAt: f.now}); err != nil {
+		t.Fatal(err)
+	}
+	cb := f.now.Add(time.Hour)
+	if err := f.s.SaveDisposition(ctx, store.NewDisposition{AttemptID: got[0].AttemptID, Party: "self", ResultCode: "do_not_call",
+		NextAction: "callback", CallbackAt: &cb, SavedBy: "agent-1001", DoNotCall: true}, f.now); err != nil {
+		t.Fatal(err)
+	}
+	list, _, err := f.s.ListDoNotCall(ctx, store.DNCFilter{CampaignID: f.batch.CampaignID})
+	if err != nil || len(list) != 2 || list[0].Tel != "0120777777" || list[1].Tel != fixtureTel(0) ||
+		list[0].Source != store.DNCSourceDisposition || list[0].AddedBy != "agent-1001" || list[0].Reason != "result code do_not_call" {
+		t.Fatalf("list %+v %v", list, err)
+	}
+	if n := storetest.Count(t, f.s, "contacts", "status = 'complete'"); n != 1 {
+		t.Fatal("the contact is not complete")
+	}
+	if n := storetest.Count(t, f.s, "callbacks", "true"); n != 0 {
+		t.Fatal("a callback was scheduled")
+	}
+}
