@@ -92,17 +92,17 @@ func (s *Store) AddDoNotCall(ctx context.Context, e DNCEntry, now time.Time) (en
 		e.Source = DNCSourceAPI
 	}
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := lockDNCWrite(ctx, tx, e.CampaignID); err != nil {
-			return err
-		}
 		var n int64
 		n, err = addDNC(ctx, tx, e)
 		added = n == 1
 		if err != nil {
 			return err
 		}
-		return tx.GetContext(ctx, &entry, `SELECT tel, campaign_id, reason, source, added_by, added_at FROM do_not_call
-			WHERE tel = $1 AND campaign_id = $2`, e.Tel, e.CampaignID)
+		if err := tx.GetContext(ctx, &entry, `SELECT tel, campaign_id, reason, source, added_by, added_at FROM do_not_call
+			WHERE tel = $1 AND campaign_id = $2`, e.Tel, e.CampaignID); err != nil {
+			return err
+		}
+		return lockDNCWrite(ctx, tx, e.CampaignID) // last, just before the commit (dnclock.go)
 	})
 	if err != nil {
 		return e, false, fmt.Errorf("add %s to do-not-call list %d: %w", e.Tel, e.CampaignID, err)
@@ -241,12 +241,14 @@ type DNCImportResult struct {
 type DNCRow struct{ Tel, Reason string }
 
 // ImportDoNotCall adds the numbers feed hands to add to a list, in one transaction: an error
-// from feed (or add) leaves the list as it was. The numbers go first to a staging table, outside
-// the write lock; only the final INSERT … SELECT holds it, so claims of the list (of every
-// campaign, for the global list) wait for that statement only, not for the file's reading.
+// from feed (or add) leaves the list as it was. The numbers go to a staging table, then to the
+// list in one INSERT … SELECT; the write lock is taken only after it, just before the commit, so
+// claims of the list (of every campaign, for the global list) wait for the commit only, not for
+// the file or the insert (LockHeld: from the lock's grant to the commit's end).
 func (s *Store) ImportDoNotCall(ctx context.Context, campaignID int, by string, now time.Time,
 	feed func(add func(DNCRow) error) error) (DNCImportResult, error) {
 	var res DNCImportResult
+	var locked time.Time
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE dnc_staging (tel text NOT NULL, reason text NOT NULL) ON COMMIT DROP`); err != nil {
 			return fmt.Errorf("create staging table: %w", err)
@@ -280,10 +282,6 @@ func (s *Store) ImportDoNotCall(ctx context.Context, campaignID int, by string, 
 			return fmt.Errorf("count staged numbers: %w", err)
 		}
 		res.Repeated = res.Rows - distinct
-		if err := lockDNCWrite(ctx, tx, campaignID); err != nil {
-			return err
-		}
-		locked := time.Now()
 		r, err := tx.ExecContext(ctx, `INSERT INTO do_not_call (tel, campaign_id, reason, source, added_by, added_at)
 			SELECT DISTINCT ON (tel) tel, $1, reason, 'import', $2, $3 FROM dnc_staging ORDER BY tel
 			ON CONFLICT DO NOTHING`, campaignID, by, now)
@@ -292,9 +290,13 @@ func (s *Store) ImportDoNotCall(ctx context.Context, campaignID int, by string, 
 		}
 		n, _ := r.RowsAffected()
 		res.Added, res.AlreadyPresent = int(n), distinct-int(n)
-		res.LockHeld = time.Since(locked) // the commit follows at once
+		if err := lockDNCWrite(ctx, tx, campaignID); err != nil {
+			return err
+		}
+		locked = time.Now()
 		return nil
 	})
+	res.LockHeld = time.Since(locked)
 	if err != nil {
 		var re *RuleError
 		if errors.As(err, &re) {
@@ -327,9 +329,6 @@ func dispositionDoNotCall(ctx context.Context, tx *sqlx.Tx, d NewDisposition, a 
 		UNION SELECT c.tel FROM attempts a JOIN contacts c ON c.id = a.contact_id WHERE a.id = $1`, a.ID); err != nil {
 		return fmt.Errorf("numbers of attempt %d: %w", a.ID, err)
 	}
-	if err := lockDNCWrite(ctx, tx, a.CampaignID); err != nil {
-		return err
-	}
 	for _, tel := range tels {
 		if !dncTel.MatchString(tel) {
 			continue // not a number a contact can have: nothing to match
@@ -340,5 +339,6 @@ func dispositionDoNotCall(ctx context.Context, tx *sqlx.Tx, d NewDisposition, a 
 			return fmt.Errorf("add %s to do-not-call list %d: %w", tel, a.CampaignID, err)
 		}
 	}
-	return nil
+	// The lock is held from here to the disposition's commit: the statements left are short.
+	return lockDNCWrite(ctx, tx, a.CampaignID)
 }

@@ -274,16 +274,16 @@ func TestClaimWaitsForAnAddInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	add, err := f.s.DB().BeginTx(ctx, nil) // an add as AddDoNotCall makes it, held open
+	add, err := f.s.DB().BeginTx(ctx, nil) // an add as AddDoNotCall makes it (rows, then the lock), held open
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer add.Rollback()
-	if _, err := add.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, 0x444E43, f.batch.CampaignID); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := add.ExecContext(ctx, `INSERT INTO do_not_call (tel, campaign_id, source, added_by, added_at)
 		VALUES ($1, $2, 'api', 'sv', now())`, fixtureTel(0), f.batch.CampaignID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := add.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, 0x444E43, f.batch.CampaignID); err != nil {
 		t.Fatal(err)
 	}
 	type result struct {

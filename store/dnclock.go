@@ -10,18 +10,24 @@ import (
 
 // The race of N-1: a claim statement whose snapshot was taken before an add committed does not
 // see the number, and under READ COMMITTED its transaction may commit after the add. So a claim
-// and a write to a list exclude each other: every claim transaction holds, shared, the advisory
-// lock of the global list and of its campaign's list from before its do-not-call check to its
-// commit; a write holds its list's lock exclusively until it commits. An add therefore waits for
-// the claims in flight, and a claim that asks for the lock after it waits for the add's commit,
-// and its check (a later statement, with a later snapshot) sees the number. A claim committed
-// before the add committed may still be originated afterwards: it was decided before.
+// and a write to a list exclude each other through advisory locks. Every claim transaction takes,
+// shared, the lock of the global list and of its campaign's list before its do-not-call check
+// and holds them to its commit. A write (add, import, disposition) writes its rows first and then,
+// as its last statement before the commit, takes its list's lock exclusively: that waits for the
+// claims in flight (whose check may have missed the uncommitted rows) to commit first, and a claim
+// asking for the lock meanwhile is granted it only once the write has committed, so its check (a
+// later statement, with a later snapshot) sees the rows. Hence a claim that commits after the
+// write committed never dials a number the write listed. Claims are held back only from the
+// grant of the exclusive lock to the end of the commit, however large the write. An attempt whose
+// claim committed before the write committed was decided before: it may still be originated
+// after the number is listed (the engine originates right after its claim commits).
 
 // dncLockClass is the first key of the lists' advisory locks ("DNC"); the second is the
 // campaign id (0 for the global list).
 const dncLockClass = 0x444E43
 
-// lockDNCWrite takes a list's lock exclusively, until the transaction ends.
+// lockDNCWrite takes a list's lock exclusively, until the transaction ends; writers call it after
+// their writes, just before the commit.
 func lockDNCWrite(ctx context.Context, tx *sqlx.Tx, campaignID int) error {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, dncLockClass, campaignID); err != nil {
 		return fmt.Errorf("lock do-not-call list %d: %w", campaignID, err)
