@@ -54,14 +54,7 @@ func skipDoNotCall[T any](ctx context.Context, tx *sqlx.Tx, j CallJob, r ClaimRe
 	for i, c := range cands {
 		ids[i] = id(c)
 	}
-	var listed []struct {
-		ID     int64  `db:"id"`
-		Tel    string `db:"tel"`
-		Global bool   `db:"global"`
-	}
-	err := tx.SelectContext(ctx, &listed, `SELECT c.id, COALESCE(c.redial_tel, c.tel) AS tel, bool_or(d.campaign_id = 0) AS global
-		FROM contacts c JOIN do_not_call d ON d.tel = COALESCE(c.redial_tel, c.tel) AND d.campaign_id IN (0, $2)
-		WHERE c.id = ANY($1) GROUP BY c.id`, int64Array64(ids), j.CampaignID)
+	listed, err := listedContacts(ctx, tx, j.CampaignID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("check do-not-call lists for job %d: %w", j.ID, err)
 	}
@@ -98,4 +91,29 @@ func skipDoNotCall[T any](ctx context.Context, tx *sqlx.Tx, j CallJob, r ClaimRe
 		}
 	}
 	return out, nil
+}
+
+// ListedContact is a contact whose number to dial is on a do-not-call list.
+type ListedContact struct {
+	ID     int64  `db:"id"`
+	Tel    string `db:"tel"`    // the number checked: the redial number, else the contact's own
+	Global bool   `db:"global"` // on the global list (else only on the campaign's)
+}
+
+// listedContacts is the claim's probe: one primary-key lookup per contact and list.
+func listedContacts(ctx context.Context, q sqlx.QueryerContext, campaignID int, ids []int64) ([]ListedContact, error) {
+	var listed []ListedContact
+	err := sqlx.SelectContext(ctx, q, &listed, `SELECT c.id, COALESCE(c.redial_tel, c.tel) AS tel, bool_or(d.campaign_id = 0) AS global
+		FROM contacts c JOIN do_not_call d ON d.tel = COALESCE(c.redial_tel, c.tel) AND d.campaign_id IN (0, $2)
+		WHERE c.id = ANY($1) GROUP BY c.id`, int64Array64(ids), campaignID)
+	return listed, err
+}
+
+// DoNotCallListed runs the claim's check alone for the given contacts (benchmarks, tools).
+func (s *Store) DoNotCallListed(ctx context.Context, campaignID int, contactIDs []int64) ([]ListedContact, error) {
+	listed, err := listedContacts(ctx, s.db, campaignID, contactIDs)
+	if err != nil {
+		return nil, fmt.Errorf("check do-not-call lists: %w", err)
+	}
+	return listed, nil
 }
