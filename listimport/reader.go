@@ -112,7 +112,8 @@ func (r *Reader) readHeader() error {
 	if err != nil {
 		return err
 	}
-	// Names are ASCII, the same bytes in both encodings, so the raw fields can be compared.
+	// The raw fields are compared: a customer list's names are ASCII, the same bytes in both
+	// encodings; a do-not-call list's are given in each (dnc.go).
 	if !r.headerOK(fields, r.enc) {
 		line, _ := r.csv.FieldPos(0)
 		return r.headerErr(line)
