@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
@@ -307,19 +306,6 @@ func (s *Store) ImportDoNotCall(ctx context.Context, campaignID int, by string, 
 		return DNCImportResult{}, fmt.Errorf("import do-not-call list %d: %w", campaignID, err)
 	}
 	return res, nil
-}
-
-// OnDoNotCall reports whether a number is on the global list or the campaign's.
-func (s *Store) OnDoNotCall(ctx context.Context, campaignID int, tel string) (bool, error) {
-	var one int
-	err := s.db.GetContext(ctx, &one, `SELECT 1 FROM do_not_call WHERE tel = $1 AND campaign_id IN (0, $2) LIMIT 1`, tel, campaignID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("look up %s on do-not-call lists: %w", tel, err)
-	}
-	return true, nil
 }
 
 // dispositionDoNotCall puts the number an attempt dialed, and its contact's own number when
