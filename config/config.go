@@ -169,6 +169,9 @@ type ClockTime struct {
 type ResultCode struct {
 	Code  string `mapstructure:"code"`
 	Label string `mapstructure:"label"`
+	// DoNotCall: saving a disposition with this code puts the number dialed (and the contact's
+	// own, if different) on the campaign's do-not-call list and completes the contact (N-1).
+	DoNotCall bool `mapstructure:"do_not_call"`
 }
 
 // Pacing is the campaign's dialing policy (P-1).

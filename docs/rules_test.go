@@ -15,11 +15,12 @@ import (
 
 // ruleID matches a product rule id as the code cites it: an area letter, a dash, a number and an
 // optional letter (B-2, J-5, P-2, S-1 …). The area letters are those of the rule sections:
-// Assignments, Batches, Dispositions, aGents, Jobs, Lists, Pacing, Supervision, access (X).
-var ruleID = regexp.MustCompile(`\b[ABDGJLPSX]-[0-9]+[a-z]?\b`)
+// Assignments, Batches, Dispositions, aGents, Jobs, Lists, do-Not-call, Pacing, Supervision,
+// access (X).
+var ruleID = regexp.MustCompile(`\b[ABDGJLNPSX]-[0-9]+[a-z]?\b`)
 
 // ruleHeading is a heading of docs/rules.md that names one rule: "### B-2".
-var ruleHeading = regexp.MustCompile(`^#{2,6}\s+([ABDGJLPSX]-[0-9]+[a-z]?)\b`)
+var ruleHeading = regexp.MustCompile(`^#{2,6}\s+([ABDGJLNPSX]-[0-9]+[a-z]?)\b`)
 
 // cited are the file kinds whose citations count.
 var cited = []string{".go", ".md", ".yaml", ".yml", ".sh", ".sql"}

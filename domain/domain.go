@@ -34,6 +34,10 @@ const (
 	OutcomeNetworkFailure Outcome = "network_failure"
 	// OutcomeCancelled: we ended the call before an answer, e.g. the job stopped (P-3).
 	OutcomeCancelled Outcome = "cancelled"
+	// OutcomeSkipped: the claim found the number on a do-not-call list (N-1) and never sent it
+	// to the switch; the attempt row only records the skip and its reason. Not a dial: reports
+	// and pacing leave it out.
+	OutcomeSkipped Outcome = "skipped"
 	// OutcomeInProgress is no outcome: what an attempt shows while its call is live (docs/ui-guide.md
 	// GET /contacts/{id}/attempts). No attempt ends with it.
 	OutcomeInProgress Outcome = "in_progress"
@@ -43,14 +47,14 @@ const (
 // OutcomeInProgress is not among them. The slice is new on each call.
 func Outcomes() []Outcome {
 	return []Outcome{OutcomeConnected, OutcomeAbandoned, OutcomeMachine, OutcomeNoAnswer, OutcomeBusy,
-		OutcomeRejected, OutcomeInvalidNumber, OutcomeNetworkFailure, OutcomeCancelled}
+		OutcomeRejected, OutcomeInvalidNumber, OutcomeNetworkFailure, OutcomeCancelled, OutcomeSkipped}
 }
 
 // Valid reports whether o is an outcome an attempt can end with (one of Outcomes).
 func (o Outcome) Valid() bool {
 	switch o {
 	case OutcomeConnected, OutcomeAbandoned, OutcomeMachine, OutcomeNoAnswer, OutcomeBusy,
-		OutcomeRejected, OutcomeInvalidNumber, OutcomeNetworkFailure, OutcomeCancelled:
+		OutcomeRejected, OutcomeInvalidNumber, OutcomeNetworkFailure, OutcomeCancelled, OutcomeSkipped:
 		return true
 	}
 	return false
@@ -61,5 +65,6 @@ func (o Outcome) Valid() bool {
 func (o Outcome) Live() bool { return o == OutcomeConnected || o == OutcomeAbandoned }
 
 // Retryable reports whether a campaign's retry rule may name o (P-3): every outcome but
-// connected, whose contact waits for its disposition instead (D-2).
-func (o Outcome) Retryable() bool { return o.Valid() && o != OutcomeConnected }
+// connected, whose contact waits for its disposition instead (D-2), and skipped, which was never
+// dialed and whose contact is complete (N-1).
+func (o Outcome) Retryable() bool { return o.Valid() && o != OutcomeConnected && o != OutcomeSkipped }

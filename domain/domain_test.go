@@ -55,7 +55,7 @@ func TestSpelling(t *testing.T) {
 		got, want []string
 	}{
 		{spelled(Outcomes()), []string{"connected", "abandoned", "machine", "no_answer", "busy", "rejected",
-			"invalid_number", "network_failure", "cancelled"}},
+			"invalid_number", "network_failure", "cancelled", "skipped"}},
 		{spelled(AgentStates()), []string{"available", "on_call", "wrap_up", "break", "away", "logged_off"}},
 		{spelled(NextSteps()), []string{"continue", "callback", "complete"}},
 		{spelled(AfterWrapUps()), []string{"continue", "break", "away", "end"}},
@@ -85,7 +85,7 @@ func TestOutcomeClasses(t *testing.T) {
 		if o.Live() != live {
 			t.Errorf("%s.Live() = %v", o, o.Live())
 		}
-		if o.Retryable() != (o != OutcomeConnected) {
+		if o.Retryable() != (o != OutcomeConnected && o != OutcomeSkipped) {
 			t.Errorf("%s.Retryable() = %v", o, o.Retryable())
 		}
 	}

@@ -181,7 +181,7 @@ func dialResult(outcome domain.Outcome, at time.Time, ring time.Duration) (pacin
 	switch outcome {
 	case domain.OutcomeNoAnswer:
 		r.Outcome = pacing.NoAnswer
-	case domain.OutcomeCancelled, domain.OutcomeInProgress:
+	case domain.OutcomeCancelled, domain.OutcomeInProgress, domain.OutcomeSkipped:
 		return r, false
 	case domain.OutcomeMachine:
 		r.Outcome = pacing.Machine

@@ -29,8 +29,9 @@ type campaignJSON struct {
 }
 
 type resultCodeJSON struct {
-	Code  string `json:"code"`
-	Label string `json:"label"`
+	Code      string `json:"code"`
+	Label     string `json:"label"`
+	DoNotCall bool   `json:"do_not_call"` // N-1: saving it lists the number
 }
 
 type pacingJSON struct {
@@ -58,7 +59,7 @@ func toCampaignJSON(c config.Campaign, now time.Time) campaignJSON {
 	out.Calendar = toCalendarJSON(c.CallCalendar())
 	out.OpenNow, out.NextOpenWindow = openWindow(c, now)
 	for _, rc := range c.ResultCodes {
-		out.ResultCodes = append(out.ResultCodes, resultCodeJSON{Code: rc.Code, Label: rc.Label})
+		out.ResultCodes = append(out.ResultCodes, resultCodeJSON{Code: rc.Code, Label: rc.Label, DoNotCall: rc.DoNotCall})
 	}
 	for _, r := range c.Retry {
 		out.Retry = append(out.Retry, retryJSON{Outcomes: r.Outcomes, AfterSeconds: int64(r.After.Seconds()), MaxAttempts: r.MaxAttempts})

@@ -68,6 +68,7 @@ type attemptJSON struct {
 	HangupCause string           `json:"hangup_cause"`
 	AgentID     *int             `json:"agent_id"`
 	TalkSeconds *int             `json:"talk_seconds"`
+	SkipReason  string           `json:"skip_reason"`
 	Disposition *dispositionJSON `json:"disposition"`
 }
 
@@ -114,7 +115,7 @@ func (s *Server) handleContactAttempts(w http.ResponseWriter, r *http.Request) e
 func toAttemptJSON(a store.Attempt) attemptJSON {
 	out := attemptJSON{ID: a.ID, ContactID: a.ContactID, CallJobID: a.CallJobID, Tel: a.Tel, StartedAt: a.StartedAt,
 		AnsweredAt: a.AnsweredAt, EndedAt: a.EndedAt, Outcome: a.Outcome, HangupCause: a.HangupCause, AgentID: a.AgentID,
-		TalkSeconds: a.TalkSeconds}
+		TalkSeconds: a.TalkSeconds, SkipReason: a.SkipReason}
 	if d := a.Disposition; d != nil {
 		dj := dispositionJSON(*d)
 		out.Disposition = &dj

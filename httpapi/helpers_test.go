@@ -50,7 +50,7 @@ func newEnv(t *testing.T, now string, edit func(*config.Config)) *env {
 		edit(cfg)
 	}
 	e := &env{t: t, store: storetest.New(t), cfg: cfg, now: at(now)}
-	api := httpapi.New(httpapi.Options{Config: staticConfig{cfg}, Batches: e.store, Lists: e.store, Jobs: e.store, Now: func() time.Time { return e.now },
+	api := httpapi.New(httpapi.Options{Config: staticConfig{cfg}, Batches: e.store, Lists: e.store, Jobs: e.store, DoNotCall: e.store, Now: func() time.Time { return e.now },
 		Status: func(context.Context) (httpapi.Status, error) { return httpapi.Status{Version: "test"}, nil }})
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)

@@ -67,12 +67,14 @@ func TestOpenAPISchemasMatchStructs(t *testing.T) {
 		"AgentReport": agentReportJSON{}, "DayCounts": dayJSON{}, "ReportSummary": summaryJSON{},
 		"Monitor": monitorJSON{}, "MonitorAgent": monitorAgent{}, "LiveCall": store.LiveCall{}, "RunCounts": store.RunCounts{},
 		"AbandonRate": abandonRate{}, "Supervision": supervisionJSON{},
+		"DoNotCallEntry": dncEntryJSON{}, "DoNotCallRemoval": dncRemovalJSON{}, "DoNotCallImport": dncImportJSON{},
 	}
 	requests := map[string]any{
 		"BatchCreate": createBatchRequest{}, "BatchPatch": patchBatchRequest{}, "DialGroupIDs": dialGroupsRequest{},
 		"AssignmentCreate": createAssignmentRequest{}, "CallJobCreate": callJobRequest{}, "CallJobPatch": callJobRequest{},
 		"JobFilter": store.JobFilter{}, "JoinRequest": joinRequest{}, "StateRequest": stateRequest{},
 		"DispositionRequest": dispositionRequest{}, "CallbackPatch": rescheduleRequest{}, "SupervisionRequest": supervisionRequest{},
+		"DoNotCallAdd": dncAddRequest{},
 	}
 	check := func(name string, v any, answer bool) {
 		s, ok := doc.Components.Schemas[name]

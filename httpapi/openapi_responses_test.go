@@ -90,7 +90,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	desk := &memDesk{agents: map[int]agentstate.Agent{}}
 	var redisDown atomic.Bool
 	api := httpapi.New(httpapi.Options{Config: staticConfig{cfg}, Batches: e.store, Lists: e.store, Jobs: e.store,
-		Callbacks: e.store, Reports: e.store, Desk: desk, Monitor: monitorSource{desk, e.store}, Supervisor: nodeSupervisor{}, Now: func() time.Time { return e.now },
+		Callbacks: e.store, Reports: e.store, DoNotCall: e.store, Desk: desk, Monitor: monitorSource{desk, e.store}, Supervisor: nodeSupervisor{}, Now: func() time.Time { return e.now },
 		Checks: []httpapi.Check{{Name: "redis", Probe: func(context.Context) error {
 			if redisDown.Load() {
 				return errors.New("connection refused")
@@ -317,6 +317,28 @@ func TestOpenAPIResponses(t *testing.T) {
 	get(http.StatusOK, adminToken, fmt.Sprintf("/api/v1/reports/results.csv?batch_id=%d", fx.Batch1))
 	get(http.StatusOK, adminToken, fmt.Sprintf("/api/v1/reports/results.csv?batch_id=%d&encoding=sjis", fx.Batch1))
 	get(http.StatusUnprocessableEntity, adminToken, "/api/v1/reports/results.csv?encoding=latin1")
+
+	// Do-not-call lists (N-1).
+	numbers := "/api/v1/do-not-call/1/numbers"
+	e.mustCall(http.StatusCreated, supervisorToken, http.MethodPost, numbers, map[string]any{"tel": "03-1234-5678", "reason": "苦情"})
+	e.mustCall(http.StatusOK, supervisorToken, http.MethodPost, numbers, map[string]any{"tel": "0312345678"})
+	e.mustCall(http.StatusUnprocessableEntity, supervisorToken, http.MethodPost, numbers, map[string]any{"tel": "1"})
+	e.mustCall(http.StatusForbidden, supervisorToken, http.MethodPost, "/api/v1/do-not-call/global/numbers", map[string]any{"tel": "0312345678"})
+	get(http.StatusOK, supervisorToken, numbers+"?q=031")
+	get(http.StatusOK, supervisorToken, "/api/v1/do-not-call/global/numbers")
+	get(http.StatusBadRequest, supervisorToken, numbers+"?q=abc")
+	get(http.StatusOK, supervisorToken, "/api/v1/do-not-call/1/numbers.csv?encoding=sjis")
+	get(http.StatusUnprocessableEntity, supervisorToken, "/api/v1/do-not-call/1/numbers.csv?encoding=latin1")
+	if r := e.uploadDNC(adminToken, "global", []byte("tel,reason\n0311112222,x\n"), "utf-8"); r.Status != http.StatusCreated {
+		t.Errorf("do-not-call import: %d %s", r.Status, r.Raw)
+	}
+	if r := e.uploadDNC(adminToken, "global", []byte("tel,reason\n1,x\n"), "utf-8"); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("refused do-not-call import: %d %s", r.Status, r.Raw)
+	}
+	e.mustCall(http.StatusNoContent, supervisorToken, http.MethodDelete, numbers+"/0312345678?reason=mistake", nil)
+	e.mustCall(http.StatusNotFound, supervisorToken, http.MethodDelete, numbers+"/0312345678", nil)
+	get(http.StatusOK, supervisorToken, "/api/v1/do-not-call/1/removals")
+	get(http.StatusForbidden, agentToken, "/api/v1/do-not-call/1/removals")
 
 	v.coverage(doc)
 }

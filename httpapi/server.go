@@ -68,6 +68,8 @@ type Options struct {
 	Callbacks CallbackStore
 	Reports   ReportStore
 	Desk      AgentDesk
+	// DoNotCall serves the do-not-call lists (N-1); nil: their routes answer 404.
+	DoNotCall DoNotCallStore
 	Now       func() time.Time
 	Checks    []Check
 	// Status fills /api/v1/status.
@@ -102,6 +104,7 @@ type Server struct {
 	jobs      JobStore
 	callbacks CallbackStore
 	reports   ReportStore
+	dnc       DoNotCallStore
 	desk      AgentDesk
 	now       func() time.Time
 	checks    []Check
@@ -140,6 +143,7 @@ func New(o Options) *Server {
 		s.newUUID = freeswitch.NewUUID
 	}
 	s.reports = o.Reports
+	s.dnc = o.DoNotCall
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -228,6 +232,14 @@ func (s *Server) routes() {
 	api("DELETE /api/v1/callbacks/{id}", s.handleDeleteCallback)
 	api("GET /api/v1/reports/summary", s.heavy(1, s.handleReportSummary))
 	api("GET /api/v1/reports/results.csv", s.heavy(1, s.handleReportResults))
+
+	// N-1: do-not-call lists; {list} is "global" or a campaign id.
+	api("GET /api/v1/do-not-call/{list}/numbers", s.heavy(1, s.handleListDNC))
+	api("POST /api/v1/do-not-call/{list}/numbers", s.handleAddDNC)
+	api("DELETE /api/v1/do-not-call/{list}/numbers/{tel}", s.handleRemoveDNC)
+	api("GET /api/v1/do-not-call/{list}/numbers.csv", s.heavy(1, s.handleExportDNC))
+	api("POST /api/v1/do-not-call/{list}/imports", s.handleImportDNC) // heavy once spooled
+	api("GET /api/v1/do-not-call/{list}/removals", s.handleDNCRemovals)
 
 	api("GET /api/v1/events", s.handleEvents) // S-1: live monitoring
 	api("GET /api/v1/call-jobs/{id}/monitor", s.handleMonitor)

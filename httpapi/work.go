@@ -294,11 +294,13 @@ func (s *Server) handleSaveDisposition(w http.ResponseWriter, r *http.Request) e
 		return errorf(http.StatusUnprocessableEntity, "invalid_input", "after must be continue, break, away or end")
 	}
 	camp, _ := s.cfg.Current().Campaign(ref.CampaignID)
-	if !slices.ContainsFunc(camp.ResultCodes, func(c config.ResultCode) bool { return c.Code == req.ResultCode }) {
+	rc := slices.IndexFunc(camp.ResultCodes, func(c config.ResultCode) bool { return c.Code == req.ResultCode })
+	if rc < 0 {
 		return errorf(http.StatusUnprocessableEntity, "invalid_input", "result_code must be one of the campaign's result codes")
 	}
 	err = s.jobs.SaveDisposition(r.Context(), store.NewDisposition{AttemptID: id, Party: req.Party, ResultCode: req.ResultCode,
-		OtherTel: req.OtherTel, NextAction: req.NextAction, CallbackAt: req.CallbackAt, Memo: req.Memo, SavedBy: p.Name}, s.now())
+		OtherTel: req.OtherTel, NextAction: req.NextAction, CallbackAt: req.CallbackAt, Memo: req.Memo, SavedBy: p.Name,
+		DoNotCall: camp.ResultCodes[rc].DoNotCall}, s.now())
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,12 @@ type Reader struct {
 	err     error // sticky: io.EOF, an I/O error or a *FileError
 	count   int   // data records returned so far
 
+	// The file's format: the customer list's (validHeader, validate) or a do-not-call list's
+	// (dnc.go). headerOK sees the raw header fields, in the file's encoding.
+	headerOK  func(raw []string, enc Encoding) bool
+	headerErr func(line int) *FileError
+	check     func(rec *Record, ncols int, badEncoding bool)
+
 	raw, decoded []byte // decoding scratch
 	// Records and their field slices are carved from blocks, saving two allocations a row; a
 	// record kept by the caller keeps its block (some kilobytes) alive.
@@ -50,7 +56,9 @@ func NewReader(r io.Reader, enc Encoding) *Reader {
 // *FileError (row_too_long) once the records before it are read.
 func NewReaderLimits(r io.Reader, enc Encoding, lim Limits) *Reader {
 	e, err := ParseEncoding(string(enc))
-	return &Reader{src: bufio.NewReaderSize(newRowLimiter(r, lim.rowBytes()), 64<<10), enc: e, encErr: err}
+	return &Reader{src: bufio.NewReaderSize(newRowLimiter(r, lim.rowBytes()), 64<<10), enc: e, encErr: err,
+		headerOK:  func(raw []string, _ Encoding) bool { return validHeader(raw) },
+		headerErr: func(line int) *FileError { return fileError(line, headerInvalid) }, check: validate}
 }
 
 // Encoding reports the encoding in use; it is final once Header or Next has been called.
@@ -99,15 +107,16 @@ func (r *Reader) readHeader() error {
 	r.csv.ReuseRecord = true
 	fields, err := r.read()
 	if err == io.EOF {
-		return fileError(1, headerInvalid)
+		return r.headerErr(1)
 	}
 	if err != nil {
 		return err
 	}
-	// Names are ASCII, the same bytes in both encodings, so the raw fields can be compared.
-	if !validHeader(fields) {
+	// The raw fields are compared: a customer list's names are ASCII, the same bytes in both
+	// encodings; a do-not-call list's are given in each (dnc.go).
+	if !r.headerOK(fields, r.enc) {
 		line, _ := r.csv.FieldPos(0)
-		return fileError(line, headerInvalid)
+		return r.headerErr(line)
 	}
 	r.header = append([]string(nil), fields...)
 	return nil
@@ -165,7 +174,7 @@ func (r *Reader) Next() (*Record, error) {
 			bad = bad || !utf8.ValidString(f)
 		}
 	}
-	validate(rec, len(r.header), bad)
+	r.check(rec, len(r.header), bad)
 	return rec, nil
 }
 

@@ -92,6 +92,9 @@ func (m *Metrics) start(campaign int) string {
 	m.liveAnswers.WithLabelValues(c)
 	m.abandons.WithLabelValues(c)
 	for _, o := range domain.Outcomes() { // every outcome's counter starts at zero once the campaign dials
+		if o == domain.OutcomeSkipped {
+			continue // N-1: a skip is recorded by the claim, never dialed: no customer attempt ended
+		}
 		m.outcomes.WithLabelValues(c, string(o))
 	}
 	return c

@@ -66,7 +66,7 @@ func (s *Store) RecentDials(ctx context.Context, campaign, n int, now time.Time)
 		SELECT a.outcome, a.started_at, a.answered_at, a.bridged_at, a.ended_at,
 			(extract(epoch FROM d.saved_at - a.ended_at) * 1000)::bigint AS wrap_ms
 		FROM attempts a LEFT JOIN dispositions d ON d.attempt_id = a.id
-		WHERE a.campaign_id = $1 AND a.ended_at IS NOT NULL AND a.ended_at <= $3
+		WHERE a.campaign_id = $1 AND a.ended_at IS NOT NULL AND a.ended_at <= $3 AND a.outcome <> 'skipped'
 		ORDER BY a.ended_at DESC LIMIT $2) x ORDER BY ended_at`, campaign, n, now)
 	if err != nil {
 		return nil, fmt.Errorf("read recent dials of campaign %d: %w", campaign, err)

@@ -22,6 +22,7 @@ type Attempt struct {
 	HangupCause string         `db:"hangup_cause"`
 	AgentID     *int           `db:"agent_id"`
 	TalkSeconds *int           `db:"talk_seconds"`
+	SkipReason  string         `db:"skip_reason"` // a skipped attempt's (N-1), e.g. do_not_call:global
 	Disposition *Disposition   `db:"-"`
 }
 
@@ -53,7 +54,7 @@ type attemptRow struct {
 func (s *Store) ContactAttempts(ctx context.Context, contactID int64) ([]Attempt, error) {
 	var rows []attemptRow
 	err := s.db.SelectContext(ctx, &rows, `SELECT a.id, a.contact_id, a.call_job_id, a.tel, a.started_at,
-		a.answered_at, a.ended_at, a.outcome, a.hangup_cause, a.agent_id, a.talk_seconds,
+		a.answered_at, a.ended_at, a.outcome, a.hangup_cause, a.agent_id, a.talk_seconds, a.skip_reason,
 		d.party AS d_party, d.result_code AS d_result_code, d.other_tel AS d_other_tel,
 		d.next_action AS d_next_action, d.callback_at AS d_callback_at, d.memo AS d_memo,
 		d.saved_by AS d_saved_by, d.saved_at AS d_saved_at

@@ -118,6 +118,11 @@ func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time
 			}
 			due = append(due, fresh...)
 		}
+		// N-1: a number on a do-not-call list is recorded as skipped, never dialed.
+		due, err = skipDoNotCall(ctx, tx, j, r, due, func(p picked) int64 { return p.ID }, now)
+		if err != nil {
+			return err
+		}
 		for _, p := range due {
 			// What the claim changes is kept in the attempt row, so an attempt that fails because
 			// of us can give the contact back as it was (GiveBackAttempt). The self-join reads the

@@ -28,6 +28,9 @@ type NewDisposition struct {
 	Memo       string
 	SavedBy    string
 	AgentID    *int // the agent saving it; nil for an admin (anyone's attempt)
+	// DoNotCall: the result code is marked do_not_call (N-1): the numbers go on the campaign's
+	// list and the contact is complete, whatever the next action.
+	DoNotCall bool
 }
 
 // dialableTel is a number the engine may dial: what a list's tel must be (9 to 30 digits, a
@@ -114,12 +117,20 @@ func (s *Store) SaveDisposition(ctx context.Context, d NewDisposition, now time.
 		if err != nil {
 			return fmt.Errorf("save disposition of attempt %d: %w", d.AttemptID, err)
 		}
+		if d.DoNotCall {
+			if err := dispositionDoNotCall(ctx, tx, d, a, now); err != nil {
+				return err
+			}
+		}
 		if a.ContactID == nil {
 			return nil
 		}
 		contactID := *a.ContactID
 		status := map[domain.NextStep]string{domain.NextContinue: "eligible", domain.NextCallback: "callback",
 			domain.NextComplete: "complete"}[d.NextAction]
+		if d.DoNotCall {
+			status = "complete"
+		}
 		// The other number, when given, is what the next attempts dial; none: the list's (D-1).
 		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET status = $2, next_attempt_at = NULL, redial_tel = NULLIF($3, '')
 			WHERE id = $1`, contactID, status, d.OtherTel); err != nil {
@@ -129,7 +140,7 @@ func (s *Store) SaveDisposition(ctx context.Context, d NewDisposition, now time.
 			WHERE contact_id = $1 AND status = 'scheduled'`, contactID, now); err != nil {
 			return fmt.Errorf("replace callbacks of contact %d: %w", contactID, err)
 		}
-		if d.NextAction == domain.NextCallback {
+		if d.NextAction == domain.NextCallback && !d.DoNotCall {
 			_, err := tx.ExecContext(ctx, `INSERT INTO callbacks (batch_id, contact_id, attempt_id, agent_id, due_at, created_at,
 				updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)`, a.BatchID, contactID, d.AttemptID, a.AgentID, *d.CallbackAt, now)
 			if err != nil {

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// RunCounts counts a call job run's attempts (S-1): dialed is every attempt, in progress those
+// RunCounts counts a call job run's attempts (S-1): dialed is every attempt but the skipped (N-1), in progress those
 // not ended yet; answered are live answers (connected or abandoned).
 type RunCounts struct {
 	Dialed     int `db:"dialed" json:"dialed"`
@@ -28,7 +28,7 @@ func (s *Store) JobRunCounts(ctx context.Context, jobID int64) (RunCounts, error
 		count(a.id) FILTER (WHERE a.outcome = 'connected') AS connected,
 		count(a.id) FILTER (WHERE a.outcome = 'abandoned') AS abandoned,
 		GREATEST(j.target_count - count(DISTINCT a.contact_id), 0) AS remaining
-		FROM call_jobs j LEFT JOIN attempts a ON a.call_job_id = j.id AND a.job_run = j.run AND j.run > 0
+		FROM call_jobs j LEFT JOIN attempts a ON a.call_job_id = j.id AND a.job_run = j.run AND j.run > 0 AND a.outcome <> 'skipped'
 		WHERE j.id = $1 GROUP BY j.id, j.target_count`, jobID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound

@@ -101,12 +101,13 @@ type ReportSummary struct {
 }
 
 // reportScope is the common table expression every report query starts from: the campaigns'
-// ranges, and sel, the attempts in them. Arguments $1..$7.
+// ranges, and sel, the attempts in them. Arguments $1..$7. Skipped attempts (N-1) were never
+// dialed: no report counts them.
 const reportScope = `WITH r AS (
 	SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[]) AS r(campaign_id, tz, t_from, t_to)
 ), sel AS (
 	SELECT a.*, r.tz FROM attempts a JOIN r ON r.campaign_id = a.campaign_id
-	WHERE a.started_at >= r.t_from AND a.started_at < r.t_to
+	WHERE a.started_at >= r.t_from AND a.started_at < r.t_to AND a.outcome <> 'skipped'
 	  AND ($5::bigint = 0 OR a.batch_id = $5) AND ($6::bigint = 0 OR a.call_job_id = $6) AND ($7::int IS NULL OR a.agent_id = $7)
 )`
 

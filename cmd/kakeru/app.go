@@ -157,6 +157,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Jobs:      m.apiStore,
 		Callbacks: m.apiStore,
 		Reports:   m.apiStore,
+		DoNotCall: m.apiStore,
 		Desk:      m.agents,
 		Now:       m.Now,
 		Checks:    m.readinessChecks(cfg),

@@ -43,6 +43,8 @@ usage:
                                            measure originates/s, answer→bridge latency and concurrent calls
   kakeru bench api [--config PATH] [--agents N] [--duration D] [--runs N] [--clients N] [--slow N]
                                            /healthz and answer→bridge latency while the API is hammered
+  kakeru bench claim [--dsn DSN] [--dnc N] [--contacts N] [--claims N] [--n N] [--runs N] [--import N]
+                                           claim latency with the do-not-call list empty and holding N numbers
   kakeru pacebench [--quick] [--json] [--seed N] [--shifts N] [SCENARIO ...]
                                            compare pacing policies in simulation (S1 … S7 or files)
   kakeru version
@@ -81,6 +83,9 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, onLog
 	}
 	if cmd == "bench" && len(rest) > 0 && rest[0] == "api" {
 		return runBenchAPI(ctx, rest[1:], stdout, stderr)
+	}
+	if cmd == "bench" && len(rest) > 0 && rest[0] == "claim" {
+		return runBenchClaim(ctx, rest[1:], stdout, stderr)
 	}
 	if cmd == "bench" && len(rest) > 0 && rest[0] == "engine" {
 		return runBenchEngine(ctx, rest[1:], stdout, stderr)
