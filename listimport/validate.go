@@ -131,7 +131,9 @@ func (rec *Record) checkTel(s string) {
 	if !digits {
 		rec.Problems = append(rec.Problems, newProblem(rec.Line, telFormat))
 	}
-	if s[0] != '0' {
+	// A full-width ０ is a leading zero written in the wrong width: the format error says so,
+	// "put a 0 first" would mislead (issue 14 item 6).
+	if s[0] != '0' && !strings.HasPrefix(s, "０") {
 		rec.Problems = append(rec.Problems, newProblem(rec.Line, telLeadingZero))
 	}
 }
