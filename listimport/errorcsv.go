@@ -222,7 +222,20 @@ func windowsIBM(b []byte) {
 // CSV stays within lim.MaxErrorCSVBytes: omitted is the line of the first row left out, and 0
 // when none was.
 func WriteErrorCSV(w io.Writer, src io.Reader, enc Encoding, dupLines map[int]bool, lim Limits) (omitted int, err error) {
-	r := NewReaderLimits(src, enc, lim)
+	extra := make(map[int][]Problem, len(dupLines))
+	for line, dup := range dupLines {
+		if dup {
+			extra[line] = []Problem{DuplicateProblem(line)}
+		}
+	}
+	return WriteErrorCSVWith(w, src, enc, extra, lim, Options{})
+}
+
+// WriteErrorCSVWith is WriteErrorCSV for a file read with opts (as the import read it, so that
+// its rows get the same problems), with the problems the database found by line in extra
+// (duplicates, numbers on a do-not-call list), written after the row's own.
+func WriteErrorCSVWith(w io.Writer, src io.Reader, enc Encoding, extra map[int][]Problem, lim Limits, opts Options) (omitted int, err error) {
+	r := NewReaderWith(src, enc, lim, opts)
 	header, err := r.Header()
 	if err != nil {
 		return 0, err
@@ -245,8 +258,8 @@ func WriteErrorCSV(w io.Writer, src io.Reader, enc Encoding, dupLines map[int]bo
 		for _, p := range rec.Problems {
 			msgs = append(msgs, p.Message)
 		}
-		if dupLines[rec.Line] {
-			msgs = append(msgs, DuplicateProblem(rec.Line).Message)
+		for _, p := range extra[rec.Line] {
+			msgs = append(msgs, p.Message)
 		}
 		err = ew.Write(rec.Fields, msgs)
 		if err == ErrErrorCSVFull {

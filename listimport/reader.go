@@ -23,7 +23,10 @@ type Reader struct {
 	enc     Encoding
 	encErr  error
 	sjis    transform.Transformer // nil for UTF-8
-	header  []string
+	header  []string              // decoded
+	layout  layout
+	opts    Options
+	zones   zoneCache
 	started bool
 	err     error // sticky: io.EOF, an I/O error or a *FileError
 	count   int   // data records returned so far
@@ -49,8 +52,13 @@ func NewReader(r io.Reader, enc Encoding) *Reader {
 // NewReaderLimits is NewReader with lim.MaxRowBytes: a longer record ends reading with a
 // *FileError (row_too_long) once the records before it are read.
 func NewReaderLimits(r io.Reader, enc Encoding, lim Limits) *Reader {
+	return NewReaderWith(r, enc, lim, Options{})
+}
+
+// NewReaderWith is NewReaderLimits with Options.
+func NewReaderWith(r io.Reader, enc Encoding, lim Limits, opts Options) *Reader {
 	e, err := ParseEncoding(string(enc))
-	return &Reader{src: bufio.NewReaderSize(newRowLimiter(r, lim.rowBytes()), 64<<10), enc: e, encErr: err}
+	return &Reader{src: bufio.NewReaderSize(newRowLimiter(r, lim.rowBytes()), 64<<10), enc: e, encErr: err, opts: opts}
 }
 
 // Encoding reports the encoding in use; it is final once Header or Next has been called.
@@ -104,20 +112,21 @@ func (r *Reader) readHeader() error {
 	if err != nil {
 		return err
 	}
-	// Names are ASCII, the same bytes in both encodings, so the raw fields can be compared.
-	if !validHeader(fields) {
+	// The standard names are ASCII, the same bytes in both encodings; タイムゾーン is not.
+	header := make([]string, len(fields))
+	bad := false
+	if r.sjis != nil {
+		bad = r.decodeSJIS(header, fields)
+	} else {
+		copy(header, fields)
+	}
+	l, ok := parseHeader(header)
+	if bad || !ok {
 		line, _ := r.csv.FieldPos(0)
 		return fileError(line, headerInvalid)
 	}
-	r.header = append([]string(nil), fields...)
+	r.header, r.layout = header, l
 	return nil
-}
-
-func validHeader(f []string) bool {
-	if len(f) < 3 || len(f) > 4 || f[0] != "name" || f[1] != "kana" || f[2] != "tel" {
-		return false
-	}
-	return len(f) == 3 || f[3] == "remarks"
 }
 
 // read returns the next raw record, turning a CSV syntax error into a FileError.
@@ -165,7 +174,7 @@ func (r *Reader) Next() (*Record, error) {
 			bad = bad || !utf8.ValidString(f)
 		}
 	}
-	validate(rec, len(r.header), bad)
+	r.validate(rec, bad)
 	return rec, nil
 }
 
