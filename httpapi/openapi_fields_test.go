@@ -58,7 +58,7 @@ func TestOpenAPISchemasMatchStructs(t *testing.T) {
 		"Status": Status{}, "NodeStatus": NodeStatus{}, "AgentCounts": AgentCounts{},
 		"Campaign": campaignJSON{}, "BusinessHours": businessHoursJSON{}, "ResultCode": resultCodeJSON{}, "Pacing": pacingJSON{},
 		"RetryRule": retryJSON{}, "DialGroup": dialGroupJSON{}, "Agent": agentJSON{},
-		"Batch": batchJSON{}, "BatchDeletion": store.BatchDeletion{}, "CustomerList": listJSON{}, "Assignment": assignmentJSON{},
+		"Batch": batchJSON{}, "BatchDeletion": store.BatchDeletion{}, "CustomerList": listJSON{}, "ListImport": importedListJSON{}, "Assignment": assignmentJSON{},
 		"Contact": contactJSON{}, "Attempt": attemptJSON{}, "Disposition": dispositionJSON{},
 		"CallJob": store.CallJob{}, "Session": sessionJSON{}, "SessionCall": sessionCall{}, "ContactBrief": contactBrief{},
 		"UnsavedDisposition": store.UnsavedDisposition{}, "Callback": store.Callback{},

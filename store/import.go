@@ -371,3 +371,25 @@ func (s *Store) DropBatchForBench(ctx context.Context, batchID int64) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM batches WHERE id = $1`, batchID)
 	return err
 }
+
+// PreloadDoNotCallForBench puts n generated numbers on do-not-call lists, a third on the global
+// list, the rest on campaign's: every every-th one is 080%08d, a number of a benchmark's generated list,
+// the others 070 numbers no list holds. DropDoNotCallForBench removes them.
+func (s *Store) PreloadDoNotCallForBench(ctx context.Context, campaignID, n, every int) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO do_not_call (tel, campaign_id, source, added_by, added_at)
+		SELECT CASE WHEN g % $3 = 0 THEN '080' || lpad((g / $3)::text, 8, '0') ELSE '070' || lpad(g::text, 8, '0') END,
+			CASE WHEN g % 3 = 0 THEN 0 ELSE $1 END, 'import', 'kakeru bench', now()
+		FROM generate_series(0, $2 - 1) AS g
+		ON CONFLICT DO NOTHING`, campaignID, n, every)
+	if err != nil {
+		return fmt.Errorf("preload do-not-call: %w", err)
+	}
+	_, err = s.db.ExecContext(ctx, `ANALYZE do_not_call`)
+	return err
+}
+
+// DropDoNotCallForBench removes the numbers PreloadDoNotCallForBench added.
+func (s *Store) DropDoNotCallForBench(ctx context.Context) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM do_not_call WHERE added_by = 'kakeru bench'`)
+	return err
+}

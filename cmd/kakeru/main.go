@@ -37,7 +37,7 @@ usage:
                                            run a simulated FreeSWITCH event socket
   kakeru agents-sim --job ID [--api URL] [--agents 1001,1002] [--talk D] [--wrap D]
                                            simulated agents working a call job through the API
-  kakeru bench import [--config PATH] [--rows N] [--preload N] [--runs N]
+  kakeru bench import [--config PATH] [--dsn DSN] [--rows N] [--preload N] [--dnc N] [--runs N]
                                            measure list import: rows/s and peak RSS per encoding
   kakeru bench engine [--config PATH] [--agents N] [--duration D] [--runs N] [--hold N] [--rate R]
                                            measure originates/s, answer→bridge latency and concurrent calls
