@@ -58,9 +58,9 @@ const dncFile = "name,kana,tel\n山田,ヤマダ,0311111111\n佐藤,サトウ,03
 func dncFixture(t *testing.T) (*store.Store, store.Batch) {
 	s := storetest.New(t)
 	b := newBatch(t, s, at("2022-08-01 10:00"), "2022-08-01") // campaign 1
-	addDoNotCall(t, s, 0, "0311111111")                        // global
-	addDoNotCall(t, s, 1, "0322222222")                        // the batch's campaign
-	addDoNotCall(t, s, 2, "0333333333")                        // another campaign: not this batch's concern
+	addDoNotCall(t, s, 0, "0311111111")                       // global
+	addDoNotCall(t, s, 1, "0322222222")                       // the batch's campaign
+	addDoNotCall(t, s, 2, "0333333333")                       // another campaign: not this batch's concern
 	return s, b
 }
 
