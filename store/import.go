@@ -178,7 +178,10 @@ func (s *Store) ImportCSV(ctx context.Context, in ImportInput, file io.ReadSeeke
 		refusal.Rows, refusal.ErrorCSVOmittedFrom = rows, omitted
 		return CustomerList{}, refusal
 	}
-	return list, err
+	if err != nil {
+		return CustomerList{}, err
+	}
+	return list, nil
 }
 
 // errRollback ends a transaction on purpose.

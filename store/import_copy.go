@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -21,19 +22,36 @@ type copied struct {
 	zones      pq.StringArray // the distinct time zones of the time zone column, sorted
 }
 
+// copyChunk is the rows of one COPY statement: statement_timeout (postgres.api_statement_timeout
+// on the API's pool) bounds each chunk, not the whole file, so a large list is not ended for
+// its size, and a stuck statement still is.
+var copyChunk = 100_000 // a variable for the tests only
+
 // copyContacts copies the file's records straight into contacts (L-8), as they are read: the
 // common clean file is read and written once. It stops at the first record with a problem, and
 // a number already in the batch or earlier in the file ends the copy at the unique index
 // (L-3): either way clean is false, and the caller rolls the copy back and lists the problems.
 func copyContacts(ctx context.Context, tx *sqlx.Tx, r *listimport.Reader, batchID, listID int64) (copied, error) {
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("contacts", "batch_id", "list_id", "line", "name", "kana", "tel",
-		"remarks", "phone_type", "time_zone"))
-	if err != nil {
-		return copied{}, fmt.Errorf("copy contacts: %w", err)
-	}
-	defer stmt.Close()
 	res := copied{clean: true}
 	zones := map[string]bool{}
+	var stmt *sql.Stmt
+	defer func() {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}()
+	// endCopy ends the current COPY statement, if any.
+	endCopy := func() error {
+		if stmt == nil {
+			return nil
+		}
+		_, err := stmt.ExecContext(ctx)
+		if cerr := stmt.Close(); err == nil {
+			err = cerr
+		}
+		stmt = nil
+		return err
+	}
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {
@@ -45,6 +63,16 @@ func copyContacts(ctx context.Context, tx *sqlx.Tx, r *listimport.Reader, batchI
 		if len(rec.Problems) > 0 {
 			res.clean = false
 			break
+		}
+		if res.rows%copyChunk == 0 {
+			if err := endCopy(); err != nil {
+				return copyEnded(res, err)
+			}
+			stmt, err = tx.PrepareContext(ctx, pq.CopyIn("contacts", "batch_id", "list_id", "line", "name", "kana", "tel",
+				"remarks", "phone_type", "time_zone"))
+			if err != nil {
+				return copied{}, fmt.Errorf("copy contacts: %w", err)
+			}
 		}
 		c := rec.Contact
 		var zone any // NULL: the campaign's zone
@@ -60,7 +88,7 @@ func copyContacts(ctx context.Context, tx *sqlx.Tx, r *listimport.Reader, batchI
 			return copyEnded(res, err)
 		}
 	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
+	if err := endCopy(); err != nil {
 		return copyEnded(res, err)
 	}
 	res.zones = make(pq.StringArray, 0, len(zones))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -197,5 +198,30 @@ func TestImportTimeZoneColumn(t *testing.T) {
 	}
 	if !strings.Contains(errCSV, "Tokyo,time_zone:タイムゾーンが正しくありません") {
 		t.Errorf("error CSV:\n%s", errCSV)
+	}
+}
+
+// L-8: a list is copied in chunks of statements (each bounded by statement_timeout); every
+// chunk lands, and a duplicate in a later chunk still refuses the whole file.
+func TestImportInChunks(t *testing.T) {
+	store.SetCopyChunk(t, 3)
+	s := storetest.New(t)
+	b := newBatch(t, s, at("2022-08-01 10:00"), "2022-08-01")
+	var file strings.Builder
+	file.WriteString("name,kana,tel\n")
+	for i := range 8 {
+		fmt.Fprintf(&file, "顧客%d,コキャク,031111000%d\n", i, i)
+	}
+	list, refusal, _ := importFile(t, s, b.ID, store.ImportInput{}, file.String())
+	if refusal != nil || list.RowCount != 8 || storetest.Count(t, s, "contacts", "list_id = $1", list.ID) != 8 {
+		t.Fatalf("rows %d, refusal %+v", list.RowCount, refusal)
+	}
+	_, refusal, _ = importFile(t, s, b.ID, store.ImportInput{}, "name,kana,tel\n"+
+		"a,a,0322220000\nb,b,0322220001\nc,c,0322220002\nd,d,0322220003\ne,e,0322220004\nf,f,0322220005\ng,g,0322220001\n")
+	if refusal == nil || !reflect.DeepEqual(lineCodes(refusal), []lineCode{{8, "tel_duplicate"}}) {
+		t.Fatalf("%+v", refusal)
+	}
+	if n := storetest.Count(t, s, "contacts", "batch_id = $1", b.ID); n != 8 {
+		t.Errorf("%d contacts: the refused file's first chunks were kept", n)
 	}
 }
