@@ -31,7 +31,7 @@ usage:
   kakeru demo    [--config PATH] [--dial-for D] [--switch ADDR] [--scenario FILE] [--redis-db N]
                                            start a simulated switch, walk through the API, then dial a
                                            simulated campaign through that switch only for D
-  kakeru import  --batch ID --name NAME [--encoding sjis|utf-8] [--config PATH] FILE
+  kakeru import  --batch ID --name NAME [--encoding sjis|utf-8] [--normalize-tel] [--config PATH] FILE
                                            import a customer list (exit 1: rows refused, FILE.errors.csv written)
   kakeru fsim    [--listen ADDR] [--password PW] [--scenario FILE] [--ring D] [--talk D]
                                            run a simulated FreeSWITCH event socket
