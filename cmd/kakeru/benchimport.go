@@ -91,7 +91,7 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(stdout, "import of %d rows into a batch holding %d contacts, %d numbers on do-not-call lists (flag), %d run(s) per encoding\n\n",
 		*rows, *preload, *dncRows, *runs)
-	fmt.Fprintln(tw, "encoding\trun\tseconds\trows/s\tpeak RSS MB\tdo-not-call rows\t")
+	fmt.Fprintln(tw, "encoding\trun\tseconds\trows/s\tpeak RSS MB\tclient CPU s\tdo-not-call rows\t")
 	for _, name := range strings.Split(*encodings, ",") {
 		enc, err := listimport.ParseEncoding(name)
 		if err != nil {
@@ -114,12 +114,12 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 			}
 			err = s.PreloadContacts(ctx, b.ID, *preload)
 			if err == nil {
-				var secs, maxRSS float64
-				var dnc int
-				secs, maxRSS, dnc, err = benchRunChild(ctx, self, args, path, b.ID, enc)
+				var c childRun
+				c, err = benchRunChild(ctx, self, args, path, b.ID, enc)
 				if err == nil {
-					rates, rss = append(rates, float64(*rows)/secs), append(rss, maxRSS)
-					fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.0f\t%d\t\n", enc, run, secs, float64(*rows)/secs, maxRSS, dnc)
+					rates, rss = append(rates, float64(*rows)/c.secs), append(rss, c.maxRSS)
+					fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.0f\t%.2f\t%d\t\n", enc, run, c.secs, float64(*rows)/c.secs, c.maxRSS,
+						c.cpu.Seconds(), c.doNotCall)
 				}
 			}
 			if derr := s.DropBatchForBench(ctx, b.ID); err == nil {
@@ -130,15 +130,22 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 				return 1
 			}
 		}
-		fmt.Fprintf(tw, "%s\tmedian\t\t%.0f\t%.0f\t\t\n", enc, median(rates), median(rss))
+		fmt.Fprintf(tw, "%s\tmedian\t\t%.0f\t%.0f\t\t\t\n", enc, median(rates), median(rss))
 	}
 	tw.Flush()
 	return 0
 }
 
-// benchRunChild imports in a child process and returns the seconds the import took (as the
-// child measured it), the child's peak RSS in MB and the rows it flagged as do-not-call.
-func benchRunChild(ctx context.Context, self string, args []string, path string, batchID int64, enc listimport.Encoding) (float64, float64, int, error) {
+// childRun is one import in a child process: the seconds it took (as the child measured it),
+// the child's peak RSS in MB and CPU time (the client's share: the rest is the database's), and
+// the rows it flagged as do-not-call.
+type childRun struct {
+	secs, maxRSS float64
+	cpu          time.Duration
+	doNotCall    int
+}
+
+func benchRunChild(ctx context.Context, self string, args []string, path string, batchID int64, enc listimport.Encoding) (childRun, error) {
 	childArgs := append([]string{"bench", "import"}, args...)
 	childArgs = append(childArgs, "--child", path, "--batch", strconv.FormatInt(batchID, 10), "--encoding", string(enc))
 	cmd := exec.CommandContext(ctx, self, childArgs...)
@@ -146,20 +153,19 @@ func benchRunChild(ctx context.Context, self string, args []string, path string,
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			return 0, 0, 0, fmt.Errorf("child import: %v: %s", err, ee.Stderr)
+			return childRun{}, fmt.Errorf("child import: %v: %s", err, ee.Stderr)
 		}
-		return 0, 0, 0, fmt.Errorf("child import: %w", err)
+		return childRun{}, fmt.Errorf("child import: %w", err)
 	}
-	var secs float64
-	var dnc int
-	if _, err := fmt.Sscan(string(out), &secs, &dnc); err != nil {
-		return 0, 0, 0, fmt.Errorf("child import said %q", out)
+	var c childRun
+	if _, err := fmt.Sscan(string(out), &c.secs, &c.doNotCall); err != nil {
+		return childRun{}, fmt.Errorf("child import said %q", out)
 	}
-	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if ru == nil {
-		return secs, 0, dnc, nil
+	c.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	if ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage); ru != nil {
+		c.maxRSS = float64(ru.Maxrss) / 1024 // Maxrss is in KiB on Linux
 	}
-	return secs, float64(ru.Maxrss) / 1024, dnc, nil // Maxrss is in KiB on Linux
+	return c, nil
 }
 
 func benchChild(ctx context.Context, s *store.Store, path string, batchID int64, encName string, rows int, stdout, stderr io.Writer) int {
