@@ -119,8 +119,8 @@ func TestTimeZoneColumn(t *testing.T) {
 func TestErrorCSVWithOptionsAndExtras(t *testing.T) {
 	file := "name,kana,tel,タイムゾーン\r\n山田,ヤマダ,０３－１２３４－５６７８,Asia/Tokyo\r\n佐藤,サトウ,0312345679,Nowhere/Else\r\n"
 	var out bytes.Buffer
-	extra := map[int][]listimport.Problem{2: {listimport.DoNotCallProblem(2)}}
-	if _, err := listimport.WriteErrorCSVWith(&out, bytes.NewReader(sjis(t, file)), listimport.SJIS, extra, listimport.Limits{},
+	found := map[int]listimport.Found{2: listimport.FoundDoNotCall, 3: listimport.FoundDuplicate | listimport.FoundDoNotCall}
+	if _, err := listimport.WriteErrorCSVWith(&out, bytes.NewReader(sjis(t, file)), listimport.SJIS, found, listimport.Limits{},
 		listimport.Options{NormalizeTel: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,8 @@ func TestErrorCSVWithOptionsAndExtras(t *testing.T) {
 	want := [][]string{
 		{"name", "kana", "tel", "タイムゾーン", "error"},
 		{"山田", "ヤマダ", "０３－１２３４－５６７８", "Asia/Tokyo", "tel:発信禁止リストに登録されている番号です"},
-		{"佐藤", "サトウ", "0312345679", "Nowhere/Else", "time_zone:タイムゾーンが正しくありません（例: Asia/Tokyo）"},
+		{"佐藤", "サトウ", "0312345679", "Nowhere/Else", "time_zone:タイムゾーンが正しくありません（例: Asia/Tokyo） / " +
+			"指定したバッチ内に同一の電話番号が既に登録されています / tel:発信禁止リストに登録されている番号です"},
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("got  %q\nwant %q", rows, want)

@@ -69,7 +69,7 @@ type ImportRefusal struct {
 	// when the import refuses them); NormalizedCount the numbers NormalizeTel changed.
 	DoNotCallCount  int
 	NormalizedCount int
-	extra           map[int][]listimport.Problem // the database's problems by line, for the error CSV
+	found           map[int]listimport.Found // the database's problems by line, for the error CSV
 	// ErrorCSVOmittedFrom is the first line the error CSV leaves out, having reached
 	// MaxErrorCSVBytes; 0 when it holds every row.
 	ErrorCSVOmittedFrom int
@@ -172,7 +172,7 @@ func (s *Store) ImportCSV(ctx context.Context, in ImportInput, file io.ReadSeeke
 		if _, err := file.Seek(0, io.SeekStart); err != nil {
 			return CustomerList{}, fmt.Errorf("rewind import file: %w", err)
 		}
-		omitted, err := listimport.WriteErrorCSVWith(errCSV, file, in.Encoding, refusal.extra, in.limits(), in.options())
+		omitted, err := listimport.WriteErrorCSVWith(errCSV, file, in.Encoding, refusal.found, in.limits(), in.options())
 		if err != nil {
 			return CustomerList{}, fmt.Errorf("write error CSV: %w", err)
 		}
@@ -332,22 +332,22 @@ func doNotCallLines(ctx context.Context, tx *sqlx.Tx, rows string, listID int64,
 }
 
 func mergeProblems(problems []listimport.Problem, total int, dups, dnc []int) *ImportRefusal {
-	extra := make(map[int][]listimport.Problem, len(dups)+len(dnc))
-	add := func(p listimport.Problem) {
-		extra[p.Line] = append(extra[p.Line], p)
+	found := make(map[int]listimport.Found, len(dups)+len(dnc))
+	add := func(line int, f listimport.Found, p func(int) listimport.Problem) {
+		found[line] |= f
 		if len(problems) < MaxReportedProblems {
-			problems = append(problems, p)
+			problems = append(problems, p(line))
 		}
 	}
 	for _, line := range dups {
-		add(listimport.DuplicateProblem(line))
+		add(line, listimport.FoundDuplicate, listimport.DuplicateProblem)
 	}
 	for _, line := range dnc {
-		add(listimport.DoNotCallProblem(line))
+		add(line, listimport.FoundDoNotCall, listimport.DoNotCallProblem)
 	}
 	// Stable: a line's own problems keep their column order, the database's come after them.
 	slices.SortStableFunc(problems, func(a, b listimport.Problem) int { return a.Line - b.Line })
-	return &ImportRefusal{Problems: problems, Total: total + len(dups) + len(dnc), extra: extra}
+	return &ImportRefusal{Problems: problems, Total: total + len(dups) + len(dnc), found: found}
 }
 
 // PreloadContacts fills a batch with n generated contacts (numbers 090…), in a list of their
