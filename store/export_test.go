@@ -2,9 +2,10 @@ package store
 
 import "testing"
 
-// SetCopyChunk makes the import's COPY statements n rows long for one test.
-func SetCopyChunk(t *testing.T, n int) {
-	old := copyChunk
-	copyChunk = n
-	t.Cleanup(func() { copyChunk = old })
+// SetImportBatches makes the import's COPY statements copyRows rows long and its do-not-call
+// lookups dncRows numbers long, for one test.
+func SetImportBatches(t *testing.T, copyRows, dncRows int) {
+	oldCopy, oldDNC := copyChunk, dncBatch
+	copyChunk, dncBatch = copyRows, dncRows
+	t.Cleanup(func() { copyChunk, dncBatch = oldCopy, oldDNC })
 }

@@ -84,8 +84,9 @@ func (e *ImportRefusal) Error() string {
 
 // ImportCSV imports a customer list in one transaction, or imports nothing. The file is read
 // once up front to check the L-5 row limit before anything is written, then once to copy its
-// rows straight into contacts (L-8): the unique (batch, tel) index finds duplicates, the
-// do-not-call lists are checked in one set-wise query. Only a file with a problem is read
+// rows straight into contacts (L-8): the unique (batch, tel) index finds duplicates, and the
+// numbers are looked up on the do-not-call lists set-wise, batch by batch on a second
+// connection while the copy goes on (dncChecker). Only a file with a problem is read
 // again, into a staging table, to find every problem by line, and once more for the error
 // CSV. It is never held in memory, and a record longer than in.MaxRowBytes refuses it on the
 // first pass.
@@ -133,7 +134,9 @@ func (s *Store) ImportCSV(ctx context.Context, in ImportInput, file io.ReadSeeke
 		if _, err := file.Seek(0, io.SeekStart); err != nil {
 			return fmt.Errorf("rewind import file: %w", err)
 		}
-		copied, err := copyContacts(ctx, tx, listimport.NewReaderWith(file, in.Encoding, in.limits(), in.options()), in.BatchID, list.ID)
+		checker := startDNCChecker(ctx, s.db, b.CampaignID, in.RefuseDoNotCall)
+		copied, err := copyContacts(ctx, tx, listimport.NewReaderWith(file, in.Encoding, in.limits(), in.options()), in.BatchID, list.ID, checker)
+		dnc, dncErr := checker.wait(ctx)
 		if err != nil {
 			return err
 		}
@@ -151,9 +154,8 @@ func (s *Store) ImportCSV(ctx context.Context, in ImportInput, file io.ReadSeeke
 			}
 			return errRollback
 		}
-		dnc, err := doNotCallLines(ctx, tx, `contacts`, list.ID, b.CampaignID, in.RefuseDoNotCall)
-		if err != nil {
-			return err
+		if dncErr != nil {
+			return dncErr
 		}
 		if in.RefuseDoNotCall && len(dnc.lines) > 0 {
 			refusal = mergeProblems(nil, 0, nil, dnc.lines)
@@ -262,7 +264,7 @@ func findProblems(ctx context.Context, tx *sqlx.Tx, in ImportInput, campaignID i
 	if err != nil {
 		return nil, err
 	}
-	dnc, err := doNotCallLines(ctx, tx, `import_staging`, 0, campaignID, in.RefuseDoNotCall)
+	dnc, err := doNotCallLines(ctx, tx, campaignID, in.RefuseDoNotCall)
 	if err != nil {
 		return nil, err
 	}
@@ -306,24 +308,19 @@ type doNotCall struct {
 	lines []int
 }
 
-// doNotCallLines looks up, set-wise, the numbers of rows (contacts of a list, or the staging
-// table) on the global do-not-call list (campaign 0) or the campaign's (issue 14 item 1). It
-// lists the lines only when withLines, to refuse them; counting is enough to flag them.
-func doNotCallLines(ctx context.Context, tx *sqlx.Tx, rows string, listID int64, campaignID int, withLines bool) (doNotCall, error) {
-	var where string
-	args := []any{campaignID}
-	if listID != 0 {
-		where, args = ` AND r.list_id = $2`, append(args, listID)
-	}
-	// rows is one of this file's two constants, never input.
-	from := ` FROM ` + rows + ` r WHERE EXISTS (SELECT 1 FROM do_not_call d WHERE d.tel = r.tel AND d.campaign_id IN (0, $1))` + where
+// doNotCallLines looks up, set-wise, the staged numbers on the global do-not-call list (campaign
+// 0) or the campaign's (issue 14 item 1). It lists the lines only when withLines, to refuse
+// them; counting is enough to flag them.
+func doNotCallLines(ctx context.Context, tx *sqlx.Tx, campaignID int, withLines bool) (doNotCall, error) {
+	const from = ` FROM import_staging r
+		WHERE EXISTS (SELECT 1 FROM do_not_call d WHERE d.tel = r.tel AND d.campaign_id IN (0, $1))`
 	var out doNotCall
 	var err error
 	if withLines {
-		err = tx.SelectContext(ctx, &out.lines, `SELECT r.line`+from+` ORDER BY r.line`, args...)
+		err = tx.SelectContext(ctx, &out.lines, `SELECT r.line`+from+` ORDER BY r.line`, campaignID)
 		out.count = len(out.lines)
 	} else {
-		err = tx.GetContext(ctx, &out.count, `SELECT count(*)`+from, args...)
+		err = tx.GetContext(ctx, &out.count, `SELECT count(*)`+from, campaignID)
 	}
 	if err != nil {
 		return doNotCall{}, fmt.Errorf("do-not-call check: %w", err)

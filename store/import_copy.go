@@ -31,7 +31,9 @@ var copyChunk = 100_000 // a variable for the tests only
 // common clean file is read and written once. It stops at the first record with a problem, and
 // a number already in the batch or earlier in the file ends the copy at the unique index
 // (L-3): either way clean is false, and the caller rolls the copy back and lists the problems.
-func copyContacts(ctx context.Context, tx *sqlx.Tx, r *listimport.Reader, batchID, listID int64) (copied, error) {
+//
+// Each copied number goes to dnc, which looks it up on the do-not-call lists meanwhile.
+func copyContacts(ctx context.Context, tx *sqlx.Tx, r *listimport.Reader, batchID, listID int64, dnc *dncChecker) (copied, error) {
 	res := copied{clean: true}
 	zones := map[string]bool{}
 	var stmt *sql.Stmt
@@ -86,6 +88,9 @@ func copyContacts(ctx context.Context, tx *sqlx.Tx, r *listimport.Reader, batchI
 		res.rows++
 		if _, err := stmt.ExecContext(ctx, batchID, listID, rec.Line, c.Name, c.Kana, c.Tel, c.Remarks, c.PhoneType, zone); err != nil {
 			return copyEnded(res, err)
+		}
+		if err := dnc.add(ctx, rec.Line, c.Tel); err != nil {
+			return copied{}, err
 		}
 	}
 	if err := endCopy(); err != nil {

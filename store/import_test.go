@@ -66,8 +66,10 @@ func dncFixture(t *testing.T) (*store.Store, store.Batch) {
 }
 
 // Issue 14 item 1, on_import: flag. Rows on the global list or the campaign's are imported and
-// counted; another campaign's list does not count.
+// counted; another campaign's list does not count. (Looked up two numbers at a time, while
+// the copy goes on.)
 func TestImportDoNotCallFlag(t *testing.T) {
+	store.SetImportBatches(t, 3, 2)
 	s, b := dncFixture(t)
 	list, refusal, _ := importFile(t, s, b.ID, store.ImportInput{}, dncFile)
 	if refusal != nil {
@@ -84,6 +86,7 @@ func TestImportDoNotCallFlag(t *testing.T) {
 // Issue 14 item 1, on_import: refuse. Each such row is a line-numbered problem, nothing is
 // imported, and the error CSV names them.
 func TestImportDoNotCallRefuse(t *testing.T) {
+	store.SetImportBatches(t, 2, 1)
 	s, b := dncFixture(t)
 	_, refusal, errCSV := importFile(t, s, b.ID, store.ImportInput{RefuseDoNotCall: true}, dncFile)
 	if refusal == nil {
@@ -204,7 +207,7 @@ func TestImportTimeZoneColumn(t *testing.T) {
 // L-8: a list is copied in chunks of statements (each bounded by statement_timeout); every
 // chunk lands, and a duplicate in a later chunk still refuses the whole file.
 func TestImportInChunks(t *testing.T) {
-	store.SetCopyChunk(t, 3)
+	store.SetImportBatches(t, 3, 2)
 	s := storetest.New(t)
 	b := newBatch(t, s, at("2022-08-01 10:00"), "2022-08-01")
 	var file strings.Builder
