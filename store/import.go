@@ -136,7 +136,7 @@ func (s *Store) ImportCSV(ctx context.Context, in ImportInput, file io.ReadSeeke
 		}
 		checker := startDNCChecker(ctx, s.db, b.CampaignID, in.RefuseDoNotCall)
 		copied, err := copyContacts(ctx, tx, listimport.NewReaderWith(file, in.Encoding, in.limits(), in.options()), in.BatchID, list.ID, checker)
-		dnc, dncErr := checker.wait(ctx)
+		dnc, looked, dncErr := checker.wait(ctx)
 		if err != nil {
 			return err
 		}
@@ -153,6 +153,9 @@ func (s *Store) ImportCSV(ctx context.Context, in ImportInput, file io.ReadSeeke
 				return err
 			}
 			return errRollback
+		}
+		if !looked && dncErr == nil {
+			dnc, dncErr = doNotCallLines(ctx, tx, `contacts`, list.ID, b.CampaignID, in.RefuseDoNotCall)
 		}
 		if dncErr != nil {
 			return dncErr
@@ -264,7 +267,7 @@ func findProblems(ctx context.Context, tx *sqlx.Tx, in ImportInput, campaignID i
 	if err != nil {
 		return nil, err
 	}
-	dnc, err := doNotCallLines(ctx, tx, campaignID, in.RefuseDoNotCall)
+	dnc, err := doNotCallLines(ctx, tx, `import_staging`, 0, campaignID, in.RefuseDoNotCall)
 	if err != nil {
 		return nil, err
 	}
@@ -308,19 +311,25 @@ type doNotCall struct {
 	lines []int
 }
 
-// doNotCallLines looks up, set-wise, the staged numbers on the global do-not-call list (campaign
+// doNotCallLines looks up, set-wise, the numbers of rows (the staging table, or the contacts of
+// a list when no connection was free for a dncChecker) on the global do-not-call list (campaign
 // 0) or the campaign's (issue 14 item 1). It lists the lines only when withLines, to refuse
 // them; counting is enough to flag them.
-func doNotCallLines(ctx context.Context, tx *sqlx.Tx, campaignID int, withLines bool) (doNotCall, error) {
-	const from = ` FROM import_staging r
-		WHERE EXISTS (SELECT 1 FROM do_not_call d WHERE d.tel = r.tel AND d.campaign_id IN (0, $1))`
+func doNotCallLines(ctx context.Context, tx *sqlx.Tx, rows string, listID int64, campaignID int, withLines bool) (doNotCall, error) {
+	var where string
+	args := []any{campaignID}
+	if listID != 0 {
+		where, args = ` AND r.list_id = $2`, append(args, listID)
+	}
+	// rows is one of this file's two constants, never input.
+	from := ` FROM ` + rows + ` r WHERE EXISTS (SELECT 1 FROM do_not_call d WHERE d.tel = r.tel AND d.campaign_id IN (0, $1))` + where
 	var out doNotCall
 	var err error
 	if withLines {
-		err = tx.SelectContext(ctx, &out.lines, `SELECT r.line`+from+` ORDER BY r.line`, campaignID)
+		err = tx.SelectContext(ctx, &out.lines, `SELECT r.line`+from+` ORDER BY r.line`, args...)
 		out.count = len(out.lines)
 	} else {
-		err = tx.GetContext(ctx, &out.count, `SELECT count(*)`+from, campaignID)
+		err = tx.GetContext(ctx, &out.count, `SELECT count(*)`+from, args...)
 	}
 	if err != nil {
 		return doNotCall{}, fmt.Errorf("do-not-call check: %w", err)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -16,7 +17,7 @@ var dncBatch = 20_000 // a variable for the tests only
 // are copied: the lookup and the copy run on two database backends at once. It reads the lists
 // as committed, as the claim does.
 type dncChecker struct {
-	db         *sqlx.DB
+	conn       *sqlx.Conn
 	campaignID int
 	withLines  bool
 	batches    chan dncNumbers
@@ -32,9 +33,20 @@ type dncNumbers struct {
 	tels  pq.StringArray
 }
 
-// startDNCChecker starts the lookup goroutine; wait ends it.
+// dncConnWait bounds the wait for the checker's connection: a pool too small to give one (or
+// full) must not hold the import up, which then looks the numbers up itself after the copy.
+const dncConnWait = time.Second
+
+// startDNCChecker starts the lookup goroutine on a connection of its own; wait ends it. It is
+// nil when the pool has no connection to spare: add and wait then do nothing.
 func startDNCChecker(ctx context.Context, db *sqlx.DB, campaignID int, withLines bool) *dncChecker {
-	c := &dncChecker{db: db, campaignID: campaignID, withLines: withLines, batches: make(chan dncNumbers, 1),
+	connCtx, cancel := context.WithTimeout(ctx, dncConnWait)
+	defer cancel()
+	conn, err := db.Connx(connCtx)
+	if err != nil {
+		return nil
+	}
+	c := &dncChecker{conn: conn, campaignID: campaignID, withLines: withLines, batches: make(chan dncNumbers, 1),
 		done: make(chan struct{})}
 	go c.run(ctx)
 	return c
@@ -42,6 +54,7 @@ func startDNCChecker(ctx context.Context, db *sqlx.DB, campaignID int, withLines
 
 func (c *dncChecker) run(ctx context.Context) {
 	defer close(c.done)
+	defer c.conn.Close() // back to the pool
 	for b := range c.batches {
 		if c.err == nil {
 			c.err = c.lookup(ctx, b)
@@ -54,14 +67,14 @@ func (c *dncChecker) lookup(ctx context.Context, b dncNumbers) error {
 		WHERE EXISTS (SELECT 1 FROM do_not_call d WHERE d.tel = r.tel AND d.campaign_id IN (0, $3))`
 	if !c.withLines {
 		var n int
-		if err := c.db.GetContext(ctx, &n, `SELECT count(*)`+from, b.lines, b.tels, c.campaignID); err != nil {
+		if err := c.conn.GetContext(ctx, &n, `SELECT count(*)`+from, b.lines, b.tels, c.campaignID); err != nil {
 			return fmt.Errorf("do-not-call check: %w", err)
 		}
 		c.found.count += n
 		return nil
 	}
 	var lines []int
-	if err := c.db.SelectContext(ctx, &lines, `SELECT r.line`+from+` ORDER BY r.line`, b.lines, b.tels, c.campaignID); err != nil {
+	if err := c.conn.SelectContext(ctx, &lines, `SELECT r.line`+from+` ORDER BY r.line`, b.lines, b.tels, c.campaignID); err != nil {
 		return fmt.Errorf("do-not-call check: %w", err)
 	}
 	c.found.lines = append(c.found.lines, lines...)
@@ -71,6 +84,9 @@ func (c *dncChecker) lookup(ctx context.Context, b dncNumbers) error {
 
 // add queues one copied row's number, sending a full batch to the goroutine.
 func (c *dncChecker) add(ctx context.Context, line int, tel string) error {
+	if c == nil {
+		return nil
+	}
 	c.next.lines = append(c.next.lines, int64(line))
 	c.next.tels = append(c.next.tels, tel)
 	if len(c.next.tels) < dncBatch {
@@ -92,19 +108,23 @@ func (c *dncChecker) flush(ctx context.Context) error {
 	return nil
 }
 
-// wait looks up the last numbers and returns what was found, lines in order. It ends the
-// goroutine and may be called again (it then only waits).
-func (c *dncChecker) wait(ctx context.Context) (doNotCall, error) {
+// wait looks up the last numbers and returns what was found, lines in order, and ok true. It
+// ends the goroutine and may be called again (it then only waits). A nil checker looked nothing
+// up: ok is false.
+func (c *dncChecker) wait(ctx context.Context) (found doNotCall, ok bool, err error) {
+	if c == nil {
+		return doNotCall{}, false, nil
+	}
 	if c.closed {
 		<-c.done
-		return c.found, c.err
+		return c.found, true, c.err
 	}
-	err := c.flush(ctx)
+	err = c.flush(ctx)
 	c.closed = true
 	close(c.batches)
 	<-c.done
 	if err != nil {
-		return doNotCall{}, err
+		return doNotCall{}, true, err
 	}
-	return c.found, c.err
+	return c.found, true, c.err
 }

@@ -228,3 +228,23 @@ func TestImportInChunks(t *testing.T) {
 		t.Errorf("%d contacts: the refused file's first chunks were kept", n)
 	}
 }
+
+// A pool with no connection to spare for the do-not-call lookup (postgres.api_max_conns: 1)
+// does not hold the import up: the numbers are then looked up in its own transaction.
+func TestImportDoNotCallOnePoolConnection(t *testing.T) {
+	s, err := store.OpenPool(context.Background(), storetest.DSN(t), store.Pool{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	b := newBatch(t, s, at("2022-08-01 10:00"), "2022-08-01")
+	addDoNotCall(t, s, 0, "0311111111", "0366666666")
+	list, refusal, _ := importFile(t, s, b.ID, store.ImportInput{}, dncFile)
+	if refusal != nil || list.DoNotCallCount != 1 || list.RowCount != 4 {
+		t.Fatalf("list %+v, refusal %+v", list, refusal)
+	}
+	_, refusal, _ = importFile(t, s, b.ID, store.ImportInput{RefuseDoNotCall: true}, "name,kana,tel\n伊藤,イトウ,0355555555\n加藤,カトウ,0366666666\n")
+	if refusal == nil || !reflect.DeepEqual(lineCodes(refusal), []lineCode{{3, "tel_do_not_call"}}) {
+		t.Fatalf("%+v", refusal)
+	}
+}
