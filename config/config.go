@@ -27,6 +27,8 @@ type System struct {
 	// HistoryRetentionDays is R of B-2 (minimum 91, default 180).
 	HistoryRetentionDays int    `mapstructure:"history_retention_days"`
 	Limits               Limits `mapstructure:"limits"`
+	// DoNotCall is how do-not-call lists apply (issue 14 item 1).
+	DoNotCall DoNotCall `mapstructure:"do_not_call"`
 	// AgentIdleLimit logs an idle agent off (G-5, default 60m).
 	AgentIdleLimit time.Duration `mapstructure:"agent_idle_limit"`
 	// UnsavedDispositionGrace turns a connected call without disposition into an unsaved
@@ -56,6 +58,20 @@ type Limits struct {
 	// (default 8 MiB): rows past it are left out and its last row says so.
 	MaxErrorCSVBytes int `mapstructure:"max_error_csv_bytes"`
 }
+
+// DoNotCall settings of the do-not-call lists.
+type DoNotCall struct {
+	// OnImport is what a list import does with rows whose number is on the global list or the
+	// batch's campaign's: DoNotCallFlag (default) imports and counts them (the claim skips
+	// them), DoNotCallRefuse makes each one a problem of the file, which is then refused (L-4).
+	OnImport string `mapstructure:"on_import"`
+}
+
+// Values of system.do_not_call.on_import.
+const (
+	DoNotCallFlag   = "flag"
+	DoNotCallRefuse = "refuse"
+)
 
 // Postgres locates the database.
 type Postgres struct {

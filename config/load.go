@@ -55,6 +55,7 @@ func settings() []setting {
 		{"system.limits.max_upload_bytes", 32 << 20},
 		{"system.limits.max_row_bytes", 8 << 10},
 		{"system.limits.max_error_csv_bytes", 8 << 20},
+		{"system.do_not_call.on_import", DoNotCallFlag},
 		{"system.agent_idle_limit", 60 * time.Minute},
 		{"system.unsaved_disposition_grace", 10 * time.Minute},
 		{"system.retention_sweep_interval", 10 * time.Minute},

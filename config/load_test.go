@@ -189,6 +189,7 @@ func TestDefaultsApplied(t *testing.T) {
 			// List uploads (issue 13 row 2): 3000 rows of 8 KiB fit in 32 MiB.
 			MaxUploadBytes: 32 << 20, MaxRowBytes: 8 << 10, MaxErrorCSVBytes: 8 << 20,
 		},
+		DoNotCall:               config.DoNotCall{OnImport: config.DoNotCallFlag}, // issue 14 item 1
 		AgentIdleLimit:          60 * time.Minute,
 		UnsavedDispositionGrace: 10 * time.Minute,
 		RetentionSweepInterval:  10 * time.Minute,
@@ -346,4 +347,12 @@ func TestEmptyFileReportsWhatIsRequired(t *testing.T) {
 	_, err := config.Load(writeFile(t, ""))
 	assertPaths(t, validationError(t, err),
 		"campaigns", "freeswitch.customer_dial_string", "freeswitch.nodes", "postgres.dsn")
+}
+
+// Issue 14 item 1: the import refuses numbers on a do-not-call list when configured so.
+func TestDoNotCallOnImportRefuse(t *testing.T) {
+	cfg := mustLoad(t, edit(t, "history_retention_days: 180", "history_retention_days: 180\n  do_not_call:\n    on_import: refuse"))
+	if cfg.System.DoNotCall.OnImport != config.DoNotCallRefuse {
+		t.Errorf("on_import = %q", cfg.System.DoNotCall.OnImport)
+	}
 }

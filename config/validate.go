@@ -230,6 +230,9 @@ func (v *validator) system(s System) {
 			2*s.Limits.MaxRowBytes, s.Limits.MaxUploadBytes)
 	}
 	v.intRange("system.limits.max_error_csv_bytes", s.Limits.MaxErrorCSVBytes, MinErrorCSVBytesLimit, MaxErrorCSVBytesLimit)
+	if m := s.DoNotCall.OnImport; m != DoNotCallFlag && m != DoNotCallRefuse {
+		v.add("system.do_not_call.on_import", "must be %s or %s, got %q", DoNotCallFlag, DoNotCallRefuse, m)
+	}
 	v.positive("system.agent_idle_limit", s.AgentIdleLimit)
 	v.positive("system.unsaved_disposition_grace", s.UnsavedDispositionGrace)
 	v.positive("system.retention_sweep_interval", s.RetentionSweepInterval)

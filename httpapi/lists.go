@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -25,11 +26,23 @@ type listJSON struct {
 	Encoding  string    `json:"encoding"`
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
+	TimeZones []string  `json:"time_zones"` // the zones of the list's time zone column (issue 14 item 2)
 }
 
 func toListJSON(l store.CustomerList) listJSON {
+	zones := []string(l.TimeZones)
+	if zones == nil {
+		zones = []string{}
+	}
 	return listJSON{ID: l.ID, BatchID: l.BatchID, Name: l.Name, RowCount: l.RowCount, Encoding: l.Encoding,
-		CreatedBy: l.CreatedBy, CreatedAt: l.CreatedAt}
+		CreatedBy: l.CreatedBy, CreatedAt: l.CreatedAt, TimeZones: zones}
+}
+
+// importedListJSON is the answer of an upload: the list and what the import counted (issue 14).
+type importedListJSON struct {
+	listJSON
+	DoNotCallCount  int `json:"do_not_call_count"`
+	NormalizedCount int `json:"normalized_count"`
 }
 
 // importProblemJSON is one detail of invalid_csv.
@@ -71,6 +84,15 @@ func (s *Server) handleImportList(w http.ResponseWriter, r *http.Request) error 
 	if err != nil || u.tooLong["encoding"] {
 		pr.add("encoding", "must be sjis or utf-8")
 	}
+	// normalize_tel (issue 14 item 6): a form field, or a query parameter; the form's wins.
+	normalize := r.URL.Query().Get("normalize_tel")
+	if u.seen["normalize_tel"] {
+		normalize = u.normalizeTel
+	}
+	normalizeTel, err := strconv.ParseBool(cmp.Or(normalize, "false"))
+	if err != nil || u.tooLong["normalize_tel"] {
+		pr.add("normalize_tel", "must be true or false")
+	}
 	if u.file == nil {
 		pr.add("file", "required")
 	}
@@ -87,7 +109,9 @@ func (s *Server) handleImportList(w http.ResponseWriter, r *http.Request) error 
 	var errCSV bytes.Buffer // stored in PostgreSQL when the import is refused; at most MaxErrorCSVBytes
 	list, err := s.lists.ImportCSV(r.Context(), store.ImportInput{BatchID: b.ID, Name: u.name, Encoding: enc, CreatedBy: p.Name,
 		MaxRows: lim.MaxRowsPerList, MaxListsPerBatch: lim.MaxListsPerBatch,
-		MaxRowBytes: lim.MaxRowBytes, MaxErrorCSVBytes: lim.MaxErrorCSVBytes}, u.file, &errCSV, s.now())
+		MaxRowBytes: lim.MaxRowBytes, MaxErrorCSVBytes: lim.MaxErrorCSVBytes,
+		RefuseDoNotCall: s.cfg.Current().System.DoNotCall.OnImport == config.DoNotCallRefuse, NormalizeTel: normalizeTel},
+		u.file, &errCSV, s.now())
 	var refusal *store.ImportRefusal
 	if errors.As(err, &refusal) {
 		return s.importRefused(w, r, b.ID, p, enc, u.fileName, refusal, errCSV.Bytes())
@@ -95,7 +119,8 @@ func (s *Server) handleImportList(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, toListJSON(list))
+	writeJSON(w, http.StatusCreated, importedListJSON{listJSON: toListJSON(list), DoNotCallCount: list.DoNotCallCount,
+		NormalizedCount: list.NormalizedCount})
 	return nil
 }
 
@@ -115,7 +140,8 @@ func (s *Server) importRefused(w http.ResponseWriter, r *http.Request, batchID i
 	if omitted {
 		msg += fmt.Sprintf("; the error CSV reached its size limit and leaves out the rows from line %d on", refusal.ErrorCSVOmittedFrom)
 	}
-	body := map[string]any{"error": &apiError{Code: "invalid_csv", Rule: "L-4", Message: msg, Details: details}}
+	body := map[string]any{"error": &apiError{Code: "invalid_csv", Rule: "L-4", Message: msg, Details: details},
+		"do_not_call_count": refusal.DoNotCallCount, "normalized_count": refusal.NormalizedCount}
 	if len(errCSV) > 0 {
 		now := s.now()
 		f, err := s.lists.SaveErrorFile(r.Context(), store.ErrorFile{BatchID: batchID, UploadedBy: p.Name, Encoding: string(enc),

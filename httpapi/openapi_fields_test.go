@@ -59,7 +59,7 @@ func TestOpenAPISchemasMatchStructs(t *testing.T) {
 		"Campaign": campaignJSON{}, "BusinessHours": businessHoursJSON{}, "Calendar": calendarJSON{},
 		"WeekHours": weekHoursJSON{}, "OpenWindow": windowJSON{}, "ResultCode": resultCodeJSON{}, "Pacing": pacingJSON{},
 		"RetryRule": retryJSON{}, "DialGroup": dialGroupJSON{}, "Agent": agentJSON{},
-		"Batch": batchJSON{}, "BatchDeletion": store.BatchDeletion{}, "CustomerList": listJSON{}, "Assignment": assignmentJSON{},
+		"Batch": batchJSON{}, "BatchDeletion": store.BatchDeletion{}, "CustomerList": listJSON{}, "ListImport": importedListJSON{}, "Assignment": assignmentJSON{},
 		"Contact": contactJSON{}, "Attempt": attemptJSON{}, "Disposition": dispositionJSON{},
 		"CallJob": callJobView{}, "JoinableCallJob": joinableJobJSON{}, "Session": sessionJSON{}, "SessionCall": sessionCall{}, "ContactBrief": contactBrief{},
 		"UnsavedDisposition": store.UnsavedDisposition{}, "Callback": store.Callback{}, "SessionCallback": sessionCallback{},

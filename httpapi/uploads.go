@@ -20,6 +20,7 @@ import (
 type listUpload struct {
 	dir            string
 	name, encoding string
+	normalizeTel   string          // the normalize_tel field as sent
 	seen           map[string]bool // form fields read; the first of each counts
 	tooLong        map[string]bool // fields longer than maxFormValue
 	file           *os.File        // nil when the form has no file
@@ -134,17 +135,20 @@ func (u *listUpload) readPart(part *multipart.Part) error {
 		name = "" // a repeated field: the first counts, as for FormValue
 	}
 	switch name {
-	case "name", "encoding":
+	case "name", "encoding", "normalize_tel":
 		u.seen[name] = true
 		b, err := io.ReadAll(io.LimitReader(part, maxFormValue+1))
 		if err != nil {
 			return err
 		}
 		u.tooLong[name] = len(b) > maxFormValue
-		if name == "name" {
+		switch name {
+		case "name":
 			u.name = string(b)
-		} else {
+		case "encoding":
 			u.encoding = string(b)
+		default:
+			u.normalizeTel = string(b)
 		}
 	case "file":
 		u.seen[name] = true

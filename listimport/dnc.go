@@ -13,18 +13,15 @@ import (
 // MaxDNCReason is the longest reason, in characters.
 const MaxDNCReason = 500
 
-// The header names, as raw bytes in each encoding (the header is compared before decoding).
-var dncHeaders = map[Encoding][2][2]string{
-	UTF8: {{"電話番号", "理由"}, {"tel", "reason"}},
-	SJIS: {{"\x93\x64\x98\x62\x94\xd4\x8d\x86", "\x97\x9d\x97\x52"}, {"tel", "reason"}},
-}
+// The header names, either language's.
+var dncHeaders = [2][2]string{{"電話番号", "理由"}, {"tel", "reason"}}
 
-func validDNCHeader(raw []string, enc Encoding) bool {
-	if len(raw) < 1 || len(raw) > 2 {
+func validDNCHeader(header []string) bool {
+	if len(header) < 1 || len(header) > 2 {
 		return false
 	}
-	for _, names := range dncHeaders[enc] {
-		if raw[0] == names[0] && (len(raw) == 1 || raw[1] == names[1]) {
+	for _, names := range dncHeaders {
+		if header[0] == names[0] && (len(header) == 1 || header[1] == names[1]) {
 			return true
 		}
 	}

@@ -222,7 +222,30 @@ func windowsIBM(b []byte) {
 // CSV stays within lim.MaxErrorCSVBytes: omitted is the line of the first row left out, and 0
 // when none was.
 func WriteErrorCSV(w io.Writer, src io.Reader, enc Encoding, dupLines map[int]bool, lim Limits) (omitted int, err error) {
-	r := NewReaderLimits(src, enc, lim)
+	found := make(map[int]Found, len(dupLines))
+	for line, dup := range dupLines {
+		if dup {
+			found[line] = FoundDuplicate
+		}
+	}
+	return WriteErrorCSVWith(w, src, enc, found, lim, Options{})
+}
+
+// Found is what the database found wrong with a line: a set of these flags, a byte a line so
+// that a file whose every line has one still takes little memory.
+type Found uint8
+
+// The problems of a line the database layer finds.
+const (
+	FoundDuplicate Found = 1 << iota // DuplicateProblem
+	FoundDoNotCall                   // DoNotCallProblem
+)
+
+// WriteErrorCSVWith is WriteErrorCSV for a file read with opts (as the import read it, so that
+// its rows get the same problems), with the problems the database found by line (duplicates,
+// numbers on a do-not-call list), written after the row's own.
+func WriteErrorCSVWith(w io.Writer, src io.Reader, enc Encoding, found map[int]Found, lim Limits, opts Options) (omitted int, err error) {
+	r := NewReaderWith(src, enc, lim, opts)
 	header, err := r.Header()
 	if err != nil {
 		return 0, err
@@ -245,8 +268,11 @@ func WriteErrorCSV(w io.Writer, src io.Reader, enc Encoding, dupLines map[int]bo
 		for _, p := range rec.Problems {
 			msgs = append(msgs, p.Message)
 		}
-		if dupLines[rec.Line] {
-			msgs = append(msgs, DuplicateProblem(rec.Line).Message)
+		if f := found[rec.Line]; f&FoundDuplicate != 0 {
+			msgs = append(msgs, messages[telDuplicate].ja)
+		}
+		if f := found[rec.Line]; f&FoundDoNotCall != 0 {
+			msgs = append(msgs, messages[telDoNotCall].ja)
 		}
 		err = ew.Write(rec.Fields, msgs)
 		if err == ErrErrorCSVFull {

@@ -35,12 +35,13 @@ type Contact struct {
 	Tel       string
 	Remarks   string // the two characters `\n` turned into a line break
 	PhoneType string // L-6, see PhoneType
+	TimeZone  string // IANA zone of the optional time zone column; "" is the campaign's zone
 }
 
 // Problem is one reason a record or a file is refused.
 type Problem struct {
 	Line      int    // 1-based line where the record starts in the file (the header is line 1)
-	Column    string // "name", "kana", "tel", "remarks", or "" for record- and file-level problems
+	Column    string // "name", "kana", "tel", "remarks", "time_zone", or "" for record- and file-level problems
 	Code      string // machine-readable, e.g. "name_required"
 	Message   string // Japanese, as in L-3
 	MessageEn string // English
@@ -52,6 +53,10 @@ type Record struct {
 	Fields   []string // the decoded fields exactly as read, for the error CSV
 	Contact  Contact  // meaningful only when Problems is empty
 	Problems []Problem
+	// Tel is the tel column as validated: normalised when Options.NormalizeTel asked for it and
+	// that changed it (TelNormalized), else as written.
+	Tel           string
+	TelNormalized bool
 }
 
 // FileError refuses a whole file: wrong or missing header, header without data, malformed CSV.
@@ -93,12 +98,15 @@ const (
 	remarksNUL
 	rowTooLong
 	encodingUTF16
+	telDoNotCall
+	timeZoneInvalid
+	timeZoneNUL
 )
 
 // messages holds every problem; the Japanese texts of L-3 are normative and must not change.
 // It is read-only.
 var messages = [...]struct{ column, code, ja, en string }{
-	headerInvalid:   {"", "header_invalid", "ヘッダーが正しくありません（name,kana,tel,remarks）", "the header must be name,kana,tel,remarks (remarks optional)"},
+	headerInvalid:   {"", "header_invalid", "ヘッダーが正しくありません（name,kana,tel,remarks）", "the header must be name,kana,tel,remarks (remarks optional), optionally followed by time_zone"},
 	headerOnly:      {"", "header_only", "ヘッダーのみでデータがありません", "the file has a header but no data"},
 	csvMalformed:    {"", "csv_malformed", "CSVの形式が正しくありません", "the CSV is malformed"},
 	columnsMissing:  {"", "columns_missing", "カラムの数がヘッダーの数より少ないです", "fewer columns than the header"},
@@ -126,6 +134,11 @@ var messages = [...]struct{ column, code, ja, en string }{
 	// %d is Limits.MaxRowBytes.
 	encodingUTF16: {"", "encoding_unsupported", "UTF-16のファイルは取り込めません。Shift_JISかUTF-8で保存してください", "UTF-16 files are not supported: save the file as Shift_JIS or UTF-8"},
 	rowTooLong:    {"", "row_too_long", "1行が長すぎます（引用符内の改行を含めて%dバイトまで）", "the row is longer than %d bytes (line breaks inside quotes included)"},
+	// Issue 14: found by the database layer when system.do_not_call.on_import is refuse.
+	telDoNotCall: {"tel", "tel_do_not_call", "tel:発信禁止リストに登録されている番号です", "tel: the number is on a do-not-call list"},
+	// Issue 14 item 2: the optional per-contact zone.
+	timeZoneInvalid: {"time_zone", "time_zone_invalid", "time_zone:タイムゾーンが正しくありません（例: Asia/Tokyo）", "time_zone: not an IANA time zone name (e.g. Asia/Tokyo)"},
+	timeZoneNUL:     {"time_zone", "time_zone_nul", "time_zone:NUL文字（0x00）は利用できません", "time_zone: the NUL character (byte 0x00) is not allowed"},
 }
 
 func newProblem(line int, k kind) Problem {
@@ -141,4 +154,10 @@ func fileError(line int, k kind) *FileError {
 // those.
 func DuplicateProblem(line int) Problem {
 	return newProblem(line, telDuplicate)
+}
+
+// DoNotCallProblem is the problem of a number on a do-not-call list, when the configuration
+// refuses such rows at import (issue 14 item 1); the database layer finds those.
+func DoNotCallProblem(line int) Problem {
+	return newProblem(line, telDoNotCall)
 }

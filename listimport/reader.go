@@ -23,14 +23,17 @@ type Reader struct {
 	enc     Encoding
 	encErr  error
 	sjis    transform.Transformer // nil for UTF-8
-	header  []string
+	header  []string              // decoded
+	layout  layout
+	opts    Options
+	zones   zoneCache
 	started bool
 	err     error // sticky: io.EOF, an I/O error or a *FileError
 	count   int   // data records returned so far
 
-	// The file's format: the customer list's (validHeader, validate) or a do-not-call list's
-	// (dnc.go). headerOK sees the raw header fields, in the file's encoding.
-	headerOK  func(raw []string, enc Encoding) bool
+	// Another file format read with the same machinery (a do-not-call list's, dnc.go); nil: a
+	// customer list's (parseHeader, validate). headerOK sees the decoded header fields.
+	headerOK  func(header []string) bool
 	headerErr func(line int) *FileError
 	check     func(rec *Record, ncols int, badEncoding bool)
 
@@ -55,10 +58,13 @@ func NewReader(r io.Reader, enc Encoding) *Reader {
 // NewReaderLimits is NewReader with lim.MaxRowBytes: a longer record ends reading with a
 // *FileError (row_too_long) once the records before it are read.
 func NewReaderLimits(r io.Reader, enc Encoding, lim Limits) *Reader {
+	return NewReaderWith(r, enc, lim, Options{})
+}
+
+// NewReaderWith is NewReaderLimits with Options.
+func NewReaderWith(r io.Reader, enc Encoding, lim Limits, opts Options) *Reader {
 	e, err := ParseEncoding(string(enc))
-	return &Reader{src: bufio.NewReaderSize(newRowLimiter(r, lim.rowBytes()), 64<<10), enc: e, encErr: err,
-		headerOK:  func(raw []string, _ Encoding) bool { return validHeader(raw) },
-		headerErr: func(line int) *FileError { return fileError(line, headerInvalid) }, check: validate}
+	return &Reader{src: bufio.NewReaderSize(newRowLimiter(r, lim.rowBytes()), 64<<10), enc: e, encErr: err, opts: opts}
 }
 
 // Encoding reports the encoding in use; it is final once Header or Next has been called.
@@ -107,26 +113,40 @@ func (r *Reader) readHeader() error {
 	r.csv.ReuseRecord = true
 	fields, err := r.read()
 	if err == io.EOF {
-		return r.headerErr(1)
+		return r.badHeader(1)
 	}
 	if err != nil {
 		return err
 	}
-	// The raw fields are compared: a customer list's names are ASCII, the same bytes in both
-	// encodings; a do-not-call list's are given in each (dnc.go).
-	if !r.headerOK(fields, r.enc) {
-		line, _ := r.csv.FieldPos(0)
-		return r.headerErr(line)
+	// The standard names are ASCII, the same bytes in both encodings; タイムゾーン is not.
+	header := make([]string, len(fields))
+	bad := false
+	if r.sjis != nil {
+		bad = r.decodeSJIS(header, fields)
+	} else {
+		copy(header, fields)
 	}
-	r.header = append([]string(nil), fields...)
+	var l layout
+	var ok bool
+	if r.headerOK != nil {
+		l, ok = layout{width: len(header), remarks: -1, timeZone: -1}, r.headerOK(header)
+	} else {
+		l, ok = parseHeader(header)
+	}
+	if bad || !ok {
+		line, _ := r.csv.FieldPos(0)
+		return r.badHeader(line)
+	}
+	r.header, r.layout = header, l
 	return nil
 }
 
-func validHeader(f []string) bool {
-	if len(f) < 3 || len(f) > 4 || f[0] != "name" || f[1] != "kana" || f[2] != "tel" {
-		return false
+// badHeader is the file's header problem, in its format's words.
+func (r *Reader) badHeader(line int) *FileError {
+	if r.headerErr != nil {
+		return r.headerErr(line)
 	}
-	return len(f) == 3 || f[3] == "remarks"
+	return fileError(line, headerInvalid)
 }
 
 // read returns the next raw record, turning a CSV syntax error into a FileError.
@@ -174,7 +194,11 @@ func (r *Reader) Next() (*Record, error) {
 			bad = bad || !utf8.ValidString(f)
 		}
 	}
-	r.check(rec, len(r.header), bad)
+	if r.check != nil {
+		r.check(rec, len(r.header), bad)
+	} else {
+		r.validate(rec, bad)
+	}
 	return rec, nil
 }
 

@@ -74,7 +74,9 @@ func TestRecordMessages(t *testing.T) {
 		{"山田,ヤマダ," + digits(9) + ",", nil},
 		{"山田,ヤマダ," + digits(8) + ",", []want{{"tel", "tel_format", "tel:書式が正しくありません"}}},
 		{"山田,ヤマダ,03-1234-5678,", []want{{"tel", "tel_format", "tel:書式が正しくありません"}}},
-		{"山田,ヤマダ,０３１２３４５６７８,", []want{{"tel", "tel_format", "tel:書式が正しくありません"}, {"tel", "tel_leading_zero", "tel:電話番号の先頭に0を入れてください"}}},
+		// A full-width leading ０ is a format error only (issue 14 item 6).
+		{"山田,ヤマダ,０３１２３４５６７８,", []want{{"tel", "tel_format", "tel:書式が正しくありません"}}},
+		{"山田,ヤマダ,０９０１２３４５６７８,", []want{{"tel", "tel_format", "tel:書式が正しくありません"}}},
 		{"山田,ヤマダ, 0312345678,", []want{{"tel", "tel_format", "tel:書式が正しくありません"}, {"tel", "tel_leading_zero", "tel:電話番号の先頭に0を入れてください"}}},
 		{"山田,ヤマダ,312345678,", []want{{"tel", "tel_leading_zero", "tel:電話番号の先頭に0を入れてください"}}},
 		{"山田,ヤマダ,12345,", []want{{"tel", "tel_format", "tel:書式が正しくありません"}, {"tel", "tel_leading_zero", "tel:電話番号の先頭に0を入れてください"}}},

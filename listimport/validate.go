@@ -50,15 +50,15 @@ const (
 	minDigits  = 9
 )
 
-// validate fills rec.Problems, or rec.Contact when there are none. ncols is the header's width.
-func validate(rec *Record, ncols int, badEncoding bool) {
-	f := rec.Fields
-	if len(f) < ncols {
+// validate fills rec.Problems, or rec.Contact when there are none.
+func (r *Reader) validate(rec *Record, badEncoding bool) {
+	f, l := rec.Fields, r.layout
+	if len(f) < l.width {
 		// The fields cannot be matched to columns, so nothing else is meaningful.
 		rec.Problems = append(rec.Problems, newProblem(rec.Line, columnsMissing))
 		return
 	}
-	if len(f) > ncols {
+	if len(f) > l.width {
 		rec.Problems = append(rec.Problems, newProblem(rec.Line, columnsExtra))
 	}
 	if badEncoding {
@@ -66,10 +66,14 @@ func validate(rec *Record, ncols int, badEncoding bool) {
 	}
 	rec.checkText(f[0], nameRequired, nameNull, nameLength, nameNUL)
 	rec.checkText(f[1], kanaRequired, kanaNull, kanaLength, kanaNUL)
-	rec.checkTel(f[2])
+	rec.Tel = f[2]
+	if r.opts.NormalizeTel {
+		rec.Tel, rec.TelNormalized = NormalizeTel(f[2])
+	}
+	rec.checkTel(rec.Tel)
 	remarks := ""
-	if ncols > 3 {
-		remarks = f[3]
+	if l.remarks >= 0 {
+		remarks = f[l.remarks]
 		rec.checkNUL(remarks, remarksNUL)
 		if strings.Contains(remarks, `\n`) {
 			remarks = strings.ReplaceAll(remarks, `\n`, "\n")
@@ -78,8 +82,18 @@ func validate(rec *Record, ncols int, badEncoding bool) {
 			rec.Problems = append(rec.Problems, newProblem(rec.Line, remarksLength))
 		}
 	}
+	zone := ""
+	if l.timeZone >= 0 {
+		zone = f[l.timeZone]
+		switch {
+		case strings.IndexByte(zone, 0) >= 0:
+			rec.Problems = append(rec.Problems, newProblem(rec.Line, timeZoneNUL))
+		case zone != "" && !r.zones.valid(zone):
+			rec.Problems = append(rec.Problems, newProblem(rec.Line, timeZoneInvalid))
+		}
+	}
 	if len(rec.Problems) == 0 {
-		rec.Contact = Contact{Name: f[0], Kana: f[1], Tel: f[2], Remarks: remarks, PhoneType: PhoneType(f[2])}
+		rec.Contact = Contact{Name: f[0], Kana: f[1], Tel: rec.Tel, Remarks: remarks, PhoneType: PhoneType(rec.Tel), TimeZone: zone}
 	}
 }
 
@@ -131,7 +145,9 @@ func (rec *Record) checkTel(s string) {
 	if !digits {
 		rec.Problems = append(rec.Problems, newProblem(rec.Line, telFormat))
 	}
-	if s[0] != '0' {
+	// A full-width ０ is a leading zero written in the wrong width: the format error says so,
+	// "put a 0 first" would mislead (issue 14 item 6).
+	if s[0] != '0' && !strings.HasPrefix(s, "０") {
 		rec.Problems = append(rec.Problems, newProblem(rec.Line, telLeadingZero))
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-const listColumns = `id, batch_id, name, row_count, encoding, created_by, created_at`
+const listColumns = `id, batch_id, name, row_count, encoding, created_by, created_at, time_zones`
 
 // GetList reads one customer list.
 func (s *Store) GetList(ctx context.Context, id int64) (CustomerList, error) {

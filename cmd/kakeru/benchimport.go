@@ -26,13 +26,17 @@ import (
 )
 
 // runBenchImport is `kakeru bench import`: the L-8 benchmark. For each encoding it generates a
-// list of --rows rows, then --runs times imports it into a fresh batch that already holds
+// list of --rows rows, puts --dnc numbers on do-not-call lists (every --dnc-every-th of them a
+// number of the list), then --runs times imports it into a fresh batch that already holds
 // --preload contacts, each import in a child process so its peak RSS is its own, and prints
-// rows/s and peak RSS per run with the medians.
+// rows/s, peak RSS and the flagged do-not-call rows per run with the medians (issue 14 item 6).
 func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kakeru bench import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "kakeru.yaml", "configuration file (its postgres.dsn is used)")
+	dsn := fs.String("dsn", "", "PostgreSQL to import into instead of the configuration's (a throwaway database)")
+	dncRows := fs.Int("dnc", 1_000_000, "numbers on do-not-call lists during the import (global and the campaign's)")
+	dncEvery := fs.Int("dnc-every", 100, "every N-th do-not-call number is one of the list's")
 	rows := fs.Int("rows", 1_000_000, "rows in the generated list")
 	preload := fs.Int("preload", 1_000_000, "contacts already in the batch")
 	runs := fs.Int("runs", 3, "imports per encoding")
@@ -46,6 +50,13 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "kakeru bench: configuration %s is invalid:\n%v\n", *cfgPath, err)
+		return exitUsage
+	}
+	if *dsn != "" {
+		cfg.Postgres.DSN = *dsn
+	}
+	if *dncEvery < 1 {
+		fmt.Fprintln(stderr, "kakeru bench: --dnc-every must be at least 1")
 		return exitUsage
 	}
 	s, err := store.Open(ctx, cfg.Postgres.DSN)
@@ -69,10 +80,18 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintln(stderr, "kakeru bench:", err)
 		return 1
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(stdout, "import of %d rows into a batch holding %d contacts, %d run(s) per encoding\n\n", *rows, *preload, *runs)
-	fmt.Fprintln(tw, "encoding\trun\tseconds\trows/s\tpeak RSS MB\t")
 	campaign := cfg.Campaigns[0]
+	if *dncRows > 0 {
+		if err := s.PreloadDoNotCallForBench(ctx, campaign.ID, *dncRows, *dncEvery); err != nil {
+			fmt.Fprintln(stderr, "kakeru bench:", err)
+			return 1
+		}
+		defer s.DropDoNotCallForBench(context.WithoutCancel(ctx))
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(stdout, "import of %d rows into a batch holding %d contacts, %d numbers on do-not-call lists (flag), %d run(s) per encoding\n\n",
+		*rows, *preload, *dncRows, *runs)
+	fmt.Fprintln(tw, "encoding\trun\tseconds\trows/s\tpeak RSS MB\tclient CPU s\tdo-not-call rows\t")
 	for _, name := range strings.Split(*encodings, ",") {
 		enc, err := listimport.ParseEncoding(name)
 		if err != nil {
@@ -95,11 +114,12 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 			}
 			err = s.PreloadContacts(ctx, b.ID, *preload)
 			if err == nil {
-				var secs, maxRSS float64
-				secs, maxRSS, err = benchRunChild(ctx, self, args, path, b.ID, enc)
+				var c childRun
+				c, err = benchRunChild(ctx, self, args, path, b.ID, enc)
 				if err == nil {
-					rates, rss = append(rates, float64(*rows)/secs), append(rss, maxRSS)
-					fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.0f\t\n", enc, run, secs, float64(*rows)/secs, maxRSS)
+					rates, rss = append(rates, float64(*rows)/c.secs), append(rss, c.maxRSS)
+					fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.0f\t%.2f\t%d\t\n", enc, run, c.secs, float64(*rows)/c.secs, c.maxRSS,
+						c.cpu.Seconds(), c.doNotCall)
 				}
 			}
 			if derr := s.DropBatchForBench(ctx, b.ID); err == nil {
@@ -110,15 +130,22 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 				return 1
 			}
 		}
-		fmt.Fprintf(tw, "%s\tmedian\t\t%.0f\t%.0f\t\n", enc, median(rates), median(rss))
+		fmt.Fprintf(tw, "%s\tmedian\t\t%.0f\t%.0f\t\t\t\n", enc, median(rates), median(rss))
 	}
 	tw.Flush()
 	return 0
 }
 
-// benchRunChild imports in a child process and returns the seconds the import took (as the
-// child measured it) and the child's peak RSS in MB.
-func benchRunChild(ctx context.Context, self string, args []string, path string, batchID int64, enc listimport.Encoding) (float64, float64, error) {
+// childRun is one import in a child process: the seconds it took (as the child measured it),
+// the child's peak RSS in MB and CPU time (the client's share: the rest is the database's), and
+// the rows it flagged as do-not-call.
+type childRun struct {
+	secs, maxRSS float64
+	cpu          time.Duration
+	doNotCall    int
+}
+
+func benchRunChild(ctx context.Context, self string, args []string, path string, batchID int64, enc listimport.Encoding) (childRun, error) {
 	childArgs := append([]string{"bench", "import"}, args...)
 	childArgs = append(childArgs, "--child", path, "--batch", strconv.FormatInt(batchID, 10), "--encoding", string(enc))
 	cmd := exec.CommandContext(ctx, self, childArgs...)
@@ -126,19 +153,19 @@ func benchRunChild(ctx context.Context, self string, args []string, path string,
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			return 0, 0, fmt.Errorf("child import: %v: %s", err, ee.Stderr)
+			return childRun{}, fmt.Errorf("child import: %v: %s", err, ee.Stderr)
 		}
-		return 0, 0, fmt.Errorf("child import: %w", err)
+		return childRun{}, fmt.Errorf("child import: %w", err)
 	}
-	secs, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-	if err != nil {
-		return 0, 0, fmt.Errorf("child import said %q", out)
+	var c childRun
+	if _, err := fmt.Sscan(string(out), &c.secs, &c.doNotCall); err != nil {
+		return childRun{}, fmt.Errorf("child import said %q", out)
 	}
-	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if ru == nil {
-		return secs, 0, nil
+	c.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	if ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage); ru != nil {
+		c.maxRSS = float64(ru.Maxrss) / 1024 // Maxrss is in KiB on Linux
 	}
-	return secs, float64(ru.Maxrss) / 1024, nil // Maxrss is in KiB on Linux
+	return c, nil
 }
 
 func benchChild(ctx context.Context, s *store.Store, path string, batchID int64, encName string, rows int, stdout, stderr io.Writer) int {
@@ -164,7 +191,7 @@ func benchChild(ctx context.Context, s *store.Store, path string, batchID int64,
 		fmt.Fprintf(stderr, "imported %d rows, want %d\n", list.RowCount, rows)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%.4f\n", time.Since(start).Seconds())
+	fmt.Fprintf(stdout, "%.4f %d\n", time.Since(start).Seconds(), list.DoNotCallCount)
 	return 0
 }
 

@@ -33,8 +33,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	name := fs.String("name", "", "list name (required)")
 	encName := fs.String("encoding", "sjis", "file encoding: sjis or utf-8")
 	by := fs.String("as", "cli", "name recorded as the importer")
+	normalize := fs.Bool("normalize-tel", false, "normalise hand-written numbers before validating them (as the API's normalize_tel)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kakeru import --batch ID --name NAME [--encoding sjis|utf-8] [--config PATH] FILE")
+		fmt.Fprintln(stderr, "usage: kakeru import --batch ID --name NAME [--encoding sjis|utf-8] [--normalize-tel] [--config PATH] FILE")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -77,7 +78,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	start := time.Now()
 	list, err := s.ImportCSV(ctx, store.ImportInput{BatchID: *batchID, Name: *name, Encoding: enc, CreatedBy: *by,
 		MaxRows: cfg.System.Limits.MaxRowsPerList, MaxListsPerBatch: cfg.System.Limits.MaxListsPerBatch,
-		MaxRowBytes: cfg.System.Limits.MaxRowBytes, MaxErrorCSVBytes: cfg.System.Limits.MaxErrorCSVBytes}, file, w, time.Now())
+		MaxRowBytes: cfg.System.Limits.MaxRowBytes, MaxErrorCSVBytes: cfg.System.Limits.MaxErrorCSVBytes,
+		RefuseDoNotCall: cfg.System.DoNotCall.OnImport == config.DoNotCallRefuse, NormalizeTel: *normalize}, file, w, time.Now())
 	var refusal *store.ImportRefusal
 	var rule *store.RuleError
 	switch {
@@ -112,7 +114,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "kakeru import:", err)
 		return importFailed
 	}
-	fmt.Fprintf(stdout, "imported list %d %q into batch %d: %d rows in %s\n", list.ID, list.Name, list.BatchID, list.RowCount,
-		time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "imported list %d %q into batch %d: %d rows in %s (%d on a do-not-call list, %d numbers normalised)\n",
+		list.ID, list.Name, list.BatchID, list.RowCount, time.Since(start).Round(time.Millisecond), list.DoNotCallCount, list.NormalizedCount)
 	return importOK
 }

@@ -31,13 +31,13 @@ usage:
   kakeru demo    [--config PATH] [--dial-for D] [--switch ADDR] [--scenario FILE] [--redis-db N]
                                            start a simulated switch, walk through the API, then dial a
                                            simulated campaign through that switch only for D
-  kakeru import  --batch ID --name NAME [--encoding sjis|utf-8] [--config PATH] FILE
+  kakeru import  --batch ID --name NAME [--encoding sjis|utf-8] [--normalize-tel] [--config PATH] FILE
                                            import a customer list (exit 1: rows refused, FILE.errors.csv written)
   kakeru fsim    [--listen ADDR] [--password PW] [--scenario FILE] [--ring D] [--talk D]
                                            run a simulated FreeSWITCH event socket
   kakeru agents-sim --job ID [--api URL] [--agents 1001,1002] [--talk D] [--wrap D]
                                            simulated agents working a call job through the API
-  kakeru bench import [--config PATH] [--rows N] [--preload N] [--runs N]
+  kakeru bench import [--config PATH] [--dsn DSN] [--rows N] [--preload N] [--dnc N] [--runs N]
                                            measure list import: rows/s and peak RSS per encoding
   kakeru bench engine [--config PATH] [--agents N] [--duration D] [--runs N] [--hold N] [--rate R]
                                            measure originates/s, answer→bridge latency and concurrent calls
