@@ -404,7 +404,7 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 	}
 	e.observeEndLocked(j, c, outcome, e.o.Now())
 	a := c.agent
-	freed := false
+	freed, wrapUp := false, false
 	if prev != callConnected {
 		c.agent = nil // the attempt names no agent
 	}
@@ -415,6 +415,7 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 		case a.leaving:
 		case prev == callConnected:
 			a.state, a.since = domain.AgentWrapUp, e.o.Now()
+			wrapUp = true
 		default:
 			a.attemptID, a.state, a.since = 0, domain.AgentAvailable, e.o.Now()
 			freed = true
@@ -424,10 +425,15 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 		freed = true // its own agent, reserved for it, is free for others again
 	}
 	e.mu.Unlock()
-	if a != nil {
+	if a != nil && !wrapUp {
 		e.publish(ctx, j, a)
 	}
 	e.finish(ctx, j, c, outcome, cause)
+	if wrapUp {
+		// Wrap-up is told once the attempt's outcome is written (queued behind it): a screen
+		// that saves the disposition the moment it sees wrap-up finds the call connected (D-1).
+		e.ledger.write(c.attemptID, func(ctx context.Context) { e.publish(ctx, j, a) })
+	}
 	if freed {
 		e.bridgeWaiting(ctx, j)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/engine"
+	"github.com/kakeru-dialer/kakeru/liveevents"
 )
 
 // G-3: the agent's own phone drops during a call: the customer is not left alone (its leg is
@@ -144,5 +145,32 @@ func TestReleasesStaleAgents(t *testing.T) {
 	h.waitState(1001, domain.AgentOnCall)
 	if a := h.agent(1001); a.Leg == legs[1001] || a.CallJobID != h.job {
 		t.Fatalf("agent 1001 back %+v", a)
+	}
+}
+
+// D-1, G-4: wrap-up is told (live event, agent state) only once the call's outcome is written,
+// so a screen that saves the disposition the moment it sees wrap-up finds the call connected
+// rather than still in progress.
+func TestWrapUpToldAfterTheOutcomeIsWritten(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	h.join(1001)
+	h.waitState(1001, domain.AgentOnCall)
+	customer := h.store.Attempts("09011110001")[0].ChannelUUID
+	release := h.store.Stall()
+	defer release()
+	h.sw.Hangup(customer, "NORMAL_CLEARING") // the customer hangs up: no pass of the job needed
+	h.waitFor("the call's outcome being written", func() bool {
+		return len(h.events.of(liveevents.CallEnded)) > 0 && h.store.Stalled() > 0
+	})
+	for _, ev := range h.events.of(liveevents.AgentState) {
+		if ev.AgentID == 1001 && ev.Data["state"] == domain.AgentWrapUp {
+			t.Fatalf("wrap-up told while the outcome is not written yet: %+v", ev)
+		}
+	}
+	release()
+	h.waitState(1001, domain.AgentWrapUp)
+	if a := h.store.Attempts("09011110001")[0]; a.Outcome != "connected" {
+		t.Fatalf("attempt %+v once wrap-up is told", a)
 	}
 }
