@@ -269,20 +269,7 @@ func (s *Server) handleExportDNC(w http.ResponseWriter, r *http.Request) error {
 		cells = append(cells[:0], e.Tel, e.Reason, e.Source, e.AddedBy, e.AddedAt.UTC().Format(time.RFC3339))
 		return out.row(cells)
 	})
-	if err == nil && !started {
-		err = start()
-	}
-	if err == nil {
-		err = out.w.Flush()
-	}
-	if err != nil && !started {
-		return err
-	}
-	if err != nil {
-		s.log.ErrorContext(r.Context(), "do-not-call export failed mid-stream", "err", err)
-		panic(http.ErrAbortHandler)
-	}
-	return nil
+	return s.endCSVStream(r, "do-not-call export", out, started, start, err)
 }
 
 // dncImportJSON counts an accepted import.
@@ -309,12 +296,7 @@ func (s *Server) handleImportDNC(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	lim := s.cfg.Current().System.Limits
-	spooled, err := s.acquireSpool(w, r)
-	if err != nil {
-		return err
-	}
-	u, err := s.readListUpload(w, r, int64(lim.MaxUploadBytes))
-	spooled()
+	u, err := s.spoolUpload(w, r, int64(lim.MaxUploadBytes))
 	if err != nil {
 		return err
 	}

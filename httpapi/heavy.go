@@ -53,6 +53,16 @@ func (s *Server) acquireSpool(w http.ResponseWriter, r *http.Request) (release f
 	return acquire(w, r, s.limiter.spooling, 1, s.limiter.wait)
 }
 
+// spoolUpload takes an upload in its turn (acquireSpool) and spools it (readListUpload).
+func (s *Server) spoolUpload(w http.ResponseWriter, r *http.Request, maxBytes int64) (*listUpload, error) {
+	spooled, err := s.acquireSpool(w, r)
+	if err != nil {
+		return nil, err
+	}
+	defer spooled()
+	return s.readListUpload(w, r, maxBytes)
+}
+
 // acquireHeavy waits for weight units (the whole allowance when larger) up to heavyWait; past
 // it the request is answered 503 busy with a Retry-After.
 func (s *Server) acquireHeavy(w http.ResponseWriter, r *http.Request, weight int64) (release func(), err error) {

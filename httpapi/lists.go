@@ -64,12 +64,7 @@ func (s *Server) handleImportList(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	lim := s.cfg.Current().System.Limits
-	spooled, err := s.acquireSpool(w, r)
-	if err != nil {
-		return err
-	}
-	u, err := s.readListUpload(w, r, int64(lim.MaxUploadBytes))
-	spooled()
+	u, err := s.spoolUpload(w, r, int64(lim.MaxUploadBytes))
 	if err != nil {
 		return err
 	}

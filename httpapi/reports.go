@@ -493,8 +493,16 @@ func (s *Server) handleReportResults(w http.ResponseWriter, r *http.Request) err
 			code, labels[[2]string{strconv.Itoa(a.CampaignID), code}], deref(a.NextAction), callback, deref(a.Memo))
 		return out.row(cells)
 	})
+	return s.endCSVStream(r, "results.csv", out, started, start, err)
+}
+
+// endCSVStream ends a streamed CSV download: the header alone when no row came, then the flush.
+// An error before anything was sent is answered as any error; after the status line it cuts the
+// connection, so that the client sees a failed download, never a file that looks complete.
+func (s *Server) endCSVStream(r *http.Request, what string, out *csvOut, started bool, start func() error, err error) error {
 	if err == nil && !started {
-		err = start() // no attempts: the header alone
+		err = start()
+		started = err == nil
 	}
 	if err == nil {
 		err = out.w.Flush()
@@ -503,9 +511,7 @@ func (s *Server) handleReportResults(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	if err != nil {
-		// The status line is gone: cut the connection so that the client sees a failed download,
-		// never a file that looks complete.
-		s.log.ErrorContext(r.Context(), "results.csv failed mid-stream", "err", err)
+		s.log.ErrorContext(r.Context(), what+" failed mid-stream", "err", err)
 		panic(http.ErrAbortHandler)
 	}
 	return nil
