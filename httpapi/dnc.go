@@ -220,16 +220,9 @@ func (s *Server) handleExportDNC(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sjis := false
-	switch enc := r.URL.Query().Get("encoding"); strings.ToLower(enc) {
-	case "", "utf-8", "utf8":
-	default:
-		e, err := listimport.ParseEncoding(enc)
-		if err != nil || e != listimport.SJIS {
-			return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid_input", Rule: "N-1",
-				Message: "encoding must be utf-8 or sjis", Details: []any{fieldProblem{Field: "encoding", Message: "must be utf-8 or sjis"}}}
-		}
-		sjis = true
+	sjis, err := csvEncodingParam(r, "N-1")
+	if err != nil {
+		return err
 	}
 	out := &csvOut{sjis: sjis}
 	started := false

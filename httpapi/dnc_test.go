@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -23,18 +22,7 @@ func (e *env) uploadDNC(token, list string, file []byte, encoding string) respon
 	fw, _ := mw.CreateFormFile("file", "dnc.csv")
 	fw.Write(file)
 	mw.Close()
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/do-not-call/"+list+"/imports", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	out := response{Status: resp.StatusCode, Raw: raw}
-	_ = json.Unmarshal(raw, &out.Body)
-	return out
+	return e.postForm(token, e.srv.URL+"/api/v1/do-not-call/"+list+"/imports", mw.FormDataContentType(), &body)
 }
 
 // N-1 through the API: add (normalised; 201 then 200), invalid number 422 naming tel, search

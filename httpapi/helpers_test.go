@@ -104,6 +104,23 @@ func (e *env) call(token, method, path string, body any) response {
 	return out
 }
 
+// postForm posts a multipart form (an upload) and reads the answer.
+func (e *env) postForm(token, url, contentType string, body io.Reader) response {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, body)
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := response{Status: resp.StatusCode, Raw: raw}
+	_ = json.Unmarshal(raw, &out.Body)
+	return out
+}
+
 func (e *env) mustCall(want int, token, method, path string, body any) response {
 	e.t.Helper()
 	r := e.call(token, method, path, body)

@@ -3,9 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"testing"
@@ -26,18 +24,7 @@ func (e *env) uploadForm(batchID int64, query string, fields map[string]string, 
 	fw, _ := mw.CreateFormFile("file", "list.csv")
 	fw.Write([]byte(file))
 	mw.Close()
-	req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/api/v1/batches/%d/lists%s", e.srv.URL, batchID, query), &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	out := response{Status: resp.StatusCode, Raw: raw}
-	_ = json.Unmarshal(raw, &out.Body)
-	return out
+	return e.postForm(adminToken, fmt.Sprintf("%s/api/v1/batches/%d/lists%s", e.srv.URL, batchID, query), mw.FormDataContentType(), &body)
 }
 
 func (e *env) addDoNotCall(campaignID int, tel string) {

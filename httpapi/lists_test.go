@@ -47,18 +47,7 @@ func (e *env) upload(token string, batchID int64, name string, file []byte, enco
 	fw, _ := mw.CreateFormFile("file", "list.csv")
 	fw.Write(file)
 	mw.Close()
-	req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/api/v1/batches/%d/lists", e.srv.URL, batchID), &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	out := response{Status: resp.StatusCode, Raw: raw}
-	_ = json.Unmarshal(raw, &out.Body)
-	return out
+	return e.postForm(token, fmt.Sprintf("%s/api/v1/batches/%d/lists", e.srv.URL, batchID), mw.FormDataContentType(), &body)
 }
 
 type problemRow struct {

@@ -410,16 +410,9 @@ var resultsHeader = []string{"発信ID", "発信日時", "タイムゾーン", "
 // that starts with = + - @, a tab or a carriage return gets a leading apostrophe so that Excel
 // never runs it as a formula (CSV injection).
 func (s *Server) handleReportResults(w http.ResponseWriter, r *http.Request) error {
-	sjis := false
-	switch enc := r.URL.Query().Get("encoding"); strings.ToLower(enc) {
-	case "", "utf-8", "utf8":
-	default:
-		e, err := listimport.ParseEncoding(enc)
-		if err != nil || e != listimport.SJIS {
-			return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid_input", Rule: "S-4",
-				Message: "encoding must be utf-8 or sjis", Details: []any{fieldProblem{Field: "encoding", Message: "must be utf-8 or sjis"}}}
-		}
-		sjis = true
+	sjis, err := csvEncodingParam(r, "S-4")
+	if err != nil {
+		return err
 	}
 	rq, err := s.reportQuery(r)
 	if err != nil {
@@ -494,6 +487,20 @@ func (s *Server) handleReportResults(w http.ResponseWriter, r *http.Request) err
 		return out.row(cells)
 	})
 	return s.endCSVStream(r, "results.csv", out, started, start, err)
+}
+
+// csvEncodingParam reads a CSV download's ?encoding: utf-8 (the default) or sjis.
+func csvEncodingParam(r *http.Request, rule string) (sjis bool, err error) {
+	switch enc := r.URL.Query().Get("encoding"); strings.ToLower(enc) {
+	case "", "utf-8", "utf8":
+		return false, nil
+	default:
+		if e, err := listimport.ParseEncoding(enc); err != nil || e != listimport.SJIS {
+			return false, &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid_input", Rule: rule,
+				Message: "encoding must be utf-8 or sjis", Details: []any{fieldProblem{Field: "encoding", Message: "must be utf-8 or sjis"}}}
+		}
+		return true, nil
+	}
 }
 
 // endCSVStream ends a streamed CSV download: the header alone when no row came, then the flush.
