@@ -361,6 +361,9 @@ func (s *Server) handleImportDNC(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if res.VacuumErr != nil {
+		s.log.WarnContext(r.Context(), "do-not-call list imported; its vacuum is left to autovacuum", "err", res.VacuumErr)
+	}
 	writeJSON(w, http.StatusCreated, dncImportJSON{CampaignID: listCampaign(list), Rows: res.Rows, Added: res.Added,
 		AlreadyPresent: res.AlreadyPresent, Repeated: res.Repeated})
 	return nil

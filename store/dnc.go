@@ -236,6 +236,8 @@ type DNCImportResult struct {
 	AlreadyPresent int
 	Repeated       int
 	LockHeld       time.Duration
+	// VacuumErr: the vacuum after the import failed (the import itself is committed).
+	VacuumErr error
 }
 
 // DNCRow is one number of an import, normalised and checked by the caller (NormalizeDNCTel).
@@ -304,6 +306,14 @@ func (s *Store) ImportDoNotCall(ctx context.Context, campaignID int, by string, 
 			return DNCImportResult{}, err
 		}
 		return DNCImportResult{}, fmt.Errorf("import do-not-call list %d: %w", campaignID, err)
+	}
+	// The new rows are made visible to index-only scans now rather than at autovacuum's next
+	// pass: until then every look-up of a list import's (and of the claim's) visits the table,
+	// which halved the speed of a customer-list import checked against 1 M fresh numbers.
+	// Only the pages not yet all-visible are read. A failure (rights, the statement timeout)
+	// changes nothing: autovacuum does the same later.
+	if _, err := s.db.ExecContext(ctx, `VACUUM (ANALYZE) do_not_call`); err != nil {
+		res.VacuumErr = err
 	}
 	return res, nil
 }
