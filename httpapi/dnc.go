@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -228,23 +227,11 @@ func (s *Server) handleExportDNC(w http.ResponseWriter, r *http.Request) error {
 	started := false
 	start := func() error {
 		started = true
-		charset, name := "UTF-8", "do-not-call_global.csv"
-		if sjis {
-			charset = "Shift_JIS"
-		}
+		name := "do-not-call_global.csv"
 		if list != store.GlobalDNC {
 			name = fmt.Sprintf("do-not-call_%d.csv", list)
 		}
-		w.Header().Set("Content-Type", "text/csv; charset="+charset)
-		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-		w.WriteHeader(http.StatusOK)
-		out.w = bufio.NewWriterSize(w, 64<<10)
-		if !sjis {
-			if _, err := out.w.WriteString("\uFEFF"); err != nil {
-				return err
-			}
-		}
-		return out.row(dncCSVHeader)
+		return out.begin(w, name, dncCSVHeader)
 	}
 	rc := http.NewResponseController(w)
 	rows := 0

@@ -432,25 +432,12 @@ func (s *Server) handleReportResults(w http.ResponseWriter, r *http.Request) err
 	started := false
 	start := func() error {
 		started = true
-		charset := "UTF-8"
-		if sjis {
-			charset = "Shift_JIS"
-		}
 		name := "results.csv"
 		if len(rq.campaigns) > 0 {
 			c := rq.campaigns[0]
 			name = fmt.Sprintf("results_%s_%s.csv", c.From.In(c.Loc).Format("20060102"), c.To.Add(-time.Nanosecond).In(c.Loc).Format("20060102"))
 		}
-		w.Header().Set("Content-Type", "text/csv; charset="+charset)
-		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-		w.WriteHeader(http.StatusOK)
-		out.w = bufio.NewWriterSize(w, 64<<10)
-		if !sjis {
-			if _, err := out.w.WriteString("\uFEFF"); err != nil {
-				return err
-			}
-		}
-		return out.row(resultsHeader)
+		return out.begin(w, name, resultsHeader)
 	}
 	cells := make([]string, len(resultsHeader))
 	// The rows come from an open database cursor: a client that stops reading must not hold its
@@ -530,6 +517,25 @@ type csvOut struct {
 	sjis bool
 	line []byte
 	enc  []byte
+}
+
+// begin sends the status line and the download's headers, then the byte order mark (UTF-8) and
+// the header row.
+func (o *csvOut) begin(w http.ResponseWriter, filename string, header []string) error {
+	charset := "UTF-8"
+	if o.sjis {
+		charset = "Shift_JIS"
+	}
+	w.Header().Set("Content-Type", "text/csv; charset="+charset)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+	w.WriteHeader(http.StatusOK)
+	o.w = bufio.NewWriterSize(w, 64<<10)
+	if !o.sjis {
+		if _, err := o.w.WriteString("\uFEFF"); err != nil {
+			return err
+		}
+	}
+	return o.row(header)
 }
 
 func (c *csvOut) row(cells []string) error {
