@@ -27,7 +27,11 @@ func (h *harness) disposeAs(agent int, d memDisposition, after string) {
 	if st.State != domain.AgentWrapUp || st.AttemptID == 0 {
 		h.t.Fatalf("agent %d has no call to dispose: %+v", agent, st)
 	}
-	h.waitFor("the call recorded", func() bool { a, _ := h.store.Attempt(st.AttemptID); return a.Outcome != domain.OutcomeInProgress })
+	// Wrap-up is told once the outcome is written (TestWrapUpToldAfterTheOutcomeIsWritten):
+	// the call is recorded already.
+	if a, _ := h.store.Attempt(st.AttemptID); a.Outcome == domain.OutcomeInProgress {
+		h.t.Fatalf("agent %d in wrap-up while attempt %d is in progress", agent, st.AttemptID)
+	}
 	if !h.store.DisposeAs(st.AttemptID, d, h.clock.Now()) {
 		h.t.Fatalf("attempt %d is not a connected call without disposition", st.AttemptID)
 	}

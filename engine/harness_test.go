@@ -297,21 +297,7 @@ func (h *harness) hangupCustomer(agent int) { h.request(agent, "hangup_customer"
 // the disposition saved with its next action, then the agent moved on as it chose.
 func (h *harness) dispose(agent int, nextAction, after string) {
 	h.t.Helper()
-	st := h.agent(agent)
-	if st.State != domain.AgentWrapUp || st.AttemptID == 0 {
-		h.t.Fatalf("agent %d has no call to dispose: %+v", agent, st)
-	}
-	// The agent's screen may show wrap-up before the call's outcome is written (both are
-	// written off the event path): the disposition is saved once it is.
-	h.waitFor("the call recorded", func() bool { a, _ := h.store.Attempt(st.AttemptID); return a.Outcome != domain.OutcomeInProgress })
-	if !h.store.Dispose(st.AttemptID, nextAction, h.clock.Now()) {
-		h.t.Fatalf("attempt %d is not a connected call without disposition", st.AttemptID)
-	}
-	kind, state, ok := domain.AfterWrapUp(after).Request()
-	if !ok {
-		h.t.Fatalf("after %q", after)
-	}
-	h.agents.Push(h.job, agentstate.Request{AgentID: agent, Kind: kind, State: state})
+	h.disposeAs(agent, memDisposition{NextAction: nextAction}, after)
 }
 
 // startJob starts the job again (a new run) and stopJob stops it as an admin does (J-6).
