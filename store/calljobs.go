@@ -100,13 +100,17 @@ type CallJob struct {
 	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
 }
 
-// The remaining count is the target minus the contacts dialed in this run, never below zero; a
-// contact skipped because of a do-not-call list (N-1) was not dialed.
-const callJobColumns = `j.id, j.batch_id, b.campaign_id, b.time_zone, j.name, j.list_id, l.name AS list_name,
+// callJobRowColumns are a job's own columns; callJobColumns add its remaining count, the target
+// minus the contacts dialed in this run, never below zero (a contact skipped because of a
+// do-not-call list, N-1, was not dialed). The count reads every attempt of the run: the claim,
+// which runs many times a second, reads the row without it.
+const callJobRowColumns = `j.id, j.batch_id, b.campaign_id, b.time_zone, j.name, j.list_id, l.name AS list_name,
 	j.dial_group_id, j.caller_id, j.filter, j.memo, j.status, l.row_count AS assigned_count, j.target_count,
-	GREATEST(j.target_count - (SELECT count(DISTINCT a.contact_id) FROM attempts a
-	         WHERE a.call_job_id = j.id AND a.job_run = j.run AND j.run > 0 AND a.outcome <> 'skipped'), 0) AS remaining_count,
 	j.run, j.started_at, j.stopped_at, j.stop_reason, j.started_by, j.stopped_by, j.created_at, j.updated_at`
+
+const callJobColumns = callJobRowColumns + `,
+	GREATEST(j.target_count - (SELECT count(DISTINCT a.contact_id) FROM attempts a
+	         WHERE a.call_job_id = j.id AND a.job_run = j.run AND j.run > 0 AND a.outcome <> 'skipped'), 0) AS remaining_count`
 
 const callJobFrom = ` FROM call_jobs j JOIN batches b ON b.id = j.batch_id JOIN customer_lists l ON l.id = j.list_id`
 

@@ -60,7 +60,7 @@ func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		out = out[:0]
 		var j CallJob
-		err := tx.GetContext(ctx, &j, `SELECT `+callJobColumns+callJobFrom+` WHERE j.id = $1 FOR SHARE OF j`, r.JobID)
+		err := tx.GetContext(ctx, &j, `SELECT `+callJobRowColumns+callJobFrom+` WHERE j.id = $1 FOR SHARE OF j`, r.JobID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
