@@ -114,6 +114,8 @@ type FreeSWITCH struct {
 	ConferenceProfile string `mapstructure:"conference_profile"`
 	// DialTimeout bounds connecting and authenticating to a node (default 5s).
 	DialTimeout time.Duration `mapstructure:"dial_timeout"`
+	// Recordings is where calls are recorded (needed when a campaign records).
+	Recordings Recordings `mapstructure:"recordings"`
 }
 
 // Node is one FreeSWITCH event socket.
@@ -168,6 +170,10 @@ type Campaign struct {
 	// CallingCalendar is Calendar (or business_hours every day) resolved by validation; read it
 	// through Campaign.CallCalendar().
 	CallingCalendar *calendar.Calendar `mapstructure:"-"`
+	// AnswerAnalysis is answering-machine detection on the switch (P-3); off by default.
+	AnswerAnalysis AnswerAnalysis `mapstructure:"answer_analysis"`
+	// Recording records connected calls (off by default).
+	Recording Recording `mapstructure:"recording"`
 }
 
 // BusinessHours are wall-clock times in the campaign's zone, "HH:MM".

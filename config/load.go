@@ -79,6 +79,8 @@ func settings() []setting {
 		{"freeswitch.hold_music", "local_stream://moh"},
 		{"freeswitch.conference_profile", "default"},
 		{"freeswitch.dial_timeout", 5 * time.Second},
+		{"freeswitch.recordings.directory", nil},
+		{"freeswitch.recordings.switch_directory", nil},
 	}
 }
 
@@ -181,6 +183,7 @@ func applyListDefaults(cfg *Config, present map[string]bool) {
 		if !present[p+"calendar.closed_on_public_holidays"] {
 			cp.Calendar.ClosedOnPublicHolidays = string(calendar.HolidaysNone)
 		}
+		applyAnalysisDefaults(cp, present, p)
 		if !present[p+"callback_grace"] {
 			cp.CallbackGrace = DefaultCallbackGrace
 		}

@@ -80,15 +80,17 @@ func (c *Config) Validate() error {
 // validator collects problems. Paths that already failed to decode are not reported again: the
 // value there is a zero value, and "required" on top of "must be an integer" is noise.
 type validator struct {
+	cfg      *Config
 	failed   []string
 	problems []Problem
 }
 
 func validate(c *Config, failed []string) []Problem {
-	v := &validator{failed: failed}
+	v := &validator{cfg: c, failed: failed}
 	v.system(c.System)
 	v.services(c)
 	v.freeswitch(c.FreeSWITCH)
+	v.recordings(c.FreeSWITCH.Recordings)
 	campaigns := v.campaigns(c.Campaigns)
 	agents := v.agents(c.Agents)
 	v.dialGroups(c.DialGroups, agents)

@@ -47,7 +47,7 @@ BUILD_PACKAGES=(build-essential autoconf automake libtool libtool-bin pkg-config
 MODULES=(applications/mod_commands applications/mod_conference applications/mod_dptools
   dialplans/mod_dialplan_xml endpoints/mod_loopback event_handlers/mod_event_socket
   formats/mod_sndfile formats/mod_tone_stream formats/mod_local_stream
-  loggers/mod_console loggers/mod_logfile)
+  loggers/mod_console loggers/mod_logfile applications/mod_avmd)
 
 apt_install() {
   local missing=()
@@ -59,7 +59,11 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
 }
 
-built() { [ -x "$PREFIX/bin/freeswitch" ] && [ -f "$PREFIX/.kakeru-lab-built" ]; }
+# The stamp names the modules built: a build from an older list is built again.
+built() {
+  [ -x "$PREFIX/bin/freeswitch" ] && [ -f "$PREFIX/.kakeru-lab-built" ] &&
+    [ "$(cat "$PREFIX/.kakeru-lab-built")" = "${MODULES[*]}" ]
+}
 
 check_sources() {
   local t
@@ -125,7 +129,7 @@ build() {
     make install >"$LOGDIR/freeswitch-install.log" 2>&1
   ) || die "FreeSWITCH failed: see $LOGDIR/freeswitch-*.log"
   rm -rf "$BUILD"
-  touch "$PREFIX/.kakeru-lab-built"
+  echo "${MODULES[*]}" >"$PREFIX/.kakeru-lab-built"
   say "built in $((SECONDS - start)) s under $PREFIX"
 }
 
