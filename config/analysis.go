@@ -83,7 +83,9 @@ const (
 )
 
 // Enabled: the campaign classifies answers.
-func (a AnswerAnalysis) Enabled() bool { return a.Detector == DetectorAVMD || a.Detector == DetectorCustom }
+func (a AnswerAnalysis) Enabled() bool {
+	return a.Detector == DetectorAVMD || a.Detector == DetectorCustom
+}
 
 // Recording is a campaign's call recording.
 type Recording struct {
