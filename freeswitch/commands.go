@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -40,12 +41,25 @@ func checkToken(what, v string) error {
 	return nil
 }
 
-// EngineEvents are the events the engine subscribes to (docs/event-socket.md §3), in the order capture 09 used.
-func EngineEvents() []string {
-	return []string{"CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER",
+// EngineEvents are the events the engine subscribes to (docs/event-socket.md §3), in the order capture 09 used,
+// then those of answer analysis and recording, then the CUSTOM subclasses given (a custom
+// answering-machine detector's verdict event).
+func EngineEvents(subclasses ...string) []string {
+	ev := []string{"CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER",
 		"CHANNEL_PARK", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE",
-		"CHANNEL_DESTROY", "BACKGROUND_JOB", "HEARTBEAT", "DTMF", "CUSTOM", ConferenceMaintenance}
+		"CHANNEL_DESTROY", "BACKGROUND_JOB", "HEARTBEAT", "DTMF", "CUSTOM", ConferenceMaintenance,
+		"CHANNEL_EXECUTE_COMPLETE", "RECORD_START", "RECORD_STOP", AVMDBeep}
+	for _, s := range subclasses {
+		if !slices.Contains(ev, s) {
+			ev = append(ev, s)
+		}
+	}
+	return ev
 }
+
+// AVMDBeep is mod_avmd's CUSTOM event subclass for a voicemail beep heard on a channel
+// (headers Unique-ID, Beep-Status: DETECTED, Frequency …).
+const AVMDBeep = "avmd::beep"
 
 // ConferenceMaintenance is the CUSTOM event subclass of mod_conference's member and room
 // events (add-member, del-member …): how the engine sees a customer join an agent's room.
@@ -211,6 +225,14 @@ func UUIDBroadcast(uuid, path, leg string) (string, error) {
 	return "uuid_broadcast " + uuid + " " + path + " " + leg, nil
 }
 
+// AVMDStop ends mod_avmd's beep detection on a leg: `avmd UUID stop`.
+func AVMDStop(uuid string) (string, error) {
+	if err := checkUUID("leg", uuid); err != nil {
+		return "", err
+	}
+	return "avmd " + uuid + " stop", nil
+}
+
 // App is one dialplan application of an inline transfer.
 type App struct{ Name, Data string }
 
@@ -238,8 +260,10 @@ func inlineDialplan(apps []App) (string, error) {
 		if !varNamePattern.MatchString(a.Name) {
 			return "", bad("application name %q", a.Name)
 		}
-		if strings.ContainsAny(a.Data, "^'\r\n ") {
-			return "", bad("application data %q must not hold ^, quotes or spaces", a.Data)
+		// Spaces are kept: the whole dialplan is one quoted argument and the inline dialplan
+		// splits only on ^ (then an application from its data on the first ':').
+		if strings.ContainsAny(a.Data, "^'\r\n\x00") {
+			return "", bad("application data %q must not hold ^, quotes or line breaks", a.Data)
 		}
 		parts[i] = a.Name + ":" + a.Data
 	}
