@@ -41,17 +41,18 @@ const (
 	RequestLeave          RequestKind = "leave"           // leave the job, after the current call if any (G-4)
 	RequestState          RequestKind = "state"           // become available, break or away (G-4)
 	RequestHangupCustomer RequestKind = "hangup_customer" // cut the customer's leg only (G-3)
+	RequestRecordCall     RequestKind = "record_call"     // record the current call (campaign recording on_request)
 )
 
 // RequestKinds lists every request kind. The slice is new on each call.
 func RequestKinds() []RequestKind {
-	return []RequestKind{RequestJoin, RequestLeave, RequestState, RequestHangupCustomer}
+	return []RequestKind{RequestJoin, RequestLeave, RequestState, RequestHangupCustomer, RequestRecordCall}
 }
 
 // Valid reports whether k is one of RequestKinds.
 func (k RequestKind) Valid() bool {
 	switch k {
-	case RequestJoin, RequestLeave, RequestState, RequestHangupCustomer:
+	case RequestJoin, RequestLeave, RequestState, RequestHangupCustomer, RequestRecordCall:
 		return true
 	}
 	return false

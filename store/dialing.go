@@ -194,6 +194,19 @@ type AttemptEnd struct {
 	// DispositionGrace: a connected call becomes an unsaved disposition this long after its end.
 	DispositionGrace time.Duration
 	Retry            []RetryRule
+	// Analysis is the answering-machine detector's verdict, for a campaign that classifies
+	// answers (nil otherwise, or when the call was not answered).
+	Analysis *AnswerVerdict
+}
+
+// AnswerVerdict is how an answer was classified (P-3).
+type AnswerVerdict struct {
+	Result string        // human, machine or unsure (treated as a person)
+	Detail string        // why: beep, long_greeting, silence, hangup, time_limit, a detector's cause
+	Took   time.Duration // from the answer to the verdict
+	// MachineAction is what was done with a machine: hangup, voicemail or agent.
+	MachineAction string
+	VoicemailAt   *time.Time // when the voicemail message started
 }
 
 // FinishAttempt records an attempt's outcome and releases its contact with the retry rules of
@@ -222,11 +235,26 @@ func (s *Store) FinishAttempt(ctx context.Context, e AttemptEnd) (bool, error) {
 			t := e.EndedAt.Add(e.DispositionGrace)
 			due = &t
 		}
+		var v struct {
+			result, action *string
+			detail         string
+			ms             *int
+			voicemail      *time.Time
+		}
+		if an := e.Analysis; an != nil {
+			ms := int(an.Took / time.Millisecond)
+			v.result, v.detail, v.ms, v.voicemail = &an.Result, an.Detail, &ms, an.VoicemailAt
+			if an.MachineAction != "" {
+				v.action = &an.MachineAction
+			}
+		}
 		err := tx.GetContext(ctx, &a, `UPDATE attempts SET outcome = $2, hangup_cause = $3,
 			answered_at = COALESCE(answered_at, $4), bridged_at = COALESCE(bridged_at, $5), ended_at = $6,
-			agent_id = COALESCE($7, agent_id), agent_dropped = agent_dropped OR $8, talk_seconds = $9, disposition_due_at = $10
+			agent_id = COALESCE($7, agent_id), agent_dropped = agent_dropped OR $8, talk_seconds = $9, disposition_due_at = $10,
+			amd_result = $11, amd_detail = $12, amd_ms = $13, machine_action = $14, voicemail_at = $15
 			WHERE channel_uuid = $1 AND outcome = 'in_progress' RETURNING id, campaign_id, contact_id, call_job_id, job_run`,
-			e.ChannelUUID, e.Outcome, e.HangupCause, e.AnsweredAt, e.BridgedAt, e.EndedAt, e.AgentID, e.AgentDropped, talk, due)
+			e.ChannelUUID, e.Outcome, e.HangupCause, e.AnsweredAt, e.BridgedAt, e.EndedAt, e.AgentID, e.AgentDropped, talk, due,
+			v.result, v.detail, v.ms, v.action, v.voicemail)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -234,7 +262,8 @@ func (s *Store) FinishAttempt(ctx context.Context, e AttemptEnd) (bool, error) {
 			return fmt.Errorf("finish attempt %s: %w", e.ChannelUUID, err)
 		}
 		finished = true
-		if e.Outcome.Live() {
+		// A machine put through to an agent is no person's answer: it counts in no abandon rate.
+		if e.Outcome.Live() && (e.Analysis == nil || e.Analysis.Result != "machine") {
 			at := e.EndedAt
 			if e.AnsweredAt != nil {
 				at = *e.AnsweredAt
