@@ -73,8 +73,14 @@ func (e *Engine) originate(ctx context.Context, cfg *config.Config, camp *config
 		freeswitch.Var{Name: "dialer_attempt_id", Value: strconv.FormatInt(t.AttemptID, 10)},
 		// The agent hears this as the customer enters its room (G-2).
 		freeswitch.Var{Name: "conference_enter_sound", Value: beepTone})
-	cmd, err := freeswitch.OriginateCmd(freeswitch.Originate{UUID: c.uuid, Vars: vars,
-		DialString: strings.ReplaceAll(dialString, "{tel}", t.Tel), App: "&park()"})
+	o := freeswitch.Originate{UUID: c.uuid, Vars: vars, DialString: strings.ReplaceAll(dialString, "{tel}", t.Tel), App: "&park()"}
+	if aa := camp.AnswerAnalysis; aa.Enabled() {
+		// The detector starts on the answer, then the customer parks until the verdict (P-3).
+		c.amd = &analysis{cfg: aa}
+		o.App = ""
+		o.Inline, c.amd.avmd = analysisApps(aa)
+	}
+	cmd, err := freeswitch.OriginateCmd(o)
 	if err != nil {
 		e.o.Logger.Warn("originate not built", "job", j.id, "attempt", t.AttemptID, "err", err)
 		e.ownFailure(ctx, j, c, freeswitch.OwnDialStringRefused) // the contact is not used up
@@ -166,17 +172,29 @@ func (e *Engine) callEvent(ctx context.Context, j *job, c *call, ev *wire.Event)
 	case "CHANNEL_ANSWER":
 		now := e.o.Now()
 		e.mu.Lock()
-		if !c.toLocked(callWaiting) {
+		if c.amd != nil {
+			// Classified first: no agent is sought, and no live answer counted, until the verdict.
+			if !c.toLocked(callClassifying) {
+				e.mu.Unlock()
+				return
+			}
+			c.answered = &now
+			c.answerEvent = ev.Received
+			c.amd.limit = now.Add(c.amd.cfg.TimeLimit + verdictMargin)
 			e.mu.Unlock()
-			return
+		} else {
+			if !c.toLocked(callWaiting) {
+				e.mu.Unlock()
+				return
+			}
+			c.answered = &now
+			c.deadline = now.Add(e.connectDeadline(j))
+			c.answerEvent = ev.Received
+			e.observeAnswerLocked(j, c, now)
+			e.callEventLocked(j, c, liveevents.CallOffered, nil)
+			e.mu.Unlock()
+			e.connect(ctx, j, c)
 		}
-		c.answered = &now
-		c.deadline = now.Add(e.connectDeadline(j))
-		c.answerEvent = ev.Received
-		e.observeAnswerLocked(j, c, now)
-		e.callEventLocked(j, c, liveevents.CallOffered, nil)
-		e.mu.Unlock()
-		e.connect(ctx, j, c)
 		e.ledger.write(c.attemptID, func(ctx context.Context) {
 			if err := retryWrite(ctx, func() error { return e.o.Store.MarkAnswered(ctx, c.uuid, now) }); err != nil {
 				e.o.Logger.Warn("record answer", "attempt", c.attemptID, "err", err)
@@ -186,7 +204,11 @@ func (e *Engine) callEvent(ctx context.Context, j *job, c *call, ev *wire.Event)
 		if ev.Header.Get("Event-Subclass") == freeswitch.ConferenceMaintenance && ev.Header.Get("Action") == "add-member" {
 			size, _ := strconv.Atoi(ev.Header.Get("Conference-Size"))
 			e.joined(ctx, j, c, ev.Header.Get("Conference-Name"), size)
+			return
 		}
+		e.analysisEvent(ctx, j, c, ev)
+	case "CHANNEL_EXECUTE_COMPLETE":
+		e.analysisEvent(ctx, j, c, ev)
 	case "BACKGROUND_JOB":
 		e.originateResult(ctx, j, c, ev.Body)
 	case "CHANNEL_HANGUP_COMPLETE":
@@ -329,7 +351,7 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 	pick.call, pick.attemptID, pick.state, pick.since = c, c.attemptID, domain.AgentOnCall, now
 	untieLocked(c) // with an agent now: its own agent, or another one when its own was not free
 	e.mu.Unlock()
-	cmd, err := freeswitch.UUIDTransferToRoom(c.uuid, pick.room)
+	cmd, err := freeswitch.UUIDTransferInline(c.uuid, roomApps(c, pick.room))
 	if err == nil {
 		_, err = e.o.Switch.API(context.WithoutCancel(ctx), c.node, cmd)
 	}
@@ -372,7 +394,10 @@ func (e *Engine) connect(ctx context.Context, j *job, c *call) bool {
 // abandon: no agent within the connect deadline. The customer hears the campaign's message and
 // the call ends (P-2); without a message it is hung up at once.
 func (e *Engine) abandon(ctx context.Context, camp *config.Campaign, c *call) {
-	if camp != nil && camp.AbandonMessage != "" {
+	e.mu.Lock()
+	machine := c.amd != nil && c.amd.result == amdMachine
+	e.mu.Unlock()
+	if camp != nil && camp.AbandonMessage != "" && !machine {
 		if cmd, err := freeswitch.UUIDTransferInline(c.uuid, []freeswitch.App{{Name: "playback", Data: camp.AbandonMessage},
 			{Name: "hangup", Data: "NORMAL_CLEARING"}}); err == nil {
 			e.command(ctx, c.node, cmd)
@@ -393,9 +418,16 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 		return
 	}
 	outcome := freeswitch.Classify(cause, c.answered != nil).Outcome
+	if prev == callClassifying && c.amd != nil && c.answered != nil {
+		// Gone before any verdict: unsure, so a person who never reached an agent (P-2).
+		c.amd.result, c.amd.detail, c.amd.took = amdUnsure, "hangup", e.o.Now().Sub(*c.answered)
+		e.observeAnswerLocked(j, c, e.o.Now())
+	}
 	switch {
 	case prev == callConnected:
 		outcome = domain.OutcomeConnected
+	case c.amd != nil && c.amd.result == amdMachine:
+		outcome = domain.OutcomeMachine // hung up, left a message, or never reached an agent
 	case c.answered != nil:
 		outcome = domain.OutcomeAbandoned // a live person who never reached an agent (P-2)
 		if prev != callAbandoning {
@@ -451,7 +483,7 @@ func (e *Engine) finish(ctx context.Context, j *job, c *call, outcome domain.Out
 	e.mu.Lock() // a refused bridge may change the call meanwhile
 	end := store.AttemptEnd{ChannelUUID: c.uuid, Outcome: outcome, HangupCause: cause, AnsweredAt: c.answered,
 		BridgedAt: c.bridged, EndedAt: e.o.Now(), AgentDropped: c.dropped,
-		DispositionGrace: cfg.System.UnsavedDispositionGrace, Retry: retry}
+		DispositionGrace: cfg.System.UnsavedDispositionGrace, Retry: retry, Analysis: c.amd.verdict(c.answered)}
 	if c.agent != nil {
 		id := c.agent.id
 		end.AgentID = &id

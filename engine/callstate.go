@@ -9,15 +9,22 @@ import "fmt"
 //	                 ┌───────────────────── hangup, or the originate's -ERR ─────────────────┐
 //	                 │                                                                        ▼
 //	callDialing ──answer──▶ callWaiting ──agent picked──▶ callConnecting ──joined──▶ callConnected ──hangup──▶ callEnded
-//	                          │     ▲                        │      │                                         ▲
-//	                          │     └── transfer refused ────┘      └──────────── hangup ─────────────────────┤
-//	                          └── connect deadline ──▶ callAbandoning ──────────── hangup ─────────────────────┘
+//	     │                    ▲ │     ▲                        │      │                                         ▲
+//	     │        person/unsure │     └── transfer refused ────┘      └──────────── hangup ─────────────────────┤
+//	     │                    │ └── connect deadline ──▶ callAbandoning ──────────── hangup ─────────────────────┤
+//	     └─answer (AMD)──▶ callClassifying ──machine──▶ callMachine ──────────────── hangup ─────────────────────┤
+//	                          └──────────────────────────── hangup ──────────────────────────────────────────────┘
 //
 // callDialing: the originate is sent; the phone rings or the leg does not exist yet. Only here
 // does the originate's BACKGROUND_JOB `-ERR` end the call: once the customer has answered,
 // the switch answers `-ERR ORIGINATOR_CANCEL` for a leg moved before its originate returned
 // (capture 11) and the call lives on until the channel's own hangup.
-// callWaiting: answered, no agent yet; abandoned at the connect deadline (P-2).
+// callClassifying: answered in a campaign that classifies answers; the switch's detector runs
+// and no agent is sought until its verdict (or the time limit: unsure, a person).
+// callMachine: a machine answered and is being hung up, or waits for its beep to be left the
+// campaign's voicemail message (analysis.go).
+// callWaiting: answered (and classified as a person, or a machine for an agent), no agent
+// yet; abandoned at the connect deadline, which counts from the verdict (P-2).
 // callConnecting: an agent is reserved and the customer is being moved into its room.
 // callConnected: the customer is in the agent's room (the switch's add-member): talk time
 // counts from here.
@@ -32,9 +39,11 @@ const (
 	callConnected
 	callAbandoning
 	callEnded
+	callClassifying
+	callMachine
 )
 
-var callStateNames = [...]string{"dialing", "waiting", "connecting", "connected", "abandoning", "ended"}
+var callStateNames = [...]string{"dialing", "waiting", "connecting", "connected", "abandoning", "ended", "classifying", "machine"}
 
 func (s callState) String() string {
 	if int(s) < len(callStateNames) {
@@ -45,12 +54,14 @@ func (s callState) String() string {
 
 // callTransitions lists the states each state may move to.
 var callTransitions = [...][]callState{
-	callDialing:    {callWaiting, callEnded},
-	callWaiting:    {callConnecting, callAbandoning, callEnded},
-	callConnecting: {callConnected, callWaiting, callEnded},
-	callConnected:  {callEnded},
-	callAbandoning: {callEnded},
-	callEnded:      nil,
+	callDialing:     {callWaiting, callClassifying, callEnded},
+	callClassifying: {callWaiting, callMachine, callEnded},
+	callMachine:     {callEnded},
+	callWaiting:     {callConnecting, callAbandoning, callEnded},
+	callConnecting:  {callConnected, callWaiting, callEnded},
+	callConnected:   {callEnded},
+	callAbandoning:  {callEnded},
+	callEnded:       nil,
 }
 
 // toLocked moves the call to s and reports whether that transition exists. Caller holds Engine.mu.

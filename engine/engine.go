@@ -93,6 +93,9 @@ type Hooks struct {
 	Abandon    func(campaign int)
 	// Decision hears every pacing decision made for a job of the campaign (P-1, P-4).
 	Decision func(campaign int, d pacing.Decision)
+	// Classified hears each answer's verdict (human, machine or unsure) in a campaign that
+	// classifies answers (P-3).
+	Classified func(campaign int, result string)
 }
 
 // Engine runs the call jobs this instance owns: it leases running jobs, brings their agents'

@@ -96,6 +96,8 @@ type call struct {
 	// owner is the agent who promised this callback, dialed for it during its grace (S-2): the
 	// customer goes to it when it is free (callbacks.go).
 	owner *agent
+	// amd is the answer's classification, for a campaign that classifies answers (analysis.go).
+	amd *analysis
 }
 
 func campaignOf(cfg *config.Config, id int) *config.Campaign {
@@ -251,8 +253,16 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 // deadline (P-2), and settles originates whose fate is unknown.
 func (e *Engine) checkCalls(ctx context.Context, camp *config.Campaign, j *job, now time.Time) {
 	e.mu.Lock()
-	var waiting, late, unsure, stuck []*call
+	var waiting, late, unsure, stuck, unclassified, voicemail []*call
 	for _, c := range j.calls {
+		if u, v := checkAnalysisLocked(c, now); u || v {
+			if u {
+				unclassified = append(unclassified, c)
+			} else {
+				voicemail = append(voicemail, c)
+			}
+			continue
+		}
 		switch {
 		case !c.live():
 		case c.state == callConnecting && now.Sub(c.moveSent) >= moveTimeout:
@@ -261,7 +271,9 @@ func (e *Engine) checkCalls(ctx context.Context, camp *config.Campaign, j *job, 
 			waiting = append(waiting, c)
 		case c.waitingForAgent():
 			c.toLocked(callAbandoning)
-			e.observeAbandonLocked(j, c, now)
+			if c.amd == nil || c.amd.result != amdMachine { // a machine for an agent is no person
+				e.observeAbandonLocked(j, c, now)
+			}
 			late = append(late, c)
 		case !c.unsure.IsZero() && now.After(c.unsure):
 			c.unsure = time.Time{}
@@ -269,7 +281,13 @@ func (e *Engine) checkCalls(ctx context.Context, camp *config.Campaign, j *job, 
 		}
 	}
 	e.mu.Unlock()
-	slices.SortFunc(waiting, func(a, b *call) int { return a.answered.Compare(*b.answered) })
+	for _, c := range unclassified {
+		e.classified(ctx, j, c, amdUnsure, "time_limit") // no verdict in time: a person (P-3)
+	}
+	for _, c := range voicemail {
+		e.leaveVoicemail(ctx, j, c) // no beep heard: the message all the same
+	}
+	slices.SortFunc(waiting, func(a, b *call) int { return a.deadline.Compare(b.deadline) })
 	for _, c := range waiting {
 		e.connect(ctx, j, c) // no agent free on this one's node says nothing of the others
 	}
@@ -299,7 +317,7 @@ func (e *Engine) checkAgents(ctx context.Context, cfg *config.Config, j *job, no
 	// answered customer is never left without an agent because the job stopped (P-2, J-6).
 	customers := false
 	for _, c := range j.calls {
-		if c.state == callDialing || c.state == callWaiting {
+		if c.state == callDialing || c.state == callClassifying || c.state == callWaiting {
 			customers = true
 			break
 		}

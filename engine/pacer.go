@@ -160,7 +160,11 @@ func (e *Engine) syncStats(ctx context.Context, camp *config.Campaign, now time.
 func learn(est *pacing.Estimator, dials []store.EndedDial) {
 	for _, d := range dials {
 		if d.AnsweredAt != nil {
-			est.ObserveDial(pacing.DialResult{Outcome: pacing.Live, At: *d.AnsweredAt, Ring: d.AnsweredAt.Sub(d.StartedAt)})
+			r := pacing.DialResult{Outcome: pacing.Live, At: d.AnsweredAt.Add(d.Classify), Ring: d.AnsweredAt.Sub(d.StartedAt), Classify: d.Classify}
+			if d.AMDResult == amdMachine {
+				r.Outcome = pacing.Machine
+			}
+			est.ObserveDial(r)
 		} else if r, ok := dialResult(d.Outcome, d.EndedAt, d.EndedAt.Sub(d.StartedAt)); ok {
 			est.ObserveDial(r)
 		}
@@ -234,11 +238,16 @@ func (e *Engine) paceLocked(camp *config.Campaign, j *job, now time.Time) (pacin
 		s.Agents = append(s.Agents, pacing.Agent{State: st, InState: now.Sub(a.since)})
 	}
 	for _, c := range j.calls {
-		if c.state != callDialing && c.state != callWaiting || c.owner != nil && c.owner.reserved == c {
+		if c.state != callDialing && c.state != callClassifying && c.state != callWaiting || c.owner != nil && c.owner.reserved == c {
 			continue
 		}
 		pc := pacing.Call{Stage: pacing.Ringing, Elapsed: now.Sub(c.started), InStage: now.Sub(c.started)}
-		if c.answered != nil {
+		switch {
+		case c.state == callClassifying:
+			pc.Stage, pc.InStage = pacing.Classifying, now.Sub(*c.answered)
+		case c.answered != nil && c.amd != nil && c.amd.decided:
+			pc.Stage, pc.InStage = pacing.Waiting, now.Sub(*c.answered)-c.amd.took
+		case c.answered != nil:
 			pc.Stage, pc.InStage = pacing.Waiting, now.Sub(*c.answered)
 		}
 		s := snapOf(c.node)
@@ -279,15 +288,25 @@ func (e *Engine) observeEndLocked(j *job, c *call, outcome domain.Outcome, now t
 	}
 }
 
-// observeAnswerLocked counts a live answer (the engine has no answering-machine detection of its
-// own: an answer is a person, docs/event-socket.md §4.2). Caller holds e.mu.
+// observeAnswerLocked counts a live answer at its verdict: at the answer itself when the
+// campaign does not classify answers, else when the detector called it a person (or unsure).
+// Caller holds e.mu.
 func (e *Engine) observeAnswerLocked(j *job, c *call, at time.Time) {
 	if h := e.o.Hooks.LiveAnswer; h != nil {
 		h(j.campaign)
 	}
 	if s := e.stats[j.campaign]; s != nil {
-		s.est.ObserveDial(pacing.DialResult{Outcome: pacing.Live, At: at, Ring: at.Sub(c.started)})
-		s.local[c.attemptID] = &localAnswer{at: at}
+		s.est.ObserveDial(pacing.DialResult{Outcome: pacing.Live, At: at, Ring: c.answered.Sub(c.started), Classify: at.Sub(*c.answered)})
+		// Counted as PostgreSQL will count it once the attempt is written: at the answer.
+		s.local[c.attemptID] = &localAnswer{at: *c.answered}
+	}
+}
+
+// observeMachineLocked teaches the campaign's estimator a machine's answer and how long it
+// took to tell (the machine rate and classification time of P-4). Caller holds e.mu.
+func (e *Engine) observeMachineLocked(j *job, c *call, at time.Time) {
+	if s := e.stats[j.campaign]; s != nil {
+		s.est.ObserveDial(pacing.DialResult{Outcome: pacing.Machine, At: at, Ring: c.answered.Sub(c.started), Classify: at.Sub(*c.answered)})
 	}
 }
 

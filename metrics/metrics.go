@@ -42,6 +42,7 @@ type Metrics struct {
 	commands    *prometheus.HistogramVec
 	bridge      prometheus.Histogram
 	importRows  *prometheus.CounterVec
+	verdicts    *prometheus.CounterVec
 
 	mu   sync.Mutex
 	seen map[int]bool // campaigns whose counters have been started at zero
@@ -68,9 +69,11 @@ func New(reg prometheus.Registerer) *Metrics {
 			Buckets: bridgeBuckets}),
 		importRows: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kakeru_import_rows_total",
 			Help: "Customer list rows imported (accepted) or in files refused whole (refused)."}, []string{"result"}),
+		verdicts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kakeru_answer_verdicts_total",
+			Help: "Answers classified by the switch's answering-machine detector, by verdict (P-3)."}, []string{"campaign", "result"}),
 		seen: map[int]bool{},
 	}
-	reg.MustRegister(m.originates, m.outcomes, m.liveAnswers, m.abandons, m.decisions, m.commands, m.bridge, m.importRows)
+	reg.MustRegister(m.originates, m.outcomes, m.liveAnswers, m.abandons, m.decisions, m.commands, m.bridge, m.importRows, m.verdicts)
 	m.importRows.WithLabelValues(ImportAccepted)
 	m.importRows.WithLabelValues(ImportRefused)
 	return m
@@ -110,6 +113,11 @@ func (m *Metrics) Outcome(campaign int, outcome domain.Outcome) {
 
 // LiveAnswer counts a live answer (engine.Hooks.LiveAnswer).
 func (m *Metrics) LiveAnswer(campaign int) { m.liveAnswers.WithLabelValues(m.start(campaign)).Inc() }
+
+// Classified counts an answer's verdict: human, machine or unsure (engine.Hooks.Classified).
+func (m *Metrics) Classified(campaign int, result string) {
+	m.verdicts.WithLabelValues(m.start(campaign), result).Inc()
+}
 
 // Abandon counts an abandon (engine.Hooks.Abandon).
 func (m *Metrics) Abandon(campaign int) { m.abandons.WithLabelValues(m.start(campaign)).Inc() }

@@ -56,6 +56,10 @@ type EndedDial struct {
 	EndedAt    time.Time
 	// WrapUp is how long the agent took to save the disposition after the call ended.
 	WrapUp *time.Duration
+	// AMDResult and Classify are the answer's verdict and how long it took, when the campaign
+	// classified it ("" and 0 otherwise).
+	AMDResult string
+	Classify  time.Duration
 }
 
 // RecentDials returns the campaign's latest n ended attempts before now, oldest first, so an
@@ -64,7 +68,8 @@ type EndedDial struct {
 func (s *Store) RecentDials(ctx context.Context, campaign, n int, now time.Time) ([]EndedDial, error) {
 	rows, err := s.db.QueryxContext(ctx, `SELECT * FROM (
 		SELECT a.outcome, a.started_at, a.answered_at, a.bridged_at, a.ended_at,
-			(extract(epoch FROM d.saved_at - a.ended_at) * 1000)::bigint AS wrap_ms
+			(extract(epoch FROM d.saved_at - a.ended_at) * 1000)::bigint AS wrap_ms,
+			COALESCE(a.amd_result, '') AS amd_result, COALESCE(a.amd_ms, 0) AS amd_ms
 		FROM attempts a LEFT JOIN dispositions d ON d.attempt_id = a.id
 		WHERE a.campaign_id = $1 AND a.ended_at IS NOT NULL AND a.ended_at <= $3 AND a.outcome <> 'skipped'
 		ORDER BY a.ended_at DESC LIMIT $2) x ORDER BY ended_at`, campaign, n, now)
@@ -76,9 +81,11 @@ func (s *Store) RecentDials(ctx context.Context, campaign, n int, now time.Time)
 	for rows.Next() {
 		var d EndedDial
 		var wrap *int64
-		if err := rows.Scan(&d.Outcome, &d.StartedAt, &d.AnsweredAt, &d.BridgedAt, &d.EndedAt, &wrap); err != nil {
+		var amdMS int64
+		if err := rows.Scan(&d.Outcome, &d.StartedAt, &d.AnsweredAt, &d.BridgedAt, &d.EndedAt, &wrap, &d.AMDResult, &amdMS); err != nil {
 			return nil, fmt.Errorf("read recent dials of campaign %d: %w", campaign, err)
 		}
+		d.Classify = time.Duration(amdMS) * time.Millisecond
 		if wrap != nil && *wrap >= 0 {
 			w := time.Duration(*wrap) * time.Millisecond
 			d.WrapUp = &w

@@ -123,7 +123,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Logger: m.log.With("component", "engine"), Now: m.Now, Instance: m.InstanceID, OnBridge: m.onBridge(mx),
 		Events: m.monitor.publisher,
 		Hooks: engine.Hooks{Originate: mx.Originate, Outcome: mx.Outcome, LiveAnswer: mx.LiveAnswer,
-			Abandon: mx.Abandon, Decision: mx.Decision}})
+			Abandon: mx.Abandon, Decision: mx.Decision, Classified: mx.Classified}})
 	// Switch events reach the engine through one ordered path: a call's events in wire order,
 	// calls in parallel over the shards (docs/architecture.md).
 	m.events = freeswitch.NewDispatcher(8, 1024, m.engine.HandleEvent)
@@ -301,12 +301,25 @@ func (m *Main) readinessChecks(cfg *config.Config) []httpapi.Check {
 	return checks
 }
 
+// verdictEvents are the CUSTOM event subclasses the campaigns' custom answering-machine
+// detectors report their verdicts with. They are subscribed to when the connections open: a
+// detector added by a reload is heard after the next restart (its variable form needs none).
+func verdictEvents(cfg *config.Config) []string {
+	var out []string
+	for _, c := range cfg.Campaigns {
+		if aa := c.AnswerAnalysis; aa.Detector == config.DetectorCustom && aa.Custom.Event != "" {
+			out = append(out, aa.Custom.Event)
+		}
+	}
+	return out
+}
+
 // newPool supervises one connection per configured node, subscribed to the engine's events.
 func newPool(cfg *config.Config, log *slog.Logger, events func(context.Context, *wire.Event) error) *freeswitch.Pool {
 	clients := make([]*freeswitch.Client, len(cfg.FreeSWITCH.Nodes))
 	for i, n := range cfg.FreeSWITCH.Nodes {
 		clients[i] = freeswitch.NewClient(freeswitch.ClientOptions{Name: n.Name, Addr: n.Address, Password: n.Password,
-			Events: freeswitch.EngineEvents(), DialTimeout: cfg.FreeSWITCH.DialTimeout, Logger: log, OnEvent: events})
+			Events: freeswitch.EngineEvents(verdictEvents(cfg)...), DialTimeout: cfg.FreeSWITCH.DialTimeout, Logger: log, OnEvent: events})
 	}
 	p := freeswitch.NewPool(clients...)
 	// Two control connections per node: a customer's bridge waits behind at most the command
