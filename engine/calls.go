@@ -209,6 +209,8 @@ func (e *Engine) callEvent(ctx context.Context, j *job, c *call, ev *wire.Event)
 		e.analysisEvent(ctx, j, c, ev)
 	case "CHANNEL_EXECUTE_COMPLETE":
 		e.analysisEvent(ctx, j, c, ev)
+	case "RECORD_STOP":
+		e.recordStopped(c, ev)
 	case "BACKGROUND_JOB":
 		e.originateResult(ctx, j, c, ev.Body)
 	case "CHANNEL_HANGUP_COMPLETE":
@@ -317,6 +319,7 @@ func (e *Engine) joined(ctx context.Context, j *job, c *call, roomName string, s
 			e.o.Logger.Warn("record bridge", "attempt", c.attemptID, "err", err)
 		}
 	})
+	e.startRecording(ctx, j, c, false)
 }
 
 func (e *Engine) connectDeadline(j *job) time.Duration {
@@ -502,6 +505,7 @@ func (e *Engine) finish(ctx context.Context, j *job, c *call, outcome domain.Out
 			e.o.Logger.Error("record attempt outcome", "attempt", c.attemptID, "err", err)
 		}
 	})
+	e.finishRecording(c, end.EndedAt)
 	e.mu.Lock()
 	if _, ok := j.calls[c.uuid]; ok {
 		delete(j.calls, c.uuid)

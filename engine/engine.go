@@ -34,6 +34,8 @@ type Store interface {
 	AnswerBuckets(ctx context.Context, campaign int, since time.Time) ([]store.AnswerBucket, error)
 	RecentDials(ctx context.Context, campaign, n int, now time.Time) ([]store.EndedDial, error)
 	JobRunCounts(ctx context.Context, jobID int64) (store.RunCounts, error)
+	StartRecording(ctx context.Context, attemptID int64, path string, at time.Time) error
+	FinishRecording(ctx context.Context, attemptID int64, length time.Duration, bytes int64) error
 }
 
 // AgentState is the live agent state in Redis (G-6).

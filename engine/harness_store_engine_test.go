@@ -188,7 +188,11 @@ func (s *memStore) FinishAttempt(ctx context.Context, e store.AttemptEnd) (bool,
 		due := e.EndedAt.Add(e.DispositionGrace)
 		a.DispositionDueAt = &due
 	}
-	if e.Outcome == "connected" || e.Outcome == "abandoned" {
+	if e.Analysis != nil {
+		v := *e.Analysis
+		a.Analysis = &v
+	}
+	if (e.Outcome == "connected" || e.Outcome == "abandoned") && (e.Analysis == nil || e.Analysis.Result != "machine") {
 		at := e.EndedAt
 		if e.AnsweredAt != nil {
 			at = *e.AnsweredAt
@@ -274,6 +278,29 @@ func (s *memStore) MarkAnswered(ctx context.Context, channelUUID string, at time
 	defer s.leave()
 	if a := s.attemptByUUID(channelUUID); a != nil && a.AnsweredAt == nil {
 		a.AnsweredAt = &at
+	}
+	return nil
+}
+
+// StartRecording, FinishRecording: store/recording.go.
+func (s *memStore) StartRecording(ctx context.Context, attemptID int64, path string, at time.Time) error {
+	if err := s.enter(ctx); err != nil {
+		return err
+	}
+	defer s.leave()
+	if a := s.attempt(attemptID); a != nil && a.RecordingPath == "" {
+		a.RecordingPath, a.RecordingStartedAt = path, &at
+	}
+	return nil
+}
+
+func (s *memStore) FinishRecording(ctx context.Context, attemptID int64, length time.Duration, bytes int64) error {
+	if err := s.enter(ctx); err != nil {
+		return err
+	}
+	defer s.leave()
+	if a := s.attempt(attemptID); a != nil {
+		a.RecordingLength, a.RecordingBytes = &length, bytes
 	}
 	return nil
 }

@@ -87,6 +87,11 @@ type memAttempt struct {
 	TalkSeconds        *int
 	DispositionDueAt   *time.Time // D-3: a connected call's disposition becomes unsaved then
 	DisposedAt         *time.Time // when a disposition was saved (the harness's Dispose)
+	Analysis           *store.AnswerVerdict
+	RecordingPath      string
+	RecordingStartedAt *time.Time
+	RecordingLength    *time.Duration
+	RecordingBytes     int64
 	prior              *memContact
 
 	priorCallback int64 // the attempt its callback row named before the claim (given back)

@@ -98,6 +98,7 @@ type call struct {
 	owner *agent
 	// amd is the answer's classification, for a campaign that classifies answers (analysis.go).
 	amd *analysis
+	rec *recording // the call's recording, once started (recording.go)
 }
 
 func campaignOf(cfg *config.Config, id int) *config.Campaign {
@@ -245,6 +246,16 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 		e.mu.Unlock()
 		if c != nil {
 			e.command(ctx, c.node, uuidKill(c.uuid, "NORMAL_CLEARING"))
+		}
+	case domain.RequestRecordCall:
+		e.mu.Lock()
+		var c *call
+		if a != nil && a.call != nil && a.call.state == callConnected {
+			c = a.call
+		}
+		e.mu.Unlock()
+		if c != nil {
+			e.startRecording(ctx, j, c, true)
 		}
 	}
 }
