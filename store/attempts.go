@@ -24,6 +24,29 @@ type Attempt struct {
 	TalkSeconds *int           `db:"talk_seconds"`
 	SkipReason  string         `db:"skip_reason"` // a skipped attempt's (N-1), e.g. do_not_call:global
 	Disposition *Disposition   `db:"-"`
+	// Analysis is the answering-machine detector's verdict (P-3); nil when none was taken.
+	Analysis *AttemptAnalysis `db:"-"`
+	// Recording is the call's recording; nil when the call was not recorded.
+	Recording *AttemptRecording `db:"-"`
+}
+
+// AttemptAnalysis is how an answer was classified (P-3).
+type AttemptAnalysis struct {
+	Result string // human, machine or unsure (treated as a person)
+	Detail string // why: beep, long_greeting, silence, hangup, time_limit, a detector's cause
+	Ms     int    // from the answer to the verdict
+	// MachineAction is what was done with a machine (hangup, voicemail, agent); empty otherwise.
+	MachineAction string
+	VoicemailAt   *time.Time // when the voicemail message started to play
+}
+
+// AttemptRecording is a call's recording.
+type AttemptRecording struct {
+	Path      string // relative to the recordings directory
+	StartedAt time.Time
+	// DurationMs and Bytes are nil until the recording's end is stored; Bytes may stay nil.
+	DurationMs *int
+	Bytes      *int64
 }
 
 // Disposition is what the agent recorded after a connected call (D-1).
@@ -48,16 +71,50 @@ type attemptRow struct {
 	DMemo       sql.NullString `db:"d_memo"`
 	DSavedBy    sql.NullString `db:"d_saved_by"`
 	DSavedAt    *time.Time     `db:"d_saved_at"`
+
+	AMDResult     sql.NullString `db:"amd_result"`
+	AMDDetail     string         `db:"amd_detail"`
+	AMDMs         sql.NullInt32  `db:"amd_ms"`
+	MachineAction sql.NullString `db:"machine_action"`
+	VoicemailAt   *time.Time     `db:"voicemail_at"`
+	RecPath       sql.NullString `db:"recording_path"`
+	RecStartedAt  *time.Time     `db:"recording_started_at"`
+	RecMs         *int           `db:"recording_ms"`
+	RecBytes      *int64         `db:"recording_bytes"`
+}
+
+// attemptColumns are the columns of attemptRow, for a query over attempts a left-joined to
+// dispositions d.
+const attemptColumns = `a.id, a.contact_id, a.call_job_id, a.tel, a.started_at,
+	a.answered_at, a.ended_at, a.outcome, a.hangup_cause, a.agent_id, a.talk_seconds, a.skip_reason,
+	d.party AS d_party, d.result_code AS d_result_code, d.other_tel AS d_other_tel,
+	d.next_action AS d_next_action, d.callback_at AS d_callback_at, d.memo AS d_memo,
+	d.saved_by AS d_saved_by, d.saved_at AS d_saved_at,
+	a.amd_result, a.amd_detail, a.amd_ms, a.machine_action, a.voicemail_at,
+	a.recording_path, a.recording_started_at, a.recording_ms, a.recording_bytes`
+
+// attempt is the row as the read model shows it.
+func (r attemptRow) attempt() Attempt {
+	a := r.Attempt
+	if r.DParty.Valid {
+		a.Disposition = &Disposition{Party: r.DParty.String, ResultCode: r.DResultCode.String,
+			OtherTel: r.DOtherTel.String, NextAction: domain.NextStep(r.DNextAction.String), CallbackAt: r.DCallbackAt,
+			Memo: r.DMemo.String, SavedBy: r.DSavedBy.String, SavedAt: *r.DSavedAt}
+	}
+	if r.AMDResult.Valid {
+		a.Analysis = &AttemptAnalysis{Result: r.AMDResult.String, Detail: r.AMDDetail, Ms: int(r.AMDMs.Int32),
+			MachineAction: r.MachineAction.String, VoicemailAt: r.VoicemailAt}
+	}
+	if r.RecPath.Valid && r.RecStartedAt != nil {
+		a.Recording = &AttemptRecording{Path: r.RecPath.String, StartedAt: *r.RecStartedAt, DurationMs: r.RecMs, Bytes: r.RecBytes}
+	}
+	return a
 }
 
 // ContactAttempts is a contact's attempt history, newest first (S-3).
 func (s *Store) ContactAttempts(ctx context.Context, contactID int64) ([]Attempt, error) {
 	var rows []attemptRow
-	err := s.db.SelectContext(ctx, &rows, `SELECT a.id, a.contact_id, a.call_job_id, a.tel, a.started_at,
-		a.answered_at, a.ended_at, a.outcome, a.hangup_cause, a.agent_id, a.talk_seconds, a.skip_reason,
-		d.party AS d_party, d.result_code AS d_result_code, d.other_tel AS d_other_tel,
-		d.next_action AS d_next_action, d.callback_at AS d_callback_at, d.memo AS d_memo,
-		d.saved_by AS d_saved_by, d.saved_at AS d_saved_at
+	err := s.db.SelectContext(ctx, &rows, `SELECT `+attemptColumns+`
 		FROM attempts a LEFT JOIN dispositions d ON d.attempt_id = a.id
 		WHERE a.contact_id = $1 ORDER BY a.started_at DESC, a.id DESC`, contactID)
 	if err != nil {
@@ -65,12 +122,7 @@ func (s *Store) ContactAttempts(ctx context.Context, contactID int64) ([]Attempt
 	}
 	out := make([]Attempt, len(rows))
 	for i, r := range rows {
-		out[i] = r.Attempt
-		if r.DParty.Valid {
-			out[i].Disposition = &Disposition{Party: r.DParty.String, ResultCode: r.DResultCode.String,
-				OtherTel: r.DOtherTel.String, NextAction: domain.NextStep(r.DNextAction.String), CallbackAt: r.DCallbackAt,
-				Memo: r.DMemo.String, SavedBy: r.DSavedBy.String, SavedAt: *r.DSavedAt}
-		}
+		out[i] = r.attempt()
 	}
 	return out, nil
 }

@@ -40,6 +40,12 @@ func newBatch(t *testing.T, s *store.Store, now time.Time, start string) store.B
 	return b
 }
 
+// deleteBatch deletes as admin, for wantRule.
+func deleteBatch(ctx context.Context, s *store.Store, id int64, now time.Time) error {
+	_, err := s.DeleteBatch(ctx, id, "admin", now)
+	return err
+}
+
 func wantRule(t *testing.T, err error, code string, conflict bool) {
 	t.Helper()
 	var re *store.RuleError
@@ -162,9 +168,9 @@ func TestDeleteBatchRefusals(t *testing.T) {
 		b := newBatch(t, s, at("2022-07-20 10:00"), "2022-08-01")
 		list := storetest.AddList(t, s, b.ID, "09011112222")
 		storetest.AddAttempt(t, s, b.ID, at("2022-08-15 10:00"), "busy")
-		wantRule(t, s.DeleteBatch(ctx, b.ID, "admin", now), "batch_has_attempts", true)
+		wantRule(t, deleteBatch(ctx, s, b.ID, now), "batch_has_attempts", true)
 		storetest.DeleteList(t, s, list)
-		if err := s.DeleteBatch(ctx, b.ID, "admin", now); err != nil {
+		if _, err := s.DeleteBatch(ctx, b.ID, "admin", now); err != nil {
 			t.Fatalf("delete after removing lists: %v", err)
 		}
 		if _, err := s.GetBatch(ctx, b.ID); !errors.Is(err, store.ErrNotFound) {
@@ -177,18 +183,18 @@ func TestDeleteBatchRefusals(t *testing.T) {
 	t.Run("running job", func(t *testing.T) {
 		b := newBatch(t, s, at("2022-07-20 10:00"), "2022-08-01")
 		job := storetest.AddCallJob(t, s, b.ID, storetest.AddList(t, s, b.ID, "09011112222"), "running")
-		wantRule(t, s.DeleteBatch(ctx, b.ID, "admin", now), "batch_job_running", true)
+		wantRule(t, deleteBatch(ctx, s, b.ID, now), "batch_job_running", true)
 		storetest.SetCallJobStatus(t, s, job, "stopped")
-		if err := s.DeleteBatch(ctx, b.ID, "admin", now); err != nil {
+		if _, err := s.DeleteBatch(ctx, b.ID, "admin", now); err != nil {
 			t.Fatalf("delete after stopping the job: %v", err)
 		}
 	})
 	t.Run("unsaved dispositions", func(t *testing.T) {
 		b := newBatch(t, s, at("2022-07-20 10:00"), "2022-08-01")
 		a := storetest.AddAttempt(t, s, b.ID, at("2022-08-15 10:00"), "connected")
-		wantRule(t, s.DeleteBatch(ctx, b.ID, "admin", now), "batch_has_unsaved_dispositions", true)
+		wantRule(t, deleteBatch(ctx, s, b.ID, now), "batch_has_unsaved_dispositions", true)
 		storetest.AddDisposition(t, s, a)
-		if err := s.DeleteBatch(ctx, b.ID, "admin", now); err != nil {
+		if _, err := s.DeleteBatch(ctx, b.ID, "admin", now); err != nil {
 			t.Fatalf("delete after saving: %v", err)
 		}
 		recs, err := s.BatchDeletions(ctx, nil)

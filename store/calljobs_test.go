@@ -329,7 +329,7 @@ func TestAnswerStatsOutliveTheBatch(t *testing.T) {
 	if err := f.s.DeleteList(ctx, f.list.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.s.DeleteBatch(ctx, f.batch.ID, "admin", f.now.Add(20*time.Minute)); err != nil {
+	if _, err := f.s.DeleteBatch(ctx, f.batch.ID, "admin", f.now.Add(20*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	check("after the batch was deleted")

@@ -37,7 +37,7 @@ func TestDeletingListsDeletesTheirContacts(t *testing.T) {
 	if n := count(`list_id = $1`, other.ID); n != 1 {
 		t.Fatalf("the other list has %d contacts, want 1", n)
 	}
-	if err := f.s.DeleteBatch(ctx, f.batch.ID, "admin", f.now); err != nil {
+	if _, err := f.s.DeleteBatch(ctx, f.batch.ID, "admin", f.now); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(`batch_id = $1`, f.batch.ID); n != 0 {

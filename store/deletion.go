@@ -13,9 +13,11 @@ import (
 // DeleteBatch deletes a batch on request, refusing under B-5: lists together with attempts, a
 // running call job, or unsaved dispositions. A connected attempt whose disposition is not saved
 // yet counts as unsaved here even inside its grace period: deleting it would lose the call. The
-// batch's contacts and history go with it and a deletion record is kept (B-6).
-func (s *Store) DeleteBatch(ctx context.Context, id int64, by string, now time.Time) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+// batch's contacts and history go with it and a deletion record is kept (B-6). It returns the
+// recording paths of the deleted attempts: the caller removes those files once this returned
+// (recording.Remove), the rows being gone for good.
+func (s *Store) DeleteBatch(ctx context.Context, id int64, by string, now time.Time) (recordings []string, err error) {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		b, err := getBatch(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -45,12 +47,19 @@ func (s *Store) DeleteBatch(ctx context.Context, id int64, by string, now time.T
 			return conflict("B-5", "batch_has_attempts",
 				"the batch holds %d customer list(s) and has dial history; delete its lists first", st.Lists)
 		}
-		return deleteBatchTx(ctx, tx, b, by, "manual", now)
+		recordings, err = deleteBatchTx(ctx, tx, b, by, "manual", now)
+		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	return recordings, nil
 }
 
-// deleteBatchTx records the deletion (B-6) and deletes the batch with everything it owns.
-func deleteBatchTx(ctx context.Context, tx *sqlx.Tx, b Batch, by, reason string, now time.Time) error {
+// deleteBatchTx records the deletion (B-6) and deletes the batch with everything it owns,
+// returning the recording paths of its attempts. The caller holds the batch's row lock, so no
+// attempt can be added meanwhile (its foreign key check waits for the lock).
+func deleteBatchTx(ctx context.Context, tx *sqlx.Tx, b Batch, by, reason string, now time.Time) ([]string, error) {
 	_, err := tx.ExecContext(ctx, `INSERT INTO batch_deletions (batch_id, campaign_id, batch_name, time_zone,
 		start_date, end_date, delete_date, history_delete_date, deleted_by, reason, deleted_at,
 		list_count, contact_count, attempt_count)
@@ -61,12 +70,18 @@ func deleteBatchTx(ctx context.Context, tx *sqlx.Tx, b Batch, by, reason string,
 			(SELECT count(*) FROM attempts WHERE batch_id = b.id)
 		FROM batches b WHERE b.id = $1`, b.ID, by, reason, now)
 	if err != nil {
-		return fmt.Errorf("record deletion of batch %d: %w", b.ID, err)
+		return nil, fmt.Errorf("record deletion of batch %d: %w", b.ID, err)
+	}
+	var recordings []string
+	err = tx.SelectContext(ctx, &recordings, `SELECT recording_path FROM attempts
+		WHERE batch_id = $1 AND recording_path IS NOT NULL ORDER BY id`, b.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list recordings of batch %d: %w", b.ID, err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM batches WHERE id = $1`, b.ID); err != nil {
-		return fmt.Errorf("delete batch %d: %w", b.ID, err)
+		return nil, fmt.Errorf("delete batch %d: %w", b.ID, err)
 	}
-	return nil
+	return recordings, nil
 }
 
 // BatchDeletion is the record kept after a batch is deleted (B-6).
@@ -105,6 +120,9 @@ type SweepResult struct {
 	Skipped       []int64 // due but held back because a call job still runs
 	PurgedRecords int     // deletion records past their history-deletion date
 	PurgedFiles   int     // expired error CSVs of refused imports (L-4)
+	// Recordings are the recording paths of the deleted batches' attempts, relative to the
+	// recordings directory: the caller removes the files (recording.Remove).
+	Recordings []string
 }
 
 // SweepRetention applies B-6 at the instant now: every batch whose deletion date has come (in its
@@ -142,10 +160,12 @@ func (s *Store) SweepRetention(ctx context.Context, now time.Time) (SweepResult,
 			if err != nil {
 				return err
 			}
-			if err := deleteBatchTx(ctx, tx, b, "retention", "retention", now); err != nil {
+			recs, err := deleteBatchTx(ctx, tx, b, "retention", "retention", now)
+			if err != nil {
 				return err
 			}
 			res.Deleted = append(res.Deleted, id)
+			res.Recordings = append(res.Recordings, recs...)
 			return nil
 		})
 		if err != nil {
