@@ -24,6 +24,14 @@ type Attempt struct {
 	EndedAt      time.Time // zero: not ended
 	TalkSeconds  int       // -1: none
 	AgentDropped bool
+	// The answer's verdict (P-3) and the recording, when the campaign has them.
+	AMDResult, AMDDetail string
+	AMDMillis            int // -1: none
+	MachineAction        string
+	VoicemailAt          time.Time // zero: no voicemail message
+	RecordingPath        string
+	RecordingMillis      int   // -1: none
+	RecordingBytes       int64 // -1: none
 }
 
 // Talk is the recorded talk time: bridged_at to ended_at.
@@ -51,13 +59,21 @@ func (a Attempt) String() string {
 	if a.TalkSeconds >= 0 {
 		s += fmt.Sprintf(" talk %ds", a.TalkSeconds)
 	}
+	if a.AMDResult != "" {
+		s += fmt.Sprintf(" amd %s/%s in %dms", a.AMDResult, a.AMDDetail, a.AMDMillis)
+	}
+	if a.RecordingPath != "" {
+		s += fmt.Sprintf(" recording %s %dms %dB", a.RecordingPath, a.RecordingMillis, a.RecordingBytes)
+	}
 	return s
 }
 
 // Attempts reads the attempts of a call job, in id order.
 func (in *Instance) Attempts(ctx context.Context, job int64) ([]Attempt, error) {
 	rows, err := in.DB.QueryContext(ctx, `SELECT id, tel, channel_uuid::text, agent_id, outcome, hangup_cause,
-		started_at, answered_at, bridged_at, ended_at, talk_seconds, agent_dropped
+		started_at, answered_at, bridged_at, ended_at, talk_seconds, agent_dropped,
+		COALESCE(amd_result, ''), amd_detail, COALESCE(amd_ms, -1), COALESCE(machine_action, ''), voicemail_at,
+		COALESCE(recording_path, ''), COALESCE(recording_ms, -1), COALESCE(recording_bytes, -1)
 		FROM attempts WHERE call_job_id = $1 ORDER BY id`, job)
 	if err != nil {
 		return nil, err
@@ -67,11 +83,14 @@ func (in *Instance) Attempts(ctx context.Context, job int64) ([]Attempt, error) 
 	for rows.Next() {
 		var a Attempt
 		var agent, talk sql.NullInt64
-		var answered, bridged, ended sql.NullTime
+		var answered, bridged, ended, voicemail sql.NullTime
 		if err := rows.Scan(&a.ID, &a.Tel, &a.ChannelUUID, &agent, &a.Outcome, &a.HangupCause,
-			&a.StartedAt, &answered, &bridged, &ended, &talk, &a.AgentDropped); err != nil {
+			&a.StartedAt, &answered, &bridged, &ended, &talk, &a.AgentDropped,
+			&a.AMDResult, &a.AMDDetail, &a.AMDMillis, &a.MachineAction, &voicemail,
+			&a.RecordingPath, &a.RecordingMillis, &a.RecordingBytes); err != nil {
 			return nil, err
 		}
+		a.VoicemailAt = voicemail.Time
 		a.AgentID = int(agent.Int64)
 		a.AnsweredAt, a.BridgedAt, a.EndedAt = answered.Time, bridged.Time, ended.Time
 		a.TalkSeconds = -1

@@ -70,6 +70,9 @@ type Expect struct {
 	// never joins an agent must be let go (abandon message, hang-up) soon after it, not left in
 	// silence until the customer gives up (0: not checked).
 	ConnectDeadline time.Duration
+	// ClassifyLimit is the campaign's answer_analysis time limit when it classifies answers:
+	// the connect deadline counts from the verdict, which may come this long after the answer.
+	ClassifyLimit time.Duration
 }
 
 // abandonSlack is how long after the connect deadline an abandoned customer may still be up: the
@@ -177,6 +180,13 @@ func Compare(legs []Leg, attempts []Attempt, x Expect) *Comparison {
 			if a.TalkSeconds >= 0 && absDur(time.Duration(a.TalkSeconds)*time.Second-l.Talk()) > TalkTolerance+500*time.Millisecond {
 				problem("talk-seconds", "%s: talk_seconds %d, the switch's talk %v", a, a.TalkSeconds, l.Talk().Round(time.Millisecond))
 			}
+		case "machine":
+			if !answered {
+				problem("machine-not-answered", "%s: recorded machine but the switch never answered it (%s)", a, l)
+			}
+			if joined {
+				problem("machine-reached-agent", "%s: a machine joined an agent on the switch (%s)", a, l)
+			}
 		case "abandoned":
 			if !answered {
 				problem("abandoned-not-answered", "%s: recorded abandoned but the switch never answered it (%s)", a, l)
@@ -208,9 +218,9 @@ func Compare(legs []Leg, attempts []Attempt, x Expect) *Comparison {
 		if j, ok := l.FirstJoin(); ok {
 			c.SwitchJoined++
 			c.AnswerToJoin = append(c.AnswerToJoin, j.At.Sub(l.Answered))
-		} else {
+		} else if !FateOf(l.Dest).Machine {
 			c.AbandonsSwitch++
-			if x.ConnectDeadline > 0 && !l.Hangup.IsZero() && l.Hangup.Sub(l.Answered) > x.ConnectDeadline+abandonSlack {
+			if x.ConnectDeadline > 0 && !l.Hangup.IsZero() && l.Hangup.Sub(l.Answered) > x.ClassifyLimit+x.ConnectDeadline+abandonSlack {
 				problem("left-waiting", "customer %s answered and never joined an agent, yet was let go only %v after answer (connect deadline %v): %s",
 					l.UUID, l.Hangup.Sub(l.Answered).Round(time.Millisecond), x.ConnectDeadline, l)
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Numbers of the lab's customers context (scripts/freeswitch-lab-config.sh): each encodes its
@@ -35,12 +36,33 @@ func Rejected(seq int) string { return fmt.Sprintf("0906%07d", seq%10000000) }
 // TemporaryFailure is NORMAL_TEMPORARY_FAILURE.
 func TemporaryFailure(seq int) string { return fmt.Sprintf("0907%07d", seq%10000000) }
 
+// Person is a number answered by a person after ring seconds, who says "hello?" (0.6 s of
+// speech-like tones) and stays on, silent, for talk seconds (scripts/freeswitch-lab-config.sh).
+func Person(ring, talk, seq int) string {
+	return fmt.Sprintf("0910%d%03d%04d", ring%10, talk%1000, seq%10000)
+}
+
+// Machine is a number answered by an answering machine after ring seconds: a 4 s greeting of
+// speech-like tones, a 0.5 s beep of 1000 Hz, then 20 s of silence before it hangs up.
+func Machine(ring, seq int) string { return fmt.Sprintf("0911%d%07d", ring%10, seq%10000000) }
+
+// Silent is a number answered after ring seconds where nobody speaks for talk seconds.
+func Silent(ring, talk, seq int) string {
+	return fmt.Sprintf("0912%d%03d%04d", ring%10, talk%1000, seq%10000)
+}
+
+// MachineGreeting is how long after its answer a Machine number's beep starts.
+const MachineGreeting = 4 * time.Second
+
 // Fate is what a lab number does.
 type Fate struct {
 	Answers bool
-	Ring    int // seconds before answer
-	Talk    int // seconds after answer (-1: stays up)
-	Cause   string
+	// Machine: an answering machine answers; Speaks: a person says a short greeting (Person);
+	// an answering number with neither is silent (Silent, and the 08 numbers).
+	Machine, Speaks bool
+	Ring            int // seconds before answer
+	Talk            int // seconds after answer (-1: stays up)
+	Cause           string
 }
 
 // FateOf decodes a lab customer number.
@@ -50,6 +72,13 @@ func FateOf(tel string) Fate {
 		ring, _ := strconv.Atoi(tel[2:3])
 		talk, _ := strconv.Atoi(tel[3:6])
 		return Fate{Answers: true, Ring: ring, Talk: talk, Cause: "NORMAL_CLEARING"}
+	case len(tel) == 12 && strings.HasPrefix(tel, "0910"), len(tel) == 12 && strings.HasPrefix(tel, "0912"):
+		ring, _ := strconv.Atoi(tel[4:5])
+		talk, _ := strconv.Atoi(tel[5:8])
+		return Fate{Answers: true, Speaks: tel[3] == '0', Ring: ring, Talk: talk, Cause: "NORMAL_CLEARING"}
+	case len(tel) == 12 && strings.HasPrefix(tel, "0911"):
+		ring, _ := strconv.Atoi(tel[4:5])
+		return Fate{Answers: true, Machine: true, Ring: ring, Talk: 24, Cause: "NORMAL_CLEARING"}
 	case strings.HasPrefix(tel, "0902"):
 		return Fate{Cause: "USER_BUSY"}
 	case strings.HasPrefix(tel, "0903"):
@@ -70,6 +99,9 @@ func FateOf(tel string) Fate {
 // customer is connected or abandoned (which one, the switch decides: see Compare); the others
 // have one outcome each (docs/event-socket.md §3).
 func (f Fate) Outcomes() []string {
+	if f.Machine {
+		return []string{"machine"} // classified by the campaign's detector, never given an agent
+	}
 	if f.Answers {
 		return []string{"connected", "abandoned"}
 	}

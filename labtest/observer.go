@@ -16,8 +16,15 @@ import (
 )
 
 // ObserverEvents is what the Observer subscribes to: enough to follow every leg's life, the
-// agent rooms (conference add-member / del-member) and uuid_bridge calls.
-const ObserverEvents = "CHANNEL_CREATE CHANNEL_ANSWER CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HANGUP_COMPLETE CUSTOM conference::maintenance"
+// agent rooms (conference add-member / del-member), uuid_bridge calls, the applications a leg
+// runs (CHANNEL_EXECUTE: playback of a voicemail message) and mod_avmd's beeps.
+const ObserverEvents = "CHANNEL_CREATE CHANNEL_ANSWER CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HANGUP_COMPLETE CHANNEL_EXECUTE CUSTOM conference::maintenance avmd::beep"
+
+// AppRun is one application a leg started (CHANNEL_EXECUTE), at the switch's time.
+type AppRun struct {
+	Name, Data string
+	At         time.Time
+}
 
 // Join is one period a leg spent with someone: in a conference room (add-member … del-member)
 // or bridged to another leg (CHANNEL_BRIDGE … CHANNEL_UNBRIDGE). Times are the switch's
@@ -50,6 +57,9 @@ type Leg struct {
 	Hangup    time.Time
 	Cause     string
 	Joins     []Join
+	// Beeps are when mod_avmd reported a voicemail beep on the leg; Apps the applications it ran.
+	Beeps []time.Time
+	Apps  []AppRun
 }
 
 // Up: no hangup seen yet.
@@ -281,7 +291,15 @@ func (o *Observer) handle(e *wire.Event) {
 				l.Joins[i].Left, l.Joins[i].LeftBy = at, "hangup"
 			}
 		}
+	case "CHANNEL_EXECUTE":
+		l := o.leg(id, e)
+		l.Apps = append(l.Apps, AppRun{Name: e.Header.Get("Application"), Data: e.Header.Get("Application-Data"), At: at})
 	case "CUSTOM":
+		if e.Header.Get("Event-Subclass") == "avmd::beep" && id != "" {
+			l := o.leg(id, nil)
+			l.Beeps = append(l.Beeps, at)
+			return
+		}
 		if e.Header.Get("Event-Subclass") != "conference::maintenance" || id == "" {
 			return
 		}
