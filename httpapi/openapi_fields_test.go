@@ -61,6 +61,7 @@ func TestOpenAPISchemasMatchStructs(t *testing.T) {
 		"RetryRule": retryJSON{}, "DialGroup": dialGroupJSON{}, "Agent": agentJSON{},
 		"Batch": batchJSON{}, "BatchDeletion": store.BatchDeletion{}, "CustomerList": listJSON{}, "ListImport": importedListJSON{}, "Assignment": assignmentJSON{},
 		"Contact": contactJSON{}, "Attempt": attemptJSON{}, "Disposition": dispositionJSON{},
+		"AnswerAnalysis": answerAnalysisJSON{}, "Recording": recordingJSON{},
 		"CallJob": callJobView{}, "JoinableCallJob": joinableJobJSON{}, "Session": sessionJSON{}, "SessionCall": sessionCall{}, "ContactBrief": contactBrief{},
 		"UnsavedDisposition": store.UnsavedDisposition{}, "Callback": store.Callback{}, "SessionCallback": sessionCallback{},
 		"OutcomeCounts": countsJSON{}, "ReportCampaign": reportCampaignJSON{}, "ResultCodeCount": resultCodeCountJSON{},
