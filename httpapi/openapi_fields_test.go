@@ -63,7 +63,7 @@ func TestOpenAPISchemasMatchStructs(t *testing.T) {
 		"Contact": contactJSON{}, "Attempt": attemptJSON{}, "Disposition": dispositionJSON{},
 		"AnswerAnalysis": answerAnalysisJSON{}, "Recording": recordingJSON{},
 		"CallJob": callJobView{}, "JoinableCallJob": joinableJobJSON{}, "Session": sessionJSON{}, "SessionCall": sessionCall{}, "ContactBrief": contactBrief{},
-		"UnsavedDisposition": store.UnsavedDisposition{}, "Callback": store.Callback{}, "SessionCallback": sessionCallback{},
+		"UnsavedDisposition": unsavedJSON{}, "Callback": store.Callback{}, "SessionCallback": sessionCallback{},
 		"OutcomeCounts": countsJSON{}, "ReportCampaign": reportCampaignJSON{}, "ResultCodeCount": resultCodeCountJSON{},
 		"AgentReport": agentReportJSON{}, "DayCounts": dayJSON{}, "ReportSummary": summaryJSON{},
 		"Monitor": monitorJSON{}, "MonitorAgent": monitorAgent{}, "LiveCall": store.LiveCall{}, "RunCounts": store.RunCounts{},

@@ -272,6 +272,24 @@ func TestAttemptJSONAnalysisAndRecording(t *testing.T) {
 			t.Errorf("attempt without a recording: %v", other)
 		}
 	}
+
+	// An unsaved disposition offers its call's recording, to listen to before saving.
+	x3 := e.fx.Attempts["X3"]
+	e.record(x3, "1/2026-03-10/x3.wav", wav)
+	r = e.mustCall(http.StatusOK, agentToken, http.MethodGet, "/api/v1/unsaved-dispositions", nil)
+	found := false
+	for _, it := range r.Body["items"].([]any) {
+		u := it.(map[string]any)
+		rec, _ := u["recording"].(map[string]any)
+		if int64(u["attempt_id"].(float64)) == x3 {
+			found = rec != nil && rec["url"] == fmt.Sprintf("/api/v1/attempts/%d/recording", x3)
+		} else if v, ok := u["recording"]; !ok || v != nil {
+			t.Errorf("unsaved disposition without a recording: %v", u)
+		}
+	}
+	if !found {
+		t.Errorf("unsaved disposition of attempt %d without its recording: %s", x3, r.Raw)
+	}
 }
 
 // An agent on a call asks for it to be recorded; the campaign must record (issue 15).
