@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kakeru-dialer/kakeru/recording"
+	recfiles "github.com/kakeru-dialer/kakeru/recording"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -83,7 +83,7 @@ func (r *RetentionSweeper) SweepOnce(ctx context.Context) store.SweepResult {
 	res, err := r.store.SweepRetention(ctx, r.now())
 	// The rows are gone for good once a batch's transaction committed, also when a later one
 	// failed: their files go now, or they would stay for ever.
-	if removed, err := recording.Remove(r.recordings, res.Recordings); err != nil {
+	if removed, err := recfiles.Remove(r.recordings, res.Recordings); err != nil {
 		r.log.Warn("recordings of deleted attempts left on disk", "removed", removed, "left", len(res.Recordings)-removed, "err", err)
 	}
 	if err != nil {
