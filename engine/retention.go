@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	recfiles "github.com/kakeru-dialer/kakeru/recording"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -23,15 +24,19 @@ type RetentionSweeper struct {
 	log      *slog.Logger
 	now      func() time.Time
 	interval time.Duration
+	// recordings is the recordings directory: the files of deleted attempts go too (B-6).
+	recordings string
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// NewRetentionSweeper builds a sweeper; it does nothing until Start.
-func NewRetentionSweeper(s RetentionStore, log *slog.Logger, now func() time.Time, interval time.Duration) *RetentionSweeper {
-	return &RetentionSweeper{store: s, log: log, now: now, interval: interval}
+// NewRetentionSweeper builds a sweeper; it does nothing until Start. recordings is the
+// recordings directory (freeswitch.recordings.directory), where the recordings of deleted
+// attempts are removed.
+func NewRetentionSweeper(s RetentionStore, log *slog.Logger, now func() time.Time, interval time.Duration, recordings string) *RetentionSweeper {
+	return &RetentionSweeper{store: s, log: log, now: now, interval: interval, recordings: recordings}
 }
 
 // Start sweeps once at once, then every interval until Stop or ctx ends.
@@ -76,6 +81,11 @@ func (r *RetentionSweeper) run(ctx context.Context, done chan struct{}) {
 // SweepOnce runs one sweep now and logs what it did.
 func (r *RetentionSweeper) SweepOnce(ctx context.Context) store.SweepResult {
 	res, err := r.store.SweepRetention(ctx, r.now())
+	// The rows are gone for good once a batch's transaction committed, also when a later one
+	// failed: their files go now, or they would stay for ever.
+	if removed, err := recfiles.Remove(r.recordings, res.Recordings); err != nil {
+		r.log.Warn("recordings of deleted attempts left on disk", "removed", removed, "left", len(res.Recordings)-removed, "err", err)
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			r.log.Error("retention sweep failed", "err", err)

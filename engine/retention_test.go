@@ -2,7 +2,11 @@ package engine_test
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -31,7 +35,7 @@ func (s *sweepStore) SweepRetention(_ context.Context, now time.Time) (store.Swe
 		close(s.swept)
 	}
 	if len(s.calls) == 1 {
-		return store.SweepResult{Deleted: []int64{7}}, nil
+		return store.SweepResult{Deleted: []int64{7}, Recordings: []string{"1/2022-08-01/70.wav", "1/2022-08-01/71.wav"}}, nil
 	}
 	return store.SweepResult{}, nil
 }
@@ -43,10 +47,26 @@ func TestRetentionSweeperDeletesDueBatch(t *testing.T) {
 	tokyo, _ := time.LoadLocation("Asia/Tokyo")
 	now := time.Date(2022, 10, 30, 0, 0, 0, 0, tokyo)
 	s := &sweepStore{swept: make(chan struct{})}
-	sw := engine.NewRetentionSweeper(s, slog.New(slog.DiscardHandler), func() time.Time { return now }, time.Hour)
+	dir := t.TempDir()
+	for _, name := range []string{"1/2022-08-01/70.wav", "1/2022-08-01/72.wav"} { // 71 is gone already
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("RIFF"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sw := engine.NewRetentionSweeper(s, slog.New(slog.DiscardHandler), func() time.Time { return now }, time.Hour, dir)
 	res := sw.SweepOnce(context.Background())
 	if len(res.Deleted) != 1 || res.Deleted[0] != 7 {
 		t.Fatalf("sweep %+v", res)
+	}
+	// B-6: the deleted attempts' recordings went with them; another attempt's stays.
+	if _, err := os.Stat(filepath.Join(dir, "1/2022-08-01/70.wav")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("recording of a deleted attempt: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "1/2022-08-01/72.wav")); err != nil {
+		t.Fatalf("recording of a kept attempt: %v", err)
 	}
 	sw.Start(context.Background())
 	sw.Start(context.Background()) // a second Start is a no-op

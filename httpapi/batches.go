@@ -262,9 +262,11 @@ func (s *Server) handleDeleteBatch(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := s.batches.DeleteBatch(r.Context(), b.ID, p.Name, s.now()); err != nil {
+	recordings, err := s.batches.DeleteBatch(r.Context(), b.ID, p.Name, s.now())
+	if err != nil {
 		return err
 	}
+	s.removeRecordings(r, recordings) // B-6: with the history, once it is gone
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -24,6 +24,7 @@ type JobStore interface {
 	GetAttemptDial(ctx context.Context, id int64) (store.AttemptDial, error)
 	SaveDisposition(ctx context.Context, d store.NewDisposition, now time.Time) error
 	UnsavedDispositions(ctx context.Context, f store.UnsavedFilter, now time.Time) ([]store.UnsavedDisposition, int, error)
+	AttemptRecording(ctx context.Context, id int64) (store.AttemptRecordingInfo, error)
 }
 
 type callJobRequest struct {

@@ -70,6 +70,9 @@ type attemptJSON struct {
 	TalkSeconds *int             `json:"talk_seconds"`
 	SkipReason  string           `json:"skip_reason"`
 	Disposition *dispositionJSON `json:"disposition"`
+	// Issue 15: the answer's classification and the call's recording, null when none.
+	AnswerAnalysis *answerAnalysisJSON `json:"answer_analysis"`
+	Recording      *recordingJSON      `json:"recording"`
 }
 
 type dispositionJSON struct {
@@ -115,7 +118,8 @@ func (s *Server) handleContactAttempts(w http.ResponseWriter, r *http.Request) e
 func toAttemptJSON(a store.Attempt) attemptJSON {
 	out := attemptJSON{ID: a.ID, ContactID: a.ContactID, CallJobID: a.CallJobID, Tel: a.Tel, StartedAt: a.StartedAt,
 		AnsweredAt: a.AnsweredAt, EndedAt: a.EndedAt, Outcome: a.Outcome, HangupCause: a.HangupCause, AgentID: a.AgentID,
-		TalkSeconds: a.TalkSeconds, SkipReason: a.SkipReason}
+		TalkSeconds: a.TalkSeconds, SkipReason: a.SkipReason, AnswerAnalysis: toAnswerAnalysisJSON(a.Analysis),
+		Recording: toRecordingJSON(a.ID, a.Recording)}
 	if d := a.Disposition; d != nil {
 		dj := dispositionJSON(*d)
 		out.Disposition = &dj

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,6 +88,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.FreeSWITCH.Recordings.Directory = t.TempDir()
 	e := &env{t: t, store: storetest.New(t), cfg: cfg, now: at("2026-03-10 20:00")}
 	fx := storetest.AddReportFixture(t, e.store)
 	desk := &memDesk{agents: map[int]agentstate.Agent{}}
@@ -272,9 +276,28 @@ func TestOpenAPIResponses(t *testing.T) {
 		e.mustCall(http.StatusUnprocessableEntity, adminToken, http.MethodPost, agent+"/listen", map[string]any{"supervisor_endpoint": ep})
 	}
 	e.mustCall(http.StatusForbidden, agentToken, http.MethodPost, agent+"/listen", map[string]any{"supervisor_endpoint": "user/2001"})
+	// Issue 15: the agent asks for its call to be recorded.
+	e.mustCall(http.StatusConflict, agentToken, http.MethodPost, agent+"/record", nil) // campaign 1 records nothing
+	cfg.Campaigns[slices.IndexFunc(cfg.Campaigns, func(c config.Campaign) bool { return c.ID == 1 })].Recording.Mode = config.RecordingOnRequest
+	e.mustCall(http.StatusAccepted, agentToken, http.MethodPost, agent+"/record", nil)
 	e.mustCall(http.StatusAccepted, agentToken, http.MethodPost, agent+"/hangup-customer", nil)
 	_ = desk.Set(context.Background(), agentstate.Agent{ID: 1001, State: domain.AgentWrapUp, Since: e.now, CallJobID: job, AttemptID: x3})
 	e.mustCall(http.StatusAccepted, agentToken, http.MethodPost, agent+"/leave", nil)
+
+	// Recordings (issue 15).
+	x1 := fx.Attempts["X1"]
+	if err := e.store.StartRecording(context.Background(), x1, "1/2026-03-09/x1.wav", e.now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.FreeSWITCH.Recordings.Directory, "1/2026-03-09"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cfg.FreeSWITCH.Recordings.Directory, "1/2026-03-09/x1.wav"), []byte("RIFF....WAVE"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	get(http.StatusOK, agentToken, fmt.Sprintf("/api/v1/attempts/%d/recording", x1))
+	get(http.StatusNotFound, adminToken, fmt.Sprintf("/api/v1/attempts/%d/recording", x3))
+	get(http.StatusForbidden, supervisor2Token, fmt.Sprintf("/api/v1/attempts/%d/recording", x1))
 
 	// Dispositions and callbacks.
 	get(http.StatusOK, agentToken, "/api/v1/unsaved-dispositions?q=山田")

@@ -400,7 +400,7 @@ func (s *Server) handleReportSummary(w http.ResponseWriter, r *http.Request) err
 // Excel (the manual's vocabulary); values stay the API's codes (connected, self, callback …).
 var resultsHeader = []string{"発信ID", "発信日時", "タイムゾーン", "キャンペーンID", "バッチID", "バッチ名", "コールジョブID",
 	"コールジョブ名", "電話番号", "氏名", "結果", "切断理由", "エージェントID", "エージェント名", "通話秒数", "相手",
-	"対話結果コード", "対話結果", "次回アクション", "再架電日時", "メモ"}
+	"対話結果コード", "対話結果", "次回アクション", "再架電日時", "メモ", "応答判定", "機械への対応", "録音秒数"}
 
 // handleReportResults streams results.csv: one row per attempt in the range, oldest first.
 // encoding=utf-8 (default) starts with a byte order mark, so that Excel reads it as UTF-8;
@@ -470,10 +470,19 @@ func (s *Server) handleReportResults(w http.ResponseWriter, r *http.Request) err
 		cells = append(cells[:0], strconv.FormatInt(a.AttemptID, 10), a.StartedAt.In(loc).Format(time.DateTime), a.TimeZone,
 			strconv.Itoa(a.CampaignID), strconv.FormatInt(a.BatchID, 10), a.BatchName, optInt64(a.CallJobID), deref(a.CallJobName),
 			a.Tel, deref(a.Name), string(a.Outcome), a.HangupCause, optInt(a.AgentID), agentName, optInt(a.TalkSeconds), deref(a.Party),
-			code, labels[[2]string{strconv.Itoa(a.CampaignID), code}], deref(a.NextAction), callback, deref(a.Memo))
+			code, labels[[2]string{strconv.Itoa(a.CampaignID), code}], deref(a.NextAction), callback, deref(a.Memo),
+			deref(a.AMDResult), deref(a.MachineAction), recordingSeconds(a.RecordingMs))
 		return out.row(cells)
 	})
 	return s.endCSVStream(r, "results.csv", out, started, start, err)
+}
+
+// recordingSeconds is a recording's length in whole seconds, rounded; empty when unknown.
+func recordingSeconds(ms *int) string {
+	if ms == nil {
+		return ""
+	}
+	return strconv.Itoa((*ms + 500) / 1000)
 }
 
 // csvEncodingParam reads a CSV download's ?encoding: utf-8 (the default) or sjis.

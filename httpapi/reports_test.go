@@ -252,6 +252,15 @@ func readCSV(t *testing.T, raw []byte) [][]string {
 
 func TestReportResultsCSV(t *testing.T) {
 	e, fx := newReportEnv(t)
+	// Issue 15: X1 was recorded (61.5 s) after the detector heard a person.
+	if _, err := e.store.DB().Exec(`UPDATE attempts SET amd_result = 'human', amd_detail = 'silence', amd_ms = 900,
+		recording_path = '1/x1.wav', recording_started_at = started_at, recording_ms = 61500 WHERE id = $1`, fx.Attempts["X1"]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.DB().Exec(`UPDATE attempts SET amd_result = 'machine', amd_detail = 'beep', amd_ms = 2100,
+		machine_action = 'agent' WHERE id = $1`, fx.Attempts["X2"]); err != nil {
+		t.Fatal(err)
+	}
 	get := func(query string) (*http.Response, []byte) {
 		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/api/v1/reports/results.csv?"+query, nil)
 		req.Header.Set("Authorization", "Bearer "+supervisorToken)
@@ -277,12 +286,12 @@ func TestReportResultsCSV(t *testing.T) {
 	if len(rows) != 31 {
 		t.Fatalf("%d rows, want the header and 30", len(rows))
 	}
-	if rows[0][0] != "発信ID" || rows[0][len(rows[0])-1] != "メモ" || len(rows[0]) != 21 {
+	if rows[0][0] != "発信ID" || rows[0][20] != "メモ" || rows[0][len(rows[0])-1] != "録音秒数" || len(rows[0]) != 24 {
 		t.Fatalf("header %v", rows[0])
 	}
 	byID := map[string][]string{}
 	for _, row := range rows[1:] {
-		if len(row) != 21 {
+		if len(row) != 24 {
 			t.Fatalf("row of %d cells: %v", len(row), row)
 		}
 		byID[row[0]] = row
@@ -290,9 +299,12 @@ func TestReportResultsCSV(t *testing.T) {
 	x1 := byID[fmt.Sprint(fx.Attempts["X1"])]
 	wantX1 := []string{fmt.Sprint(fx.Attempts["X1"]), "2026-03-10 00:00:00", "Asia/Tokyo", "1", fmt.Sprint(fx.Batch1),
 		"March Asia/Tokyo", fmt.Sprint(fx.Job1), "job Asia/Tokyo", "09000010001", "'=cmd|' /C calc'!A0", "connected",
-		"NORMAL_CLEARING", "1001", "Agent 1001", "120", "self", "interested", "興味あり", "complete", "", "'=1+2"}
+		"NORMAL_CLEARING", "1001", "Agent 1001", "120", "self", "interested", "興味あり", "complete", "", "'=1+2", "human", "", "62"}
 	if !reflect.DeepEqual(x1, wantX1) {
 		t.Errorf("X1 row:\n got %q\nwant %q", x1, wantX1)
+	}
+	if x2 := byID[fmt.Sprint(fx.Attempts["X2"])]; x2[21] != "machine" || x2[22] != "agent" || x2[23] != "" {
+		t.Errorf("X2 analysis and recording cells %q", x2[21:])
 	}
 	if m := byID[fmt.Sprint(fx.Attempts["X2"])][20]; m != "'+81 へ転送" {
 		t.Errorf("X2 memo %q", m)

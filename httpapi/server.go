@@ -27,7 +27,7 @@ type BatchStore interface {
 	GetBatch(ctx context.Context, id int64) (store.Batch, error)
 	ListBatches(ctx context.Context, f store.BatchFilter) ([]store.Batch, int, error)
 	UpdateBatch(ctx context.Context, id int64, p store.BatchPatch, now time.Time) (store.Batch, error)
-	DeleteBatch(ctx context.Context, id int64, by string, now time.Time) error
+	DeleteBatch(ctx context.Context, id int64, by string, now time.Time) (recordings []string, err error)
 	SetBatchDialGroups(ctx context.Context, id int64, groupIDs []int, now time.Time) (store.Batch, error)
 	BatchDeletions(ctx context.Context, campaignIDs []int) ([]store.BatchDeletion, error)
 }
@@ -119,9 +119,11 @@ type Server struct {
 	limiter     *heavyLimiter
 	uploadRate  *byteRate
 	newUUID     func() string
-	uploadDir   string        // http.upload_dir, read once: the http section needs a restart
-	closing     chan struct{} // closed at shutdown: event streams end
-	closeOnce   sync.Once
+	uploadDir   string // http.upload_dir, read once: the http section needs a restart
+	// recordingsDir is freeswitch.recordings.directory, read once (the section needs a restart).
+	recordingsDir string
+	closing       chan struct{} // closed at shutdown: event streams end
+	closeOnce     sync.Once
 }
 
 // New builds the server and its routes; it touches nothing outside itself (the owner calls
@@ -155,6 +157,7 @@ func New(o Options) *Server {
 		if dir := o.Config.Current().HTTP.UploadDir; dir != "" {
 			s.uploadDir = dir
 		}
+		s.recordingsDir = o.Config.Current().FreeSWITCH.Recordings.Directory
 	}
 	s.routes()
 	if o.Metrics != nil {
@@ -225,7 +228,9 @@ func (s *Server) routes() {
 	api("POST /api/v1/agents/{id}/hangup-customer", s.handleHangupCustomer)
 	api("GET /api/v1/agents/{id}/session", s.handleSession)
 	api("GET /api/v1/agents/{id}/call-jobs", s.handleJoinableJobs)
+	api("POST /api/v1/agents/{id}/record", s.handleRecordCall)
 	api("POST /api/v1/attempts/{id}/disposition", s.handleSaveDisposition)
+	api("GET /api/v1/attempts/{id}/recording", s.handleGetRecording) // HEAD too
 	api("GET /api/v1/unsaved-dispositions", s.heavy(1, s.handleUnsavedDispositions))
 	api("GET /api/v1/callbacks", s.handleListCallbacks)
 	api("PATCH /api/v1/callbacks/{id}", s.handlePatchCallback)

@@ -313,6 +313,12 @@ func (s *Server) handleSaveDisposition(w http.ResponseWriter, r *http.Request) e
 	return nil
 }
 
+// unsavedJSON is an unsaved disposition with its call's recording, to listen to before saving.
+type unsavedJSON struct {
+	store.UnsavedDisposition
+	Recording *recordingJSON `json:"recording"`
+}
+
 // handleUnsavedDispositions lists unsaved dispositions (D-3): admins all, supervisors their
 // campaigns', agents their own; q holds words that must all match.
 func (s *Server) handleUnsavedDispositions(w http.ResponseWriter, r *http.Request) error {
@@ -333,6 +339,8 @@ func (s *Server) handleUnsavedDispositions(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	writePage(w, items, total, func(u store.UnsavedDisposition) store.UnsavedDisposition { return u })
+	writePage(w, items, total, func(u store.UnsavedDisposition) unsavedJSON {
+		return unsavedJSON{UnsavedDisposition: u, Recording: toRecordingJSON(u.AttemptID, u.Recording)}
+	})
 	return nil
 }

@@ -164,6 +164,16 @@ type UnsavedDisposition struct {
 	AnsweredAt  *time.Time `db:"answered_at" json:"answered_at"`
 	EndedAt     *time.Time `db:"ended_at" json:"ended_at"`
 	TalkSeconds *int       `db:"talk_seconds" json:"talk_seconds"`
+	// Recording is the call's recording, to listen to before saving (nil: not recorded).
+	Recording *AttemptRecording `db:"-" json:"-"`
+}
+
+type unsavedRow struct {
+	UnsavedDisposition
+	RecPath      sql.NullString `db:"recording_path"`
+	RecStartedAt *time.Time     `db:"recording_started_at"`
+	RecMs        *int           `db:"recording_ms"`
+	RecBytes     *int64         `db:"recording_bytes"`
 }
 
 // UnsavedFilter: AgentID limits to one agent's calls; CampaignIDs to a supervisor's campaigns;
@@ -202,12 +212,20 @@ func (s *Store) UnsavedDispositions(ctx context.Context, f UnsavedFilter, now ti
 		limit = 1 << 30
 	}
 	args = append(args, limit, f.Offset)
-	out := []UnsavedDisposition{}
-	err := s.db.SelectContext(ctx, &out, `SELECT a.id AS attempt_id, a.batch_id, a.call_job_id, a.contact_id, c.name, c.kana,
-		a.tel, a.agent_id, a.answered_at, a.ended_at, a.talk_seconds`+where+
+	var rows []unsavedRow
+	err := s.db.SelectContext(ctx, &rows, `SELECT a.id AS attempt_id, a.batch_id, a.call_job_id, a.contact_id, c.name, c.kana,
+		a.tel, a.agent_id, a.answered_at, a.ended_at, a.talk_seconds,
+		a.recording_path, a.recording_started_at, a.recording_ms, a.recording_bytes`+where+
 		fmt.Sprintf(` ORDER BY a.ended_at, a.id LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list unsaved dispositions: %w", err)
+	}
+	out := make([]UnsavedDisposition, len(rows))
+	for i, r := range rows {
+		out[i] = r.UnsavedDisposition
+		if r.RecPath.Valid && r.RecStartedAt != nil {
+			out[i].Recording = &AttemptRecording{Path: r.RecPath.String, StartedAt: *r.RecStartedAt, DurationMs: r.RecMs, Bytes: r.RecBytes}
+		}
 	}
 	return out, total, nil
 }

@@ -237,6 +237,11 @@ type ResultRow struct {
 	NextAction  *domain.NextStep `db:"next_action"`
 	CallbackAt  *time.Time       `db:"callback_at"`
 	Memo        *string          `db:"memo"`
+	// Issue 15: the answer's classification and the recording's length (nil when not recorded
+	// or its end not stored yet).
+	AMDResult     *string `db:"amd_result"`
+	MachineAction *string `db:"machine_action"`
+	RecordingMs   *int    `db:"recording_ms"`
 }
 
 // ReportResults streams the attempts of a report, oldest first, to fn without holding them in
@@ -251,7 +256,8 @@ func (s *Store) ReportResults(ctx context.Context, f ReportFilter, fn func(Resul
 	}
 	rows, err := s.db.QueryxContext(ctx, reportScope+` SELECT s.id, s.started_at, s.tz, s.campaign_id, s.batch_id,
 		b.name AS batch_name, s.call_job_id, j.name AS call_job_name, s.tel, c.name, s.outcome, s.hangup_cause, s.agent_id,
-		s.talk_seconds, d.party, d.result_code, d.next_action, d.callback_at, d.memo
+		s.talk_seconds, d.party, d.result_code, d.next_action, d.callback_at, d.memo,
+		s.amd_result, s.machine_action, s.recording_ms
 		FROM sel s JOIN batches b ON b.id = s.batch_id LEFT JOIN call_jobs j ON j.id = s.call_job_id
 		LEFT JOIN contacts c ON c.id = s.contact_id LEFT JOIN dispositions d ON d.attempt_id = s.id
 		ORDER BY s.started_at, s.id`, args...)

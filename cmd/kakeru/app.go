@@ -142,7 +142,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 	m.engine.Start(bg)
 	m.life.started("engine", m.stopEngine)
-	m.sweeper = engine.NewRetentionSweeper(m.store, m.log.With("component", "retention"), m.Now, cfg.System.RetentionSweepInterval)
+	m.sweeper = engine.NewRetentionSweeper(m.store, m.log.With("component", "retention"), m.Now, cfg.System.RetentionSweepInterval,
+		cfg.FreeSWITCH.Recordings.Directory)
 	m.sweeper.Start(bg)
 	m.life.started("retention sweeper", func() error { m.sweeper.Stop(); return nil })
 	// The event streams' reader stops once the HTTP server no longer serves them.
