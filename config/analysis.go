@@ -278,6 +278,9 @@ func (v *validator) recording(p string, r Recording, store Recordings) {
 	if !strings.Contains(r.Path, "{attempt}") {
 		v.add(p+".path", "must hold {attempt}, so that every call has a file of its own")
 	}
+	if !strings.HasSuffix(r.Path, ".{format}") {
+		v.add(p+".path", "must end in .{format}: the switch picks the file's format by its extension")
+	}
 }
 
 func (v *validator) recordings(r Recordings) {

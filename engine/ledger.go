@@ -2,8 +2,11 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
+
+	"github.com/kakeru-dialer/kakeru/store"
 )
 
 // ledger writes attempt progress to PostgreSQL off the event path, so a database round trip
@@ -101,7 +104,8 @@ func retryWrite(ctx context.Context, write func() error) error {
 	wait := 100 * time.Millisecond
 	for try := 1; ; try++ {
 		err := write()
-		if err == nil || try == 8 || ctx.Err() != nil {
+		// A row that is not there will not appear by waiting.
+		if err == nil || try == 8 || ctx.Err() != nil || errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		t := time.NewTimer(wait)
