@@ -21,6 +21,9 @@ var (
 	// Channel variable names may hold dashes (sip_h_X-Header); never ',', '=', braces or spaces.
 	chanVarPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]*$`)
 	tokenPattern   = regexp.MustCompile(`^[^\s'^]+$`) // one space-free argument
+	// eventNamePattern is an event's name (CHANNEL_ANSWER), as opposed to a CUSTOM subclass
+	// (conference::maintenance).
+	eventNamePattern = regexp.MustCompile(`^[A-Z][A-Z_]*$`)
 )
 
 func bad(format string, args ...any) error {
@@ -41,14 +44,16 @@ func checkToken(what, v string) error {
 	return nil
 }
 
-// EngineEvents are the events the engine subscribes to (docs/event-socket.md §3), in the order capture 09 used,
-// then those of answer analysis and recording, then the CUSTOM subclasses given (a custom
-// answering-machine detector's verdict event).
+// EngineEvents are the events the engine subscribes to (docs/event-socket.md §3): those of
+// capture 09, then those of answer analysis and recording, then CUSTOM and its subclasses,
+// the CUSTOM subclasses given last (a custom answering-machine detector's verdict event).
+// CUSTOM comes last because the switch reads every name after it as a subclass: an event
+// name written after CUSTOM is silently never sent.
 func EngineEvents(subclasses ...string) []string {
 	ev := []string{"CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER",
 		"CHANNEL_PARK", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE",
-		"CHANNEL_DESTROY", "BACKGROUND_JOB", "HEARTBEAT", "DTMF", "CUSTOM", ConferenceMaintenance,
-		"CHANNEL_EXECUTE_COMPLETE", "RECORD_START", "RECORD_STOP", AVMDBeep}
+		"CHANNEL_DESTROY", "BACKGROUND_JOB", "HEARTBEAT", "DTMF",
+		"CHANNEL_EXECUTE_COMPLETE", "RECORD_START", "RECORD_STOP", "CUSTOM", ConferenceMaintenance, AVMDBeep}
 	for _, s := range subclasses {
 		if !slices.Contains(ev, s) {
 			ev = append(ev, s)
@@ -71,10 +76,17 @@ func EventSubscription(names []string) (string, error) {
 	if len(names) == 0 {
 		return "", bad("no events to subscribe to")
 	}
+	custom := false
 	for _, n := range names {
 		if err := checkToken("event", n); err != nil {
 			return "", err
 		}
+		// The switch reads every name after CUSTOM as a subclass, so an event written there
+		// would never be sent, without an error.
+		if custom && eventNamePattern.MatchString(n) {
+			return "", bad("event %s after CUSTOM would be taken for a CUSTOM subclass: name it before CUSTOM", n)
+		}
+		custom = custom || n == "CUSTOM"
 	}
 	return "event plain " + strings.Join(names, " "), nil
 }

@@ -158,10 +158,12 @@ func TestBuildersRefuseInjection(t *testing.T) {
 		"broadcast space": second(freeswitch.UUIDBroadcast(a, "x.wav aleg", "aleg")),
 		"setvar value":    second(freeswitch.UUIDSetVar(a, "x", "a b")),
 		"no events":       second(freeswitch.EventSubscription(nil)),
-		"bridge bad uuid": second(freeswitch.UUIDBridge(a, "x")),
-		"record bad path": second(freeswitch.UUIDRecord(a, true, "")),
-		"getvar bad name": second(freeswitch.UUIDGetVar(a, "a b")),
-		"exists bad uuid": second(freeswitch.UUIDExists("")),
+		// The switch would read it as a CUSTOM subclass and never send it.
+		"event after CUSTOM": second(freeswitch.EventSubscription([]string{"CUSTOM", "avmd::beep", "RECORD_STOP"})),
+		"bridge bad uuid":    second(freeswitch.UUIDBridge(a, "x")),
+		"record bad path":    second(freeswitch.UUIDRecord(a, true, "")),
+		"getvar bad name":    second(freeswitch.UUIDGetVar(a, "a b")),
+		"exists bad uuid":    second(freeswitch.UUIDExists("")),
 	} {
 		if !errors.Is(err, freeswitch.ErrBadCommand) {
 			t.Errorf("%s: got %v, want ErrBadCommand", name, err)
