@@ -42,13 +42,15 @@ func checkToken(what, v string) error {
 }
 
 // EngineEvents are the events the engine subscribes to (docs/event-socket.md §3), in the order capture 09 used,
-// then those of answer analysis and recording, then the CUSTOM subclasses given (a custom
-// answering-machine detector's verdict event).
+// then those of answer analysis and recording, then CUSTOM with its subclasses: the
+// conference's, mod_avmd's beep and those given (a custom answering-machine detector's verdict
+// event). CUSTOM comes last because mod_event_socket reads every word after it as a subclass
+// (capture 14's first sessions lost CHANNEL_EXECUTE_COMPLETE and RECORD_* that way).
 func EngineEvents(subclasses ...string) []string {
 	ev := []string{"CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER",
 		"CHANNEL_PARK", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE",
-		"CHANNEL_DESTROY", "BACKGROUND_JOB", "HEARTBEAT", "DTMF", "CUSTOM", ConferenceMaintenance,
-		"CHANNEL_EXECUTE_COMPLETE", "RECORD_START", "RECORD_STOP", AVMDBeep}
+		"CHANNEL_DESTROY", "BACKGROUND_JOB", "HEARTBEAT", "DTMF", "CHANNEL_EXECUTE_COMPLETE", "RECORD_START",
+		"RECORD_STOP", "CUSTOM", ConferenceMaintenance, AVMDBeep}
 	for _, s := range subclasses {
 		if !slices.Contains(ev, s) {
 			ev = append(ev, s)
