@@ -76,6 +76,7 @@ const (
 var scripts = map[string]func(*session) error{
 	"12-engine-room-flow":  engineRoomFlow,
 	"13-show-channels-lag": showChannelsLag,
+	"14-answer-analysis":   answerAnalysis,
 }
 
 func main() {
