@@ -69,7 +69,11 @@ func (s *Server) analysisLocked(ch *channel, app, arg string) bool {
 		return false
 	case "wait_for_silence":
 		n := ints(arg, 4)
-		after, vars = waitForSilence(ch.fate, s.sinceAnswer(ch), n[0], n[1], n[2], n[3])
+		heard := ch.fate
+		if s.o.UnsequencedFrames {
+			heard = Fate{Voice: Silence}
+		}
+		after, vars = waitForSilence(heard, s.sinceAnswer(ch), n[0], n[1], n[2], n[3])
 	case "detect_audio":
 		n := ints(arg, 3)
 		after, vars = detectAudio(ch.fate, s.sinceAnswer(ch), n[0], n[1], n[2])

@@ -26,6 +26,28 @@ func recordInTempDir() func(t *testing.T, cmd string) string {
 	}
 }
 
+// checkAnalysis: the verdict variables of every wait_for_silence, in order, are the real
+// switch's (on its loopback legs: UnsequencedFrames), then checkRecordings.
+func checkAnalysis(t *testing.T, cmds []string, want, got []*wire.Frame) {
+	t.Helper()
+	verdicts := func(frames []*wire.Frame) []string {
+		var out []string
+		for _, f := range frames {
+			e, err := wire.ParsePlainEvent(f)
+			if err == nil && f.ContentType() == "text/event-plain" && e.Name() == "CHANNEL_EXECUTE_COMPLETE" &&
+				e.Header.Get("Application") == "wait_for_silence" {
+				out = append(out, e.Header.Get("variable_wait_for_silence_timeout")+"/"+
+					e.Header.Get("variable_wait_for_silence_listenhits")+"/"+e.Header.Get("variable_wait_for_silence_silence_hits"))
+			}
+		}
+		return out
+	}
+	if w, g := verdicts(want), verdicts(got); strings.Join(w, " ") != strings.Join(g, " ") {
+		t.Errorf("wait_for_silence verdicts %v, FreeSWITCH %v", g, w)
+	}
+	checkRecordings(t, cmds, want, got)
+}
+
 // checkRecordings: each RECORD_STOP of the simulator names a WAV file that exists, 8 kHz 16-bit
 // mono with record_samples samples, and records as long as the real switch did (within 60 ms).
 func checkRecordings(t *testing.T, _ []string, want, got []*wire.Frame) {

@@ -72,6 +72,11 @@ type Options struct {
 	// the real switch reads them from a core database written asynchronously, while
 	// uuid_exists is immediate. Default 0: listed at once.
 	ShowChannelsLag time.Duration
+	// UnsequencedFrames makes the legs' audio frames carry no sequence number, as the lab
+	// switch's loopback legs do: wait_for_silence then hears nothing and ends at its timeout
+	// with 0 listen hits whoever answers (capture 14). Default false: SIP legs, whose RTP
+	// frames are numbered.
+	UnsequencedFrames bool
 }
 
 // Server is one simulated switch.
