@@ -152,8 +152,9 @@ func waitForSilence(f Fate, since time.Duration, thresh, sil, listen, timeoutMS 
 	return -1, nil
 }
 
-// detectAudio is switch_ivr_detect_audio: hits loud frames in a row end it (timeout false), else
-// timeoutMS does. Unlike wait_for_silence it hears loopback legs (no sequence number check).
+// detectAudio is switch_ivr_detect_audio: more than hits loud frames in a row end it (timeout
+// false), else timeoutMS does. Unlike wait_for_silence it hears loopback legs (it does not
+// check frames for a sequence number).
 func detectAudio(f Fate, since time.Duration, thresh, hits, timeoutMS int) (time.Duration, [][2]string) {
 	_ = thresh
 	n := 0
@@ -162,7 +163,7 @@ func detectAudio(f Fate, since time.Duration, thresh, hits, timeoutMS int) (time
 			return frameAt(k), [][2]string{{"detect_audio_timeout", "true"}, {"detect_audio_hits", strconv.Itoa(n)}}
 		}
 		if f.loud(since + frameAt(k)) {
-			if n++; n >= hits {
+			if n++; n > hits {
 				return frameAt(k), [][2]string{{"detect_audio_timeout", "false"}}
 			}
 		} else {
@@ -172,8 +173,8 @@ func detectAudio(f Fate, since time.Duration, thresh, hits, timeoutMS int) (time
 	return -1, nil
 }
 
-// detectSilence is switch_ivr_detect_silence: hits silent frames in a row end it (timeout
-// false), else timeoutMS does.
+// detectSilence is switch_ivr_detect_silence: more than hits silent frames in a row end it
+// (timeout false), else timeoutMS does.
 func detectSilence(f Fate, since time.Duration, thresh, hits, timeoutMS int) (time.Duration, [][2]string) {
 	_ = thresh
 	n := 0
@@ -182,7 +183,7 @@ func detectSilence(f Fate, since time.Duration, thresh, hits, timeoutMS int) (ti
 			return frameAt(k), [][2]string{{"detect_silence_timeout", "true"}, {"detect_silence_hits", strconv.Itoa(n)}}
 		}
 		if !f.loud(since + frameAt(k)) {
-			if n++; n >= hits {
+			if n++; n > hits {
 				return frameAt(k), [][2]string{{"detect_silence_timeout", "false"}}
 			}
 		} else {

@@ -48,6 +48,26 @@ func checkAnalysis(t *testing.T, cmds []string, want, got []*wire.Frame) {
 	checkRecordings(t, cmds, want, got)
 }
 
+// checkDetectVerdicts: detect_audio and detect_silence give the real switch's verdicts, in order.
+func checkDetectVerdicts(t *testing.T, _ []string, want, got []*wire.Frame) {
+	t.Helper()
+	verdicts := func(frames []*wire.Frame) []string {
+		var out []string
+		for _, f := range frames {
+			e, err := wire.ParsePlainEvent(f)
+			if err == nil && f.ContentType() == "text/event-plain" && e.Name() == "CHANNEL_EXECUTE_COMPLETE" {
+				if app := e.Header.Get("Application"); strings.HasPrefix(app, "detect_") {
+					out = append(out, app+"="+e.Header.Get("variable_"+app+"_timeout")+"/"+e.Header.Get("variable_"+app+"_hits"))
+				}
+			}
+		}
+		return out
+	}
+	if w, g := verdicts(want), verdicts(got); strings.Join(w, " ") != strings.Join(g, " ") {
+		t.Errorf("detect verdicts %v, FreeSWITCH %v", g, w)
+	}
+}
+
 // checkRecordings: each RECORD_STOP of the simulator names a WAV file that exists, 8 kHz 16-bit
 // mono with record_samples samples, and records as long as the real switch did (within 60 ms).
 func checkRecordings(t *testing.T, _ []string, want, got []*wire.Frame) {
@@ -108,10 +128,10 @@ func TestAnswerAnalysisFollowsTheFate(t *testing.T) {
 			map[string]string{"wait_for_silence_timeout": "true", "wait_for_silence_listenhits": "149"}, 4080 * time.Millisecond},
 		{fsim.Fate{Voice: fsim.Silence}, "wait_for_silence:200 40 5 3000", 2980 * time.Millisecond,
 			map[string]string{"wait_for_silence_timeout": "true", "wait_for_silence_listenhits": "0"}, 0},
-		{fsim.Fate{}, "detect_audio:200 3 3000", 40 * time.Millisecond, map[string]string{"detect_audio_timeout": "false"}, 0},
+		{fsim.Fate{}, "detect_audio:200 3 3000", 60 * time.Millisecond, map[string]string{"detect_audio_timeout": "false"}, 0},
 		{fsim.Fate{Voice: fsim.Silence}, "detect_audio:200 3 3000", 2980 * time.Millisecond,
 			map[string]string{"detect_audio_timeout": "true", "detect_audio_hits": "0"}, 0},
-		{fsim.Fate{Greeting: time.Second}, "detect_silence:200 40 3000", 1780 * time.Millisecond,
+		{fsim.Fate{Greeting: time.Second}, "detect_silence:200 40 3000", 1800 * time.Millisecond,
 			map[string]string{"detect_silence_timeout": "false"}, 0},
 		{fsim.Fate{Greeting: time.Second}, "amd", 1820 * time.Millisecond,
 			map[string]string{"amd_result": "HUMAN", "amd_cause": "HUMAN"}, 0},

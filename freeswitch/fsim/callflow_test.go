@@ -42,7 +42,7 @@ func captureFates(dial string) fsim.Fate {
 		return fsim.Fate{Answer: true, Ring: 1020 * time.Millisecond, HangupAtAnswer: true}
 	// Capture 14's answer-analysis numbers (0910RTTTNNNN a person, 0911RNNNNNNN a machine that
 	// beeps, 0912RTTTNNNN silence): the lab's far end talks from its answer, 20 ms after ours.
-	case strings.Contains(d, "/091010054893"):
+	case strings.Contains(d, "/091010054893"), strings.Contains(d, "/091010054895"):
 		return fsim.Fate{Answer: true, Ring: time.Second, Talk: 5580 * time.Millisecond}
 	case strings.Contains(d, "/091010104894"):
 		return fsim.Fate{Answer: true, Ring: time.Second, Talk: 10580 * time.Millisecond}
@@ -129,6 +129,10 @@ func TestSimulatorCallFlowsMatchCaptures(t *testing.T) {
 		{capture: "14-answer-analysis", instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}},
 			options: func(o *fsim.Options) { o.UnsequencedFrames = true },
 			rewrite: recordInTempDir(), check: checkAnalysis},
+		// detect_audio then detect_silence, which hear loopback legs: a person, a machine (and
+		// its beep), silence, each hung up once classified.
+		{capture: "15-answer-detect", instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}},
+			check: checkDetectVerdicts},
 	}
 	pool := realEvents(t)
 	for _, tc := range cases {

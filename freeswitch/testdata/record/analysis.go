@@ -201,3 +201,58 @@ func answerAnalysis(s *session) error {
 	}
 	return nil
 }
+
+// detectChain is the analysis a loopback leg can hear: detect_audio (4 loud frames, 3 s), then
+// detect_silence (41 silent frames, 3 s).
+var detectChain = []freeswitch.App{{Name: "avmd_start"}, {Name: "detect_audio", Data: "200 3 3000"},
+	{Name: "detect_silence", Data: "200 40 3000"}, {Name: "park"}}
+
+// answerDetect is capture 15: the three answer-analysis fates with detect_audio and
+// detect_silence instead of wait_for_silence, which hear the lab's loopback legs: a person
+// (audio at once, silence after the hello), a machine (audio, then detect_silence times out
+// during the greeting; its beep), silence (detect_audio times out). Each is hung up once its
+// verdict (and the machine's beep) is in.
+func answerDetect(s *session) error {
+	if r, err := s.command(must(freeswitch.EventSubscription(freeswitch.EngineEvents()))); err != nil || r != "+OK event listener enabled plain" {
+		return fmt.Errorf("subscription: %q %v", r, err)
+	}
+	for i, dial := range []string{"loopback/091010054895/customers", "loopback/091110004896/customers",
+		"loopback/091210104897/customers"} {
+		c := freeswitch.NewUUID()
+		job, err := s.originate(freeswitch.Originate{UUID: c, DialString: dial, Inline: detectChain,
+			Vars: []freeswitch.Var{{Name: "origination_caller_id_number", Value: customerCallerID},
+				{Name: "originate_timeout", Value: "25"}, {Name: "ignore_early_media", Value: "true"},
+				{Name: "dialer_attempt_id", Value: fmt.Sprint(i + 1)}}})
+		if err != nil {
+			return err
+		}
+		if r, err := s.jobResult(job, 10*time.Second); err != nil || !strings.HasPrefix(r, "+OK") {
+			return fmt.Errorf("customer %s: originate %q %v", c, r, err)
+		}
+		verdict, err := s.wait("detect_silence of "+c, 8*time.Second, func(e *wire.Event) bool {
+			return e.Name() == "CHANNEL_EXECUTE_COMPLETE" && e.UniqueID() == c && e.Header.Get("Application") == "detect_silence"
+		})
+		if err != nil {
+			return err
+		}
+		want := [][2]string{{"false", "false"}, {"false", "true"}, {"true", "false"}}[i]
+		if got := [2]string{verdict.Header.Get("variable_detect_audio_timeout"), verdict.Header.Get("variable_detect_silence_timeout")}; got != want {
+			return fmt.Errorf("%s: detect_audio_timeout/detect_silence_timeout %v, want %v", dial, got, want)
+		}
+		if i == 1 {
+			if _, err := s.wait("the beep of "+c, 3*time.Second, func(e *wire.Event) bool {
+				return e.Name() == "CUSTOM" && e.Header.Get("Event-Subclass") == freeswitch.AVMDBeep && e.UniqueID() == c
+			}); err != nil {
+				return err
+			}
+		}
+		if r, err := s.api(must(freeswitch.UUIDKill(c, "NORMAL_CLEARING"))); err != nil || r != "+OK\n" {
+			return fmt.Errorf("uuid_kill of %s: %q %v", c, r, err)
+		}
+		if err := s.gone(c, 2*time.Second); err != nil {
+			return err
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	return s.exit()
+}

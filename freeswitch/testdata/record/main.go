@@ -77,6 +77,7 @@ var scripts = map[string]func(*session) error{
 	"12-engine-room-flow":  engineRoomFlow,
 	"13-show-channels-lag": showChannelsLag,
 	"14-answer-analysis":   answerAnalysis,
+	"15-answer-detect":     answerDetect,
 }
 
 func main() {
