@@ -14,6 +14,16 @@
 #                 0902…  USER_BUSY without answer     0903…  rings until the originate times out
 #                 0904…  UNALLOCATED_NUMBER           0905…  answers and stays up (600 s)
 #                 0906…  CALL_REJECTED                0907…  NORMAL_TEMPORARY_FAILURE
+#               answer analysis (issue 15; mod_avmd is loaded, see avmd.conf below):
+#                 0910RTTTNNNN  a person: ring R s, answer, "hello?" (0.6 s of speech-like
+#                               dual-frequency tones), silence for TTT s, hang up
+#                 0911RNNNNNNN  a machine: ring R s, answer, a 4 s greeting of speech-like tones,
+#                               a 0.5 s 1000 Hz beep (mod_avmd hears it ~0.09 s after it starts),
+#                               20 s of silence (the message), hang up
+#                 0912RTTTNNNN  silence: ring R s, answer, TTT s of silence, hang up
+#               The lab's legs are loopback legs, whose audio frames carry no sequence number:
+#               wait_for_silence skips such frames and hears nothing (it always times out with
+#               0 listen hits); detect_audio / detect_silence and mod_avmd hear them.
 #                 anything else: NO_ROUTE_DESTINATION
 #   agents      agent-N and supervisor-N answer and park
 #
@@ -69,6 +79,10 @@ cat >"$NEW/vars.xml" <<'EOF'
   <X-PRE-PROCESS cmd="set" data="domain_name=127.0.0.1"/>
   <X-PRE-PROCESS cmd="set" data="default_language=en"/>
   <X-PRE-PROCESS cmd="set" data="console_loglevel=info"/>
+  <!-- Speech-like sounds of the answer-analysis numbers: back-to-back dual-frequency tones of
+       60-140 ms. hello: 0.6 s; greeting: a 1 s phrase said four times. -->
+  <X-PRE-PROCESS cmd="set" data="lab_speech_hello=tone_stream://%(110,0,310,560);%(90,0,420,730);%(130,0,360,640);%(80,0,500,880);%(120,0,330,610);%(70,0,450,790)"/>
+  <X-PRE-PROCESS cmd="set" data="lab_speech_greeting=tone_stream://%(100,0,300,540);%(80,0,410,700);%(120,0,350,620);%(60,0,520,860);%(110,0,330,590);%(90,0,460,780);%(140,0,380,650);%(70,0,490,820);%(130,0,340,600);%(100,0,430,740);loops=4"/>
 </include>
 EOF
 
@@ -86,6 +100,7 @@ cat >"$NEW/autoload_configs/modules.conf.xml" <<'EOF'
     <load module="mod_sndfile"/>
     <load module="mod_tone_stream"/>
     <load module="mod_local_stream"/>
+    <load module="mod_avmd"/>
   </modules>
 </configuration>
 EOF
@@ -172,6 +187,30 @@ cat >"$NEW/autoload_configs/local_stream.conf.xml" <<EOF
 </configuration>
 EOF
 
+# mod_avmd (voicemail beep detection) with its documented defaults, written out because a missing
+# parameter is logged as an error. outbound_channel=1: detection runs on the leg the engine
+# originated and reads the far end's audio; report_status=0 keeps the log quiet.
+cat >"$NEW/autoload_configs/avmd.conf.xml" <<'EOF'
+<configuration name="avmd.conf" description="Voicemail beep detection">
+  <settings>
+    <param name="debug" value="0"/>
+    <param name="report_status" value="0"/>
+    <param name="fast_math" value="0"/>
+    <param name="require_continuous_streak" value="1"/>
+    <param name="sample_n_continuous_streak" value="3"/>
+    <param name="sample_n_to_skip" value="0"/>
+    <param name="require_continuous_streak_amp" value="1"/>
+    <param name="sample_n_continuous_streak_amp" value="3"/>
+    <param name="simplified_estimation" value="1"/>
+    <param name="inbound_channel" value="0"/>
+    <param name="outbound_channel" value="1"/>
+    <param name="detection_mode" value="2"/>
+    <param name="detectors_n" value="36"/>
+    <param name="detectors_lagged_n" value="1"/>
+  </settings>
+</configuration>
+EOF
+
 # Two identical profiles: `kakeru` for the engine's agent rooms, `default` for tools and captures
 # that name the installed profile. No moh-sound: when a profile has none, mod_conference takes the
 # first member's conference_moh_sound channel variable, which the engine sets. No sound files.
@@ -205,6 +244,49 @@ cat >"$NEW/dialplan/lab.xml" <<'EOF'
     <!-- 08RTTTNNNNN: ring R seconds, answer, talk TTT seconds, hang up. -->
     <extension name="answer-talk-hangup">
       <condition field="destination_number" expression="^08(\d)(\d{3})(\d{5})$">
+        <action application="set" data="lab_ring_s=$1"/>
+        <action application="set" data="lab_talk_s=$2"/>
+        <action application="ring_ready"/>
+        <action application="sleep" data="${lab_ring_s}000"/>
+        <action application="answer"/>
+        <action application="sleep" data="${lab_talk_s}000"/>
+        <action application="hangup" data="NORMAL_CLEARING"/>
+      </condition>
+    </extension>
+    <!-- Answer analysis (mod_avmd, wait_for_silence): speech is imitated by short dual-frequency
+         tones, which neither carry a steady frequency (no beep for mod_avmd) nor leave a silence
+         longer than 20 ms between them. -->
+    <!-- 0910RTTTNNNN: a person: ring R s, answer, "hello?" (0.6 s of speech-like tones), then
+         silence for the rest of TTT s, hang up. -->
+    <extension name="person">
+      <condition field="destination_number" expression="^0910(\d)(\d{3})(\d{4})$">
+        <action application="set" data="lab_ring_s=$1"/>
+        <action application="set" data="lab_talk_s=$2"/>
+        <action application="ring_ready"/>
+        <action application="sleep" data="${lab_ring_s}000"/>
+        <action application="answer"/>
+        <action application="playback" data="$${lab_speech_hello}"/>
+        <action application="sleep" data="${lab_talk_s}000"/>
+        <action application="hangup" data="NORMAL_CLEARING"/>
+      </condition>
+    </extension>
+    <!-- 0911RNNNNNNN: an answering machine: ring R s, answer, a 4 s greeting of speech-like
+         tones, a 0.5 s beep of 1000 Hz, then 20 s of silence (the message), hang up. -->
+    <extension name="machine">
+      <condition field="destination_number" expression="^0911(\d)(\d{7})$">
+        <action application="set" data="lab_ring_s=$1"/>
+        <action application="ring_ready"/>
+        <action application="sleep" data="${lab_ring_s}000"/>
+        <action application="answer"/>
+        <action application="playback" data="$${lab_speech_greeting}"/>
+        <action application="playback" data="tone_stream://%(500,0,1000)"/>
+        <action application="sleep" data="20000"/>
+        <action application="hangup" data="NORMAL_CLEARING"/>
+      </condition>
+    </extension>
+    <!-- 0912RTTTNNNN: nobody speaks: ring R s, answer, TTT s of silence, hang up. -->
+    <extension name="silence">
+      <condition field="destination_number" expression="^0912(\d)(\d{3})(\d{4})$">
         <action application="set" data="lab_ring_s=$1"/>
         <action application="set" data="lab_talk_s=$2"/>
         <action application="ring_ready"/>

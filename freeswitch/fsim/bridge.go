@@ -98,4 +98,8 @@ func (s *Server) detachLocked(ch *channel) {
 		s.cancelLocked(*t)
 		*t = nil
 	}
+	// The application it ran is interrupted: its CHANNEL_EXECUTE_COMPLETE (a wait for silence
+	// without its verdict variables), and the rest of its dialplan is dropped (captures 05, 14).
+	ch.steps = nil
+	s.completeAppLocked(ch, "")
 }

@@ -40,6 +40,16 @@ func captureFates(dial string) fsim.Fate {
 		return fsim.Fate{Answer: true, Ring: 1020 * time.Millisecond, Talk: 3 * time.Second}
 	case strings.Contains(d, "/081000"): // answers and hangs up at once (fate_talk=000)
 		return fsim.Fate{Answer: true, Ring: 1020 * time.Millisecond, HangupAtAnswer: true}
+	// Capture 14's answer-analysis numbers (0910RTTTNNNN a person, 0911RNNNNNNN a machine that
+	// beeps, 0912RTTTNNNN silence): the lab's far end talks from its answer, 20 ms after ours.
+	case strings.Contains(d, "/091010054893"), strings.Contains(d, "/091010054895"):
+		return fsim.Fate{Answer: true, Ring: time.Second, Talk: 5580 * time.Millisecond}
+	case strings.Contains(d, "/091010104894"):
+		return fsim.Fate{Answer: true, Ring: time.Second, Talk: 10580 * time.Millisecond}
+	case strings.Contains(d, "/0911"):
+		return fsim.Fate{Answer: true, Voice: fsim.Machine, Beep: true, Ring: time.Second, Talk: 24600 * time.Millisecond}
+	case strings.Contains(d, "/0912"):
+		return fsim.Fate{Answer: true, Voice: fsim.Silence, Ring: time.Second, Talk: 10 * time.Second}
 	case strings.Contains(d, "/agent-"), strings.Contains(d, "/0905"):
 		return fsim.Fate{Answer: true} // answers at once and stays
 	case strings.Contains(d, "/0901"):
@@ -69,6 +79,8 @@ type flowCase struct {
 	options func(o *fsim.Options)
 	// check is what else the case asserts of the real frames and the simulator's.
 	check func(t *testing.T, cmds []string, want, got []*wire.Frame)
+	// rewrite changes a command before the simulator gets it (a recording's path).
+	rewrite func(t *testing.T, cmd string) string
 }
 
 // Call flows of captures 03, 04, 05 and 09 to 13, replayed against the simulator on a virtual
@@ -110,6 +122,17 @@ func TestSimulatorCallFlowsMatchCaptures(t *testing.T) {
 		{capture: "13-show-channels-lag", instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}},
 			options: func(o *fsim.Options) { o.ShowChannelsLag = 130 * time.Millisecond },
 			check:   checkListingLag},
+		// Answer analysis (issue 15): avmd_start and wait_for_silence on the answer, a person
+		// moved into the room and recorded, a machine's beep answered with a message, silence
+		// hung up after `avmd C stop`, a move that interrupts wait_for_silence, a recording
+		// stopped by uuid_record stop; every application's CHANNEL_EXECUTE_COMPLETE.
+		{capture: "14-answer-analysis", instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}},
+			options: func(o *fsim.Options) { o.UnsequencedFrames = true },
+			rewrite: recordInTempDir(), check: checkAnalysis},
+		// detect_audio then detect_silence, which hear loopback legs: a person, a machine (and
+		// its beep), silence, each hung up once classified.
+		{capture: "15-answer-detect", instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}},
+			check: checkDetectVerdicts},
 	}
 	pool := realEvents(t)
 	for _, tc := range cases {
@@ -265,6 +288,9 @@ func replayFlow(t *testing.T, tc flowCase, cmds []string, gaps []time.Duration) 
 			do(s)
 			continue
 		}
+		if tc.rewrite != nil {
+			c = tc.rewrite(t, c)
+		}
 		if _, err := nc.Write([]byte(c + "\n\n")); err != nil {
 			t.Fatal(err)
 		}
@@ -314,9 +340,15 @@ func perLeg(frames []*wire.Frame, legs []string, jobs map[string]string) map[str
 			desc += " " + body
 		case "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE":
 			desc += " " + e.Header.Get("Hangup-Cause")
+		case "CHANNEL_EXECUTE_COMPLETE":
+			desc += " " + e.Header.Get("Application")
 		case "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE":
 			desc += " " + e.Header.Get("Bridge-A-Unique-ID")[:8] + ">" + e.Header.Get("Bridge-B-Unique-ID")[:8]
 		case "CUSTOM":
+			if sub := e.Header.Get("Event-Subclass"); sub == freeswitch.AVMDBeep {
+				desc += " " + sub
+				break
+			}
 			action := e.Header.Get("Action")
 			if e.Header.Get("Event-Subclass") != "conference::maintenance" ||
 				!slices.Contains([]string{"conference-create", "add-member", "del-member", "conference-destroy"}, action) {

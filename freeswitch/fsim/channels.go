@@ -2,6 +2,7 @@ package fsim
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,11 @@ type channel struct {
 	// dialplan): it gives the leg a new caller profile, as the real switch does.
 	transferredAt time.Time
 	transferDest  string
+	exec          *execution // the dialplan application running, until its CHANNEL_EXECUTE_COMPLETE
+	steps         []string   // what is left of its inline dialplan after exec
+	avmd          *avmdRun   // mod_avmd's beep detection, while it runs
+	recordings    []*recording
+	hungUp        string // its hangup cause once CHANNEL_HANGUP is sent
 }
 
 func (ch *channel) getVar(name string) (string, bool) {
@@ -50,6 +56,10 @@ func (ch *channel) setVar(name, value string) {
 		}
 	}
 	ch.vars = append(ch.vars, [2]string{name, value})
+}
+
+func (ch *channel) delVar(name string) {
+	ch.vars = slices.DeleteFunc(ch.vars, func(v [2]string) bool { return v[0] == name })
 }
 
 func (ch *channel) flag(name string) bool {
@@ -189,17 +199,6 @@ func (s *Server) answerLocked(ch *channel, fate Fate) {
 		s.hangupLocked(ch, "NORMAL_CLEARING")
 		return
 	}
-	if _, amd := ch.getVar("execute_on_answer"); amd {
-		result := "PERSON"
-		if fate.Machine {
-			result = "MACHINE"
-		}
-		s.afterLocked(s.o.AMDDelay, func() {
-			if s.chans[ch.uuid] == ch {
-				ch.setVar("amd_result", result)
-			}
-		})
-	}
 	if fate.Talk > 0 {
 		s.farEndHangupLocked(ch, fate.Talk)
 	}
@@ -230,7 +229,7 @@ func (s *Server) returnedLocked(ch *channel) {
 		return
 	}
 	name, data, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(ch.app, "&"), ")"), "(")
-	ch.running = [2]string{name, data}
+	s.startAppLocked(ch, name, data)
 	switch name {
 	case "park":
 		s.emitChannelLocked("CHANNEL_PARK", ch, nil)
@@ -288,9 +287,20 @@ func (s *Server) hangupLocked(ch *channel, cause string) bool {
 	}
 	hc := [][2]string{{"Hangup-Cause", cause}}
 	s.emitChannelLocked("CHANNEL_HANGUP", ch, hc)
+	ch.hungUp = cause
 	var emptied *room
 	if ch.room != nil {
 		emptied = s.leaveRoomLocked(ch, cause) // capture 11: del-member between HANGUP and HANGUP_COMPLETE
+	}
+	// Captures 03 and 14: the application the leg ran ends after CHANNEL_HANGUP (and after its
+	// del-member), then its recordings stop, before HANGUP_COMPLETE.
+	ch.steps = nil
+	s.completeAppLocked(ch, "")
+	for len(ch.recordings) > 0 {
+		s.stopRecordingLocked(ch, ch.recordings[0], "success-silence")
+	}
+	if ch.avmd != nil {
+		s.avmdStopLocked(ch)
 	}
 	switch {
 	case ch.bridge != nil:

@@ -132,18 +132,32 @@ func (s *Server) apiLocked(cmd string) string {
 		}
 		s.uuidBridgeLocked(s.chans[args[0]], s.chans[args[1]])
 		return "+OK " + args[1] + "\n"
-	case "uuid_break", "uuid_record":
+	case "uuid_break":
 		if ch() == nil {
 			return noSuchChannel
 		}
-		if name == "uuid_record" {
-			return "+OK Success\n"
-		}
 		return "+OK\n"
+	case "uuid_record":
+		return s.uuidRecordLocked(args)
+	case "avmd":
+		return s.avmdAPILocked(args)
 	case "uuid_broadcast":
-		if ch() == nil {
+		c := ch()
+		if c == nil {
 			return "-ERR Operation failed\n"
 		}
+		// The message plays beside what the leg runs and ends with its own
+		// CHANNEL_EXECUTE_COMPLETE (capture 05).
+		data := strings.TrimSpace(strings.TrimPrefix(arg, args[0]))
+		data = strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(data, " aleg"), " bleg"), " both"))
+		s.afterLocked(s.o.Playback, func() {
+			if s.chans[c.uuid] == c {
+				c.setVar("current_application_response", "FILE PLAYED")
+				tail := [][2]string{{"Application", "playback"}, {"Application-Data", data},
+					{"Application-Response", "FILE PLAYED"}, {"Application-UUID", newUUID()}}
+				s.emitChannelTailLocked("CHANNEL_EXECUTE_COMPLETE", c, nil, tail)
+			}
+		})
 		return "+OK Message sent\n"
 	case "uuid_transfer":
 		c := ch()

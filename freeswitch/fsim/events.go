@@ -8,6 +8,17 @@ import (
 // emitChannelLocked sends a channel event with the header set FreeSWITCH gives it (in its order, a
 // subset of it), extras after Answer-State, then the channel's variables.
 func (s *Server) emitChannelLocked(name string, ch *channel, extra [][2]string) {
+	s.emitChannelTailLocked(name, ch, extra, nil)
+}
+
+// emitChannelTailLocked is emitChannelLocked with headers after the variables, where
+// CHANNEL_EXECUTE_COMPLETE has its Application headers and RECORD_START / RECORD_STOP their
+// Record-File-Path (capture 14). A leg that has hung up says so (Answer-State hangup,
+// Hangup-Cause) in the events that follow its CHANNEL_HANGUP.
+func (s *Server) emitChannelTailLocked(name string, ch *channel, extra, tail [][2]string) {
+	if ch.hungUp != "" && name != "CHANNEL_HANGUP" && name != "CHANNEL_HANGUP_COMPLETE" && name != "CHANNEL_DESTROY" {
+		extra = append([][2]string{{"Hangup-Cause", ch.hungUp}}, extra...)
+	}
 	fields := make([][2]string, 0, 48)
 	if name == "CHANNEL_HANGUP_COMPLETE" && len(extra) > 0 {
 		fields = append(fields, extra[0]) // Hangup-Cause comes first too (it appears twice)
@@ -34,6 +45,7 @@ func (s *Server) emitChannelLocked(name string, ch *channel, extra [][2]string) 
 		fields = append(fields, [2]string{"variable_" + v[0], v[1]})
 	}
 	fields = append(fields, vars...)
+	fields = append(fields, tail...)
 	s.emitLocked(name, fields, "")
 }
 
@@ -44,6 +56,11 @@ func (s *Server) channelFields(name string, ch *channel) [][2]string {
 		state, callState, answer = "CS_HANGUP", "HANGUP", "hangup"
 		if name == "CHANNEL_DESTROY" {
 			state = "CS_DESTROY"
+		}
+	case ch.hungUp != "":
+		state, answer = "CS_EXECUTE", "hangup" // an application's end or a recording's after the hangup
+		if name == "RECORD_STOP" {
+			state = "CS_HANGUP"
 		}
 	case name == "CHANNEL_CREATE":
 		state, callState, answer = "CS_INIT", "DOWN", "ringing"

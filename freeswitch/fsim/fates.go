@@ -14,12 +14,17 @@ type Fate struct {
 	// Answer: the far end answers after Ring (unless the originate's originate_timeout ends
 	// the ringing first: NO_ANSWER, as FreeSWITCH does).
 	Answer bool
-	// Machine: an answering machine answered. When the originate asks for detection
-	// (execute_on_answer), the channel variable amd_result is set to MACHINE (PERSON for a
-	// person) AMDDelay after the answer, readable with uuid_getvar.
-	Machine bool
-	Ring    time.Duration // until the answer or the failure
-	Talk    time.Duration // an answered far end hangs up by itself after this; 0 stays up
+	// Voice is who answers, as answer analysis hears it (analysis.go): a Person says hello
+	// for Greeting (default 600 ms) and is then silent; a Machine plays its greeting for
+	// Greeting (default 4 s), then, with Beep, a 500 ms beep BeepAfter later, then records in
+	// silence; Silence: nobody speaks. wait_for_silence, detect_audio / detect_silence, mod_avmd
+	// (avmd::beep) and an amd application give what they would give for that sound.
+	Voice     Voice
+	Greeting  time.Duration
+	Beep      bool
+	BeepAfter time.Duration
+	Ring      time.Duration // until the answer or the failure
+	Talk      time.Duration // an answered far end hangs up by itself after this; 0 stays up
 	// HangupAtAnswer: the far end hangs up at the instant it answers (zero talk time):
 	// CHANNEL_ANSWER, the hangup events, then the originate's -ERR NORMAL_CLEARING, as the
 	// lab switch's loopback customers do (capture 11); a command that comes after finds no
@@ -35,6 +40,51 @@ type Fate struct {
 	// Early: the call fails before a channel exists (no route, gateway down): the only trace
 	// is the BACKGROUND_JOB -ERR Cause, as with a real switch.
 	Early bool
+}
+
+// Voice is who or what answers a call.
+type Voice int
+
+// The voices of an answer.
+const (
+	Person  Voice = iota // says hello, then listens
+	Machine              // a greeting, maybe a beep, then silence
+	Silence              // nobody speaks
+)
+
+// Default greetings: a person's "hello?" and an answering machine's message.
+const (
+	DefaultPersonGreeting  = 600 * time.Millisecond
+	DefaultMachineGreeting = 4 * time.Second
+	beepLength             = 500 * time.Millisecond // the lab machine's 1000 Hz beep
+)
+
+// speech is the fate's sound after the answer: loud from 0 to greeting, and during the beep.
+func (f Fate) speech() (greeting, beepAt time.Duration) {
+	switch f.Voice {
+	case Silence:
+		return 0, -1
+	case Machine:
+		greeting = cmpDur(f.Greeting, DefaultMachineGreeting)
+		if f.Beep {
+			return greeting, greeting + f.BeepAfter
+		}
+		return greeting, -1
+	}
+	return cmpDur(f.Greeting, DefaultPersonGreeting), -1
+}
+
+// loud tells whether the far end makes sound at d after the answer.
+func (f Fate) loud(d time.Duration) bool {
+	greeting, beepAt := f.speech()
+	return d >= 0 && d < greeting || beepAt >= 0 && d >= beepAt && d < beepAt+beepLength
+}
+
+func cmpDur(v, def time.Duration) time.Duration {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // Script decides the fate of a dial string. It is called once per originate, in the order the
@@ -114,18 +164,25 @@ func (d Dist) sample(r *rand.Rand) time.Duration {
 
 // Mix draws fates from probabilities: a dial is answered by a person with probability Answer,
 // by a machine with Machine, is busy with Busy, an invalid number with Invalid, fails in the
-// network with Fail; the rest ring until originate_timeout. The same seed gives the same
-// fates in the same order of originates.
+// network with Fail, is answered by nobody who speaks with Silence; the rest ring until
+// originate_timeout. Machines beep after their greeting, but for the share NoBeep of them. The
+// same seed gives the same fates in the same order of originates (fixed greetings and NoBeep 0
+// draw nothing, so they leave the draws of older scenarios alone).
 type Mix struct {
-	Seed                                   uint64
-	Answer, Machine, Busy, Invalid, Fail   float64
-	Ring, Talk, MachineTalk, FailureDelays Dist
+	Seed                                          uint64
+	Answer, Machine, Busy, Invalid, Fail, Silence float64
+	NoBeep                                        float64
+	Ring, Talk, MachineTalk, FailureDelays        Dist
+	Greeting, MachineGreeting                     Dist // default 600 ms and 4 s
 }
 
 // Validate reports probabilities outside [0,1], a sum above 1, or a bad distribution.
 func (m Mix) Validate() error {
 	sum := 0.0
-	for _, p := range []float64{m.Answer, m.Machine, m.Busy, m.Invalid, m.Fail} {
+	if m.NoBeep < 0 || m.NoBeep > 1 {
+		return fmt.Errorf("no_beep must be within 0 and 1")
+	}
+	for _, p := range []float64{m.Answer, m.Machine, m.Busy, m.Invalid, m.Fail, m.Silence} {
 		if p < 0 || p > 1 {
 			return fmt.Errorf("probabilities must be within 0 and 1")
 		}
@@ -134,7 +191,8 @@ func (m Mix) Validate() error {
 	if sum > 1+1e-9 {
 		return fmt.Errorf("probabilities add up to %.3f, more than 1", sum)
 	}
-	for name, d := range map[string]Dist{"ring": m.Ring, "talk": m.Talk, "machine_talk": m.MachineTalk, "failure_delay": m.FailureDelays} {
+	for name, d := range map[string]Dist{"ring": m.Ring, "talk": m.Talk, "machine_talk": m.MachineTalk,
+		"failure_delay": m.FailureDelays, "greeting": m.Greeting, "machine_greeting": m.MachineGreeting} {
 		if err := d.Validate(); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -153,15 +211,22 @@ func (m Mix) Script() Script {
 		ring, talk, fail := m.Ring.sample(r), m.Talk.sample(r), m.FailureDelays.sample(r)
 		switch {
 		case u < m.Answer:
-			return Fate{Answer: true, Ring: ring, Talk: talk}
+			return Fate{Answer: true, Ring: ring, Talk: talk, Greeting: m.Greeting.sample(r)}
 		case u < m.Answer+m.Machine:
-			return Fate{Answer: true, Machine: true, Ring: ring, Talk: m.MachineTalk.sample(r)}
+			f := Fate{Answer: true, Voice: Machine, Ring: ring, Talk: m.MachineTalk.sample(r),
+				Greeting: m.MachineGreeting.sample(r), Beep: true}
+			if m.NoBeep > 0 {
+				f.Beep = r.Float64() >= m.NoBeep
+			}
+			return f
 		case u < m.Answer+m.Machine+m.Busy:
 			return Fate{Cause: "USER_BUSY", Ring: fail}
 		case u < m.Answer+m.Machine+m.Busy+m.Invalid:
 			return Fate{Cause: "UNALLOCATED_NUMBER", Ring: fail}
 		case u < m.Answer+m.Machine+m.Busy+m.Invalid+m.Fail:
 			return Fate{Cause: "NORMAL_TEMPORARY_FAILURE", Ring: fail}
+		case u < m.Answer+m.Machine+m.Busy+m.Invalid+m.Fail+m.Silence:
+			return Fate{Answer: true, Voice: Silence, Ring: ring, Talk: talk}
 		}
 		return Fate{Cause: "NO_ANSWER"}
 	}

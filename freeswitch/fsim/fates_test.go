@@ -53,7 +53,7 @@ func TestMixIsSeededAndFollowsProbabilities(t *testing.T) {
 			t.Fatalf("same seed, different fates: %+v %+v", fa, fb)
 		}
 		switch {
-		case fa.Machine:
+		case fa.Voice == fsim.Machine:
 			counts["machine"]++
 		case fa.Answer:
 			counts["answer"]++
@@ -90,6 +90,9 @@ func TestScenarioFiles(t *testing.T) {
 	if f := script("sofia/gateway/main/09025550002"); f.Cause != "USER_BUSY" || f.Ring != 2*time.Second {
 		t.Errorf("busy rule fate %+v", f)
 	}
+	if f := script("sofia/gateway/main/09115550003"); !f.Answer || f.Voice != fsim.Machine || !f.Beep || f.Talk != 25*time.Second {
+		t.Errorf("machine rule fate %+v", f)
+	}
 	if sc.Heartbeat != 20*time.Second || sc.Seed != 1 {
 		t.Errorf("scenario %+v", sc)
 	}
@@ -103,9 +106,59 @@ func TestScenarioFiles(t *testing.T) {
 		"no match":        {"rules: [{answer: 1}]", "rules[0].match: required"},
 		"bad distributon": {"default: {answer: 1, ring: {dist: gamma}}", `default: ring: unknown distribution "gamma"`},
 		"bad duration":    {"heartbeat: soon", "soon"},
+		"bad no_beep":     {"default: {machine: 1, no_beep: 2}", "no_beep must be within 0 and 1"},
 	} {
 		if _, err := fsim.ParseScenario([]byte(c.yaml)); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want an error naming %q", name, err, c.want)
+		}
+	}
+}
+
+// Answer analysis fates (issue 15): who answers (a person, a machine that beeps or not,
+// silence) is drawn with the mix's probabilities; fixed greetings and no NoBeep draw nothing,
+// so a mix without them gives the fates it gave before.
+func TestMixDrawsVoices(t *testing.T) {
+	m := fsim.Mix{Seed: 3, Answer: 0.5, Machine: 0.3, Silence: 0.2, NoBeep: 0.25,
+		MachineGreeting: fsim.Dist{Kind: "uniform", Min: 3 * time.Second, Max: 5 * time.Second}}
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	script := m.Script()
+	counts := map[string]int{}
+	const n = 20000
+	for range n {
+		f := script("x")
+		switch {
+		case !f.Answer:
+			t.Fatalf("unanswered fate %+v", f)
+		case f.Voice == fsim.Machine && (f.Greeting < 3*time.Second || f.Greeting > 5*time.Second):
+			t.Fatalf("machine greeting %v outside 3-5 s", f.Greeting)
+		case f.Voice == fsim.Machine && f.Beep:
+			counts["beep"]++
+		case f.Voice == fsim.Machine:
+			counts["no beep"]++
+		case f.Voice == fsim.Silence:
+			counts["silence"]++
+		default:
+			counts["person"]++
+			if f.Greeting != 0 {
+				t.Fatalf("person greeting %v drawn from a fixed default", f.Greeting)
+			}
+		}
+	}
+	for k, p := range map[string]float64{"person": 0.5, "beep": 0.225, "no beep": 0.075, "silence": 0.2} {
+		if got := float64(counts[k]) / n; got < p-0.02 || got > p+0.02 {
+			t.Errorf("%s: %.3f, want %.3f", k, got, p)
+		}
+	}
+	old := fsim.Mix{Seed: 7, Answer: 0.3, Machine: 0.1, Busy: 0.1, Ring: fsim.Dist{Kind: "uniform", Min: 0, Max: time.Second}}
+	withVoices := old
+	withVoices.Silence = 0.1 // takes from the tail that rang until originate_timeout
+	a, b := old.Script(), withVoices.Script()
+	for range 1000 {
+		fa, fb := a("x"), b("x")
+		if fa.Cause != "NO_ANSWER" && fa != fb {
+			t.Fatalf("silence changed an earlier draw: %+v %+v", fa, fb)
 		}
 	}
 }

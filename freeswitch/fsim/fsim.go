@@ -21,6 +21,16 @@
 //   - The uuid_bridge hazard: a leg that hangs up while a uuid_bridge is being set up
 //     (BridgeSetup) takes the other leg down with DESTINATION_OUT_OF_ORDER.
 //   - `show channels` lags the channels' creation by ShowChannelsLag; uuid_exists does not.
+//   - Every dialplan application ends with CHANNEL_EXECUTE_COMPLETE (captures 03, 05, 14): at
+//     its end, when a transfer or a bridge interrupts it, or after CHANNEL_HANGUP (and the
+//     del-member) when the leg hangs up; a uuid_broadcast's playback ends with one too.
+//   - Answer analysis (capture 14, analysis.go): avmd_start / avmd_stop and `avmd UUID stop`
+//     (mod_avmd: CUSTOM avmd::beep, twice, 80 ms after a machine's beep starts),
+//     wait_for_silence, detect_audio, detect_silence and a community mod_amd's `amd`, each
+//     computing its verdict from the fate's sound (Fate.Voice) as the switch's code would.
+//   - Recording (record.go): uuid_record start / stop with RECORD_START and RECORD_STOP and a
+//     silent 8 kHz WAV file as long as the recording, in directories made as needed; other
+//     formats are refused as the lab switch refuses an mp3.
 //
 // It models one leg per originate, as a SIP gateway gives; the loopback endpoint of the
 // captures adds a second "-b" leg per call, which the simulator does not invent. Conference
@@ -47,7 +57,6 @@ type Options struct {
 	Hostname  string        // FreeSWITCH-Hostname and global_getvar hostname (default fsim)
 	// Playback is how long a message played by uuid_transfer or uuid_broadcast lasts.
 	Playback time.Duration // default 500 ms
-	AMDDelay time.Duration // until amd_result is set on an answered call that asked for it (default 1.5 s)
 	// OriginateReturn is how long after a leg's CHANNEL_ANSWER its `bgapi originate` returns
 	// (BACKGROUND_JOB +OK, then the application starts): about 20 ms on the lab switch under load
 	// (captures 09, 11). A uuid_bridge or uuid_transfer of the leg before that makes the job
@@ -63,6 +72,11 @@ type Options struct {
 	// the real switch reads them from a core database written asynchronously, while
 	// uuid_exists is immediate. Default 0: listed at once.
 	ShowChannelsLag time.Duration
+	// UnsequencedFrames makes the legs' audio frames carry no sequence number, as the lab
+	// switch's loopback legs do: wait_for_silence then hears nothing and ends at its timeout
+	// with 0 listen hits whoever answers (capture 14). Default false: SIP legs, whose RTP
+	// frames are numbered.
+	UnsequencedFrames bool
 }
 
 // Server is one simulated switch.
@@ -112,9 +126,6 @@ func New(o Options) *Server {
 	}
 	if o.Playback <= 0 {
 		o.Playback = 500 * time.Millisecond
-	}
-	if o.AMDDelay <= 0 {
-		o.AMDDelay = 1500 * time.Millisecond
 	}
 	if o.OriginateReturn == 0 {
 		o.OriginateReturn = 20 * time.Millisecond

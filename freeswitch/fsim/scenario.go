@@ -28,10 +28,14 @@ import (
 //	  busy: 0.10
 //	  invalid: 0.05
 //	  fail: 0.02                 # NORMAL_TEMPORARY_FAILURE
+//	  silence: 0.02              # answered, nobody speaks (answer analysis: unsure)
+//	  no_beep: 0.2               # share of machines without a beep after the greeting
 //	  ring: {dist: lognormal, mean: 8s, cv: 0.5}
 //	  talk: {dist: lognormal, mean: 60s, cv: 1.0}
 //	  machine_talk: {dist: uniform, min: 12s, max: 22s}
 //	  failure_delay: {dist: uniform, min: 1s, max: 4s}
+//	  greeting: {dist: uniform, min: 400ms, max: 1200ms}       # a person's hello (default 600ms)
+//	  machine_greeting: {dist: uniform, min: 3s, max: 8s}      # a machine's (default 4s)
 //
 // Durations are Go durations ("1.5s", "2m"). A fixed talk of 0 keeps answered calls up until
 // the engine ends them.
@@ -50,10 +54,14 @@ type ScenarioMix struct {
 	Busy         float64  `yaml:"busy"`
 	Invalid      float64  `yaml:"invalid"`
 	Fail         float64  `yaml:"fail"`
+	Silence      float64  `yaml:"silence"`
+	NoBeep       float64  `yaml:"no_beep"`
 	Ring         yamlDist `yaml:"ring"`
 	Talk         yamlDist `yaml:"talk"`
 	MachineTalk  yamlDist `yaml:"machine_talk"`
 	FailureDelay yamlDist `yaml:"failure_delay"`
+	Greeting     yamlDist `yaml:"greeting"`
+	MachineGreet yamlDist `yaml:"machine_greeting"`
 }
 
 type yamlDist struct {
@@ -101,8 +109,9 @@ func ParseScenario(data []byte) (*Scenario, error) {
 func (sc *Scenario) Script() (Script, error) {
 	mix := func(m ScenarioMix, i int, where string) (Script, error) {
 		mx := Mix{Seed: sc.Seed*1_000_003 + uint64(i), Answer: m.Answer, Machine: m.Machine, Busy: m.Busy,
-			Invalid: m.Invalid, Fail: m.Fail, Ring: m.Ring.dist(), Talk: m.Talk.dist(), MachineTalk: m.MachineTalk.dist(),
-			FailureDelays: m.FailureDelay.dist()}
+			Invalid: m.Invalid, Fail: m.Fail, Silence: m.Silence, NoBeep: m.NoBeep, Ring: m.Ring.dist(), Talk: m.Talk.dist(),
+			MachineTalk: m.MachineTalk.dist(), FailureDelays: m.FailureDelay.dist(), Greeting: m.Greeting.dist(),
+			MachineGreeting: m.MachineGreet.dist()}
 		if err := mx.Validate(); err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}

@@ -76,6 +76,8 @@ const (
 var scripts = map[string]func(*session) error{
 	"12-engine-room-flow":  engineRoomFlow,
 	"13-show-channels-lag": showChannelsLag,
+	"14-answer-analysis":   answerAnalysis,
+	"15-answer-detect":     answerDetect,
 }
 
 func main() {
@@ -337,6 +339,14 @@ func (s *session) command(cmd string) (string, error) {
 		}
 		return string(f.Body), nil
 	case <-s.done:
+		select { // the reply may have come just before the end (exit's +OK bye)
+		case f := <-s.replies:
+			if f.ContentType() == "command/reply" {
+				return f.Header.Get("Reply-Text"), nil
+			}
+			return string(f.Body), nil
+		default:
+		}
 		return "", fmt.Errorf("%q: connection ended: %v", firstLine(cmd), s.err)
 	case <-time.After(10 * time.Second):
 		return "", fmt.Errorf("%q: no reply within 10 s", firstLine(cmd))
