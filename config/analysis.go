@@ -13,7 +13,8 @@ import (
 // with a machine. The detector runs on FreeSWITCH; kakeru never decodes audio.
 type AnswerAnalysis struct {
 	// Detector: "none" (default: every answer is a person), "avmd" (mod_avmd's voicemail beep
-	// plus mod_dptools' wait_for_silence greeting measurement, both in FreeSWITCH's tree) or
+	// plus mod_dptools' detect_audio and detect_silence greeting measurement, all in
+	// FreeSWITCH's tree) or
 	// "custom" (an application of the operator's choice, read through Custom).
 	Detector string `mapstructure:"detector"`
 	// TimeLimit bounds classification: an answer without a verdict by then is unsure and treated
@@ -28,14 +29,14 @@ type AnswerAnalysis struct {
 	// BeepTimeout: a machine whose beep has not come this long after its answer gets the message
 	// all the same. Default 30s, between 5s and 120s.
 	BeepTimeout time.Duration `mapstructure:"beep_timeout"`
-	// The avmd detector's greeting measurement (wait_for_silence on the customer's audio, in
-	// 20 ms frames): a person says a short greeting and waits; a machine speaks on.
-	// SilenceThreshold is the energy under which a frame is silence (default 200).
+	// The avmd detector's greeting measurement (detect_audio, then detect_silence, on the
+	// customer's audio in 20 ms frames): a person says a short greeting and waits; a machine
+	// speaks on. SilenceThreshold is the energy under which a frame is silence (default 200).
 	SilenceThreshold int `mapstructure:"silence_threshold"`
 	// HumanSilence is the silence after a greeting that ends it (default 800ms).
 	HumanSilence time.Duration `mapstructure:"human_silence"`
-	// MaxHumanGreeting is the longest greeting taken for a person's (default 1500ms); a longer
-	// one, or speech still going at the time limit, is a machine's.
+	// MaxHumanGreeting is the longest greeting taken for a person's (default 1500ms): speech
+	// still going this long after it started (plus human_silence) is a machine's.
 	MaxHumanGreeting time.Duration `mapstructure:"max_human_greeting"`
 	// Custom maps another detector's verdict (detector custom).
 	Custom CustomDetector `mapstructure:"custom"`

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -28,10 +27,11 @@ const (
 )
 
 const (
-	// frame is the audio frame of wait_for_silence's counts (20 ms at the switch's default ptime).
+	// frame is the audio frame of detect_audio's and detect_silence's counts (20 ms at the
+	// switch's default ptime).
 	frame = 20 * time.Millisecond
-	// listenFrames is the speech wait_for_silence needs before silence can end a greeting (100 ms).
-	listenFrames = 5
+	// speechFrames is how much sound (more than 3 frames, 80 ms) starts a greeting.
+	speechFrames = 3
 	// verdictMargin is how long past the detector's own time limit the engine waits for the
 	// verdict event before it decides unsure itself.
 	verdictMargin = 500 * time.Millisecond
@@ -73,41 +73,41 @@ func analysisApps(a config.AnswerAnalysis) (apps []freeswitch.App, avmd bool) {
 	}
 	switch a.Detector {
 	case config.DetectorAVMD:
-		// wait_for_silence THRESHOLD SILENCE_FRAMES LISTEN_FRAMES TIMEOUT_MS: returns after some
-		// speech then the silence that ends a greeting, or at the time limit.
-		apps = append(apps, freeswitch.App{Name: "wait_for_silence", Data: fmt.Sprintf("%d %d %d %d",
-			a.SilenceThreshold, max(1, int(a.HumanSilence/frame)), listenFrames, a.TimeLimit.Milliseconds())})
+		// detect_audio THRESHOLD FRAMES TIMEOUT_MS returns when the greeting starts, or at the
+		// time limit when nobody speaks; detect_silence THRESHOLD FRAMES TIMEOUT_MS then returns
+		// at the silence that ends it, or when it has gone on longer than a person's greeting.
+		// (wait_for_silence would do both in one, but it measures only frames that carry a
+		// sequence number, which loopback legs' never do: it hears nothing there.)
+		apps = append(apps,
+			freeswitch.App{Name: "detect_audio", Data: fmt.Sprintf("%d %d %d", a.SilenceThreshold, speechFrames, a.TimeLimit.Milliseconds())},
+			freeswitch.App{Name: "detect_silence", Data: fmt.Sprintf("%d %d %d", a.SilenceThreshold,
+				max(1, int(a.HumanSilence/frame)), (a.MaxHumanGreeting + a.HumanSilence).Milliseconds())})
 	case config.DetectorCustom:
 		apps = append(apps, freeswitch.App{Name: a.Custom.Application, Data: a.Custom.Data})
 	}
 	return append(apps, freeswitch.App{Name: "park"}), avmd
 }
 
-// avmdVerdict reads the avmd detector's greeting measurement: wait_for_silence's completion
-// says whether the greeting ended in silence before the time limit and how much speech it
-// heard. A short greeting then silence is a person; speech longer than a person's greeting is a
-// machine; silence, or too little speech to tell, is unsure. ok is false for another
-// application's completion, or one cut short (a transfer or hangup sets no result).
-func avmdVerdict(a config.AnswerAnalysis, ev *wire.Event) (result, detail string, ok bool) {
-	if ev.Header.Get("Application") != "wait_for_silence" {
-		return "", "", false
+// avmdVerdict reads the avmd detector's greeting measurement from its applications'
+// completions: no sound until the time limit is unsure (silence); a greeting that ends in
+// silence within a person's greeting time is a person's; one still going then is a machine's.
+// ok is false for other completions: the start of a greeting (its end decides), another
+// application, or one cut short (a transfer or hangup sets no result).
+func avmdVerdict(ev *wire.Event) (result, detail string, ok bool) {
+	switch ev.Header.Get("Application") {
+	case "detect_audio":
+		if ev.Header.Get("variable_detect_audio_timeout") == "true" {
+			return amdUnsure, "silence", true
+		}
+	case "detect_silence":
+		switch ev.Header.Get("variable_detect_silence_timeout") {
+		case "false":
+			return amdHuman, "short_greeting", true
+		case "true":
+			return amdMachine, "long_greeting", true
+		}
 	}
-	timedOut := ev.Header.Get("variable_wait_for_silence_timeout")
-	if timedOut != "true" && timedOut != "false" {
-		return "", "", false
-	}
-	hits, _ := strconv.Atoi(ev.Header.Get("variable_wait_for_silence_listenhits"))
-	speech := time.Duration(hits) * frame
-	switch {
-	case speech > a.MaxHumanGreeting:
-		return amdMachine, "long_greeting", true
-	case timedOut == "false":
-		return amdHuman, "short_greeting", true
-	case hits <= listenFrames:
-		return amdUnsure, "silence", true
-	default:
-		return amdUnsure, "no_pause", true
-	}
+	return "", "", false
 }
 
 // customVerdict reads a custom detector's verdict from its application's completion (a channel
@@ -182,7 +182,7 @@ func (e *Engine) analysisEvent(ctx context.Context, j *job, c *call, ev *wire.Ev
 	var ok bool
 	if a.cfg.Detector == config.DetectorAVMD {
 		if ev.Name() == "CHANNEL_EXECUTE_COMPLETE" {
-			result, detail, ok = avmdVerdict(a.cfg, ev)
+			result, detail, ok = avmdVerdict(ev)
 		}
 	} else {
 		result, detail, ok = customVerdict(a.cfg.Custom, ev)

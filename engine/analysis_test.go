@@ -16,14 +16,12 @@ func event(kv ...string) *wire.Event {
 	return &wire.Event{Header: h}
 }
 
-// P-3: the avmd detector reads wait_for_silence's measurement of the greeting: a short one
-// ended by silence is a person's, a long one a machine's, silence or too little speech unsure.
+// P-3: the avmd detector reads detect_audio's and detect_silence's completions: no sound by
+// the time limit is unsure, a greeting ended by silence in a person's time is a person's, one
+// still going then a machine's.
 func TestAVMDVerdictFromTheGreeting(t *testing.T) {
-	a := config.AnswerAnalysis{Detector: config.DetectorAVMD, TimeLimit: 3 * time.Second,
-		HumanSilence: 800 * time.Millisecond, MaxHumanGreeting: 1500 * time.Millisecond}
-	complete := func(timeout, hits string) *wire.Event {
-		return event("Event-Name", "CHANNEL_EXECUTE_COMPLETE", "Application", "wait_for_silence",
-			"variable_wait_for_silence_timeout", timeout, "variable_wait_for_silence_listenhits", hits)
+	complete := func(app, variable, value string) *wire.Event {
+		return event("Event-Name", "CHANNEL_EXECUTE_COMPLETE", "Application", app, variable, value)
 	}
 	for _, c := range []struct {
 		name           string
@@ -31,16 +29,15 @@ func TestAVMDVerdictFromTheGreeting(t *testing.T) {
 		result, detail string
 		ok             bool
 	}{
-		{"hello then silence", complete("false", "30"), amdHuman, "short_greeting", true},
-		{"greeting longer than a person's, then a pause", complete("false", "90"), amdMachine, "long_greeting", true},
-		{"speaking through the time limit", complete("true", "140"), amdMachine, "long_greeting", true},
-		{"silence", complete("true", "0"), amdUnsure, "silence", true},
-		{"a little speech, no pause", complete("true", "40"), amdUnsure, "no_pause", true},
+		{"silence", complete("detect_audio", "variable_detect_audio_timeout", "true"), amdUnsure, "silence", true},
+		{"a greeting starts: its end decides", complete("detect_audio", "variable_detect_audio_timeout", "false"), "", "", false},
+		{"hello then silence", complete("detect_silence", "variable_detect_silence_timeout", "false"), amdHuman, "short_greeting", true},
+		{"speaking on", complete("detect_silence", "variable_detect_silence_timeout", "true"), amdMachine, "long_greeting", true},
 		// A transfer or hangup cuts the application short: it sets no result.
-		{"cut short", event("Event-Name", "CHANNEL_EXECUTE_COMPLETE", "Application", "wait_for_silence"), "", "", false},
-		{"another application", event("Event-Name", "CHANNEL_EXECUTE_COMPLETE", "Application", "park"), "", "", false},
+		{"cut short", event("Event-Name", "CHANNEL_EXECUTE_COMPLETE", "Application", "detect_silence"), "", "", false},
+		{"another application", complete("park", "variable_detect_silence_timeout", "false"), "", "", false},
 	} {
-		r, d, ok := avmdVerdict(a, c.ev)
+		r, d, ok := avmdVerdict(c.ev)
 		if r != c.result || d != c.detail || ok != c.ok {
 			t.Errorf("%s: got %q %q %v, want %q %q %v", c.name, r, d, ok, c.result, c.detail, c.ok)
 		}
@@ -85,9 +82,10 @@ func TestCustomVerdictMapping(t *testing.T) {
 func TestAnalysisApps(t *testing.T) {
 	a := config.AnswerAnalysis{Detector: config.DetectorAVMD, TimeLimit: 3 * time.Second, SilenceThreshold: 200,
 		HumanSilence: 800 * time.Millisecond, MachineAction: config.MachineHangup}
+	a.MaxHumanGreeting = 1500 * time.Millisecond
 	apps, avmd := analysisApps(a)
-	if !avmd || len(apps) != 3 || apps[0].Name != "avmd_start" || apps[1].Name != "wait_for_silence" ||
-		apps[1].Data != "200 40 5 3000" || apps[2].Name != "park" {
+	if !avmd || len(apps) != 4 || apps[0].Name != "avmd_start" || apps[1].Name != "detect_audio" || apps[1].Data != "200 3 3000" ||
+		apps[2].Name != "detect_silence" || apps[2].Data != "200 40 2300" || apps[3].Name != "park" {
 		t.Fatalf("avmd: %+v %v", apps, avmd)
 	}
 	a.Detector, a.Custom = config.DetectorCustom, config.CustomDetector{Application: "amd", Data: "x=1"}
