@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path"
 	"path/filepath"
@@ -52,8 +53,14 @@ func (e *Engine) startRecording(ctx context.Context, j *job, c *call, requested 
 	c.rec = &recording{path: rel, started: now}
 	e.mu.Unlock()
 	cmd, err := freeswitch.UUIDRecord(c.uuid, true, path.Join(cfg.FreeSWITCH.Recordings.SwitchDir(), rel))
-	if err == nil {
-		_, err = e.o.Switch.API(context.WithoutCancel(ctx), c.node, cmd)
+	for try := 0; err == nil && try < 2; try++ {
+		// The switch creates the file's directories itself; two calls creating the same new
+		// day's directory at once make one of them fail ("Cannot record session!", the lab's
+		// first six calls): by the time that answer is back the directory exists.
+		var refused *freeswitch.CommandError
+		if _, err = e.o.Switch.API(context.WithoutCancel(ctx), c.node, cmd); !errors.As(err, &refused) || errors.Is(err, freeswitch.ErrNoSuchChannel) {
+			break
+		}
 	}
 	if err != nil {
 		e.o.Logger.Warn("recording not started", "job", j.id, "attempt", c.attemptID, "err", err)
