@@ -333,3 +333,52 @@ func sum(m map[string]int) int {
 	}
 	return n
 }
+
+// A custom detector on the real switch (P-3): any application whose verdict is a channel
+// variable at its completion, mapped by the campaign's lists. Here mod_dptools' detect_silence
+// stands in for an operator's detector: a greeting that ends within 2.3 s is a person's, one
+// still going then a machine's (detect_silence_timeout false / true).
+func TestLabCustomDetector(t *testing.T) {
+	agents := []int{1001}
+	o := observe(t)
+	opts := Options{Agents: agents, Pacing: "progressive", Edit: func(cfg map[string]any) {
+		c := cfg["campaigns"].([]any)[0].(map[string]any)
+		c["answer_analysis"] = map[string]any{"detector": "custom", "time_limit": "3s", "machine_action": "hangup",
+			"custom": map[string]any{"application": "detect_silence", "data": "200 40 2300", "variable": "detect_silence_timeout",
+				"human": []any{"false"}, "machine": []any{"true"}}}
+	}}
+	in := StartInstance(t, opts)
+	o.Only(in.CallerIDs()...)
+	tels := []string{Machine(0, 1), Person(0, 3, 2)}
+	job := in.CreateJob(t, "custom detector", tels)
+	in.StartJob(t, job.ID)
+	sim := &AgentSim{In: in, Job: job.ID, Agents: agents, Talk: time.Second, Wrap: 300 * time.Millisecond}
+	simCtx, stopSim := context.WithCancel(context.Background())
+	simDone := make(chan struct{})
+	go func() { sim.Run(simCtx); close(simDone) }()
+	defer func() { stopSim(); <-simDone }()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	attempts, err := in.WaitAttempts(ctx, job.ID, len(tels))
+	cancel()
+	if err != nil {
+		t.Fatalf("attempts: %v", err)
+	}
+	stopSim()
+	<-simDone
+	in.StopJob(t, job.ID)
+	leaveCtx, cancel2 := context.WithTimeout(context.Background(), 30*time.Second)
+	if err := sim.FinishAndLeave(leaveCtx); err != nil {
+		t.Errorf("agents leaving: %v", err)
+	}
+	cancel2()
+	noLegsLeft(t, o, 30*time.Second)
+	for _, a := range attempts {
+		want, detail := "human", "false"
+		if FateOf(a.Tel).Machine {
+			want, detail = "machine", "true"
+		}
+		if a.AMDResult != want || a.AMDDetail != detail || (want == "machine") != (a.Outcome == "machine") {
+			t.Errorf("%s: want %s", a, want)
+		}
+	}
+}
