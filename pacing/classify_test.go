@@ -159,7 +159,9 @@ func TestFalsePositiveRate(t *testing.T) {
 	for i := range agents {
 		agents[i] = Agent{State: OnCall, InState: time.Duration(i*20) * time.Second}
 	}
-	agents[0].State = Ready
+	for i := range 4 {
+		agents[i].State = Ready
+	}
 	decide := func(f float64) Decision {
 		return Decide(Snapshot{Now: now, Settings: Settings{Mode: Predictive, FalsePositiveRate: f}, Agents: agents, Stats: e})
 	}
@@ -177,9 +179,16 @@ func TestFalsePositiveRate(t *testing.T) {
 		t.Errorf("1%% false positives: %d calls, as many as without", d.Dial)
 	}
 	for _, f := range []float64{0.03, 0.2} {
-		if d := decide(f); d.Reason != "abandon_budget_spent" || d.Dial != 1 {
+		if d := decide(f); d.Reason != "abandon_budget_spent" || d.Dial != 4 {
 			t.Errorf("f = %v spends the target: %+v, want progressive", f, d)
 		}
+	}
+	// The false positives the engine cannot count widen the feedback's margin.
+	c := Compliance{Day: window(3000, 40), Rolling24h: window(3000, 40), Rolling30d: window(3000, 40)}
+	with := Settings{FalsePositiveRate: 0.01}.normalized()
+	without := Settings{}.normalized()
+	if target := with.recordedTarget(); threshold(c, with, target) >= threshold(c, without, target) {
+		t.Error("the unseen false positives leave the threshold as it is")
 	}
 	for _, f := range []float64{-0.1, 1, math.NaN(), math.Inf(1)} {
 		if d, d0 := decide(f), decide(0); d != d0 {

@@ -88,24 +88,32 @@ func budget(c Compliance, target float64) float64 {
 // falls back to progressive: Tuning.SpentSlack plus the feedback's square-root term, so a
 // large campaign is not thrown back by noise.
 func spentSlack(c Compliance, set Settings, target float64) float64 {
-	live := max(c.Day.Live, c.Rolling24h.Live, c.Rolling30d.Live)
-	return set.Tuning.SpentSlack + set.Tuning.GainSqrt*math.Sqrt(target*float64(live))
+	live := float64(max(c.Day.Live, c.Rolling24h.Live, c.Rolling30d.Live))
+	return set.Tuning.SpentSlack + set.Tuning.GainSqrt*math.Sqrt(target*live+set.unseen(live))
 }
 
-// threshold is the feedback loop. In each window the allowance is the target rate (the recorded
-// one, recordedTarget) times the
-// live answers less Margin standard deviations of the abandon count (√(target·live), Poisson),
-// and never under Setpoint times the target's allowance: a window with few live answers keeps
-// a wide margin, a large one runs close to the target. The starting threshold is divided by e
-// for every Gain abandons over the allowance in the hottest window (multiplied when under it),
+// unseen is the variance of the false positives among the persons of live answers taken for
+// persons (Poisson): abandons the window holds but the engine cannot count.
+func (s Settings) unseen(live float64) float64 {
+	f := s.FalsePositiveRate
+	return f / (1 - f) * live
+}
+
+// threshold is the feedback loop. In each window the allowance is the target rate (of the
+// recorded abandons, recordedTarget) times the live answers less Margin standard deviations of
+// the abandon count (√(target·live), Poisson, plus the unseen false positives' variance), and
+// never under Setpoint times the target's allowance: a window with few live answers keeps a
+// wide margin, a large one runs close to the target. The starting threshold is divided by e for
+// every Gain abandons over the allowance in the hottest window (multiplied when under it),
 // within [MinThreshold, MaxThreshold].
 func threshold(c Compliance, set Settings, target float64) float64 {
 	t := set.Tuning
 	drive := math.Inf(-1)
 	for _, w := range [...]Window{c.Day, c.Rolling24h, c.Rolling30d} {
 		full := target * float64(w.Live)
-		allow := max(t.Setpoint*full, full-t.Margin*math.Sqrt(full))
-		gain := t.GainBase + t.GainSqrt*math.Sqrt(allow)
+		fp := set.unseen(float64(w.Live))
+		allow := max(t.Setpoint*full, full-t.Margin*math.Sqrt(full+fp))
+		gain := t.GainBase + t.GainSqrt*math.Sqrt(allow+fp)
 		drive = max(drive, (float64(w.Abandoned)-allow)/gain)
 	}
 	th := t.Threshold * math.Exp(-drive)

@@ -97,7 +97,7 @@ func DefaultTuning() Tuning {
 		Margin:       1,
 		Setpoint:     0.8,
 		GainBase:     2,
-		GainSqrt:     0.5,
+		GainSqrt:     1.5,
 		SpentSlack:   2,
 		MinDials:     20,
 		MinLive:      5,
