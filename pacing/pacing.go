@@ -78,8 +78,8 @@ type Tuning struct {
 	// GainSqrt·√allowance.
 	GainBase, GainSqrt float64
 	// SpentSlack: when some window holds more than SpentSlack (plus GainSqrt·sqrt(target·live
-	// answers)) abandons above its target allowance the mode dials progressively
-	// ("abandon_budget_spent").
+	// answers + the unseen false positives' variance)) abandons above its target allowance the
+	// mode dials progressively ("abandon_budget_spent").
 	SpentSlack float64
 	// The cold start (progressive) lasts until MinDials dial outcomes and MinLive live answers
 	// have been observed; busy agents are forecast to become free once MinSamples talk and

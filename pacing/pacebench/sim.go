@@ -110,9 +110,11 @@ type simAgent struct {
 // a person taken for a machine or hanging up during classification is abandoned; a machine
 // taken for a person counts in neither. RecLive and RecAbandoned are what the dialer records:
 // the answers it put through as persons, and those it dropped or lost during classification.
+// FalsePositives are the persons taken for machines.
 type shiftStats struct {
 	Dials, Live, Abandoned, Connects int
 	RecLive, RecAbandoned            int
+	FalsePositives                   int
 	Talk, Wrap, Ready                float64 // agent-seconds inside the shift
 	Agents                           int
 	Seconds                          float64
@@ -294,6 +296,7 @@ func (s *shift) classified(c *simCall) {
 	case vFalsePositive:
 		s.finish(c)
 		s.st.Abandoned++
+		s.st.FalsePositives++
 		return
 	case vHangup:
 		s.st.RecLive++

@@ -218,7 +218,7 @@ func TestShiftAccounting(t *testing.T) {
 		}
 	})
 	lost := st.Abandoned - drops // false positives and hang-ups
-	if lost < st.Live/100 || st.Connects == 0 || st.RecLive == 0 {
+	if lost < st.Live/100 || st.FalsePositives == 0 || lost <= st.FalsePositives || st.Connects == 0 || st.RecLive == 0 {
 		t.Errorf("%+v: %d abandons besides %d drops, want about 3%% of persons", st, lost, drops)
 	}
 	if st.RecAbandoned < drops || st.RecAbandoned > st.Abandoned {
