@@ -12,6 +12,7 @@ import (
 // paused.
 func Decide(s Snapshot) Decision {
 	set := s.Settings.normalized()
+	target := set.recordedTarget()
 	ready, active := 0, 0
 	for _, a := range s.Agents {
 		switch a.State {
@@ -26,7 +27,7 @@ func Decide(s Snapshot) Decision {
 	var comp Compliance
 	if s.Stats != nil {
 		comp = s.Stats.Compliance(s.Now)
-		d.Budget = budget(comp, set.TargetAbandonRate)
+		d.Budget = budget(comp, target)
 	}
 	if active == 0 {
 		d.Reason = "no_agents"
@@ -50,11 +51,11 @@ func Decide(s Snapshot) Decision {
 		switch {
 		case !s.Stats.warm(set.Tuning, s):
 			d.Reason = "cold_start"
-		case d.Budget < -spentSlack(comp, set):
+		case target <= 0 || d.Budget < -spentSlack(comp, set, target):
 			d.Reason = "abandon_budget_spent"
 		default:
 			d.Reason = "predictive"
-			la := LookAhead{Threshold: threshold(comp, set)}
+			la := LookAhead{Threshold: threshold(comp, set, target)}
 			n = max(prog, la.dials(s, set, room))
 		}
 	default:
@@ -62,6 +63,16 @@ func Decide(s Snapshot) Decision {
 	}
 	d.Dial = max(0, min(n, room))
 	return d
+}
+
+// recordedTarget is the abandon rate the recorded abandons are steered to: the target less the
+// estimated false positives of answer classification, persons hung up on as machines that the
+// engine cannot count but the regulator does. With a share f of persons lost that way, a
+// recorded rate of (target − f) ÷ (1 − f) over the persons taken for persons is the target over
+// all of them. Zero or less: the false positives alone spend the target.
+func (s Settings) recordedTarget() float64 {
+	f := s.FalsePositiveRate
+	return (s.TargetAbandonRate - f) / (1 - f)
 }
 
 // budget is the smallest allowance left over the compliance windows, in abandons.
@@ -76,24 +87,33 @@ func budget(c Compliance, target float64) float64 {
 // spentSlack is how far a window may run over its allowance, in abandons, before the mode
 // falls back to progressive: Tuning.SpentSlack plus the feedback's square-root term, so a
 // large campaign is not thrown back by noise.
-func spentSlack(c Compliance, set Settings) float64 {
-	live := max(c.Day.Live, c.Rolling24h.Live, c.Rolling30d.Live)
-	return set.Tuning.SpentSlack + set.Tuning.GainSqrt*math.Sqrt(set.TargetAbandonRate*float64(live))
+func spentSlack(c Compliance, set Settings, target float64) float64 {
+	live := float64(max(c.Day.Live, c.Rolling24h.Live, c.Rolling30d.Live))
+	return set.Tuning.SpentSlack + set.Tuning.GainSqrt*math.Sqrt(target*live+set.unseen(live))
 }
 
-// threshold is the feedback loop. In each window the allowance is the target rate times the
-// live answers less Margin standard deviations of the abandon count (√(target·live), Poisson),
-// and never under Setpoint times the target's allowance: a window with few live answers keeps
-// a wide margin, a large one runs close to the target. The starting threshold is divided by e
-// for every Gain abandons over the allowance in the hottest window (multiplied when under it),
+// unseen is the variance of the false positives among the persons of live answers taken for
+// persons (Poisson): abandons the window holds but the engine cannot count.
+func (s Settings) unseen(live float64) float64 {
+	f := s.FalsePositiveRate
+	return f / (1 - f) * live
+}
+
+// threshold is the feedback loop. In each window the allowance is the target rate (of the
+// recorded abandons, recordedTarget) times the live answers less Margin standard deviations of
+// the abandon count (√(target·live), Poisson, plus the unseen false positives' variance), and
+// never under Setpoint times the target's allowance: a window with few live answers keeps a
+// wide margin, a large one runs close to the target. The starting threshold is divided by e for
+// every Gain abandons over the allowance in the hottest window (multiplied when under it),
 // within [MinThreshold, MaxThreshold].
-func threshold(c Compliance, set Settings) float64 {
+func threshold(c Compliance, set Settings, target float64) float64 {
 	t := set.Tuning
 	drive := math.Inf(-1)
 	for _, w := range [...]Window{c.Day, c.Rolling24h, c.Rolling30d} {
-		full := set.TargetAbandonRate * float64(w.Live)
-		allow := max(t.Setpoint*full, full-t.Margin*math.Sqrt(full))
-		gain := t.GainBase + t.GainSqrt*math.Sqrt(allow)
+		full := target * float64(w.Live)
+		fp := set.unseen(float64(w.Live))
+		allow := max(t.Setpoint*full, full-t.Margin*math.Sqrt(full+fp))
+		gain := t.GainBase + t.GainSqrt*math.Sqrt(allow+fp)
 		drive = max(drive, (float64(w.Abandoned)-allow)/gain)
 	}
 	th := t.Threshold * math.Exp(-drive)
@@ -122,11 +142,12 @@ func (e *Estimator) busyWarm(t Tuning, agents int) bool {
 
 // LookAhead is the predictive mode's core rule. A new call is placed while the probability
 // that its live answer finds no free agent stays at or under Threshold. That probability is
-// assessed at Points quantiles of the time a live answer takes (ring plus classification):
-// the live answers arriving before it (waiting calls, calls being classified, ringing calls
-// given their ring time so far, and the other new calls) against the agents free by then plus
-// the connect deadline, both as sums of independent Bernoulli variables in a normal
-// approximation.
+// assessed at Points quantiles of the time a live answer takes (ring time, plus the mean
+// classification time of the answers taken for persons): the live answers arriving before it
+// (waiting calls; calls being classified, each a person with the probability that an answer
+// classified for that long is one; ringing calls given their ring time so far; and the other
+// new calls) against the agents free by then plus the connect deadline, both as sums of
+// independent Bernoulli variables in a normal approximation.
 type LookAhead struct {
 	Threshold float64
 	// AgentFree, when set, gives the probability that Snapshot.Agents[i] is free within the
@@ -148,16 +169,14 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 	}
 	w := &e.dials
 	nLive := float64(w.count[Live])
-	nAns := nLive + float64(w.count[Machine])
 	if nLive == 0 {
 		return 0
 	}
 	p := nLive / float64(w.n)
-	pAnsLive := nLive / nAns
-	amd := 0.0
-	if nAns > 0 {
-		amd = w.classifySum / nAns
-	}
+	// A person's answer is put through after its own classification time, shorter than a
+	// machine's (which mostly runs to the time limit): the mean over all answers would
+	// stretch the horizon.
+	amd := w.meanClassify(Live)
 	dl := set.ConnectDeadline.Seconds()
 	k := set.Tuning.Points
 	const maxPoints = 50
@@ -174,9 +193,10 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 				dMean[j]++
 			}
 		case Classifying:
+			q := w.liveWhileClassifying(clampSeconds(c.InStage))
 			for j := range k {
-				dMean[j] += pAnsLive
-				dVar[j] += pAnsLive * (1 - pAnsLive)
+				dMean[j] += q
+				dVar[j] += q * (1 - q)
 			}
 		default:
 			el := clampSeconds(c.Elapsed)

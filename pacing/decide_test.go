@@ -194,7 +194,7 @@ func TestThresholdFeedback(t *testing.T) {
 	prev := math.Inf(1)
 	for a := 0; a <= 60; a += 5 {
 		c := Compliance{Day: window(1000, a), Rolling24h: window(1000, a), Rolling30d: window(20000, 300)}
-		th := threshold(c, set)
+		th := threshold(c, set, set.TargetAbandonRate)
 		if th > prev || th < set.Tuning.MinThreshold || th > set.Tuning.MaxThreshold {
 			t.Fatalf("%d abandons: threshold %v after %v", a, th, prev)
 		}
@@ -203,7 +203,7 @@ func TestThresholdFeedback(t *testing.T) {
 	cool := Compliance{Day: window(1000, 10), Rolling24h: window(1000, 10), Rolling30d: window(20000, 300)}
 	hot := cool
 	hot.Rolling30d = window(20000, 700)
-	if threshold(hot, set) >= threshold(cool, set) {
+	if threshold(hot, set, set.TargetAbandonRate) >= threshold(cool, set, set.TargetAbandonRate) {
 		t.Error("a hot 30-day window does not tighten")
 	}
 }

@@ -20,6 +20,14 @@
 //     under the target in every window. With too little data (cold start) it dials progressively;
 //     until the talk and wrap-up times are known it counts only ready agents as supply.
 //
+// Answer classification: an answer is a person's once classified as one (DialResult.Classify
+// is the time the verdict took). Persons and machines are classified at different times, so the
+// look-ahead uses the persons' classification time for a new call, and counts a call still
+// classifying as a person with the share of persons among the answers classified for longer.
+// The persons the detector takes for machines are hung up on unseen; Settings.FalsePositiveRate
+// estimates them and the feedback loop steers the recorded rate so that, with them counted as
+// abandoned, the rate stays under the target.
+//
 // The Estimator learns from the calls the engine observes: outcome shares and ring times over
 // the last 2000 dials (each taken in once every dial placed before it has had time to end, so
 // bursts do not bias them), talk and wrap-up times over the last 400 calls, and live answers

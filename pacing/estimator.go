@@ -43,13 +43,16 @@ type Compliance struct {
 
 // Summary is the estimator's current view, for display.
 type Summary struct {
-	Dials, Live, Abandoned     int // dials in the estimation window; live and abandoned today
-	AnswerRate, LiveRate       float64
-	MachineRate                float64
-	MeanRing, MeanClassify     time.Duration
-	MeanTalk, MeanWrap         time.Duration
-	TalkSamples, WrapSamples   int
-	DayAbandonRate, Rolling24h float64
+	Dials, Live, Abandoned int // dials in the estimation window; live and abandoned today
+	AnswerRate, LiveRate   float64
+	MachineRate            float64
+	MeanRing, MeanClassify time.Duration // over answers (persons and machines)
+	// MeanClassifyLive and MeanClassifyMachine are the mean classification times of the
+	// answers taken for persons and for machines.
+	MeanClassifyLive, MeanClassifyMachine time.Duration
+	MeanTalk, MeanWrap                    time.Duration
+	TalkSamples, WrapSamples              int
+	DayAbandonRate, Rolling24h            float64
 }
 
 // Sizes of the estimation windows of NewEstimator.
@@ -61,6 +64,8 @@ const (
 const (
 	ringBin   = 0.25 // seconds
 	ringBins  = 480  // 120 s
+	clsBin    = 0.05
+	clsBins   = 400 // 20 s
 	talkBin   = 2.0
 	talkBins  = 3600 // 2 h
 	wrapBin   = 0.5
@@ -204,8 +209,10 @@ func (e *Estimator) Summary() Summary {
 	}
 	if a := d.count[Live] + d.count[Machine]; a > 0 {
 		s.MeanRing = seconds(d.ringSum / float64(a))
-		s.MeanClassify = seconds(d.classifySum / float64(a))
+		s.MeanClassify = seconds((d.clsSum[Live] + d.clsSum[Machine]) / float64(a))
 	}
+	s.MeanClassifyLive = seconds(d.meanClassify(Live))
+	s.MeanClassifyMachine = seconds(d.meanClassify(Machine))
 	s.MeanTalk = seconds(e.talk.mean())
 	s.MeanWrap = seconds(e.wrap.mean())
 	if e.dayLive > 0 {
@@ -226,17 +233,20 @@ func seconds(s float64) time.Duration {
 }
 
 // dialWindow holds the last dial outcomes with, per outcome, the cumulative count of ring
-// times by ring-time bin.
+// times by ring-time bin, and for answers (Live, Machine) that of classification times.
 type dialWindow struct {
-	outcome     []uint8
-	bin         []int16
-	ring        []float32
-	classify    []float32
-	next, n     int
-	count       [numOutcomes]int
-	cum         [numOutcomes][]int32 // cum[o][b]: dials of outcome o with ring bin ≤ b
-	ringSum     float64              // answered dials
-	classifySum float64
+	outcome  []uint8
+	bin      []int16
+	ring     []float32
+	classify []float32
+	next, n  int
+	count    [numOutcomes]int
+	cum      [numOutcomes][]int32 // cum[o][b]: dials of outcome o with ring bin ≤ b
+	ringSum  float64              // answered dials
+	// clsCum[o][b]: answers of outcome o (Live, Machine) with classification bin ≤ b; clsSum[o]
+	// the sum of their classification times.
+	clsCum [Machine + 1][]int32
+	clsSum [Machine + 1]float64
 }
 
 func (w *dialWindow) init(size int) {
@@ -247,6 +257,35 @@ func (w *dialWindow) init(size int) {
 	for o := range w.cum {
 		w.cum[o] = make([]int32, ringBins)
 	}
+	for o := range w.clsCum {
+		w.clsCum[o] = make([]int32, clsBins)
+	}
+}
+
+func answered(o Outcome) bool { return o == Live || o == Machine }
+
+// meanClassify is the mean classification time of the answers of outcome o (Live, Machine).
+func (w *dialWindow) meanClassify(o Outcome) float64 {
+	if w.count[o] == 0 {
+		return 0
+	}
+	return w.clsSum[o] / float64(w.count[o])
+}
+
+// liveWhileClassifying is the probability that an answer still being classified after t
+// seconds is taken for a person: the share of persons among the answers whose classification
+// took longer than t (with one answer of the overall share as a prior). Persons and machines
+// are classified at different times (a person after a short greeting, a machine mostly at the
+// time limit), so an answer that has been classified for long is most likely a machine.
+func (w *dialWindow) liveWhileClassifying(t float64) float64 {
+	nl, nm := float64(w.count[Live]), float64(w.count[Machine])
+	if nl+nm == 0 {
+		return 1
+	}
+	prior := nl / (nl + nm)
+	l := nl - cumAt(w.clsCum[Live], t, clsBin)
+	m := nm - cumAt(w.clsCum[Machine], t, clsBin)
+	return (max(l, 0) + prior) / (max(l, 0) + max(m, 0) + 1)
 }
 
 func binOf(x, width float64, bins int) int {
@@ -277,9 +316,13 @@ func (w *dialWindow) add(r DialResult) {
 		for b := int(w.bin[i]); b < len(c); b++ {
 			c[b]--
 		}
-		if Outcome(o) == Live || Outcome(o) == Machine {
+		if answered(Outcome(o)) {
 			w.ringSum -= float64(w.ring[i])
-			w.classifySum -= float64(w.classify[i])
+			w.clsSum[o] -= float64(w.classify[i])
+			cc := w.clsCum[o]
+			for b := binOf(float64(w.classify[i]), clsBin, clsBins); b < len(cc); b++ {
+				cc[b]--
+			}
 		}
 	} else {
 		w.n++
@@ -293,18 +336,22 @@ func (w *dialWindow) add(r DialResult) {
 	for ; b < len(c); b++ {
 		c[b]++
 	}
-	if r.Outcome == Live || r.Outcome == Machine {
+	if answered(r.Outcome) {
 		w.ringSum += float64(float32(ring))
-		w.classifySum += float64(float32(cls))
+		w.clsSum[r.Outcome] += float64(float32(cls))
+		cc := w.clsCum[r.Outcome]
+		for b := binOf(float64(float32(cls)), clsBin, clsBins); b < len(cc); b++ {
+			cc[b]++
+		}
 	}
 	w.next = (w.next + 1) % len(w.outcome)
 	if w.n == len(w.outcome) && w.next == 0 {
 		// Recompute the float sums once per turn so rounding does not accumulate.
-		w.ringSum, w.classifySum = 0, 0
+		w.ringSum, w.clsSum = 0, [Machine + 1]float64{}
 		for j := range w.outcome {
-			if o := Outcome(w.outcome[j]); o == Live || o == Machine {
+			if o := Outcome(w.outcome[j]); answered(o) {
 				w.ringSum += float64(w.ring[j])
-				w.classifySum += float64(w.classify[j])
+				w.clsSum[o] += float64(w.classify[j])
 			}
 		}
 	}

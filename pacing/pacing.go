@@ -51,6 +51,12 @@ type Settings struct {
 	// ConnectDeadline: an answered live call not bridged within this is abandoned (G-2, P-2).
 	// Zero means DefaultConnectDeadline.
 	ConnectDeadline time.Duration
+	// FalsePositiveRate is an estimate of the share of person answers that answer
+	// classification takes for machines and hangs up on; 0 without classification. The
+	// regulator counts them as abandoned (Ofcom) but the engine cannot see them, so the
+	// predictive mode steers the recorded abandon rate to (target − f) ÷ (1 − f), which keeps
+	// the rate over all persons at the target. Values outside [0, 1) count as 0.
+	FalsePositiveRate float64
 	// Tuning is the predictive mode's setting set; the zero value means DefaultTuning().
 	Tuning Tuning
 }
@@ -72,8 +78,8 @@ type Tuning struct {
 	// GainSqrt·√allowance.
 	GainBase, GainSqrt float64
 	// SpentSlack: when some window holds more than SpentSlack (plus GainSqrt·sqrt(target·live
-	// answers)) abandons above its target allowance the mode dials progressively
-	// ("abandon_budget_spent").
+	// answers + the unseen false positives' variance)) abandons above its target allowance the
+	// mode dials progressively ("abandon_budget_spent").
 	SpentSlack float64
 	// The cold start (progressive) lasts until MinDials dial outcomes and MinLive live answers
 	// have been observed; busy agents are forecast to become free once MinSamples talk and
@@ -91,7 +97,7 @@ func DefaultTuning() Tuning {
 		Margin:       1,
 		Setpoint:     0.8,
 		GainBase:     2,
-		GainSqrt:     0.5,
+		GainSqrt:     1.5,
 		SpentSlack:   2,
 		MinDials:     20,
 		MinLive:      5,
@@ -106,6 +112,9 @@ func (s Settings) normalized() Settings {
 	s.MaxCallsPerAgent = min(s.MaxCallsPerAgent, maxPerAgent)
 	if s.TargetAbandonRate <= 0 || s.TargetAbandonRate >= 1 || s.TargetAbandonRate != s.TargetAbandonRate {
 		s.TargetAbandonRate = DefaultTargetAbandonRate
+	}
+	if !(s.FalsePositiveRate >= 0 && s.FalsePositiveRate < 1) {
+		s.FalsePositiveRate = 0
 	}
 	if s.ConnectDeadline <= 0 {
 		s.ConnectDeadline = DefaultConnectDeadline
@@ -199,7 +208,8 @@ type Decision struct {
 	// "cold_start", "abandon_budget_spent" or "predictive".
 	Reason string
 	// Budget is the abandon allowance left, in calls: the smallest, over the compliance windows
-	// (calendar day, rolling 24 h, rolling 30 days), of target rate × live answers − abandons.
+	// (calendar day, rolling 24 h, rolling 30 days), of target rate × live answers − abandons,
+	// where the target is that of the recorded abandons, less Settings.FalsePositiveRate.
 	// Negative means some window is over its target. Zero without statistics.
 	Budget float64
 }

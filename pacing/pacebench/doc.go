@@ -11,17 +11,36 @@
 //     otherwise a second draw under fail_share makes it fail after fail_time, and the rest ring
 //     out after no_answer_timeout. A person or machine whose answer would come after
 //     no_answer_timeout rings out instead.
-//   - Every answer (person or machine) is classified after amd_delay. A person is then bridged
-//     to the ready agent idle longest; with none ready the call waits, is bridged to the first
-//     agent that finishes wrap-up, and is abandoned when connect_deadline passes first (the
-//     deadline counts from classification, as the regulators count from the end of the
-//     greeting).
+//   - Answer classification is the engine's (issue 15), set by the scenario's amd block
+//     (AMD, DefaultAMD): a detector gives a verdict on every answer. A person is called human
+//     after its greeting plus human_silence (≈ 1.5 s); unsure (a share of persons: silence, no
+//     greeting) at time_limit, then treated as a person; taken for a machine (false_positive)
+//     at time_limit and hung up on; or hangs up during classification (hangup). A machine is
+//     called machine at min(beep, time_limit) and hung up on (the hang-up action: agents never
+//     see machines), or taken for a person (false_negative) after a person's time. The
+//     classification draws come from a stream of their own, so the other draws of a dial are
+//     those of the fixed-delay model. A file that sets amd_delay (and no amd block) keeps the
+//     old model: every answer classified correctly after amd_delay.
+//   - What is answered as a person (human, unsure, a false negative) is bridged to the ready
+//     agent idle longest; with none ready the call waits, is bridged to the first agent that
+//     finishes wrap-up, and is abandoned when connect_deadline passes first (the deadline
+//     counts from the end of classification, as the regulators count from the end of the
+//     greeting). A false negative holds its agent for machine_hold (the agent hears the
+//     greeting and hangs up; it counts as talk time), then the agent wraps up.
+//   - Abandon rates are the regulator's, over persons: abandoned = persons dropped at the
+//     deadline + false positives + hang-ups during classification; live answers = persons
+//     answered. False negatives count in neither. The policies see only what the engine
+//     records: the estimator learns the verdicts (a false positive as a machine, a false
+//     negative as a person, with its drop as an abandon), and kakeru's campaign setting
+//     FalsePositiveRate is the scenario's false_positive share, as an operator would configure
+//     the detector's estimate; vicidial-adapt counts the recorded drops and live answers.
 //   - An agent talks, wraps up, and is ready again; agents are logged in for the whole shift.
 //     Occupancy is talk time inside the shift over agents × shift length; wait is ready time
 //     per connect. Dialing stops at the end of the shift; calls in flight then are followed to
 //     their end so every live answer is counted as connected or abandoned.
-//   - Abandon rate of a shift = abandoned ÷ live answers. The table's mean is the mean of the
-//     shifts' rates; the 95th percentile interpolates between the shifts' order statistics.
+//   - Abandon rate of a shift = abandoned ÷ live answers (above). The table's mean is the mean
+//     of the shifts' rates; the 95th percentile interpolates between the shifts' order
+//     statistics.
 //   - progressive, ratio and kakeru call pacing.Decide every second and whenever an agent
 //     becomes ready. kakeru is the predictive mode with pacing.DefaultTuning(), fed by a fresh
 //     Estimator each shift (cold start every day), the same for every scenario.
@@ -29,8 +48,8 @@
 //     or under the target. Every policy has the same cap of MaxCallsPerAgent calls in flight per
 //     agent.
 //   - oracle is pacing.LookAhead given each busy agent's exact free time and an estimator filled
-//     with 20,000 draws of the scenario's true distributions (one per live-answer rate of the
-//     schedule, switched at the step), its threshold bisected (log scale) to the highest whose
+//     with 20,000 draws of the scenario's true distributions, verdicts and classification times
+//     (one per live-answer rate of the schedule, switched at the step), its threshold bisected (log scale) to the highest whose
 //     mean abandon is at or under the target; it never dials fewer than progressive.
 //   - vicidial-adapt follows docs/pacing.md's ADAPT_HARD_LIMIT restatement on a 0.5 s clock: dial step
 //     every 2.5 s, sample every 1 s, adapt every 15 s, check every 60 s. "Calls in progress" are

@@ -12,14 +12,20 @@ import (
 // high enough never to bind in S1–S7, so the policies are compared on their rules alone.
 const MaxCallsPerAgent = 6
 
+// settings are the campaign's pacing settings. With the engine's classification model the
+// campaign's estimate of its detector's false positives is the scenario's true share.
 func settings(sc *Scenario, mode pacing.Mode) pacing.Settings {
-	return pacing.Settings{
+	set := pacing.Settings{
 		Mode:              mode,
 		MaxCallsPerAgent:  MaxCallsPerAgent,
 		TargetAbandonRate: sc.TargetAbandonRate,
 		ConnectDeadline:   dur(sc.ConnectDeadline),
 		Tuning:            pacing.DefaultTuning(),
 	}
+	if sc.AMDDelay == nil {
+		set.FalsePositiveRate = sc.AMD.FalsePositive
+	}
+	return set
 }
 
 // decidePolicy runs pacing.Decide every second and when an agent becomes ready: progressive,
@@ -77,17 +83,24 @@ func truth(sc *Scenario) func(t float64) *pacing.Estimator {
 	build := func(hit float64) *pacing.Estimator {
 		e := pacing.NewEstimatorSized(time.UTC, truthSamples, 1)
 		r := rand.New(rand.NewPCG(sc.Seed, 0x7275746800))
+		q, m := rand.New(rand.NewPCG(sc.Seed, 0x7275746801)), &sc.AMD
 		at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 		for i := range truthSamples + 1 {
 			u, v := r.Float64(), r.Float64()
 			ring, mach, fail := sc.Ring.Sample(r), sc.MachineAnswer.Sample(r), sc.FailTime.Sample(r)
-			// One dial a minute, so each is taken in by the next.
-			res := pacing.DialResult{Classify: dur(sc.AMDDelay), At: at.Add(time.Duration(i) * time.Minute)}
+			d := amdDraws{a: q.Float64(), h: q.Float64(), greeting: m.Greeting.Sample(q), beep: m.Beep.Sample(q)}
+			// One dial a minute, so each is taken in by the next. Outcomes and classification
+			// times are the engine's, as the estimator would learn them.
+			res := pacing.DialResult{At: at.Add(time.Duration(i) * time.Minute)}
+			answered := func(person bool, ring float64) {
+				v, cls := sc.classify(&d, person)
+				res.Outcome, res.Ring, res.Classify = v.outcome(), dur(ring), dur(cls)
+			}
 			switch {
 			case u < hit && ring < sc.NoAnswerTimeout:
-				res.Outcome, res.Ring = pacing.Live, dur(ring)
+				answered(true, ring)
 			case u >= hit && u < hit+sc.MachineRate && mach < sc.NoAnswerTimeout:
-				res.Outcome, res.Ring = pacing.Machine, dur(mach)
+				answered(false, mach)
 			case u >= hit+sc.MachineRate && v < sc.FailShare:
 				res.Outcome, res.Ring = pacing.Failed, dur(min(fail, sc.NoAnswerTimeout))
 			default:

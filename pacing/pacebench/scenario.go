@@ -84,24 +84,27 @@ type Step struct {
 
 // Scenario is one scenario file (docs/pacing.md). Durations are in seconds.
 type Scenario struct {
-	Name              string  `yaml:"name"`
-	Agents            int     `yaml:"agents"`
-	Shifts            int     `yaml:"shifts"`
-	ShiftHours        float64 `yaml:"shift_hours"`
-	Seed              uint64  `yaml:"seed"`
-	HitRate           float64 `yaml:"hit_rate"`
-	HitRateSchedule   []Step  `yaml:"hit_rate_schedule"`
-	MachineRate       float64 `yaml:"machine_rate"`
-	MachineAnswer     Dist    `yaml:"machine_answer"`
-	AMDDelay          float64 `yaml:"amd_delay"`
-	FailShare         float64 `yaml:"fail_share"`
-	FailTime          Dist    `yaml:"fail_time"`
-	NoAnswerTimeout   float64 `yaml:"no_answer_timeout"`
-	Ring              Dist    `yaml:"ring"`
-	Talk              Dist    `yaml:"talk"`
-	Wrap              Dist    `yaml:"wrap"`
-	ConnectDeadline   float64 `yaml:"connect_deadline"`
-	TargetAbandonRate float64 `yaml:"target_abandon_rate"`
+	Name            string  `yaml:"name"`
+	Agents          int     `yaml:"agents"`
+	Shifts          int     `yaml:"shifts"`
+	ShiftHours      float64 `yaml:"shift_hours"`
+	Seed            uint64  `yaml:"seed"`
+	HitRate         float64 `yaml:"hit_rate"`
+	HitRateSchedule []Step  `yaml:"hit_rate_schedule"`
+	MachineRate     float64 `yaml:"machine_rate"`
+	MachineAnswer   Dist    `yaml:"machine_answer"`
+	// AMDDelay, when the file sets it, is the old fixed model: every answer is classified
+	// correctly after AMDDelay seconds. Otherwise AMD holds the engine's model.
+	AMDDelay          *float64 `yaml:"amd_delay"`
+	AMD               AMD      `yaml:"amd"`
+	FailShare         float64  `yaml:"fail_share"`
+	FailTime          Dist     `yaml:"fail_time"`
+	NoAnswerTimeout   float64  `yaml:"no_answer_timeout"`
+	Ring              Dist     `yaml:"ring"`
+	Talk              Dist     `yaml:"talk"`
+	Wrap              Dist     `yaml:"wrap"`
+	ConnectDeadline   float64  `yaml:"connect_deadline"`
+	TargetAbandonRate float64  `yaml:"target_abandon_rate"`
 }
 
 // Defaults is the scenario a file's keys override: docs/pacing.md's example.
@@ -110,7 +113,7 @@ func Defaults() Scenario {
 		Agents: 20, Shifts: 8, ShiftHours: 8, Seed: 1,
 		HitRate: 0.30, MachineRate: 0.15,
 		MachineAnswer:   Dist{Dist: "uniform", Min: 12, Max: 22},
-		AMDDelay:        1.5,
+		AMD:             DefaultAMD(),
 		FailShare:       0.30,
 		FailTime:        Dist{Dist: "uniform", Min: 2, Max: 6},
 		NoAnswerTimeout: 25,
@@ -121,13 +124,20 @@ func Defaults() Scenario {
 	}
 }
 
-// Parse reads a scenario file; keys it does not set keep Defaults().
+// Parse reads a scenario file; keys it does not set keep Defaults() (in the amd block too).
 func Parse(data []byte) (Scenario, error) {
 	sc := Defaults()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&sc); err != nil {
 		return sc, err
+	}
+	var keys map[string]any
+	if err := yaml.Unmarshal(data, &keys); err != nil {
+		return sc, err
+	}
+	if _, ok := keys["amd"]; ok && sc.AMDDelay != nil {
+		return sc, errors.New("amd_delay: the fixed delay and the amd block exclude each other")
 	}
 	return sc, sc.Validate()
 }
@@ -177,8 +187,12 @@ func (sc Scenario) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	if !(sc.AMDDelay >= 0) {
-		bad("amd_delay", "must be ≥ 0")
+	if sc.AMDDelay != nil {
+		if !(*sc.AMDDelay >= 0) {
+			bad("amd_delay", "must be ≥ 0")
+		}
+	} else {
+		errs = append(errs, sc.AMD.validate())
 	}
 	if !(sc.NoAnswerTimeout > 0) {
 		bad("no_answer_timeout", "must be > 0")

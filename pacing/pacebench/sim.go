@@ -13,25 +13,35 @@ import (
 type fate struct {
 	u, v                            float64 // outcome draws
 	ring, machine, fail, talk, wrap float64
+	amd                             amdDraws
 }
 
 type fateStream struct {
-	rng   *rand.Rand
-	sc    *Scenario
-	fates []fate
+	rng, amdRng *rand.Rand
+	sc          *Scenario
+	fates       []fate
 }
 
+// amdStream tells the classification draws' stream from the others.
+const amdStream = 0x616d64 << 32
+
 func newFateStream(sc *Scenario, shift int) *fateStream {
-	return &fateStream{rng: rand.New(rand.NewPCG(sc.Seed, uint64(shift)+1)), sc: sc}
+	return &fateStream{
+		rng:    rand.New(rand.NewPCG(sc.Seed, uint64(shift)+1)),
+		amdRng: rand.New(rand.NewPCG(sc.Seed, amdStream+uint64(shift))),
+		sc:     sc,
+	}
 }
 
 func (f *fateStream) get(k int) *fate {
 	for len(f.fates) <= k {
-		r := f.rng
+		r, q, m := f.rng, f.amdRng, &f.sc.AMD
 		f.fates = append(f.fates, fate{
 			u: r.Float64(), v: r.Float64(),
 			ring: f.sc.Ring.Sample(r), machine: f.sc.MachineAnswer.Sample(r),
 			fail: f.sc.FailTime.Sample(r), talk: f.sc.Talk.Sample(r), wrap: f.sc.Wrap.Sample(r),
+			amd: amdDraws{a: q.Float64(), h: q.Float64(),
+				greeting: m.Greeting.Sample(q), beep: m.Beep.Sample(q), hold: m.MachineHold.Sample(q)},
 		})
 	}
 	return &f.fates[k]
@@ -42,8 +52,8 @@ type evKind uint8
 const (
 	evTick evKind = iota
 	evAnswer
-	evClassified
-	evEnd // failed or rang out
+	evClassified // the verdict, or a person hanging up before it
+	evEnd        // failed or rang out
 	evDeadline
 	evTalkEnd
 	evWrapEnd
@@ -78,7 +88,9 @@ func (h *eventHeap) Pop() any {
 type simCall struct {
 	k        int
 	f        *fate
-	outcome  pacing.Outcome
+	outcome  pacing.Outcome // the truth: a person (Live) or a machine answers
+	verdict  verdict
+	classify float64
 	placed   float64
 	stage    pacing.CallStage
 	stageAt  float64
@@ -94,9 +106,15 @@ type simAgent struct {
 	wrap   float64
 }
 
-// shiftStats are one shift's totals.
+// shiftStats are one shift's totals. Live and Abandoned count persons, as the regulator does:
+// a person taken for a machine or hanging up during classification is abandoned; a machine
+// taken for a person counts in neither. RecLive and RecAbandoned are what the dialer records:
+// the answers it put through as persons, and those it dropped or lost during classification.
+// FalsePositives are the persons taken for machines.
 type shiftStats struct {
 	Dials, Live, Abandoned, Connects int
+	RecLive, RecAbandoned            int
+	FalsePositives                   int
 	Talk, Wrap, Ready                float64 // agent-seconds inside the shift
 	Agents                           int
 	Seconds                          float64
@@ -171,7 +189,8 @@ func runShiftObserved(sc *Scenario, shiftNo int, pol policy, observe func(kind s
 		case evAnswer:
 			c := e.call
 			c.stage, c.stageAt = pacing.Classifying, s.now
-			s.push(s.now+sc.AMDDelay, evClassified, c, 0)
+			c.verdict, c.classify = sc.classify(&c.f.amd, c.outcome == pacing.Live)
+			s.push(s.now+c.classify, evClassified, c, 0)
 		case evClassified:
 			s.classified(e.call)
 		case evEnd:
@@ -263,13 +282,28 @@ func (s *shift) finish(c *simCall) {
 	}
 }
 
+// classified acts on c's verdict as the engine does: a machine is hung up, a person (or what
+// was taken for one) put through, and the estimator learns the outcome the engine records.
 func (s *shift) classified(c *simCall) {
-	s.est.ObserveDial(pacing.DialResult{Outcome: c.outcome, At: s.at(s.now), Ring: dur(c.ringTime), Classify: dur(s.sc.AMDDelay)})
-	if c.outcome != pacing.Live {
+	s.est.ObserveDial(pacing.DialResult{Outcome: c.verdict.outcome(), At: s.at(s.now), Ring: dur(c.ringTime), Classify: dur(c.classify)})
+	if c.verdict.person() {
+		s.st.Live++
+	}
+	switch c.verdict {
+	case vMachine:
 		s.finish(c)
 		return
+	case vFalsePositive:
+		s.finish(c)
+		s.st.Abandoned++
+		s.st.FalsePositives++
+		return
+	case vHangup:
+		s.st.RecLive++
+		s.abandon(c)
+		return
 	}
-	s.st.Live++
+	s.st.RecLive++
 	ag := -1
 	for i := range s.agents {
 		if a := &s.agents[i]; a.state == pacing.Ready && (ag < 0 || a.since < s.agents[ag].since) {
@@ -291,6 +325,9 @@ func (s *shift) connect(c *simCall, ag int) {
 	s.st.Ready += overlap(a.since, s.now, s.end)
 	a.state, a.since = pacing.OnCall, s.now
 	a.talk, a.wrap = c.f.talk, c.f.wrap
+	if c.verdict == vFalseNegative {
+		a.talk = c.f.amd.hold
+	}
 	a.freeAt = s.now + a.talk + a.wrap
 	s.onCall++
 	s.st.Connects++
@@ -306,7 +343,10 @@ func (s *shift) abandon(c *simCall) {
 			break
 		}
 	}
-	s.st.Abandoned++
+	if c.verdict.person() {
+		s.st.Abandoned++
+	}
+	s.st.RecAbandoned++
 	s.est.ObserveAbandon(s.at(s.now))
 	if s.observe != nil {
 		s.observe("drop", c)

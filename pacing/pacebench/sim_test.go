@@ -2,6 +2,7 @@ package pacebench
 
 import (
 	"bytes"
+	"reflect"
 	"testing"
 
 	"github.com/kakeru-dialer/kakeru/pacing"
@@ -114,5 +115,119 @@ func TestTruth(t *testing.T) {
 		if s.Dials != truthSamples || s.LiveRate < c.live-0.02 || s.LiveRate > c.live+0.01 {
 			t.Errorf("at %vs: %+v, want %d dials, live rate about %v", c.at, s, truthSamples, c.live)
 		}
+	}
+}
+
+// The classification model: the amd block with its defaults, the old fixed amd_delay, never
+// both.
+func TestAMDKeys(t *testing.T) {
+	s3, _ := Lookup("S3")
+	if s3.AMDDelay != nil || !reflect.DeepEqual(s3.AMD, DefaultAMD()) {
+		t.Errorf("S3 classifies with %+v / %v, want the engine's model", s3.AMD, s3.AMDDelay)
+	}
+	sc, err := Parse([]byte("name: X\namd: {false_positive: 0.02, greeting: {dist: fixed, value: 1}}\n"))
+	want := DefaultAMD()
+	want.FalsePositive, want.Greeting.Dist, want.Greeting.Value = 0.02, "fixed", 1
+	if err != nil || !reflect.DeepEqual(sc.AMD, want) || sc.AMDDelay != nil {
+		t.Errorf("a partial amd block: %+v, %v; want the rest from the defaults", sc.AMD, err)
+	}
+	sc, err = Parse([]byte("name: X\namd_delay: 2\n"))
+	if err != nil || sc.AMDDelay == nil || *sc.AMDDelay != 2 {
+		t.Errorf("amd_delay: %+v, %v", sc, err)
+	}
+	for _, bad := range []string{
+		"amd_delay: 2\namd: {unsure: 0.1}",
+		"amd_delay: -1",
+		"amd: {unsure: 1.5}",
+		"amd: {time_limit: 0}",
+		"amd: {false_positive: 0.6, unsure: 0.5}",
+		"amd: {beep: {dist: lognormal, mean: 0}}",
+		"amd: {machine_delay: 3}",
+	} {
+		if _, err := Parse([]byte("name: X\n" + bad + "\n")); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// The verdicts' shares and times follow the amd block; amd_delay classifies every answer
+// right after the delay.
+func TestClassify(t *testing.T) {
+	sc, _ := Lookup("S3")
+	fs := newFateStream(&sc, 0)
+	const n = 200000
+	var count [5]int
+	var humanSum float64
+	for k := range n {
+		f := fs.get(k)
+		v, at := sc.classify(&f.amd, true)
+		count[v]++
+		switch v {
+		case vHuman:
+			if at < sc.AMD.TimeLimit {
+				humanSum += at
+			}
+		case vFalsePositive:
+			if at != sc.AMD.TimeLimit {
+				t.Fatalf("false positive at %v", at)
+			}
+		}
+		v, at = sc.classify(&f.amd, false)
+		count[v]++
+		if v == vMachine && at != min(f.amd.beep, sc.AMD.TimeLimit) {
+			t.Fatalf("machine verdict at %v, beep %v", at, f.amd.beep)
+		}
+	}
+	share := func(v verdict) float64 { return float64(count[v]) / n }
+	if s := share(vFalsePositive); s < 0.009 || s > 0.011 {
+		t.Errorf("false positives %v of persons, want 1%%", s)
+	}
+	if s := share(vFalseNegative); s < 0.045 || s > 0.055 {
+		t.Errorf("false negatives %v of machines, want 5%%", s)
+	}
+	if count[vHangup] != 0 {
+		t.Errorf("%d hang-ups without the key", count[vHangup])
+	}
+	if m := humanSum / float64(count[vHuman]-int(0.05*n)); m < 1.45 || m > 1.55 {
+		t.Errorf("human verdicts after %v s on average, want 1.5", m)
+	}
+	d := 2.5
+	sc.AMDDelay = &d
+	for k := range 1000 {
+		f := fs.get(k)
+		if v, at := sc.classify(&f.amd, true); v != vHuman || at != d {
+			t.Fatalf("amd_delay, person: %v at %v", v, at)
+		}
+		if v, at := sc.classify(&f.amd, false); v != vMachine || at != d {
+			t.Fatalf("amd_delay, machine: %v at %v", v, at)
+		}
+	}
+}
+
+// A shift counts what the regulator counts (persons; false positives and hang-ups abandoned)
+// apart from what the dialer records; with amd_delay they are the same.
+func TestShiftAccounting(t *testing.T) {
+	sc, _ := Lookup("S3")
+	sc.ShiftHours = 2
+	sc.AMD.Hangup = 0.02
+	prog := func() policy { return &decidePolicy{set: settings(&sc, pacing.Progressive)} }
+	drops := 0
+	st := runShiftObserved(&sc, 0, prog(), func(kind string, c *simCall) {
+		if kind == "drop" && c.verdict == vHuman {
+			drops++
+		}
+	})
+	lost := st.Abandoned - drops // false positives and hang-ups
+	if lost < st.Live/100 || st.FalsePositives == 0 || lost <= st.FalsePositives || st.Connects == 0 || st.RecLive == 0 {
+		t.Errorf("%+v: %d abandons besides %d drops, want about 3%% of persons", st, lost, drops)
+	}
+	if st.RecAbandoned < drops || st.RecAbandoned > st.Abandoned {
+		t.Errorf("%+v: recorded abandons outside [%d drops, abandons]", st, drops)
+	}
+	d := 1.5
+	sc.AMDDelay = &d
+	st = runShift(&sc, 0, prog())
+	if st.RecLive != st.Live || st.RecAbandoned != st.Abandoned || st.Live == 0 {
+		t.Errorf("amd_delay: %+v, want the records equal to the truth", st)
 	}
 }

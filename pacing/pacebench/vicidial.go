@@ -82,8 +82,8 @@ func (p *vicidialPolicy) decide(s *shift) int {
 		p.v.Adapt()
 	}
 	if p.ticks%120 == 0 {
-		p.v.Check(s.st.Dials-p.lastDials, s.st.Abandoned-p.lastDrops, s.st.Dials, s.st.Abandoned, s.st.Live)
-		p.lastDials, p.lastDrops = s.st.Dials, s.st.Abandoned
+		p.v.Check(s.st.Dials-p.lastDials, s.st.RecAbandoned-p.lastDrops, s.st.Dials, s.st.RecAbandoned, s.st.RecLive)
+		p.lastDials, p.lastDrops = s.st.Dials, s.st.RecAbandoned
 	}
 	if p.ticks%5 == 0 {
 		return p.v.Dials(ready, s.onCall, len(s.calls)+s.onCall)
