@@ -40,6 +40,11 @@ type AnswerAnalysis struct {
 	MaxHumanGreeting time.Duration `mapstructure:"max_human_greeting"`
 	// Custom maps another detector's verdict (detector custom).
 	Custom CustomDetector `mapstructure:"custom"`
+	// FalsePositiveEstimate is the share of persons the detector takes for machines (and hangs
+	// up on): the regulator (Ofcom) counts them as abandoned, so predictive pacing keeps the
+	// recorded abandons that much under the target (P-2). Default 0.01 with a detector, in
+	// [0, target_abandon_rate).
+	FalsePositiveEstimate float64 `mapstructure:"false_positive_estimate"`
 }
 
 // CustomDetector runs Application (with Data) on the customer's answer and reads the verdict
@@ -81,6 +86,7 @@ const (
 	DefaultSilenceThreshold  = 200
 	DefaultHumanSilence      = 800 * time.Millisecond
 	DefaultMaxHumanGreeting  = 1500 * time.Millisecond
+	DefaultFalsePositive     = 0.01
 )
 
 // Enabled: the campaign classifies answers.
@@ -148,6 +154,9 @@ func applyAnalysisDefaults(cp *Campaign, present map[string]bool, p string) {
 	if !present[p+"answer_analysis.max_human_greeting"] {
 		a.MaxHumanGreeting = DefaultMaxHumanGreeting
 	}
+	if !present[p+"answer_analysis.false_positive_estimate"] && a.Enabled() {
+		a.FalsePositiveEstimate = DefaultFalsePositive
+	}
 	if !present[p+"recording.mode"] {
 		cp.Recording.Mode = RecordingOff
 	}
@@ -166,7 +175,7 @@ var (
 	placeholder     = regexp.MustCompile(`\{[^}]*\}`)
 )
 
-func (v *validator) answerAnalysis(p string, a AnswerAnalysis) {
+func (v *validator) answerAnalysis(p string, a AnswerAnalysis, target float64) {
 	switch a.Detector {
 	case DetectorNone:
 		return
@@ -174,6 +183,9 @@ func (v *validator) answerAnalysis(p string, a AnswerAnalysis) {
 	default:
 		v.add(p+".detector", "must be none, avmd or custom, got %q", a.Detector)
 		return
+	}
+	if !(a.FalsePositiveEstimate >= 0 && a.FalsePositiveEstimate < target) {
+		v.add(p+".false_positive_estimate", "must be at least 0 and under the campaign's target_abandon_rate (%g), got %g", target, a.FalsePositiveEstimate)
 	}
 	if a.TimeLimit < MinAnalysisTimeLimit || a.TimeLimit > MaxAnalysisTimeLimit {
 		v.add(p+".time_limit", "must be between %s and %s, got %s", MinAnalysisTimeLimit, MaxAnalysisTimeLimit, a.TimeLimit)

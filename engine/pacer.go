@@ -212,6 +212,10 @@ func (e *Engine) paceLocked(camp *config.Campaign, j *job, now time.Time) (pacin
 	}
 	settings := pacing.Settings{Mode: mode, Ratio: camp.Pacing.MaxRatio, MaxCallsPerAgent: camp.Pacing.MaxRatio,
 		TargetAbandonRate: camp.Pacing.TargetAbandonRate, ConnectDeadline: camp.Pacing.ConnectDeadline}
+	if camp.AnswerAnalysis.Enabled() {
+		// Persons hung up as machines are abandons the engine cannot see (P-2).
+		settings.FalsePositiveRate = camp.AnswerAnalysis.FalsePositiveEstimate
+	}
 	snaps := map[string]*pacing.Snapshot{}
 	snapOf := func(node string) *pacing.Snapshot {
 		s := snaps[node]
