@@ -87,6 +87,10 @@ const (
 	DefaultHumanSilence      = 800 * time.Millisecond
 	DefaultMaxHumanGreeting  = 1500 * time.Millisecond
 	DefaultFalsePositive     = 0.01
+	// RegulatedConnectDeadline is the regulators' limit (FTC/FCC, Ofcom: 2 seconds) on the
+	// time a classified person may wait for an agent: with a detector, the connect deadline,
+	// which counts from the verdict, may not be longer.
+	RegulatedConnectDeadline = 2 * time.Second
 )
 
 // Enabled: the campaign classifies answers.
@@ -175,7 +179,8 @@ var (
 	placeholder     = regexp.MustCompile(`\{[^}]*\}`)
 )
 
-func (v *validator) answerAnalysis(p string, a AnswerAnalysis, target float64) {
+func (v *validator) answerAnalysis(p string, a AnswerAnalysis, pc Pacing) {
+	target := pc.TargetAbandonRate
 	switch a.Detector {
 	case DetectorNone:
 		return
@@ -183,6 +188,11 @@ func (v *validator) answerAnalysis(p string, a AnswerAnalysis, target float64) {
 	default:
 		v.add(p+".detector", "must be none, avmd or custom, got %q", a.Detector)
 		return
+	}
+	if pc.ConnectDeadline > RegulatedConnectDeadline {
+		v.add(strings.TrimSuffix(p, ".answer_analysis")+".pacing.connect_deadline",
+			"must be at most %s with answer analysis (the regulators' limit, counted from the verdict), got %s",
+			RegulatedConnectDeadline, pc.ConnectDeadline)
 	}
 	if !(a.FalsePositiveEstimate >= 0 && a.FalsePositiveEstimate < target) {
 		v.add(p+".false_positive_estimate", "must be at least 0 and under the campaign's target_abandon_rate (%g), got %g", target, a.FalsePositiveEstimate)

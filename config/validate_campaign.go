@@ -77,7 +77,7 @@ func (v *validator) campaigns(list []Campaign) ids {
 		if cp.AbandonMessage != "" {
 			v.playback(p+".abandon_message", cp.AbandonMessage)
 		}
-		v.answerAnalysis(p+".answer_analysis", cp.AnswerAnalysis, cp.Pacing.TargetAbandonRate)
+		v.answerAnalysis(p+".answer_analysis", cp.AnswerAnalysis, cp.Pacing)
 		v.recording(p+".recording", cp.Recording, v.cfg.FreeSWITCH.Recordings)
 	}
 	return out

@@ -195,3 +195,26 @@ func TestVoicemailAfterTheBeep(t *testing.T) {
 }
 
 func fmtID(id int64) string { return strconv.FormatInt(id, 10) }
+
+// P-3, P-2: with the agent action a machine is put through like a person, and recorded
+// connected with its verdict, but it is no person: the pacer counts it in no live answer.
+func TestMachineForAnAgent(t *testing.T) {
+	t.Parallel()
+	const machine = "09011110002"
+	h := newHarness(t, harnessOptions{tels: []string{machine},
+		script: fates(map[string]fsim.Fate{
+			machine: {Answer: true, Ring: 20 * time.Millisecond, Voice: fsim.Machine, Greeting: 2 * time.Second, Beep: true},
+		}),
+		configure: analysis(config.MachineAgent, "")})
+	h.join(1001)
+	on := h.waitState(1001, domain.AgentOnCall)
+	h.hangupCustomer(1001)
+	h.waitFor("the machine's call recorded", func() bool { return h.store.Outcome(machine) == domain.OutcomeConnected })
+	m := h.store.Attempts(machine)[0]
+	if m.ID != on.AttemptID || m.Analysis == nil || m.Analysis.Result != "machine" || m.Analysis.MachineAction != "agent" {
+		t.Fatalf("machine %+v %+v", m, m.Analysis)
+	}
+	if v, ok := h.in.eng.Pacing(h.job); !ok || v.Compliance.Rolling24h.Live != 0 || v.Compliance.Rolling24h.Abandoned != 0 {
+		t.Fatalf("pacing view %+v", v.Compliance)
+	}
+}
