@@ -3,7 +3,6 @@
 package labtest
 
 import (
-	"context"
 	"encoding/binary"
 	"fmt"
 	mrand "math/rand/v2"
@@ -107,33 +106,7 @@ func TestLabAnswerMachines(t *testing.T) {
 	in.StartJob(t, job.ID)
 	sim := &AgentSim{In: in, Job: job.ID, Agents: agents, Talk: 5 * time.Second, Wrap: 500 * time.Millisecond,
 		Codes: []string{"interested", "not_interested"}}
-	simCtx, stopSim := context.WithCancel(context.Background())
-	simDone := make(chan struct{})
-	go func() { sim.Run(simCtx); close(simDone) }()
-	defer func() { stopSim(); <-simDone }()
-
-	start := time.Now()
-	dialCtx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	attempts, err := in.WaitAttemptsOrStall(dialCtx, job.ID, contacts, time.Minute)
-	cancel()
-	if err != nil {
-		t.Errorf("not every contact was dialed and ended: %v", err)
-	}
-	t.Logf("%d attempts in %v", len(attempts), time.Since(start).Round(time.Second))
-	stopSim()
-	<-simDone
-	released := time.Now()
-	in.StopJob(t, job.ID)
-	leaveCtx, cancel2 := context.WithTimeout(context.Background(), 45*time.Second)
-	if err := sim.FinishAndLeave(leaveCtx); err != nil {
-		t.Errorf("agents leaving: %v", err)
-	}
-	cancel2()
-	noLegsLeft(t, o, 20*time.Second)
-	// The recordings' lengths are written behind the outcomes: read them once the job is quiet.
-	if attempts, err = in.Attempts(context.Background(), job.ID); err != nil {
-		t.Fatal(err)
-	}
+	attempts, released := workJob(t, sim, o, contacts, 8*time.Minute, time.Minute)
 	legs := o.Legs()
 	c := Compare(legs, attempts, Expect{Released: released, ConnectDeadline: in.ConnectDeadline(), ClassifyLimit: 3500 * time.Millisecond})
 	t.Logf("switch vs PostgreSQL:\n%s", c.Summary())
@@ -257,25 +230,7 @@ func TestLabVoicemailDrop(t *testing.T) {
 	job := in.CreateJob(t, "voicemail", tels)
 	in.StartJob(t, job.ID)
 	sim := &AgentSim{In: in, Job: job.ID, Agents: agents, Talk: 2 * time.Second, Wrap: 300 * time.Millisecond}
-	simCtx, stopSim := context.WithCancel(context.Background())
-	simDone := make(chan struct{})
-	go func() { sim.Run(simCtx); close(simDone) }()
-	defer func() { stopSim(); <-simDone }()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	attempts, err := in.WaitAttempts(ctx, job.ID, len(tels))
-	cancel()
-	if err != nil {
-		t.Fatalf("attempts: %v", err)
-	}
-	stopSim()
-	<-simDone
-	in.StopJob(t, job.ID)
-	leaveCtx, cancel2 := context.WithTimeout(context.Background(), 30*time.Second)
-	if err := sim.FinishAndLeave(leaveCtx); err != nil {
-		t.Errorf("agents leaving: %v", err)
-	}
-	cancel2()
-	noLegsLeft(t, o, 30*time.Second)
+	attempts, _ := workJob(t, sim, o, len(tels), 2*time.Minute, 0)
 	byUUID := map[string]Leg{}
 	for _, l := range o.Legs() {
 		byUUID[l.UUID] = l
@@ -353,25 +308,7 @@ func TestLabCustomDetector(t *testing.T) {
 	job := in.CreateJob(t, "custom detector", tels)
 	in.StartJob(t, job.ID)
 	sim := &AgentSim{In: in, Job: job.ID, Agents: agents, Talk: time.Second, Wrap: 300 * time.Millisecond}
-	simCtx, stopSim := context.WithCancel(context.Background())
-	simDone := make(chan struct{})
-	go func() { sim.Run(simCtx); close(simDone) }()
-	defer func() { stopSim(); <-simDone }()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	attempts, err := in.WaitAttempts(ctx, job.ID, len(tels))
-	cancel()
-	if err != nil {
-		t.Fatalf("attempts: %v", err)
-	}
-	stopSim()
-	<-simDone
-	in.StopJob(t, job.ID)
-	leaveCtx, cancel2 := context.WithTimeout(context.Background(), 30*time.Second)
-	if err := sim.FinishAndLeave(leaveCtx); err != nil {
-		t.Errorf("agents leaving: %v", err)
-	}
-	cancel2()
-	noLegsLeft(t, o, 30*time.Second)
+	attempts, _ := workJob(t, sim, o, len(tels), time.Minute, 0)
 	for _, a := range attempts {
 		want, detail := "human", "false"
 		if FateOf(a.Tel).Machine {

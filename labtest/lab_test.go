@@ -443,34 +443,9 @@ func TestLabPredictive(t *testing.T) {
 	in.StartJob(t, job.ID)
 	sim := &AgentSim{In: in, Job: job.ID, Agents: agents, Talk: 5 * time.Second, Wrap: 500 * time.Millisecond,
 		Codes: []string{"interested", "not_interested", "call_back_later"}}
-	simCtx, stopSim := context.WithCancel(context.Background())
-	simDone := make(chan struct{})
-	go func() { sim.Run(simCtx); close(simDone) }()
-	defer func() { stopSim(); <-simDone }()
-
 	start := time.Now()
 	// Every contact dialed and ended, or nothing moving for a minute (calls stuck in progress).
-	dialCtx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-	attempts, err := in.WaitAttemptsOrStall(dialCtx, job.ID, contacts, time.Minute)
-	cancel()
-	if err != nil {
-		t.Errorf("not every contact was dialed and ended: %v", err)
-	}
-	t.Logf("%d attempts in %v", len(attempts), time.Since(start).Round(time.Second))
-	stopSim()
-	<-simDone
-	released := time.Now()
-	in.StopJob(t, job.ID)
-	leaveCtx, cancel2 := context.WithTimeout(context.Background(), 45*time.Second)
-	if err := sim.FinishAndLeave(leaveCtx); err != nil {
-		t.Errorf("agents leaving: %v", err)
-	}
-	cancel2()
-	noLegsLeft(t, o, 20*time.Second)
-	attempts, err = in.Attempts(context.Background(), job.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	attempts, released := workJob(t, sim, o, contacts, 6*time.Minute, time.Minute)
 	legs := o.Legs()
 	c := Compare(legs, attempts, Expect{Released: released, ConnectDeadline: in.ConnectDeadline()})
 	t.Logf("switch vs PostgreSQL after %v:\n%s", time.Since(start).Round(time.Second), c.Summary())
