@@ -11,6 +11,7 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/config"
 	"github.com/kakeru-dialer/kakeru/domain"
+	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
 	"github.com/kakeru-dialer/kakeru/liveevents"
 )
@@ -68,6 +69,15 @@ func TestAnswerAnalysisClassifiesBeforeTheAgent(t *testing.T) {
 			silent:  {Answer: true, Ring: 20 * time.Millisecond, Voice: fsim.Silence},
 		}),
 		configure: func(cfg *config.Config) { pacing(1, "ratio", 3)(cfg); analysis(config.MachineHangup, dir)(cfg) }})
+	// The switch refuses the first recording, as the lab switch does when two calls create the
+	// same new day's directory at once: the engine asks again.
+	var refused atomic.Bool
+	h.tap.Intercept(func(cmd string) *apiAnswer {
+		if strings.HasPrefix(cmd, "uuid_record ") && refused.CompareAndSwap(false, true) {
+			return &apiAnswer{err: &freeswitch.CommandError{Command: "uuid_record", Reply: "-ERR Cannot record session!"}}
+		}
+		return nil
+	})
 	h.join(1001)
 	h.waitFor("the three numbers answered", func() bool {
 		for _, tel := range []string{person, machine, silent} {
@@ -109,8 +119,8 @@ func TestAnswerAnalysisClassifiesBeforeTheAgent(t *testing.T) {
 	}
 	file := filepath.Join(dir, "1", h.clock.Now().Format("2006-01-02"), fmtID(p.ID)+".wav")
 	h.waitFor("the recording started", func() bool { return len(h.commands("api uuid_record "+leg+" start ")) == 1 })
-	if r := h.commands("api uuid_record " + leg); r[0] != "api uuid_record "+leg+" start "+file {
-		t.Fatalf("recording %q, want the file %s", r, file)
+	if r := h.commands("api uuid_record " + leg); r[0] != "api uuid_record "+leg+" start "+file || len(h.tap.Sent("uuid_record ")) != 2 {
+		t.Fatalf("recording %q (sent %q), want the file %s", r, h.tap.Sent("uuid_record "), file)
 	}
 
 	// Nobody speaking: unsure at the detector's time limit, a person waiting for an agent; the

@@ -53,14 +53,8 @@ func (e *Engine) startRecording(ctx context.Context, j *job, c *call, requested 
 	c.rec = &recording{path: rel, started: now}
 	e.mu.Unlock()
 	cmd, err := freeswitch.UUIDRecord(c.uuid, true, path.Join(cfg.FreeSWITCH.Recordings.SwitchDir(), rel))
-	for try := 0; err == nil && try < 2; try++ {
-		// The switch creates the file's directories itself; two calls creating the same new
-		// day's directory at once make one of them fail ("Cannot record session!", the lab's
-		// first six calls): by the time that answer is back the directory exists.
-		var refused *freeswitch.CommandError
-		if _, err = e.o.Switch.API(context.WithoutCancel(ctx), c.node, cmd); !errors.As(err, &refused) || errors.Is(err, freeswitch.ErrNoSuchChannel) {
-			break
-		}
+	if err == nil {
+		err = e.recordCommand(ctx, c.node, cmd)
 	}
 	if err != nil {
 		e.o.Logger.Warn("recording not started", "job", j.id, "attempt", c.attemptID, "err", err)
@@ -74,6 +68,19 @@ func (e *Engine) startRecording(ctx context.Context, j *job, c *call, requested 
 			e.o.Logger.Warn("record the recording's start", "attempt", c.attemptID, "err", err)
 		}
 	})
+}
+
+// recordCommand sends uuid_record, asking again once when the switch refuses it: the switch
+// creates the file's directories itself, and two calls creating the same new day's directory
+// at once make one of them fail ("Cannot record session!", the lab's first six calls); by the
+// time that answer is back the directory exists.
+func (e *Engine) recordCommand(ctx context.Context, node, cmd string) error {
+	_, err := e.o.Switch.API(context.WithoutCancel(ctx), node, cmd)
+	var refused *freeswitch.CommandError
+	if errors.As(err, &refused) && !errors.Is(err, freeswitch.ErrNoSuchChannel) {
+		_, err = e.o.Switch.API(context.WithoutCancel(ctx), node, cmd)
+	}
+	return err
 }
 
 // recordStopped notes the length the switch gives a call's recording as it closes the file.
