@@ -34,9 +34,17 @@ func (e *Engine) dial(ctx context.Context, cfg *config.Config, camp *config.Camp
 	d, plan := e.paceLocked(camp, j, now)
 	j.decision = d
 	plan = e.limitRateLocked(camp, plan, now)
+	var inFlight [callMachine + 1]int
+	for _, c := range j.calls {
+		inFlight[c.state]++
+	}
 	e.mu.Unlock()
 	if h := e.o.Hooks.Decision; h != nil {
 		h(camp.ID, d)
+	}
+	if d.Dial > 0 {
+		e.o.Logger.Debug("paced", "job", j.id, "dial", d.Dial, "reason", d.Reason, "budget", d.Budget,
+			"dialing", inFlight[callDialing], "classifying", inFlight[callClassifying], "waiting", inFlight[callWaiting])
 	}
 	for _, p := range plan {
 		targets, err := e.o.Store.ClaimContacts(ctx, store.ClaimRequest{JobID: j.id, Run: j.row.Run, N: p.n,
