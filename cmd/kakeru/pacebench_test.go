@@ -12,8 +12,9 @@ import (
 )
 
 // `kakeru pacebench --quick` on S1 and S3: every policy stays at or under 5% abandon in its
-// shift, progressive never abandons, and kakeru keeps agents at least as busy as progressive
-// (P-1, P-2).
+// shift, progressive abandons no one but the persons the detector takes for machines (the
+// scenarios' amd.false_positive, 1%, which the regulator counts as abandoned), and kakeru keeps
+// agents at least as busy as progressive (P-1, P-2, P-3).
 func TestPacebenchQuick(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"pacebench", "--quick", "--json", "S1", "S3"}, &out, &errOut); code != 0 {
@@ -50,7 +51,7 @@ func TestPacebenchQuick(t *testing.T) {
 				t.Errorf("%s: no %s row", res.Scenario, p)
 			}
 		}
-		if p := byName["progressive"]; p.AbandonRate != 0 {
+		if p := byName["progressive"]; p.AbandonRate > 0.015 {
 			t.Errorf("%s: progressive abandons %.2f%%", res.Scenario, 100*p.AbandonRate)
 		}
 		k := byName["kakeru"]
