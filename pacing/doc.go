@@ -7,7 +7,8 @@
 //
 // Modes (P-1):
 //   - progressive: one call per ready agent not already covered by a call in flight; it never
-//     over-dials, so it never abandons.
+//     over-dials, so it never abandons for want of an agent (persons an answering-machine
+//     detector takes for machines still count as abandoned, Settings.FalsePositiveRate).
 //   - ratio: a fixed number of calls per ready agent (Settings.Ratio).
 //   - predictive: a look-ahead. For a new call it forecasts, at a few points of the time its live
 //     answer would arrive, the live answers that arrive before it (from the calls in flight,
