@@ -61,7 +61,7 @@ func (e *Engine) dial(ctx context.Context, cfg *config.Config, camp *config.Camp
 }
 
 func (e *Engine) originate(ctx context.Context, cfg *config.Config, camp *config.Campaign, j *job, node string, t store.DialTarget, now time.Time) {
-	c := &call{attemptID: t.AttemptID, contactID: t.ContactID, tel: t.Tel, uuid: t.ChannelUUID, started: now}
+	c := &call{attemptID: t.AttemptID, contactID: t.ContactID, tel: t.Tel, uuid: t.ChannelUUID, started: now, card: t.Card}
 	var err error
 	if c.node, c.release, err = e.o.Switch.Acquire(node); err != nil {
 		e.o.Logger.Warn("no switch node for a call", "job", j.id, "err", err)

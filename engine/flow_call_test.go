@@ -305,3 +305,22 @@ func TestCustomersLeavingAtAnswerKeepTheAgent(t *testing.T) {
 		t.Fatalf("agent %+v", a)
 	}
 }
+
+// Issue 16 item 4 (screen-pop): call_offered and call_connected carry the contact's card, read
+// by the claim: the agent's screen shows who is on the line without another request.
+func TestCallEventsCarryTheContact(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}})
+	h.join(1001)
+	h.waitFor("the call connected", func() bool { return len(h.events.of(liveevents.CallConnected)) == 1 })
+	ev := h.events.of(liveevents.CallConnected)[0]
+	card, _ := ev.Data["contact"].(map[string]any)
+	if ev.AgentID != 1001 || card == nil || card["name"] != "Customer "+tel || card["kana"] != "カスタマー" || card["tel"] != tel ||
+		card["remarks"] != "remarks of "+tel || card["previous_attempts"] != 0 || card["last_outcome"] != nil || card["last_attempt_at"] != nil {
+		t.Fatalf("call_connected %+v", ev)
+	}
+	if offered := h.events.of(liveevents.CallOffered); len(offered) != 1 || offered[0].Data["contact"] == nil {
+		t.Fatalf("call_offered %+v", offered)
+	}
+}

@@ -140,6 +140,12 @@ func (s *memStore) ClaimContacts(ctx context.Context, r store.ClaimRequest, now 
 	var out []store.DialTarget
 	for _, c := range picked {
 		prior := *c
+		card := store.ContactCard{Name: c.name, Kana: c.kana, Tel: c.tel, Remarks: c.remarks, PreviousAttempts: c.attempts, LastAttemptAt: c.last}
+		for _, a := range s.attempts {
+			if a.ContactID == c.id {
+				card.LastOutcome = string(a.Outcome) // in id order: the latest wins
+			}
+		}
 		c.claimedBy, c.claimRun = j.ID, j.Run
 		c.attempts++
 		c.last, c.next, c.status = &now, nil, "eligible"
@@ -148,7 +154,7 @@ func (s *memStore) ClaimContacts(ctx context.Context, r store.ClaimRequest, now 
 			Tel: cmp.Or(c.redialTel, c.tel), CallerID: j.CallerID, ChannelUUID: r.NewUUID(), Node: r.Node, Instance: r.Instance,
 			StartedAt: now, Outcome: "in_progress", prior: &prior}
 		s.attempts = append(s.attempts, a)
-		t := store.DialTarget{AttemptID: a.ID, ContactID: c.id, Tel: a.Tel, ChannelUUID: a.ChannelUUID}
+		t := store.DialTarget{AttemptID: a.ID, ContactID: c.id, Tel: a.Tel, ChannelUUID: a.ChannelUUID, Card: card}
 		if cb := callbackOf[c]; cb != nil {
 			a.priorCallback = cb.attemptID
 			cb.status, cb.attemptID, t.Callback = "dialed", a.ID, true

@@ -56,6 +56,8 @@ type memContact struct {
 	claimRun   int   // claim_token: the run that claimed it
 
 	redialTel string // the other number a disposition asked to dial (D-1); "": tel
+
+	name, kana, remarks string // the contact card (screen-pop)
 }
 
 // memCallback is a callbacks row (S-2).
@@ -170,7 +172,8 @@ func (s *memStore) AddJob(campaign int, timeZone, callerID string, tels ...strin
 	id := s.nextID
 	for _, tel := range tels {
 		s.nextID++
-		s.contacts = append(s.contacts, &memContact{id: s.nextID, listID: id, tel: tel, status: "eligible"})
+		s.contacts = append(s.contacts, &memContact{id: s.nextID, listID: id, tel: tel, status: "eligible",
+			name: "Customer " + tel, kana: "カスタマー", remarks: "remarks of " + tel})
 	}
 	// The job, its batch and its list share the id: one list per job is all the engine needs.
 	s.jobs[id] = &store.CallJob{ID: id, BatchID: id, CampaignID: campaign, TimeZone: timeZone, Name: "job", ListID: id,

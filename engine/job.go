@@ -99,6 +99,8 @@ type call struct {
 	// amd is the answer's classification, for a campaign that classifies answers (analysis.go).
 	amd *analysis
 	rec *recording // the call's recording, once started (recording.go)
+	// card is the contact as the claim read it, for the screen-pop of the call's live events.
+	card store.ContactCard
 }
 
 func campaignOf(cfg *config.Config, id int) *config.Campaign {

@@ -58,6 +58,19 @@ func (e *Engine) callEventLocked(j *job, c *call, typ string, extra map[string]a
 	if c.answered != nil {
 		data["answered_at"] = *c.answered
 	}
+	if typ == liveevents.CallOffered || typ == liveevents.CallConnected {
+		// Screen-pop: who is on the line, without a round trip (only the call's agent, its
+		// supervisors and admins see these events).
+		card := map[string]any{"id": c.contactID, "name": c.card.Name, "kana": c.card.Kana, "tel": c.card.Tel,
+			"remarks": c.card.Remarks, "previous_attempts": c.card.PreviousAttempts, "last_outcome": nil, "last_attempt_at": nil}
+		if c.card.LastOutcome != "" {
+			card["last_outcome"] = c.card.LastOutcome
+		}
+		if c.card.LastAttemptAt != nil {
+			card["last_attempt_at"] = *c.card.LastAttemptAt
+		}
+		data["contact"] = card
+	}
 	for k, v := range extra {
 		data[k] = v
 	}

@@ -26,6 +26,20 @@ type DialTarget struct {
 	// Agent is the agent a callback is tied to: the one who promised it, claimed for it during
 	// the grace (ClaimRequest.Owners); 0 for any agent.
 	Agent int `db:"-"`
+	// Card is who the contact is, read by the claim itself, for the agent's screen the moment
+	// the call reaches it (the live events' screen-pop).
+	Card ContactCard `db:"-"`
+}
+
+// ContactCard is what an agent's screen shows of a contact as its call arrives: who it is and
+// how earlier attempts went.
+type ContactCard struct {
+	Name, Kana, Tel, Remarks string
+	// PreviousAttempts is how many attempts came before this one; LastAttemptAt and
+	// LastOutcome describe the latest of them (nil and "" for a first attempt).
+	PreviousAttempts int
+	LastAttemptAt    *time.Time
+	LastOutcome      string
 }
 
 // ClaimRequest asks for up to N contacts of a job's run.
@@ -136,18 +150,31 @@ func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time
 				CalledRun sql.NullInt64 `db:"called_run"`
 				// The number dialed: the other number a disposition asked for, else the list's (D-1).
 				Dial string `db:"dial_tel"`
+				// The contact card (screen-pop), read by the same statement.
+				Name     string         `db:"name"`
+				Kana     string         `db:"kana"`
+				Tel      string         `db:"tel"`
+				Remarks  string         `db:"remarks"`
+				Attempts int            `db:"attempt_count"`
+				Outcome  sql.NullString `db:"last_outcome"`
 			}
 			err := tx.GetContext(ctx, &prior, `UPDATE contacts c SET claimed_by_job = $2, claim_token = $3::bigint, claimed_at = $4,
 				called_by_job = $2, called_run = $3::integer,
 				attempt_count = c.attempt_count + 1, last_attempt_at = $4, next_attempt_at = NULL, status = 'eligible'
 				FROM contacts old WHERE c.id = $1 AND old.id = c.id
 				RETURNING old.status, old.next_attempt_at, old.last_attempt_at, old.called_by_job, old.called_run,
-				COALESCE(c.redial_tel, c.tel) AS dial_tel`,
+				COALESCE(c.redial_tel, c.tel) AS dial_tel, c.name, c.kana, c.tel, c.remarks, old.attempt_count,
+				(SELECT a.outcome FROM attempts a WHERE a.contact_id = c.id ORDER BY a.started_at DESC LIMIT 1) AS last_outcome`,
 				p.ID, r.JobID, r.Run, now)
 			if err != nil {
 				return fmt.Errorf("claim contact %d: %w", p.ID, err)
 			}
-			t := DialTarget{ContactID: p.ID, Tel: prior.Dial, ChannelUUID: r.NewUUID(), Callback: p.CallbackID.Valid}
+			t := DialTarget{ContactID: p.ID, Tel: prior.Dial, ChannelUUID: r.NewUUID(), Callback: p.CallbackID.Valid,
+				Card: ContactCard{Name: prior.Name, Kana: prior.Kana, Tel: prior.Tel, Remarks: prior.Remarks,
+					PreviousAttempts: prior.Attempts, LastOutcome: prior.Outcome.String}}
+			if prior.Last.Valid {
+				t.Card.LastAttemptAt = &prior.Last.Time
+			}
 			if r.Owners != nil {
 				t.Agent = int(p.CallbackAgentID.Int64)
 			}

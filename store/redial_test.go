@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/store"
 	"github.com/kakeru-dialer/kakeru/store/storetest"
 )
@@ -98,5 +99,37 @@ func TestRedialOtherNumber(t *testing.T) {
 	var contactTel string
 	if err := f.s.DB().QueryRow(`SELECT tel FROM contacts WHERE id = $1`, first.ContactID).Scan(&contactTel); err != nil || contactTel != listTel {
 		t.Fatalf("the list's number became %q (%v)", contactTel, err)
+	}
+}
+
+// Issue 16 item 4 (screen-pop): the claim reads the contact's card with the same statement that
+// claims it: who it is, how many attempts came before and how the latest ended.
+func TestClaimReadsTheContactCard(t *testing.T) {
+	f := newJobFixture(t, 1)
+	ctx := context.Background()
+	j, err := f.s.StartCallJob(ctx, f.job(t, store.JobFilter{}).ID, rules(), f.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim := func(now time.Time) store.DialTarget {
+		t.Helper()
+		got, err := f.s.ClaimContacts(ctx, store.ClaimRequest{JobID: j.ID, Run: j.Run, N: 1, Instance: "i", Node: "fs1", NewUUID: seqUUID}, now)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("claim at %s: %+v, %v", now, got, err)
+		}
+		return got[0]
+	}
+	first := claim(f.now)
+	if c := first.Card; c.Name != "顧客0" || c.Kana != "コキャク" || c.Tel != "09000000000" || c.Remarks != "" ||
+		c.PreviousAttempts != 0 || c.LastAttemptAt != nil || c.LastOutcome != "" {
+		t.Fatalf("first card %+v", c)
+	}
+	if ok, err := f.s.FinishAttempt(ctx, store.AttemptEnd{ChannelUUID: first.ChannelUUID, Outcome: "busy", HangupCause: "USER_BUSY",
+		EndedAt: f.now.Add(time.Second), Retry: []store.RetryRule{{Outcomes: []domain.Outcome{"busy"}, After: time.Minute, MaxAttempts: 3}}}); err != nil || !ok {
+		t.Fatalf("finish: %v %v", ok, err)
+	}
+	second := claim(f.now.Add(2 * time.Minute))
+	if c := second.Card; c.PreviousAttempts != 1 || c.LastAttemptAt == nil || !c.LastAttemptAt.Equal(f.now) || c.LastOutcome != "busy" {
+		t.Fatalf("second card %+v", c)
 	}
 }
