@@ -62,7 +62,7 @@ func TestOpenAPISchemasMatchStructs(t *testing.T) {
 		"Batch": batchJSON{}, "BatchDeletion": store.BatchDeletion{}, "CustomerList": listJSON{}, "ListImport": importedListJSON{}, "Assignment": assignmentJSON{},
 		"Contact": contactJSON{}, "Attempt": attemptJSON{}, "Disposition": dispositionJSON{},
 		"AnswerAnalysis": answerAnalysisJSON{}, "Recording": recordingJSON{},
-		"CallJob": callJobView{}, "JoinableCallJob": joinableJobJSON{}, "Session": sessionJSON{}, "SessionCall": sessionCall{}, "ContactBrief": contactBrief{},
+		"CallJob": callJobView{}, "JoinableCallJob": joinableJobJSON{}, "Session": sessionJSON{}, "SessionAction": sessionAction{}, "SessionCall": sessionCall{}, "ContactBrief": contactBrief{},
 		"UnsavedDisposition": unsavedJSON{}, "Callback": store.Callback{}, "SessionCallback": sessionCallback{},
 		"OutcomeCounts": countsJSON{}, "ReportCampaign": reportCampaignJSON{}, "ResultCodeCount": resultCodeCountJSON{},
 		"AgentReport": agentReportJSON{}, "DayCounts": dayJSON{}, "ReportSummary": summaryJSON{},

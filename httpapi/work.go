@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -112,7 +113,7 @@ func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) error {
 	if err := s.desk.Push(r.Context(), j.ID, agentstate.Request{AgentID: ag.ID, Kind: domain.RequestJoin}); err != nil {
 		return DependencyDown("redis", err)
 	}
-	writeJSON(w, http.StatusAccepted, sessionJSON{State: domain.AgentLoggedOff, StateSince: s.now(), CallJobID: &j.ID})
+	writeJSON(w, http.StatusAccepted, sessionJSON{State: domain.AgentLoggedOff, StateSince: s.now(), CallJobID: &j.ID, Actions: []sessionAction{}})
 	return nil
 }
 
@@ -189,6 +190,43 @@ type sessionJSON struct {
 	CallJobID  *int64            `json:"call_job_id"`
 	Message    string            `json:"message,omitempty"`
 	Call       *sessionCall      `json:"call,omitempty"`
+	// Actions are what the agent's screen may offer now, each the request that does it.
+	Actions []sessionAction `json:"actions"`
+}
+
+// sessionAction is one thing an agent may do in its current state (issue 16 item 4).
+type sessionAction struct {
+	Action string `json:"action"`
+	Method string `json:"method"`
+	Path   string `json:"path"`
+}
+
+// sessionActions are the requests the API accepts for an agent in st: joining when it is in no
+// job; changing state and leaving between calls; hanging the customer up (and recording, when
+// the campaign records on request or always) on a call; saving the disposition in wrap-up.
+// recording is the campaign's recording mode ("" without a job).
+func sessionActions(st agentstate.Agent, recording string) []sessionAction {
+	agent := fmt.Sprintf("/api/v1/agents/%d/", st.ID)
+	act := func(name, path string) sessionAction {
+		return sessionAction{Action: name, Method: http.MethodPost, Path: path}
+	}
+	out := []sessionAction{}
+	switch {
+	case st.CallJobID == 0:
+		return append(out, act("join", agent+"join"))
+	case st.State == domain.AgentLoggedOff:
+		return out // joining: the phone is being called
+	case st.State == domain.AgentOnCall:
+		out = append(out, act("hangup_customer", agent+"hangup-customer"))
+		if recording == config.RecordingOnRequest || recording == config.RecordingAll {
+			out = append(out, act("record", agent+"record"))
+		}
+	case st.State == domain.AgentWrapUp && st.AttemptID != 0:
+		out = append(out, act("save_disposition", fmt.Sprintf("/api/v1/attempts/%d/disposition", st.AttemptID)), act("set_state", agent+"state"))
+	default:
+		out = append(out, act("set_state", agent+"state"))
+	}
+	return append(out, act("leave", agent+"leave"))
 }
 
 type sessionCall struct {
@@ -225,9 +263,16 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := sessionJSON{State: st.State, StateSince: st.Since, Message: st.Message}
+	recording := ""
 	if st.CallJobID != 0 {
 		out.CallJobID = &st.CallJobID
+		if j, err := s.jobs.GetCallJob(r.Context(), st.CallJobID); err == nil {
+			if camp, ok := s.cfg.Current().Campaign(j.CampaignID); ok {
+				recording = camp.Recording.Mode
+			}
+		}
 	}
+	out.Actions = sessionActions(st, recording)
 	if st.AttemptID != 0 && (st.State == domain.AgentOnCall || st.State == domain.AgentWrapUp) {
 		call := &sessionCall{AttemptID: st.AttemptID, History: []attemptJSON{}}
 		if d, err := s.jobs.GetAttemptDial(r.Context(), st.AttemptID); err == nil {
