@@ -21,14 +21,7 @@ func TestRedialOtherNumber(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	claim := func(now time.Time) store.DialTarget {
-		t.Helper()
-		got, err := f.s.ClaimContacts(ctx, store.ClaimRequest{JobID: j.ID, Run: j.Run, N: 1, Instance: "i", Node: "fs1", NewUUID: seqUUID}, now)
-		if err != nil || len(got) != 1 {
-			t.Fatalf("claim at %s: %+v, %v", now, got, err)
-		}
-		return got[0]
-	}
+	claim := func(now time.Time) store.DialTarget { t.Helper(); return claimOne(t, f, j, now) }
 	recorded := func(d store.DialTarget) string {
 		t.Helper()
 		var tel string
@@ -111,14 +104,7 @@ func TestClaimReadsTheContactCard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	claim := func(now time.Time) store.DialTarget {
-		t.Helper()
-		got, err := f.s.ClaimContacts(ctx, store.ClaimRequest{JobID: j.ID, Run: j.Run, N: 1, Instance: "i", Node: "fs1", NewUUID: seqUUID}, now)
-		if err != nil || len(got) != 1 {
-			t.Fatalf("claim at %s: %+v, %v", now, got, err)
-		}
-		return got[0]
-	}
+	claim := func(now time.Time) store.DialTarget { t.Helper(); return claimOne(t, f, j, now) }
 	first := claim(f.now)
 	if c := first.Card; c.Name != "顧客0" || c.Kana != "コキャク" || c.Tel != "09000000000" || c.Remarks != "" ||
 		c.PreviousAttempts != 0 || c.LastAttemptAt != nil || c.LastOutcome != "" {
@@ -132,4 +118,14 @@ func TestClaimReadsTheContactCard(t *testing.T) {
 	if c := second.Card; c.PreviousAttempts != 1 || c.LastAttemptAt == nil || !c.LastAttemptAt.Equal(f.now) || c.LastOutcome != "busy" {
 		t.Fatalf("second card %+v", c)
 	}
+}
+
+// claimOne claims the one contact j's run may dial at now.
+func claimOne(t *testing.T, f jobFixture, j store.CallJob, now time.Time) store.DialTarget {
+	t.Helper()
+	got, err := f.s.ClaimContacts(context.Background(), store.ClaimRequest{JobID: j.ID, Run: j.Run, N: 1, Instance: "i", Node: "fs1", NewUUID: seqUUID}, now)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("claim at %s: %+v, %v", now, got, err)
+	}
+	return got[0]
 }
