@@ -42,17 +42,18 @@ const (
 	RequestState          RequestKind = "state"           // become available, break or away (G-4)
 	RequestHangupCustomer RequestKind = "hangup_customer" // cut the customer's leg only (G-3)
 	RequestRecordCall     RequestKind = "record_call"     // record the current call (campaign recording on_request)
+	RequestStopRecording  RequestKind = "stop_recording"  // stop recording it (a card number read out, say)
 )
 
 // RequestKinds lists every request kind. The slice is new on each call.
 func RequestKinds() []RequestKind {
-	return []RequestKind{RequestJoin, RequestLeave, RequestState, RequestHangupCustomer, RequestRecordCall}
+	return []RequestKind{RequestJoin, RequestLeave, RequestState, RequestHangupCustomer, RequestRecordCall, RequestStopRecording}
 }
 
 // Valid reports whether k is one of RequestKinds.
 func (k RequestKind) Valid() bool {
 	switch k {
-	case RequestJoin, RequestLeave, RequestState, RequestHangupCustomer, RequestRecordCall:
+	case RequestJoin, RequestLeave, RequestState, RequestHangupCustomer, RequestRecordCall, RequestStopRecording:
 		return true
 	}
 	return false

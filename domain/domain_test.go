@@ -59,7 +59,7 @@ func TestSpelling(t *testing.T) {
 		{spelled(AgentStates()), []string{"available", "on_call", "wrap_up", "break", "away", "logged_off"}},
 		{spelled(NextSteps()), []string{"continue", "callback", "complete"}},
 		{spelled(AfterWrapUps()), []string{"continue", "break", "away", "end"}},
-		{spelled(RequestKinds()), []string{"join", "leave", "state", "hangup_customer", "record_call"}},
+		{spelled(RequestKinds()), []string{"join", "leave", "state", "hangup_customer", "record_call", "stop_recording"}},
 		{spelled(JobStatuses()), []string{"stopped", "running"}},
 	} {
 		if !slices.Equal(c.got, c.want) {

@@ -228,3 +228,42 @@ func TestMachineForAnAgent(t *testing.T) {
 		t.Fatalf("pacing view %+v", v.Compliance)
 	}
 }
+
+// Recording on request: nothing is recorded until the agent asks; the agent may stop it (a
+// card number read out), and the attempt keeps the part recorded, its length up to the stop.
+func TestRecordingOnRequestStartsAndStops(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	dir := t.TempDir()
+	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: func(cfg *config.Config) {
+		cfg.Campaigns[0].Recording = config.Recording{Mode: config.RecordingOnRequest, Path: config.DefaultRecordingPath, Format: "wav"}
+		cfg.FreeSWITCH.Recordings = config.Recordings{Directory: dir}
+	}})
+	h.join(1001)
+	h.waitState(1001, domain.AgentOnCall)
+	h.waitFor("the call connected", func() bool { return len(h.events.of(liveevents.CallConnected)) == 1 })
+	leg := h.customerLeg(tel)
+	h.passes(2)
+	if r := h.commands("api uuid_record " + leg); len(r) != 0 {
+		t.Fatalf("recorded without a request: %q", r)
+	}
+	h.request(1001, domain.RequestRecordCall, "")
+	h.waitFor("the recording started", func() bool { return len(h.commands("api uuid_record "+leg+" start ")) == 1 })
+	h.advance(3 * time.Second)
+	h.request(1001, domain.RequestStopRecording, "")
+	h.waitFor("the recording stopped", func() bool { return len(h.commands("api uuid_record "+leg+" stop ")) == 1 })
+	h.request(1001, domain.RequestStopRecording, "") // once only
+	h.advance(5 * time.Second)
+	h.hangupCustomer(1001)
+	h.waitFor("the recording written", func() bool {
+		a := h.store.Attempts(tel)[0]
+		return a.Outcome == domain.OutcomeConnected && a.RecordingLength != nil
+	})
+	a := h.store.Attempts(tel)[0]
+	if n := len(h.commands("api uuid_record " + leg + " stop ")); n != 1 || a.RecordingPath == "" {
+		t.Fatalf("stops %d, attempt %+v", n, a)
+	}
+	if _, err := os.Stat(filepath.Join(dir, a.RecordingPath)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -259,6 +259,16 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 		if c != nil {
 			e.startRecording(ctx, j, c, true)
 		}
+	case domain.RequestStopRecording:
+		e.mu.Lock()
+		var c *call
+		if a != nil && a.call != nil && a.call.state == callConnected {
+			c = a.call
+		}
+		e.mu.Unlock()
+		if c != nil {
+			e.stopRecording(ctx, j, c)
+		}
 	}
 }
 

@@ -24,6 +24,7 @@ type recording struct {
 	path    string // relative to freeswitch.recordings
 	started time.Time
 	length  time.Duration // from the switch's RECORD_STOP; 0 until then
+	stopped time.Time     // when the agent had it stopped; zero: it runs to the call's end
 }
 
 // startRecording asks the switch to record a connected call into the campaign's path, once.
@@ -70,6 +71,27 @@ func (e *Engine) startRecording(ctx context.Context, j *job, c *call, requested 
 	})
 }
 
+// stopRecording stops a call's recording on the agent's request, once; what was recorded is
+// kept, its length and size written when the call ends. A call not being recorded is left alone.
+func (e *Engine) stopRecording(ctx context.Context, j *job, c *call) {
+	now := e.o.Now()
+	e.mu.Lock()
+	r := c.rec
+	if r == nil || !r.stopped.IsZero() {
+		e.mu.Unlock()
+		return
+	}
+	r.stopped = now
+	e.mu.Unlock()
+	cmd, err := freeswitch.UUIDRecord(c.uuid, false, path.Join(e.o.Config().FreeSWITCH.Recordings.SwitchDir(), r.path))
+	if err == nil {
+		_, err = e.o.Switch.API(context.WithoutCancel(ctx), c.node, cmd)
+	}
+	if err != nil {
+		e.o.Logger.Warn("recording not stopped", "job", j.id, "attempt", c.attemptID, "err", err)
+	}
+}
+
 // recordCommand sends uuid_record, asking again once when the switch refuses it: the switch
 // creates the file's directories itself, and two calls creating the same new day's directory
 // at once make one of them fail ("Cannot record session!", the lab's first six calls); by the
@@ -101,14 +123,19 @@ func (e *Engine) recordStopped(c *call, ev *wire.Event) {
 // the call; the size is the file's as kakeru sees it (unknown, -1, when kakeru cannot see it).
 func (e *Engine) finishRecording(c *call, ended time.Time) {
 	e.mu.Lock()
-	r := c.rec
-	e.mu.Unlock()
-	if r == nil {
+	if c.rec == nil {
+		e.mu.Unlock()
 		return
 	}
+	r := *c.rec // its fields change under e.mu (recordStopped, stopRecording)
+	e.mu.Unlock()
 	length := r.length
 	if length <= 0 {
-		length = ended.Sub(r.started)
+		end := ended
+		if !r.stopped.IsZero() {
+			end = r.stopped
+		}
+		length = end.Sub(r.started)
 	}
 	dir := e.o.Config().FreeSWITCH.Recordings.Directory
 	e.ledger.write(c.attemptID, func(ctx context.Context) {

@@ -280,6 +280,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	e.mustCall(http.StatusConflict, agentToken, http.MethodPost, agent+"/record", nil) // campaign 1 records nothing
 	cfg.Campaigns[slices.IndexFunc(cfg.Campaigns, func(c config.Campaign) bool { return c.ID == 1 })].Recording.Mode = config.RecordingOnRequest
 	e.mustCall(http.StatusAccepted, agentToken, http.MethodPost, agent+"/record", nil)
+	e.mustCall(http.StatusAccepted, agentToken, http.MethodDelete, agent+"/record", nil)
 	e.mustCall(http.StatusAccepted, agentToken, http.MethodPost, agent+"/hangup-customer", nil)
 	_ = desk.Set(context.Background(), agentstate.Agent{ID: 1001, State: domain.AgentWrapUp, Since: e.now, CallJobID: job, AttemptID: x3})
 	e.mustCall(http.StatusAccepted, agentToken, http.MethodPost, agent+"/leave", nil)

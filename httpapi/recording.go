@@ -125,6 +125,18 @@ func (s *Server) removeRecordings(r *http.Request, paths []string) {
 // same). 409 agent_not_on_call without a customer on the line; 409 recording_not_available when
 // the campaign does not record.
 func (s *Server) handleRecordCall(w http.ResponseWriter, r *http.Request) error {
+	return s.recordRequest(w, r, domain.RequestRecordCall)
+}
+
+// handleStopRecording: the agent asks for its call's recording to stop now (the customer reads
+// out a card number, say); what was recorded so far is kept. Same answers as handleRecordCall;
+// a call not being recorded is accepted and nothing happens.
+func (s *Server) handleStopRecording(w http.ResponseWriter, r *http.Request) error {
+	return s.recordRequest(w, r, domain.RequestStopRecording)
+}
+
+// recordRequest queues a recording request of an agent on a call whose campaign records.
+func (s *Server) recordRequest(w http.ResponseWriter, r *http.Request, kind domain.RequestKind) error {
 	_, st, err := s.agentFor(r)
 	if err != nil {
 		return err
@@ -143,7 +155,7 @@ func (s *Server) handleRecordCall(w http.ResponseWriter, r *http.Request) error 
 	if !ok || camp.Recording.Mode != config.RecordingOnRequest && camp.Recording.Mode != config.RecordingAll {
 		return errorf(http.StatusConflict, "recording_not_available", "the campaign does not record calls")
 	}
-	if err := s.pushAgent(r, st, agentstate.Request{Kind: domain.RequestRecordCall}); err != nil {
+	if err := s.pushAgent(r, st, agentstate.Request{Kind: kind}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusAccepted)

@@ -321,6 +321,34 @@ func TestRecordCallRequest(t *testing.T) {
 	}
 }
 
+// The agent stops its call's recording (a card number read out): the same callers and answers
+// as asking for it, queued as stop_recording.
+func TestStopRecordingRequest(t *testing.T) {
+	e := newRecEnv(t)
+	const path = "/api/v1/agents/1001/record"
+	want := func(token string, status int, code string) {
+		t.Helper()
+		r := e.call(token, http.MethodDelete, path, nil)
+		if r.Status != status || code != "" && r.errorCode() != code {
+			t.Fatalf("DELETE %s: %d %s, want %d %s", path, r.Status, r.Raw, status, code)
+		}
+	}
+	_ = e.desk.Set(context.Background(), agentstate.Agent{ID: 1001, State: domain.AgentWrapUp, Since: e.now, CallJobID: e.fx.Job1,
+		AttemptID: e.fx.Attempts["X3"]})
+	want(agentToken, http.StatusConflict, "agent_not_on_call")
+	_ = e.desk.Set(context.Background(), agentstate.Agent{ID: 1001, State: domain.AgentOnCall, Since: e.now, CallJobID: e.fx.Job1,
+		AttemptID: e.fx.Attempts["X3"]})
+	want(agentToken, http.StatusConflict, "recording_not_available")
+	e.campaign(1).Recording.Mode = config.RecordingOnRequest
+	want("demo-agent-1002-token", http.StatusForbidden, "forbidden")
+	want(agentToken, http.StatusAccepted, "")
+	e.desk.mu.Lock()
+	defer e.desk.mu.Unlock()
+	if len(e.desk.queued) != 1 || e.desk.queued[0].Kind != domain.RequestStopRecording || e.desk.queued[0].AgentID != 1001 {
+		t.Fatalf("queued %+v", e.desk.queued)
+	}
+}
+
 // B-6: deleting a batch deletes its recordings; other files stay.
 func TestDeleteBatchRemovesRecordings(t *testing.T) {
 	e := newRecEnv(t)

@@ -229,6 +229,7 @@ func (s *Server) routes() {
 	api("GET /api/v1/agents/{id}/session", s.handleSession)
 	api("GET /api/v1/agents/{id}/call-jobs", s.handleJoinableJobs)
 	api("POST /api/v1/agents/{id}/record", s.handleRecordCall)
+	api("DELETE /api/v1/agents/{id}/record", s.handleStopRecording)
 	api("POST /api/v1/attempts/{id}/disposition", s.handleSaveDisposition)
 	api("GET /api/v1/attempts/{id}/recording", s.handleGetRecording) // HEAD too
 	api("GET /api/v1/unsaved-dispositions", s.heavy(1, s.handleUnsavedDispositions))

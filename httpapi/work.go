@@ -219,7 +219,8 @@ func sessionActions(st agentstate.Agent, recording string) []sessionAction {
 	case st.State == domain.AgentOnCall:
 		out = append(out, act("hangup_customer", agent+"hangup-customer"))
 		if recording == config.RecordingOnRequest || recording == config.RecordingAll {
-			out = append(out, act("record", agent+"record"))
+			out = append(out, act("record", agent+"record"),
+				sessionAction{Action: "stop_recording", Method: http.MethodDelete, Path: agent + "record"})
 		}
 	case st.State == domain.AgentWrapUp && st.AttemptID != 0:
 		out = append(out, act("save_disposition", fmt.Sprintf("/api/v1/attempts/%d/disposition", st.AttemptID)), act("set_state", agent+"state"))
