@@ -250,26 +250,24 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 			e.command(ctx, c.node, uuidKill(c.uuid, "NORMAL_CLEARING"))
 		}
 	case domain.RequestRecordCall:
-		e.mu.Lock()
-		var c *call
-		if a != nil && a.call != nil && a.call.state == callConnected {
-			c = a.call
-		}
-		e.mu.Unlock()
-		if c != nil {
+		if c := e.connectedCall(a); c != nil {
 			e.startRecording(ctx, j, c, true)
 		}
 	case domain.RequestStopRecording:
-		e.mu.Lock()
-		var c *call
-		if a != nil && a.call != nil && a.call.state == callConnected {
-			c = a.call
-		}
-		e.mu.Unlock()
-		if c != nil {
+		if c := e.connectedCall(a); c != nil {
 			e.stopRecording(ctx, j, c)
 		}
 	}
+}
+
+// connectedCall is the call agent a (nil or not) is talking on, or nil.
+func (e *Engine) connectedCall(a *agent) *call {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if a != nil && a.call != nil && a.call.state == callConnected {
+		return a.call
+	}
+	return nil
 }
 
 // checkCalls bridges answered customers waiting for an agent, abandons those past the connect
