@@ -34,15 +34,19 @@ func (e *Engine) dial(ctx context.Context, cfg *config.Config, camp *config.Camp
 	d, plan := e.paceLocked(camp, j, now)
 	j.decision = d
 	plan = e.limitRateLocked(camp, plan, now)
+	// The trace below counts the job's calls: only when it is written (every pass otherwise).
 	var inFlight [callMachine + 1]int
-	for _, c := range j.calls {
-		inFlight[c.state]++
+	trace := d.Dial > 0 && e.o.Logger.Enabled(ctx, slog.LevelDebug)
+	if trace {
+		for _, c := range j.calls {
+			inFlight[c.state]++
+		}
 	}
 	e.mu.Unlock()
 	if h := e.o.Hooks.Decision; h != nil {
 		h(camp.ID, d)
 	}
-	if d.Dial > 0 {
+	if trace {
 		e.o.Logger.Debug("paced", "job", j.id, "dial", d.Dial, "reason", d.Reason, "budget", d.Budget,
 			"dialing", inFlight[callDialing], "classifying", inFlight[callClassifying], "waiting", inFlight[callWaiting])
 	}
