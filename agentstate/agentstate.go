@@ -7,6 +7,7 @@ package agentstate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -31,6 +32,48 @@ type Agent struct {
 	Leg       string // the agent's phone leg (channel UUID) while in a job
 	Node      string // the switch node of that leg
 	Message   string // why the agent was logged off, shown at its next screen (G-5, J-6)
+	// Call is what is going on with the agent's customer besides talking (hold, a consult, a
+	// conference), nil when nothing is; Preview the contact a preview job shows the agent
+	// (state preview), nil otherwise.
+	Call    *CallStatus
+	Preview *Preview
+}
+
+// CallStatus is the state of an agent's call beyond "on a call": the screen offers its
+// actions from it.
+type CallStatus struct {
+	// Held: the customer hears hold music, away from the agent (a hold, or a consult).
+	Held bool `json:"held"`
+	// Party is the third party of a consult, a blind transfer still ringing or a conference.
+	Party *Party `json:"party,omitempty"`
+}
+
+// Party is the third party of an agent's call.
+type Party struct {
+	// Mode: consult (attended transfer), blind (a blind transfer whose target still rings) or
+	// conference.
+	Mode   string `json:"mode"`
+	Target Target `json:"target"`
+	// State: ringing, talking (in the agent's room), held (a consult after a swap: the agent
+	// talks to the customer again).
+	State string    `json:"state"`
+	Since time.Time `json:"since"`
+}
+
+// Target is who a transfer or a conference reaches: exactly one of its fields is set.
+type Target struct {
+	Kind       domain.TargetKind `json:"kind"`
+	AgentID    int               `json:"agent_id,omitempty"`
+	Supervisor string            `json:"supervisor,omitempty"` // a user name
+	Number     string            `json:"number,omitempty"`
+}
+
+// Preview is the contact a preview job shows an agent before dialing it.
+type Preview struct {
+	AttemptID int64     `json:"attempt_id"`
+	ContactID int64     `json:"contact_id"`
+	Tel       string    `json:"tel"`
+	DialAt    time.Time `json:"dial_at"` // the time limit: dialed by itself then
 }
 
 // Store reads and writes live agent state.
@@ -63,6 +106,7 @@ func (s *Store) Set(ctx context.Context, a Agent) error {
 		p.HSet(ctx, agentKey(a.ID), map[string]any{
 			"state": string(a.State), "since": a.Since.UnixMilli(),
 			"call_job_id": a.CallJobID, "job_run": a.JobRun, "attempt_id": a.AttemptID, "leg": a.Leg, "node": a.Node, "message": a.Message,
+			"call": jsonField(a.Call), "preview": jsonField(a.Preview),
 		})
 		p.SAdd(ctx, agentsKey, a.ID)
 		return nil
@@ -163,5 +207,26 @@ func parseAgent(id int, m map[string]string) (Agent, error) {
 	a.AttemptID, _ = strconv.ParseInt(m["attempt_id"], 10, 64)
 	a.JobRun, _ = strconv.Atoi(m["job_run"])
 	a.Leg, a.Node, a.Message = m["leg"], m["node"], m["message"]
+	if v := m["call"]; v != "" {
+		a.Call = new(CallStatus)
+		if err := json.Unmarshal([]byte(v), a.Call); err != nil {
+			return Agent{}, fmt.Errorf("agent %d: stored call %q: %w", id, v, err)
+		}
+	}
+	if v := m["preview"]; v != "" {
+		a.Preview = new(Preview)
+		if err := json.Unmarshal([]byte(v), a.Preview); err != nil {
+			return Agent{}, fmt.Errorf("agent %d: stored preview %q: %w", id, v, err)
+		}
+	}
 	return a, nil
+}
+
+// jsonField is v as a hash field: "" for nil, else its JSON.
+func jsonField[T any](v *T) string {
+	if v == nil {
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }

@@ -18,6 +18,21 @@ type Request struct {
 	AgentID int                `json:"agent_id"`
 	Kind    domain.RequestKind `json:"kind"`
 	State   domain.AgentState  `json:"state,omitempty"` // for RequestState: available, break or away
+	// By is the user who asked (the agent itself, or a supervisor or admin acting for it):
+	// recorded on the attempt's steps.
+	By string `json:"by,omitempty"`
+	// AttemptID is the preview a RequestPreviewDial or RequestPreviewSkip is about: a request
+	// for a preview the agent no longer has is ignored.
+	AttemptID int64 `json:"attempt_id,omitempty"`
+	// Reason is a RequestPreviewSkip's reason code (the campaign's preview.skip_reasons).
+	Reason string `json:"reason,omitempty"`
+	// Tel and CallerID are a RequestManualDial's number (digits) and caller ID.
+	Tel      string `json:"tel,omitempty"`
+	CallerID string `json:"caller_id,omitempty"`
+	// Target is a RequestTransfer's or RequestConference's; Blind makes a RequestTransfer a blind
+	// transfer rather than a consult.
+	Target *Target `json:"target,omitempty"`
+	Blind  bool    `json:"blind,omitempty"`
 }
 
 func requestsKey(jobID int64) string {

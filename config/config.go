@@ -174,6 +174,13 @@ type Campaign struct {
 	AnswerAnalysis AnswerAnalysis `mapstructure:"answer_analysis"`
 	// Recording records connected calls (off by default).
 	Recording Recording `mapstructure:"recording"`
+	// Preview is the preview mode's time limit and skip reasons (pacing.mode preview, or a
+	// job's pacing_mode).
+	Preview Preview `mapstructure:"preview"`
+	// ManualDial lets agents dial numbers by hand in the campaign's jobs (on by default).
+	ManualDial ManualDial `mapstructure:"manual_dial"`
+	// Transfer is the allow-list of outside numbers for transfers and conferences.
+	Transfer Transfer `mapstructure:"transfer"`
 }
 
 // BusinessHours are wall-clock times in the campaign's zone, "HH:MM".
@@ -198,7 +205,7 @@ type ResultCode struct {
 
 // Pacing is the campaign's dialing policy (P-1).
 type Pacing struct {
-	Mode              string        `mapstructure:"mode"`                // progressive | ratio | predictive; default predictive
+	Mode              string        `mapstructure:"mode"`                // progressive | ratio | predictive | preview; default predictive
 	TargetAbandonRate float64       `mapstructure:"target_abandon_rate"` // default 0.03, in (0, 0.1]
 	MaxRatio          float64       `mapstructure:"max_ratio"`           // calls per available agent; default 3, in [1, 10]
 	ConnectDeadline   time.Duration `mapstructure:"connect_deadline"`    // default 2s

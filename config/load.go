@@ -184,6 +184,7 @@ func applyListDefaults(cfg *Config, present map[string]bool) {
 			cp.Calendar.ClosedOnPublicHolidays = string(calendar.HolidaysNone)
 		}
 		applyAnalysisDefaults(cp, present, p)
+		applyDeskDefaults(cp, present, p)
 		if !present[p+"callback_grace"] {
 			cp.CallbackGrace = DefaultCallbackGrace
 		}

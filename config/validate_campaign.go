@@ -79,6 +79,7 @@ func (v *validator) campaigns(list []Campaign) ids {
 		}
 		v.answerAnalysis(p+".answer_analysis", cp.AnswerAnalysis, cp.Pacing)
 		v.recording(p+".recording", cp.Recording, v.cfg.FreeSWITCH.Recordings)
+		v.desk(p, cp)
 	}
 	return out
 }
@@ -165,9 +166,9 @@ func (v *validator) resultCodes(p string, codes []ResultCode) {
 
 func (v *validator) pacing(p string, pc Pacing) {
 	switch pc.Mode {
-	case PacingProgressive, PacingRatio, PacingPredictive:
+	case PacingProgressive, PacingRatio, PacingPredictive, PacingPreview:
 	default:
-		v.add(p+".mode", "must be one of progressive, ratio, predictive, got %q", pc.Mode)
+		v.add(p+".mode", "must be one of progressive, ratio, predictive, preview, got %q", pc.Mode)
 	}
 	if !(pc.TargetAbandonRate > 0 && pc.TargetAbandonRate <= 0.1) {
 		v.add(p+".target_abandon_rate", "must be above 0 and at most 0.1 (10%%), got %v", pc.TargetAbandonRate)

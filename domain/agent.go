@@ -11,17 +11,20 @@ const (
 	AgentBreak     AgentState = "break"     // in the job, taking no calls
 	AgentAway      AgentState = "away"      // in the job, taking no calls
 	AgentLoggedOff AgentState = "logged_off"
+	// AgentPreview: a preview job showed the agent its next contact, not dialed yet; the agent
+	// dials or skips it, or the campaign's time limit dials it.
+	AgentPreview AgentState = "preview"
 )
 
 // AgentStates lists every agent state in display order. The slice is new on each call.
 func AgentStates() []AgentState {
-	return []AgentState{AgentAvailable, AgentOnCall, AgentWrapUp, AgentBreak, AgentAway, AgentLoggedOff}
+	return []AgentState{AgentAvailable, AgentPreview, AgentOnCall, AgentWrapUp, AgentBreak, AgentAway, AgentLoggedOff}
 }
 
 // Valid reports whether s is one of AgentStates.
 func (s AgentState) Valid() bool {
 	switch s {
-	case AgentAvailable, AgentOnCall, AgentWrapUp, AgentBreak, AgentAway, AgentLoggedOff:
+	case AgentAvailable, AgentPreview, AgentOnCall, AgentWrapUp, AgentBreak, AgentAway, AgentLoggedOff:
 		return true
 	}
 	return false
@@ -43,17 +46,32 @@ const (
 	RequestHangupCustomer RequestKind = "hangup_customer" // cut the customer's leg only (G-3)
 	RequestRecordCall     RequestKind = "record_call"     // record the current call (campaign recording on_request)
 	RequestStopRecording  RequestKind = "stop_recording"  // stop recording it (a card number read out, say)
+	RequestPreviewDial    RequestKind = "preview_dial"    // dial the contact the preview shows now
+	RequestPreviewSkip    RequestKind = "preview_skip"    // skip it, with one of the campaign's reasons
+	RequestManualDial     RequestKind = "manual_dial"     // dial a number the agent typed, as an attempt of the job
+	RequestHold           RequestKind = "hold"            // the customer to hold music
+	RequestUnhold         RequestKind = "unhold"          // the customer back with the agent
+	RequestTransfer       RequestKind = "transfer"        // blind transfer, or the start of a consult (attended)
+	RequestConsultSwap    RequestKind = "consult_swap"    // talk to the other party of a consult; the one left holds
+	RequestConsultFinish  RequestKind = "consult_finish"  // complete the consult: customer and target together, the agent out
+	RequestConsultCancel  RequestKind = "consult_cancel"  // end the consult: the target hung up, the customer back with the agent
+	RequestConference     RequestKind = "conference"      // bring a third party into the agent's room with the customer
+	RequestConferenceEnd  RequestKind = "conference_end"  // hang the third party up
 )
 
 // RequestKinds lists every request kind. The slice is new on each call.
 func RequestKinds() []RequestKind {
-	return []RequestKind{RequestJoin, RequestLeave, RequestState, RequestHangupCustomer, RequestRecordCall, RequestStopRecording}
+	return []RequestKind{RequestJoin, RequestLeave, RequestState, RequestHangupCustomer, RequestRecordCall, RequestStopRecording,
+		RequestPreviewDial, RequestPreviewSkip, RequestManualDial, RequestHold, RequestUnhold, RequestTransfer,
+		RequestConsultSwap, RequestConsultFinish, RequestConsultCancel, RequestConference, RequestConferenceEnd}
 }
 
 // Valid reports whether k is one of RequestKinds.
 func (k RequestKind) Valid() bool {
 	switch k {
-	case RequestJoin, RequestLeave, RequestState, RequestHangupCustomer, RequestRecordCall, RequestStopRecording:
+	case RequestJoin, RequestLeave, RequestState, RequestHangupCustomer, RequestRecordCall, RequestStopRecording,
+		RequestPreviewDial, RequestPreviewSkip, RequestManualDial, RequestHold, RequestUnhold, RequestTransfer,
+		RequestConsultSwap, RequestConsultFinish, RequestConsultCancel, RequestConference, RequestConferenceEnd:
 		return true
 	}
 	return false

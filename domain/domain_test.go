@@ -56,10 +56,12 @@ func TestSpelling(t *testing.T) {
 	}{
 		{spelled(Outcomes()), []string{"connected", "abandoned", "machine", "no_answer", "busy", "rejected",
 			"invalid_number", "network_failure", "cancelled", "skipped"}},
-		{spelled(AgentStates()), []string{"available", "on_call", "wrap_up", "break", "away", "logged_off"}},
+		{spelled(AgentStates()), []string{"available", "preview", "on_call", "wrap_up", "break", "away", "logged_off"}},
 		{spelled(NextSteps()), []string{"continue", "callback", "complete"}},
 		{spelled(AfterWrapUps()), []string{"continue", "break", "away", "end"}},
-		{spelled(RequestKinds()), []string{"join", "leave", "state", "hangup_customer", "record_call", "stop_recording"}},
+		{spelled(RequestKinds()), []string{"join", "leave", "state", "hangup_customer", "record_call", "stop_recording",
+			"preview_dial", "preview_skip", "manual_dial", "hold", "unhold", "transfer", "consult_swap", "consult_finish",
+			"consult_cancel", "conference", "conference_end"}},
 		{spelled(JobStatuses()), []string{"stopped", "running"}},
 	} {
 		if !slices.Equal(c.got, c.want) {
