@@ -28,6 +28,19 @@ const (
 	CallEnded     = "call_ended"
 	JobState      = "job_state"
 	JobCounts     = "job_counts"
+	// The agent's desk (issue 16): a preview shown or skipped; the customer held and resumed; a
+	// third party (consult, blind transfer, conference) ringing, joined, gone; a transfer
+	// completed or failed; a consult's swap. Each names the agent and the attempt.
+	PreviewOffered    = "preview_offered"
+	PreviewSkipped    = "preview_skipped"
+	CallHeld          = "call_held"
+	CallResumed       = "call_resumed"
+	PartyRinging      = "party_ringing"
+	PartyJoined       = "party_joined"
+	PartyLeft         = "party_left"
+	ConsultSwapped    = "consult_swapped"
+	TransferCompleted = "transfer_completed"
+	TransferFailed    = "transfer_failed"
 )
 
 // DefaultKey is the stream every instance writes and reads.
