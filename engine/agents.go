@@ -215,6 +215,19 @@ func (e *Engine) agentGone(ctx context.Context, j *job, a *agent, message string
 	if j.agents[a.id] != a {
 		return // already gone: an event and a check may both tell, and a rejoin must not be undone
 	}
+	if p := dropPreviewLocked(a); p != nil {
+		e.giveBack(ctx, j, p.target.ChannelUUID, p.target.AttemptID) // queued: never blocks
+	}
+	if p := a.party; p != nil && p.state != partyDone {
+		// The target of a consult is gone: the loopback into its room is hung up, and the
+		// consult ends as if the target had hung up (partyGone, from that leg's hangup).
+		node, id := p.node, p.uuid
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.command(ctx, node, uuidKill(id, "NORMAL_CLEARING"))
+		}()
+	}
 	delete(j.agents, a.id)
 	delete(e.legs, a.leg)
 	if c := a.reserved; c != nil { // its callback goes to any agent (S-2)
@@ -253,6 +266,10 @@ func (e *Engine) publish(ctx context.Context, j *job, a *agent) {
 		AttemptID: a.attemptID, Leg: a.leg, Node: a.node}
 	if a.state == domain.AgentAvailable || a.state == domain.AgentBreak || a.state == domain.AgentAway {
 		st.AttemptID = 0
+	}
+	st.Call = partyStatusLocked(a)
+	if p := a.preview; p != nil {
+		st.Preview = &agentstate.Preview{AttemptID: p.target.AttemptID, ContactID: p.target.ContactID, Tel: p.target.Tel, DialAt: p.dialAt}
 	}
 	e.agentStateEventLocked(j, st)
 	e.states.write(int64(a.id), func(ctx context.Context) {

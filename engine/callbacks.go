@@ -36,6 +36,10 @@ type ownersAsk struct {
 // freeForLocked: the agent may be given customer c now (c nil: any customer, for pacing and for
 // the claim of its own callbacks). Caller holds e.mu.
 func (a *agent) freeForLocked(c *call) bool {
+	if c != nil && c.own && a.reserved == c {
+		// The agent dialed this customer itself: shown on a call while it rings (issue 16).
+		return a.inRoom && !a.leaving && a.call == nil && a.state == domain.AgentOnCall
+	}
 	return a.inRoom && !a.leaving && !a.leaveAfterCall && a.state == domain.AgentAvailable && a.call == nil &&
 		(a.reserved == nil || c != nil && a.reserved == c)
 }
@@ -86,7 +90,7 @@ func (e *Engine) dialOwnedCallbacks(ctx context.Context, cfg *config.Config, cam
 			return
 		}
 		for _, t := range targets {
-			e.originate(ctx, cfg, camp, j, p.node, t, now)
+			e.originate(ctx, cfg, camp, j, p.node, t, now, dialOpts{})
 		}
 	}
 }

@@ -28,6 +28,12 @@ const (
 // dial places the calls pacing asks for: claims contacts (their attempt rows committed first)
 // and originates each on the node whose agents it is paced for.
 func (e *Engine) dial(ctx context.Context, cfg *config.Config, camp *config.Campaign, j *job, now time.Time) {
+	if jobPacingMode(camp, j) == config.PacingPreview {
+		// No pacing: each agent sees its next contact and dials it (issue 16).
+		e.previewsDue(ctx, cfg, camp, j, now)
+		e.offerPreviews(ctx, camp, j, now)
+		return
+	}
 	e.syncStats(ctx, camp, now)
 	e.dialOwnedCallbacks(ctx, cfg, camp, j, now) // first: pacing leaves the reserved agents out
 	e.mu.Lock()
@@ -59,24 +65,39 @@ func (e *Engine) dial(ctx context.Context, cfg *config.Config, camp *config.Camp
 			return
 		}
 		for _, t := range targets {
-			e.originate(ctx, cfg, camp, j, p.node, t, now)
+			e.originate(ctx, cfg, camp, j, p.node, t, now, dialOpts{})
 		}
 	}
 }
 
-func (e *Engine) originate(ctx context.Context, cfg *config.Config, camp *config.Campaign, j *job, node string, t store.DialTarget, now time.Time) {
-	c := &call{attemptID: t.AttemptID, contactID: t.ContactID, tel: t.Tel, uuid: t.ChannelUUID, started: now, card: t.Card}
+// dialOpts are an originate's options beyond its target.
+type dialOpts struct {
+	// own is the agent who dials the call itself (a preview, a manual dial), reserved for it.
+	own *agent
+	// callerID replaces the job's caller ID (a manual dial's choice).
+	callerID string
+}
+
+func (e *Engine) originate(ctx context.Context, cfg *config.Config, camp *config.Campaign, j *job, node string, t store.DialTarget, now time.Time, opts dialOpts) {
+	c := &call{attemptID: t.AttemptID, contactID: t.ContactID, tel: t.Tel, uuid: t.ChannelUUID, started: now, card: t.Card, own: opts.own != nil}
 	var err error
 	if c.node, c.release, err = e.o.Switch.Acquire(node); err != nil {
 		e.o.Logger.Warn("no switch node for a call", "job", j.id, "err", err)
 		e.ownFailure(ctx, j, c, freeswitch.OwnSwitchUnavailable) // the contact is not used up
+		if opts.own != nil {
+			e.ownCallFailed(ctx, j, opts.own, domain.AgentAvailable)
+		}
 		return
 	}
 	dialString := camp.CustomerDialString
 	if dialString == "" {
 		dialString = cfg.FreeSWITCH.CustomerDialString
 	}
-	vars := []freeswitch.Var{{Name: "origination_caller_id_number", Value: j.row.CallerID}}
+	callerID := j.row.CallerID
+	if opts.callerID != "" {
+		callerID = opts.callerID
+	}
+	vars := []freeswitch.Var{{Name: "origination_caller_id_number", Value: callerID}}
 	if camp.WithholdCallerID {
 		vars = []freeswitch.Var{{Name: "origination_caller_id_number", Value: "anonymous"}, {Name: "origination_privacy", Value: "hide_number"}}
 	}
@@ -84,7 +105,9 @@ func (e *Engine) originate(ctx context.Context, cfg *config.Config, camp *config
 		freeswitch.Var{Name: "ignore_early_media", Value: "true"},
 		freeswitch.Var{Name: "dialer_attempt_id", Value: strconv.FormatInt(t.AttemptID, 10)},
 		// The agent hears this as the customer enters its room (G-2).
-		freeswitch.Var{Name: "conference_enter_sound", Value: beepTone})
+		freeswitch.Var{Name: "conference_enter_sound", Value: beepTone},
+		// What the customer hears alone in a room of its own: on hold, or while a transfer rings.
+		freeswitch.Var{Name: "conference_moh_sound", Value: holdMusic(cfg.FreeSWITCH)})
 	o := freeswitch.Originate{UUID: c.uuid, Vars: vars, DialString: strings.ReplaceAll(dialString, "{tel}", t.Tel), App: "&park()"}
 	if aa := camp.AnswerAnalysis; aa.Enabled() {
 		// The detector starts on the answer, then the customer parks until the verdict (P-3).
@@ -96,13 +119,19 @@ func (e *Engine) originate(ctx context.Context, cfg *config.Config, camp *config
 	if err != nil {
 		e.o.Logger.Warn("originate not built", "job", j.id, "attempt", t.AttemptID, "err", err)
 		e.ownFailure(ctx, j, c, freeswitch.OwnDialStringRefused) // the contact is not used up
+		if opts.own != nil {
+			e.ownCallFailed(ctx, j, opts.own, domain.AgentAvailable)
+		}
 		return
 	}
 	e.mu.Lock()
 	j.calls[c.uuid] = c
 	e.legs[c.uuid] = leg{job: j, call: c}
 	e.calls++
-	if t.Agent != 0 {
+	switch a := opts.own; {
+	case a != nil && j.agents[a.id] == a:
+		a.reserved, c.owner, a.attemptID = c, a, c.attemptID // its own call (issue 16)
+	case t.Agent != 0:
 		e.tieLocked(j, c, t.Agent) // a callback for the agent who promised it (S-2)
 	}
 	e.mu.Unlock()
@@ -468,10 +497,26 @@ func (e *Engine) endCall(ctx context.Context, j *job, c *call, cause string) {
 			freed = true
 		}
 	}
-	if untieLocked(c) != nil {
+	var ownBack *agent
+	if o := c.owner; o != nil && c.own && o.reserved == c && o.call == nil && o.state == domain.AgentOnCall {
+		// Its own call never reached it: the agent is free again (issue 16).
+		o.attemptID, o.state, o.since = 0, domain.AgentAvailable, e.o.Now()
+		ownBack = o
+	}
+	if untieLocked(c) != nil || ownBack != nil {
 		freed = true // its own agent, reserved for it, is free for others again
 	}
+	killParty, partyNode, partyAgent := e.dropPartyLocked(c)
 	e.mu.Unlock()
+	if killParty != "" {
+		e.command(ctx, partyNode, uuidKill(killParty, "NORMAL_CLEARING")) // nobody left to talk to
+	}
+	if partyAgent != nil {
+		e.publish(ctx, j, partyAgent)
+	}
+	if ownBack != nil && ownBack != a {
+		e.publish(ctx, j, ownBack)
+	}
 	if a != nil && !wrapUp {
 		e.publish(ctx, j, a)
 	}

@@ -36,6 +36,11 @@ type Store interface {
 	JobRunCounts(ctx context.Context, jobID int64) (store.RunCounts, error)
 	StartRecording(ctx context.Context, attemptID int64, path string, at time.Time) error
 	FinishRecording(ctx context.Context, attemptID int64, length time.Duration, bytes int64) error
+	// The agent's desk (issue 16): previews, manual dials, the steps of a call.
+	MarkDialed(ctx context.Context, attemptID int64, at time.Time) error
+	SkipPreview(ctx context.Context, p store.PreviewSkip) (bool, error)
+	CreateManualAttempt(ctx context.Context, m store.ManualDial, now time.Time) (store.DialTarget, error)
+	AddAttemptStep(ctx context.Context, st store.AttemptStep) error
 }
 
 // AgentState is the live agent state in Redis (G-6).
@@ -134,6 +139,7 @@ type leg struct {
 	job   *job
 	call  *call
 	agent *agent
+	party *party // a third party of an agent's call (party.go)
 }
 
 // New builds an engine; Start runs it.
@@ -384,6 +390,8 @@ func (e *Engine) HandleEvent(ev *wire.Event) {
 		e.callEvent(ctx, l.job, l.call, ev)
 	case l.agent != nil:
 		e.agentEvent(ctx, l.job, l.agent, ev)
+	case l.party != nil:
+		e.partyEvent(ctx, l.job, l.party, ev)
 	}
 }
 

@@ -152,7 +152,7 @@ func (s *memStore) ClaimContacts(ctx context.Context, r store.ClaimRequest, now 
 		s.nextID++
 		a := &memAttempt{ID: s.nextID, BatchID: j.BatchID, JobID: j.ID, ContactID: c.id, CampaignID: j.CampaignID, Run: j.Run,
 			Tel: cmp.Or(c.redialTel, c.tel), CallerID: j.CallerID, ChannelUUID: r.NewUUID(), Node: r.Node, Instance: r.Instance,
-			StartedAt: now, Outcome: "in_progress", prior: &prior}
+			StartedAt: now, Outcome: "in_progress", prior: &prior, Kind: r.Kind}
 		s.attempts = append(s.attempts, a)
 		t := store.DialTarget{AttemptID: a.ID, ContactID: c.id, Tel: a.Tel, ChannelUUID: a.ChannelUUID, Card: card}
 		if cb := callbackOf[c]; cb != nil {

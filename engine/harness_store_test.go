@@ -43,6 +43,7 @@ type memStore struct {
 	changed  func()
 
 	callbacks []*memCallback // in id order (S-2)
+	dnc       map[string]bool // numbers on a do-not-call list (N-1)
 }
 
 // memContact is a contacts row: its status, retry schedule and claim.
@@ -94,6 +95,11 @@ type memAttempt struct {
 	RecordingStartedAt *time.Time
 	RecordingLength    *time.Duration
 	RecordingBytes     int64
+	Kind               domain.DialKind // "" : paced
+	DialedAt           *time.Time      // a preview's dial
+	SkipReason         string
+	RequestedBy        string
+	Steps              []store.AttemptStep
 	prior              *memContact
 
 	priorCallback int64 // the attempt its callback row named before the claim (given back)

@@ -38,6 +38,8 @@ type job struct {
 	closedHours bool
 	// ownersAsked is the latest claim for free agents' own callbacks (callbacks.go).
 	ownersAsked ownersAsk
+	// previewRetry: a preview claim found too few contacts; the next is not before this.
+	previewRetry time.Time
 }
 
 // agent is an agent working the job: its phone leg and its state (G-4).
@@ -66,6 +68,10 @@ type agent struct {
 	// with an agent or the call ends, no other customer is given this agent and pacing counts
 	// neither of them (callbacks.go).
 	reserved *call
+	// preview is the contact a preview job shows the agent (state preview), not dialed yet.
+	preview *previewOffer
+	// party is the consult of another agent's call this agent is the target of (party.go).
+	party *party
 }
 
 // call is one customer call; state is its place in the lifecycle (callstate.go).
@@ -101,6 +107,15 @@ type call struct {
 	rec *recording // the call's recording, once started (recording.go)
 	// card is the contact as the claim read it, for the screen-pop of the call's live events.
 	card store.ContactCard
+	// own: dialed by its agent (a preview or a manual dial); owner is that agent (issue 16).
+	own bool
+	// held: the customer is in its hold room, away from its agent (party.go).
+	held bool
+	// party is the third party of the call: a consult, a blind transfer ringing, a
+	// conference, or the party it was transferred to (state partyTransferred).
+	party *party
+	// xfer: handed over to an outside party; no agent of ours is on the call any more.
+	xfer bool
 }
 
 func campaignOf(cfg *config.Config, id int) *config.Campaign {
@@ -213,7 +228,7 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 			return
 		}
 		e.mu.Lock()
-		onCall := a.call != nil && a.state == domain.AgentOnCall
+		onCall := a.state == domain.AgentOnCall && (a.call != nil || a.reserved != nil || a.party != nil)
 		if onCall {
 			a.leaveAfterCall = true // the customer's call is not cut: the agent leaves after it
 		} else {
@@ -228,14 +243,20 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 			return
 		}
 		e.mu.Lock()
-		ok := a.call == nil && a.inRoom
+		// Not while a call it dialed rings, nor while it is the target of a consult.
+		ok := a.call == nil && a.inRoom && a.state != domain.AgentOnCall
+		var dropped *previewOffer
 		if ok {
 			if a.state == domain.AgentWrapUp {
 				e.observeWrapLocked(j, e.o.Now().Sub(a.since))
 			}
+			dropped = dropPreviewLocked(a) // a preview left undecided goes back to the list
 			a.state, a.since = r.State, e.o.Now()
 		}
 		e.mu.Unlock()
+		if dropped != nil {
+			e.giveBack(ctx, j, dropped.target.ChannelUUID, dropped.target.AttemptID)
+		}
 		if ok {
 			e.publish(ctx, j, a)
 		}
@@ -257,6 +278,8 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 		if c := e.connectedCall(a); c != nil {
 			e.stopRecording(ctx, j, c)
 		}
+	default:
+		e.deskRequest(ctx, cfg, j, a, r)
 	}
 }
 

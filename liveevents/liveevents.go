@@ -41,6 +41,8 @@ const (
 	ConsultSwapped    = "consult_swapped"
 	TransferCompleted = "transfer_completed"
 	TransferFailed    = "transfer_failed"
+	// DialRefused: an agent's manual dial was not placed (data.reason).
+	DialRefused = "dial_refused"
 )
 
 // DefaultKey is the stream every instance writes and reads.

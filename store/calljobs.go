@@ -98,6 +98,7 @@ type CallJob struct {
 	StoppedBy *string   `db:"stopped_by" json:"stopped_by"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
+	PacingMode *string `db:"-" json:"-"` // TEMP
 }
 
 // callJobRowColumns are a job's own columns; callJobColumns add its remaining count, the target

@@ -1,0 +1,311 @@
+package engine_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
+	"github.com/kakeru-dialer/kakeru/liveevents"
+	"github.com/kakeru-dialer/kakeru/store"
+)
+
+// The agent's desk (issue 16): preview and manual dialing, hold, transfers and conferences,
+// through the engine and the simulated switch.
+
+// desk configures campaign 1 for the desk: pacing mode (preview or another), a 30 s preview
+// limit with the default skip reasons, and an outside number agents may transfer to.
+func desk(mode string) func(*config.Config) {
+	return func(cfg *config.Config) {
+		c := &cfg.Campaigns[0]
+		c.Pacing.Mode = mode
+		c.Preview = config.Preview{TimeLimit: 30 * time.Second, SkipReasons: config.DefaultSkipReasons()}
+		c.Transfer.AllowedNumbers = []string{outsideNumber}
+	}
+}
+
+const outsideNumber = "0355550000"
+
+func (h *harness) ask(r agentstate.Request) { h.agents.Push(h.job, r) }
+
+// stepKinds are the kinds of the attempt's recorded steps.
+func (h *harness) stepKinds(attemptID int64) []domain.StepKind {
+	a, _ := h.store.Attempt(attemptID)
+	var out []domain.StepKind
+	for _, s := range a.Steps {
+		out = append(out, s.Kind)
+	}
+	return out
+}
+
+func (h *harness) waitSteps(attemptID int64, want ...domain.StepKind) {
+	h.t.Helper()
+	h.waitFor("steps "+stepsText(want), func() bool { return slices.Equal(h.stepKinds(attemptID), want) })
+}
+
+func stepsText(s []domain.StepKind) string {
+	var parts []string
+	for _, k := range s {
+		parts = append(parts, string(k))
+	}
+	return strings.Join(parts, ",")
+}
+
+// connected joins agent 1001, lets pacing dial the job's one customer and waits until the two
+// talk in the agent's room; it returns the attempt, the customer's leg and the agent's.
+func (h *harness) connected(tel string) (attempt int64, customer, phone string) {
+	h.t.Helper()
+	h.join(1001)
+	h.waitState(1001, domain.AgentAvailable)
+	phone = h.agentLeg(1001)
+	h.waitFor("the customer with the agent", func() bool {
+		return len(h.store.Attempts(tel)) == 1 && h.store.Attempts(tel)[0].BridgedAt != nil
+	})
+	customer = h.customerLeg(tel)
+	h.waitFor("both in the room", func() bool { return h.inRoom(phone, phone, customer) })
+	return h.store.Attempts(tel)[0].ID, customer, phone
+}
+
+// Issue 16 item 1: a preview job shows each agent its next contact, claimed (P-5) and not
+// dialed; a skip records the reason and shows the next one; the agent's dial places the call,
+// which reaches that agent.
+func TestPreviewSkipThenDial(t *testing.T) {
+	t.Parallel()
+	tels := []string{"09011110001", "09011110002"}
+	h := newHarness(t, harnessOptions{tels: tels, configure: desk(config.PacingPreview)})
+	h.join(1001)
+	st := h.waitState(1001, domain.AgentPreview)
+	if st.Preview == nil || st.Preview.Tel != tels[0] || st.AttemptID != st.Preview.AttemptID {
+		t.Fatalf("preview %+v", st)
+	}
+	if !st.Preview.DialAt.Equal(h.clock.Now().Add(30 * time.Second)) {
+		t.Fatalf("dial at %s, want 30 s from now", st.Preview.DialAt)
+	}
+	h.passes(3)
+	if n := h.customersDialed(); n != 0 {
+		t.Fatalf("%d customers dialed before the agent chose", n)
+	}
+	if ev := h.events.of(liveevents.PreviewOffered); len(ev) != 1 || ev[0].AgentID != 1001 {
+		t.Fatalf("preview_offered events %+v", ev)
+	}
+
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestPreviewSkip, AttemptID: st.Preview.AttemptID, Reason: "wrong_data", By: "agent1"})
+	h.waitFor("the next contact shown", func() bool {
+		p := h.agent(1001).Preview
+		return p != nil && p.Tel == tels[1]
+	})
+	skipped := h.store.Attempts(tels[0])[0]
+	if skipped.Outcome != domain.OutcomeSkipped || skipped.SkipReason != "preview:wrong_data" {
+		t.Fatalf("skipped attempt %+v", skipped)
+	}
+	h.waitSteps(skipped.ID, domain.StepPreviewSkipped)
+
+	next := h.agent(1001).Preview.AttemptID
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestPreviewDial, AttemptID: next, By: "agent1"})
+	h.waitFor("the second contact with its agent", func() bool {
+		a := h.store.Attempts(tels[1])
+		return len(a) == 1 && a[0].BridgedAt != nil && a[0].AgentID != nil && *a[0].AgentID == 1001
+	})
+	a, _ := h.store.Attempt(next)
+	if a.Kind != domain.DialPreview || a.DialedAt == nil {
+		t.Fatalf("dialed preview %+v", a)
+	}
+	if n := h.customersDialed(); n != 1 {
+		t.Fatalf("%d customers dialed, want the one the agent chose", n)
+	}
+}
+
+// Issue 16 item 1: a preview nobody decides on is dialed at the time limit.
+func TestPreviewTimeLimitDials(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPreview)})
+	h.join(1001)
+	st := h.waitState(1001, domain.AgentPreview)
+	h.advance(29 * time.Second)
+	h.passes(3)
+	if n := h.customersDialed(); n != 0 {
+		t.Fatalf("dialed before the limit")
+	}
+	h.advance(time.Second)
+	h.waitFor("the customer with its agent", func() bool {
+		a := h.store.Attempts(tel)
+		return len(a) == 1 && a[0].BridgedAt != nil
+	})
+	h.waitSteps(st.Preview.AttemptID, domain.StepPreviewAutoDialed)
+}
+
+// Issue 16 item 1: an agent who takes a break while a contact is shown gives it back
+// untouched: no attempt stays, the contact is dialed later as if never shown.
+func TestPreviewGivenBackOnBreak(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPreview)})
+	h.join(1001)
+	h.waitState(1001, domain.AgentPreview)
+	h.request(1001, domain.RequestState, domain.AgentBreak)
+	h.waitState(1001, domain.AgentBreak)
+	h.waitFor("the preview given back", func() bool { return len(h.store.Attempts(tel)) == 0 })
+	if st := h.agent(1001); st.Preview != nil || st.AttemptID != 0 {
+		t.Fatalf("on break with %+v", st)
+	}
+}
+
+// Issue 16 item 2: a manual dial is an attempt of the job, tied to its agent; a number on a
+// do-not-call list is refused (N-1) and the agent is free again.
+func TestManualDial(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{tels: []string{}, configure: desk(config.PacingPredictive)})
+	h.store.AddDoNotCall("0399990001")
+	h.join(1001)
+	h.waitState(1001, domain.AgentAvailable)
+
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestManualDial, Tel: "0399990001", By: "agent1"})
+	h.waitFor("the refusal", func() bool { return len(h.events.of(liveevents.DialRefused)) == 1 })
+	if ev := h.events.of(liveevents.DialRefused)[0]; ev.Data["reason"] != "do_not_call" {
+		t.Fatalf("refusal %+v", ev)
+	}
+	h.waitState(1001, domain.AgentAvailable)
+
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestManualDial, Tel: "0399990002", CallerID: "0312345678", By: "agent1"})
+	h.waitFor("the customer with its agent", func() bool {
+		a := h.store.Attempts("0399990002")
+		return len(a) == 1 && a[0].BridgedAt != nil && a[0].AgentID != nil && *a[0].AgentID == 1001
+	})
+	a := h.store.Attempts("0399990002")[0]
+	if a.Kind != domain.DialManual || a.ContactID != 0 || a.RequestedBy != "agent1" || a.CallerID != "0312345678" {
+		t.Fatalf("manual attempt %+v", a)
+	}
+}
+
+// Issue 16 item 3: hold moves the customer to hold music in a room of its own, and back.
+func TestHoldAndResume(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
+	attempt, customer, phone := h.connected(tel)
+
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestHold, By: "agent1"})
+	h.waitFor("the customer on hold", func() bool { return h.inRoom(customer+"-hold", customer) && h.inRoom(phone, phone) })
+	h.waitFor("the agent's state shows it", func() bool { c := h.agent(1001).Call; return c != nil && c.Held })
+
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestUnhold, By: "agent1"})
+	h.waitFor("the customer back", func() bool { return h.inRoom(phone, phone, customer) })
+	h.waitSteps(attempt, domain.StepHold, domain.StepUnhold)
+	if c := h.agent(1001).Call; c != nil {
+		t.Fatalf("call status %+v after resuming", c)
+	}
+}
+
+// Issue 16 item 3: a consult with an allowed outside number: the customer holds while the
+// agent talks to the number, swap turns the agent round, finish hands the customer over (both
+// in a room of their own) and the agent goes to wrap-up; when the number hangs up the customer
+// is hung up and the call is connected, its talk time running to that end.
+func TestConsultOutsideNumberFinish(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
+	attempt, customer, phone := h.connected(tel)
+
+	target := agentstate.Target{Kind: domain.TargetNumber, Number: outsideNumber}
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestTransfer, Target: &target, By: "agent1"})
+	h.waitFor("the number dialed", func() bool { return len(h.originates("loopback/"+outsideNumber+"/")) == 1 })
+	party := legOf(h.originates("loopback/" + outsideNumber + "/")[0])
+	h.waitFor("agent and number together, the customer on hold", func() bool {
+		return h.inRoom(phone, phone, party) && h.inRoom(customer+"-hold", customer)
+	})
+	h.waitFor("talking to the party", func() bool {
+		c := h.agent(1001).Call
+		return c != nil && c.Held && c.Party != nil && c.Party.State == "talking" && c.Party.Mode == "consult"
+	})
+
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestConsultSwap, By: "agent1"})
+	h.waitFor("swapped", func() bool { return h.inRoom(phone, phone, customer) && h.inRoom(party+"-hold", party) })
+
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestConsultFinish, By: "agent1"})
+	h.waitFor("customer and number together", func() bool {
+		m := h.sw.Members(customer + "-xfer")
+		return len(m) == 2 && slices.Contains(m, customer) && slices.Contains(m, party) && h.inRoom(phone, phone)
+	})
+	st := h.waitState(1001, domain.AgentWrapUp)
+	if st.AttemptID != 0 || st.Call != nil {
+		t.Fatalf("agent after the transfer %+v", st)
+	}
+	if ev := h.events.of(liveevents.TransferCompleted); len(ev) != 1 || ev[0].AgentID != 1001 {
+		t.Fatalf("transfer_completed %+v", ev)
+	}
+
+	h.sw.Hangup(party, "NORMAL_CLEARING")
+	h.waitFor("the call over", func() bool { return h.store.Outcome(tel) == domain.OutcomeConnected })
+	if h.up(customer) {
+		t.Fatal("the customer left alone in the transfer's room")
+	}
+	h.waitSteps(attempt, domain.StepConsult, domain.StepConsultAnswered, domain.StepSwap, domain.StepTransferred)
+	a, _ := h.store.Attempt(attempt)
+	if a.AgentID == nil || *a.AgentID != 1001 {
+		t.Fatalf("attempt agent %v", a.AgentID)
+	}
+}
+
+// Issue 16 item 3: a consult cancelled brings the customer back and hangs the party up.
+func TestConsultCancel(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
+	attempt, customer, phone := h.connected(tel)
+	target := agentstate.Target{Kind: domain.TargetNumber, Number: outsideNumber}
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestTransfer, Target: &target})
+	h.waitFor("the number dialed", func() bool { return len(h.originates("loopback/"+outsideNumber+"/")) == 1 })
+	party := legOf(h.originates("loopback/" + outsideNumber + "/")[0])
+	h.waitFor("agent and number together", func() bool { return h.inRoom(phone, phone, party) })
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestConsultCancel})
+	h.waitFor("the customer back, the number gone", func() bool { return h.inRoom(phone, phone, customer) && !h.up(party) })
+	h.waitSteps(attempt, domain.StepConsult, domain.StepConsultAnswered, domain.StepConsultCancelled)
+	if st := h.agent(1001); st.State != domain.AgentOnCall || st.Call != nil {
+		t.Fatalf("agent %+v", st)
+	}
+}
+
+// Issue 16 item 3: a blind transfer to an outside number hands the customer over when the
+// number answers; the agent goes to wrap-up at once then.
+func TestBlindTransferOutside(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
+	attempt, customer, phone := h.connected(tel)
+	target := agentstate.Target{Kind: domain.TargetNumber, Number: outsideNumber}
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestTransfer, Target: &target, Blind: true})
+	h.waitFor("the number dialed", func() bool { return len(h.originates("loopback/"+outsideNumber+"/")) == 1 })
+	party := legOf(h.originates("loopback/" + outsideNumber + "/")[0])
+	h.waitFor("customer and number together", func() bool {
+		m := h.sw.Members(customer + "-xfer")
+		return len(m) == 2 && slices.Contains(m, customer) && slices.Contains(m, party) && h.inRoom(phone, phone)
+	})
+	h.waitState(1001, domain.AgentWrapUp)
+	h.waitSteps(attempt, domain.StepConsultAnswered, domain.StepTransferred)
+	h.sw.Hangup(customer, "NORMAL_CLEARING")
+	h.waitFor("the number hung up after the customer", func() bool { return !h.up(party) })
+	h.waitFor("the call over", func() bool { return h.store.Outcome(tel) == domain.OutcomeConnected })
+}
+
+// Issue 16 item 3: a three-way conference: the party joins the agent and the customer; its
+// end leaves the two talking.
+func TestConference(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
+	attempt, customer, phone := h.connected(tel)
+	target := agentstate.Target{Kind: domain.TargetNumber, Number: outsideNumber}
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestConference, Target: &target})
+	h.waitFor("the number dialed", func() bool { return len(h.originates("loopback/"+outsideNumber+"/")) == 1 })
+	party := legOf(h.originates("loopback/" + outsideNumber + "/")[0])
+	h.waitFor("three in the room", func() bool { return h.inRoom(phone, phone, customer, party) })
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestConferenceEnd})
+	h.waitFor("two again", func() bool { return h.inRoom(phone, phone, customer) && !h.up(party) })
+	h.waitSteps(attempt, domain.StepConference, domain.StepConferenceJoined, domain.StepConferenceEnded)
+}
+
+var _ = store.AttemptStep{}
