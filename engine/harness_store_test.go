@@ -42,7 +42,7 @@ type memStore struct {
 	stalled  int             // calls blocked by the stall now
 	changed  func()
 
-	callbacks []*memCallback // in id order (S-2)
+	callbacks []*memCallback  // in id order (S-2)
 	dnc       map[string]bool // numbers on a do-not-call list (N-1)
 }
 

@@ -59,8 +59,8 @@ type party struct {
 	since      time.Time // its state's start
 }
 
-func itoa(n int) string       { return strconv.Itoa(n) }
-func itoa64(n int64) string   { return strconv.FormatInt(n, 10) }
+func itoa(n int) string     { return strconv.Itoa(n) }
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 
 func (e *Engine) roomOf(name string) string {
 	r, _ := freeswitch.Room(name, e.o.Config().FreeSWITCH.ConferenceProfile)

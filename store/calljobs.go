@@ -94,11 +94,11 @@ type CallJob struct {
 	StopReason     *string          `db:"stop_reason" json:"stop_reason"`
 	// Who started the job's current or last run, and who stopped it (null when it stopped by
 	// itself or was never stopped).
-	StartedBy *string   `db:"started_by" json:"started_by"`
-	StoppedBy *string   `db:"stopped_by" json:"stopped_by"`
-	CreatedAt time.Time `db:"created_at" json:"created_at"`
-	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
-	PacingMode *string `db:"-" json:"-"` // TEMP
+	StartedBy  *string   `db:"started_by" json:"started_by"`
+	StoppedBy  *string   `db:"stopped_by" json:"stopped_by"`
+	CreatedAt  time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt  time.Time `db:"updated_at" json:"updated_at"`
+	PacingMode *string   `db:"-" json:"-"` // TEMP
 }
 
 // callJobRowColumns are a job's own columns; callJobColumns add its remaining count, the target
