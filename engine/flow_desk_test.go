@@ -9,6 +9,7 @@ import (
 	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
 	"github.com/kakeru-dialer/kakeru/domain"
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
 	"github.com/kakeru-dialer/kakeru/liveevents"
 	"github.com/kakeru-dialer/kakeru/store"
 )
@@ -309,3 +310,79 @@ func TestConference(t *testing.T) {
 }
 
 var _ = store.AttemptStep{}
+
+// failing is a script where the outside number is busy; everyone else answers and stays.
+func failing() fsim.Script {
+	return func(dial string) fsim.Fate {
+		if strings.Contains(dial, "/"+outsideNumber+"/") {
+			return fsim.Fate{Ring: 20 * time.Millisecond, Cause: "USER_BUSY"}
+		}
+		return fsim.Fate{Answer: true, Ring: 20 * time.Millisecond}
+	}
+}
+
+// Issue 16 item 3: a blind transfer whose number does not answer brings the customer back to
+// its agent, who never left the call.
+func TestBlindTransferFails(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}, script: failing(), configure: desk(config.PacingPredictive)})
+	attempt, customer, phone := h.connected(tel)
+	target := agentstate.Target{Kind: domain.TargetNumber, Number: outsideNumber}
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestTransfer, Target: &target, Blind: true})
+	h.waitFor("the failure", func() bool { return len(h.events.of(liveevents.TransferFailed)) == 1 })
+	h.waitFor("the customer back", func() bool { return h.inRoom(phone, phone, customer) })
+	h.waitSteps(attempt, domain.StepTransferFailed)
+	if st := h.agent(1001); st.State != domain.AgentOnCall || st.Call != nil {
+		t.Fatalf("agent %+v", st)
+	}
+}
+
+// Issue 16 item 3: the customer hangs up during a consult: the party is hung up, the agent
+// goes to wrap-up with the call to dispose of.
+func TestCustomerLeavesDuringConsult(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
+	attempt, customer, phone := h.connected(tel)
+	target := agentstate.Target{Kind: domain.TargetNumber, Number: outsideNumber}
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestTransfer, Target: &target})
+	h.waitFor("the number dialed", func() bool { return len(h.originates("loopback/"+outsideNumber+"/")) == 1 })
+	party := legOf(h.originates("loopback/" + outsideNumber + "/")[0])
+	h.waitFor("agent and number together", func() bool { return h.inRoom(phone, phone, party) })
+	h.sw.Hangup(customer, "NORMAL_CLEARING")
+	st := h.waitState(1001, domain.AgentWrapUp)
+	if st.AttemptID != attempt || st.Call != nil {
+		t.Fatalf("agent %+v", st)
+	}
+	h.waitFor("the number hung up", func() bool { return !h.up(party) })
+	if h.store.Outcome(tel) != domain.OutcomeConnected {
+		t.Fatalf("outcome %s", h.store.Outcome(tel))
+	}
+}
+
+// Issue 16 item 3: a supervisor of the campaign is reached at its first endpoint; a number
+// not on the allow-list is refused without dialing anything.
+func TestConferenceSupervisorAndRefusedNumber(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: func(cfg *config.Config) {
+		desk(config.PacingPredictive)(cfg)
+		cfg.Users = []config.User{{Name: "sv1", Role: config.RoleSupervisor, CampaignIDs: []int{1},
+			SupervisorEndpoints: []string{"loopback/sv-desk/agents"}}}
+	}})
+	attempt, customer, phone := h.connected(tel)
+	bad := agentstate.Target{Kind: domain.TargetNumber, Number: "0366660000"}
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestConference, Target: &bad})
+	h.waitFor("the refusal", func() bool { return len(h.events.of(liveevents.TransferFailed)) == 1 })
+	sv := agentstate.Target{Kind: domain.TargetSupervisor, Supervisor: "sv1"}
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestConference, Target: &sv})
+	h.waitFor("the supervisor dialed", func() bool { return len(h.originates("loopback/sv-desk/")) == 1 })
+	party := legOf(h.originates("loopback/sv-desk/")[0])
+	h.waitFor("three in the room", func() bool { return h.inRoom(phone, phone, customer, party) })
+	h.sw.Hangup(party, "NORMAL_CLEARING")
+	h.waitSteps(attempt, domain.StepConference, domain.StepConferenceJoined, domain.StepConferenceEnded)
+	if len(h.originates("loopback/0366660000/")) != 0 {
+		t.Fatal("a number off the allow-list was dialed")
+	}
+}
