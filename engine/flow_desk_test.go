@@ -98,6 +98,7 @@ func TestPreviewSkipThenDial(t *testing.T) {
 		p := h.agent(1001).Preview
 		return p != nil && p.Tel == tels[1]
 	})
+	h.waitFor("the skip recorded", func() bool { return h.store.Outcome(tels[0]) == domain.OutcomeSkipped })
 	skipped := h.store.Attempts(tels[0])[0]
 	if skipped.Outcome != domain.OutcomeSkipped || skipped.SkipReason != "preview:wrong_data" {
 		t.Fatalf("skipped attempt %+v", skipped)
@@ -385,4 +386,34 @@ func TestConferenceSupervisorAndRefusedNumber(t *testing.T) {
 	if len(h.originates("loopback/0366660000/")) != 0 {
 		t.Fatal("a number off the allow-list was dialed")
 	}
+}
+
+// Issue 16 item 3: a blind transfer to another agent of the job moves the customer straight
+// into that agent's room; the call, its wrap-up and its disposition become that agent's.
+func TestBlindTransferToAgent(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
+	attempt, customer, phone := h.connected(tel)
+	h.join(1002)
+	h.waitState(1002, domain.AgentAvailable)
+	phone2 := h.agentLeg(1002)
+	target := agentstate.Target{Kind: domain.TargetAgent, AgentID: 1002}
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestTransfer, Target: &target, Blind: true, By: "agent1"})
+	h.waitFor("the customer with the other agent", func() bool { return h.inRoom(phone2, phone2, customer) && h.inRoom(phone, phone) })
+	if st := h.waitState(1001, domain.AgentWrapUp); st.AttemptID != 0 {
+		t.Fatalf("the first agent keeps attempt %d", st.AttemptID)
+	}
+	if st := h.waitState(1002, domain.AgentOnCall); st.AttemptID != attempt {
+		t.Fatalf("the second agent on attempt %d, want %d", st.AttemptID, attempt)
+	}
+	h.hangupCustomer(1002)
+	if st := h.waitState(1002, domain.AgentWrapUp); st.AttemptID != attempt {
+		t.Fatalf("the second agent wraps up attempt %d", st.AttemptID)
+	}
+	a, _ := h.store.Attempt(attempt)
+	if a.AgentID == nil || *a.AgentID != 1002 || a.Outcome != domain.OutcomeConnected {
+		t.Fatalf("attempt %+v", a)
+	}
+	h.waitSteps(attempt, domain.StepTransferred)
 }
