@@ -58,6 +58,9 @@ type Party struct {
 	// talks to the customer again).
 	State string    `json:"state"`
 	Since time.Time `json:"since"`
+	// Leg is the party's channel: an instance taking the job over hangs it up (the consult
+	// or conference lived in the memory of the instance that owned the job).
+	Leg string `json:"leg,omitempty"`
 }
 
 // Target is who a transfer or a conference reaches: exactly one of its fields is set.

@@ -387,6 +387,7 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 			e.endCall(ctx, j, c, cause)
 		}
 	}
+	e.settleDesk(ctx, j, mine)
 	// An agent reserved for a customer whose move into the room was not recorded before the
 	// takeover has no call here: it is free again.
 	e.mu.Lock()

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -416,4 +417,28 @@ func TestBlindTransferToAgent(t *testing.T) {
 		t.Fatalf("attempt %+v", a)
 	}
 	h.waitSteps(attempt, domain.StepTransferred)
+}
+
+// Issue 16 item 3: a consult lives in its owner's memory; the instance that takes the job over
+// hangs the party up and brings the held customer back to its agent.
+func TestTakeoverSettlesConsult(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
+	_, customer, phone := h.connected(tel)
+	target := agentstate.Target{Kind: domain.TargetNumber, Number: outsideNumber}
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestTransfer, Target: &target})
+	h.waitFor("the number dialed", func() bool { return len(h.originates("loopback/"+outsideNumber+"/")) == 1 })
+	party := legOf(h.originates("loopback/" + outsideNumber + "/")[0])
+	h.waitFor("the agent's state shows the consult", func() bool {
+		c := h.agent(1001).Call
+		return c != nil && c.Held && c.Party != nil && c.Party.Leg == party && c.Party.State == "talking"
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	h.in.eng.Drain(ctx)
+	cancel()
+	h.in.stop()
+	next := h.startInstance("engine-2")
+	h.waitFor("the call adopted", func() bool { return next.eng.CallsInFlight() == 1 })
+	h.waitFor("the party gone, the customer back", func() bool { return !h.up(party) && h.inRoom(phone, phone, customer) })
 }

@@ -533,7 +533,7 @@ func (e *Engine) dropPartyLocked(c *call) (kill string, node string, freed *agen
 func partyStatusLocked(a *agent) *agentstate.CallStatus {
 	if p := a.party; p != nil && p.agent == a && p.state != partyDone {
 		// The target of another agent's consult.
-		return &agentstate.CallStatus{Party: &agentstate.Party{Mode: modeIncoming, State: p.state, Since: p.since,
+		return &agentstate.CallStatus{Party: &agentstate.Party{Mode: modeIncoming, State: p.state, Since: p.since, Leg: p.uuid,
 			Target: agentstate.Target{Kind: domain.TargetAgent, AgentID: p.from.id}}}
 	}
 	c := a.call
@@ -542,7 +542,7 @@ func partyStatusLocked(a *agent) *agentstate.CallStatus {
 	}
 	st := &agentstate.CallStatus{Held: c.held}
 	if p := c.party; p != nil && p.from == a && p.state != partyDone && p.state != partyTransferred {
-		st.Party = &agentstate.Party{Mode: p.mode, Target: p.target, State: p.state, Since: p.since}
+		st.Party = &agentstate.Party{Mode: p.mode, Target: p.target, State: p.state, Since: p.since, Leg: p.uuid}
 	}
 	if !st.Held && st.Party == nil {
 		return nil
@@ -583,5 +583,32 @@ func (e *Engine) deskRequest(ctx context.Context, cfg *config.Config, j *job, a 
 		e.endParty(ctx, j, a, r, false)
 	case domain.RequestConferenceEnd:
 		e.endParty(ctx, j, a, r, true)
+	}
+}
+
+// settleDesk undoes, at a takeover, what the last owner's memory held of its agents' calls
+// (states as Redis had them): a third party's leg is hung up, and a customer on hold is brought
+// back to its agent, so no customer is left on hold music with nobody to resume it.
+func (e *Engine) settleDesk(ctx context.Context, j *job, states []agentstate.Agent) {
+	for _, st := range states {
+		if st.Call == nil {
+			continue
+		}
+		if p := st.Call.Party; p != nil && p.Leg != "" && st.Node != "" {
+			e.command(ctx, st.Node, uuidKill(p.Leg, "NORMAL_CLEARING"))
+		}
+		if !st.Call.Held {
+			continue
+		}
+		e.mu.Lock()
+		a := j.agents[st.ID]
+		var c *call
+		if a != nil {
+			c = talkingCallLocked(a)
+		}
+		e.mu.Unlock()
+		if c != nil {
+			e.command(ctx, c.node, moveCmd(c.uuid, a.room))
+		}
 	}
 }
