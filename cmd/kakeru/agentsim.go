@@ -109,6 +109,10 @@ func (s *agentSim) play(ctx context.Context, id int, r *rand.Rand) {
 			if sess["call_job_id"] == nil { // not joining yet
 				s.do(ctx, id, "POST", fmt.Sprintf("/api/v1/agents/%d/join", id), map[string]any{"call_job_id": s.job})
 			}
+		case domain.AgentPreview: // a preview job: the simulated agent dials what it is shown
+			if p, ok := sess["preview"].(map[string]any); ok {
+				s.do(ctx, id, "POST", fmt.Sprintf("/api/v1/agents/%d/preview/dial", id), map[string]any{"attempt_id": p["attempt_id"]})
+			}
 		case domain.AgentBreak, domain.AgentAway:
 			s.do(ctx, id, "POST", fmt.Sprintf("/api/v1/agents/%d/state", id), map[string]any{"state": domain.AgentAvailable})
 		case domain.AgentOnCall:
