@@ -103,6 +103,8 @@ type Hooks struct {
 	// Classified hears each answer's verdict (human, machine or unsure) in a campaign that
 	// classifies answers (P-3).
 	Classified func(campaign int, result string)
+	// Step hears each step of a call on the agent's desk as it is recorded (issue 16).
+	Step func(campaign int, kind domain.StepKind)
 }
 
 // Engine runs the call jobs this instance owns: it leases running jobs, brings their agents'

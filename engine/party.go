@@ -124,7 +124,7 @@ func (e *Engine) hold(ctx context.Context, j *job, a *agent, r agentstate.Reques
 		e.mu.Unlock()
 		return
 	}
-	e.recordStep(c.attemptID, store.AttemptStep{Kind: kind, AgentID: &a.id, By: r.By})
+	e.recordStep(j, c.attemptID, store.AttemptStep{Kind: kind, AgentID: &a.id, By: r.By})
 	e.mu.Lock()
 	e.deskEventLocked(j, a, c, typ, nil)
 	e.mu.Unlock()
@@ -198,7 +198,7 @@ func (e *Engine) addParty(ctx context.Context, cfg *config.Config, camp *config.
 			e.deskEventLocked(j, a, c, liveevents.TransferCompleted, map[string]any{"mode": mode, "target": t})
 			e.mu.Unlock()
 			e.command(ctx, c.node, moveCmd(c.uuid, b.room))
-			e.recordStep(c.attemptID, store.AttemptStep{Kind: domain.StepTransferred, AgentID: &a.id, By: r.By,
+			e.recordStep(j, c.attemptID, store.AttemptStep{Kind: domain.StepTransferred, AgentID: &a.id, By: r.By,
 				TargetKind: string(t.Kind), Target: targetText(t), Detail: modeBlind})
 			e.publish(ctx, j, a)
 			e.publish(ctx, j, b)
@@ -258,7 +258,7 @@ func (e *Engine) addParty(ctx context.Context, cfg *config.Config, camp *config.
 		kind = domain.StepConference
 	}
 	if mode != modeBlind {
-		e.recordStep(c.attemptID, store.AttemptStep{Kind: kind, AgentID: &a.id, By: r.By, TargetKind: string(t.Kind), Target: targetText(t)})
+		e.recordStep(j, c.attemptID, store.AttemptStep{Kind: kind, AgentID: &a.id, By: r.By, TargetKind: string(t.Kind), Target: targetText(t)})
 	}
 	e.publish(ctx, j, a)
 	if b != nil {
@@ -323,9 +323,9 @@ func (e *Engine) partyJoined(ctx context.Context, j *job, p *party, roomName str
 		e.deskEventLocked(j, a, c, liveevents.TransferCompleted, targetData(p))
 		e.mu.Unlock()
 		e.command(ctx, c.node, moveCmd(c.uuid, e.roomOf(xferRoomName(c.uuid))))
-		e.recordStep(c.attemptID, store.AttemptStep{Kind: domain.StepConsultAnswered, AgentID: &a.id, By: p.by,
+		e.recordStep(j, c.attemptID, store.AttemptStep{Kind: domain.StepConsultAnswered, AgentID: &a.id, By: p.by,
 			TargetKind: string(p.target.Kind), Target: targetText(p.target)})
-		e.recordStep(c.attemptID, store.AttemptStep{Kind: domain.StepTransferred, AgentID: &a.id, By: p.by,
+		e.recordStep(j, c.attemptID, store.AttemptStep{Kind: domain.StepTransferred, AgentID: &a.id, By: p.by,
 			TargetKind: string(p.target.Kind), Target: targetText(p.target), Detail: modeBlind})
 		e.publish(ctx, j, a)
 		return
@@ -341,7 +341,7 @@ func (e *Engine) partyJoined(ctx context.Context, j *job, p *party, roomName str
 	if p.mode == modeConference {
 		kind = domain.StepConferenceJoined
 	}
-	e.recordStep(c.attemptID, store.AttemptStep{Kind: kind, AgentID: &a.id, TargetKind: string(p.target.Kind), Target: targetText(p.target)})
+	e.recordStep(j, c.attemptID, store.AttemptStep{Kind: kind, AgentID: &a.id, TargetKind: string(p.target.Kind), Target: targetText(p.target)})
 	e.publish(ctx, j, a)
 	if p.agent != nil {
 		e.publish(ctx, j, p.agent)
@@ -409,7 +409,7 @@ func (e *Engine) partyGone(ctx context.Context, j *job, p *party, cause string) 
 	if back {
 		e.command(ctx, c.node, moveCmd(c.uuid, a.room))
 	}
-	e.recordStep(c.attemptID, store.AttemptStep{Kind: kind, AgentID: &a.id, TargetKind: string(p.target.Kind),
+	e.recordStep(j, c.attemptID, store.AttemptStep{Kind: kind, AgentID: &a.id, TargetKind: string(p.target.Kind),
 		Target: targetText(p.target), Detail: cause})
 	e.publish(ctx, j, a)
 	if b != nil {
@@ -441,7 +441,7 @@ func (e *Engine) consultSwap(ctx context.Context, j *job, a *agent, r agentstate
 	e.deskEventLocked(j, a, c, liveevents.ConsultSwapped, map[string]any{"mode": p.mode, "target": p.target, "talking_to": map[bool]string{true: "party", false: "customer"}[c.held]})
 	e.mu.Unlock()
 	e.commands(ctx, c.node, cmds...)
-	e.recordStep(c.attemptID, store.AttemptStep{Kind: domain.StepSwap, AgentID: &a.id, By: r.By, TargetKind: string(p.target.Kind), Target: targetText(p.target)})
+	e.recordStep(j, c.attemptID, store.AttemptStep{Kind: domain.StepSwap, AgentID: &a.id, By: r.By, TargetKind: string(p.target.Kind), Target: targetText(p.target)})
 	e.publish(ctx, j, a)
 }
 
@@ -472,7 +472,7 @@ func (e *Engine) consultFinish(ctx context.Context, j *job, a *agent, r agentsta
 	e.deskEventLocked(j, a, c, liveevents.TransferCompleted, targetData(p))
 	e.mu.Unlock()
 	e.commands(ctx, c.node, cmds...)
-	e.recordStep(c.attemptID, store.AttemptStep{Kind: domain.StepTransferred, AgentID: &a.id, By: r.By,
+	e.recordStep(j, c.attemptID, store.AttemptStep{Kind: domain.StepTransferred, AgentID: &a.id, By: r.By,
 		TargetKind: string(p.target.Kind), Target: targetText(p.target), Detail: modeConsult})
 	e.publish(ctx, j, a)
 	if b != nil {
@@ -505,7 +505,7 @@ func (e *Engine) endParty(ctx context.Context, j *job, a *agent, r agentstate.Re
 		cmds = append(cmds, moveCmd(c.uuid, a.room))
 	}
 	e.commands(ctx, c.node, cmds...)
-	e.recordStep(c.attemptID, store.AttemptStep{Kind: kind, AgentID: &a.id, By: r.By, TargetKind: string(p.target.Kind), Target: targetText(p.target)})
+	e.recordStep(j, c.attemptID, store.AttemptStep{Kind: kind, AgentID: &a.id, By: r.By, TargetKind: string(p.target.Kind), Target: targetText(p.target)})
 	e.publish(ctx, j, a)
 	if b != nil {
 		e.publish(ctx, j, b)

@@ -147,7 +147,7 @@ func (e *Engine) previewDial(ctx context.Context, cfg *config.Config, camp *conf
 		return
 	}
 	if auto {
-		e.recordStep(p.target.AttemptID, store.AttemptStep{Kind: domain.StepPreviewAutoDialed, AgentID: &a.id})
+		e.recordStep(j, p.target.AttemptID, store.AttemptStep{Kind: domain.StepPreviewAutoDialed, AgentID: &a.id})
 	}
 	e.publish(ctx, j, a)
 	e.originate(ctx, cfg, camp, j, p.node, p.target, now, dialOpts{own: a})
@@ -263,9 +263,12 @@ func cardJSON(contactID int64, c store.ContactCard) map[string]any {
 }
 
 // recordStep records one step of a call on its attempt, queued behind the attempt's other writes.
-func (e *Engine) recordStep(attemptID int64, st store.AttemptStep) {
+func (e *Engine) recordStep(j *job, attemptID int64, st store.AttemptStep) {
 	if st.At.IsZero() {
 		st.At = e.o.Now()
+	}
+	if h := e.o.Hooks.Step; h != nil {
+		h(j.campaign, st.Kind)
 	}
 	st.AttemptID = attemptID
 	e.ledger.write(attemptID, func(ctx context.Context) {

@@ -43,6 +43,7 @@ type Metrics struct {
 	bridge      prometheus.Histogram
 	importRows  *prometheus.CounterVec
 	verdicts    *prometheus.CounterVec
+	steps       *prometheus.CounterVec
 
 	mu   sync.Mutex
 	seen map[int]bool // campaigns whose counters have been started at zero
@@ -71,9 +72,11 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "Customer list rows imported (accepted) or in files refused whole (refused)."}, []string{"result"}),
 		verdicts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kakeru_answer_verdicts_total",
 			Help: "Answers classified by the switch's answering-machine detector, by verdict (P-3)."}, []string{"campaign", "result"}),
+		steps: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kakeru_call_steps_total",
+			Help: "Steps of calls on the agent's desk (holds, consults, transfers, conferences, preview skips), by kind."}, []string{"campaign", "kind"}),
 		seen: map[int]bool{},
 	}
-	reg.MustRegister(m.originates, m.outcomes, m.liveAnswers, m.abandons, m.decisions, m.commands, m.bridge, m.importRows, m.verdicts)
+	reg.MustRegister(m.originates, m.outcomes, m.liveAnswers, m.abandons, m.decisions, m.commands, m.bridge, m.importRows, m.verdicts, m.steps)
 	m.importRows.WithLabelValues(ImportAccepted)
 	m.importRows.WithLabelValues(ImportRefused)
 	return m
@@ -117,6 +120,11 @@ func (m *Metrics) LiveAnswer(campaign int) { m.liveAnswers.WithLabelValues(m.sta
 // Classified counts an answer's verdict: human, machine or unsure (engine.Hooks.Classified).
 func (m *Metrics) Classified(campaign int, result string) {
 	m.verdicts.WithLabelValues(m.start(campaign), result).Inc()
+}
+
+// Step counts a step of a call on the agent's desk (engine.Hooks.Step).
+func (m *Metrics) Step(campaign int, kind domain.StepKind) {
+	m.steps.WithLabelValues(m.start(campaign), string(kind)).Inc()
 }
 
 // Abandon counts an abandon (engine.Hooks.Abandon).

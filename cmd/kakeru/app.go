@@ -123,7 +123,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Logger: m.log.With("component", "engine"), Now: m.Now, Instance: m.InstanceID, OnBridge: m.onBridge(mx),
 		Events: m.monitor.publisher,
 		Hooks: engine.Hooks{Originate: mx.Originate, Outcome: mx.Outcome, LiveAnswer: mx.LiveAnswer,
-			Abandon: mx.Abandon, Decision: mx.Decision, Classified: mx.Classified}})
+			Abandon: mx.Abandon, Decision: mx.Decision, Classified: mx.Classified, Step: mx.Step}})
 	// Switch events reach the engine through one ordered path: a call's events in wire order,
 	// calls in parallel over the shards (docs/architecture.md).
 	m.events = freeswitch.NewDispatcher(8, 1024, m.engine.HandleEvent)
