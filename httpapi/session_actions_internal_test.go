@@ -32,7 +32,7 @@ func TestSessionActionsFollowTheState(t *testing.T) {
 			"save_disposition /api/v1/attempts/9/disposition, set_state /api/v1/agents/7/state, leave /api/v1/agents/7/leave"},
 	} {
 		var got []string
-		for _, a := range sessionActions(c.st, c.recording) {
+		for _, a := range sessionActions(c.st, deskCampaign{Recording: c.recording}) {
 			if a.Method != "POST" && !(a.Action == "stop_recording" && a.Method == "DELETE") {
 				t.Errorf("%s: %s by %s", c.name, a.Action, a.Method)
 			}
