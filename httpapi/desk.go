@@ -199,11 +199,16 @@ func (s *Server) handleManualDial(w http.ResponseWriter, r *http.Request) error 
 			}
 			ae := conflict("do_not_call", "%s is on %s", tel, name)
 			ae.Rule = "N-1"
-			ae.Details = []any{map[string]string{"list": list}}
+			ae.Details = []any{dncListDetail{List: list}}
 			return ae
 		}
 	}
 	return s.queue(w, r, d, agentstate.Request{Kind: domain.RequestManualDial, Tel: tel, CallerID: callerID})
+}
+
+// dncListDetail names the list of a do_not_call refusal: "global" or the campaign id.
+type dncListDetail struct {
+	List string `json:"list"`
 }
 
 // onCall: the agent has its customer on the line (409 agent_not_on_call).
