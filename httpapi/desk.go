@@ -330,7 +330,8 @@ func (s *Server) resolveTarget(ctx context.Context, d deskCall, t *targetRequest
 		if err != nil && !errors.Is(err, agentstate.ErrUnknownAgent) {
 			return agentstate.Target{}, DependencyDown("redis", err)
 		}
-		if err != nil || other.CallJobID != d.st.CallJobID || other.State != domain.AgentAvailable {
+		// The same run too: state left from an earlier run of the job is no agent of this one.
+		if err != nil || other.CallJobID != d.st.CallJobID || other.JobRun != d.st.JobRun || other.State != domain.AgentAvailable {
 			return agentstate.Target{}, conflict("target_unavailable", "agent %d is not available in call job %d", id, d.st.CallJobID)
 		}
 		return agentstate.Target{Kind: domain.TargetAgent, AgentID: id}, nil

@@ -19,6 +19,10 @@ import (
 
 const agent2Token = "demo-agent-1002-token"
 
+// The store answers the manual dial's do-not-call check (the server looks for it on its
+// DoNotCall store).
+var _ httpapi.DoNotCallLookup = (*store.Store)(nil)
+
 // deskEnv serves the API with a desk over a running job of campaign 1 (dial group 1, caller id
 // 0312345678, two contacts), every answer checked against the OpenAPI document.
 type deskEnv struct {
@@ -316,6 +320,8 @@ func TestDeskTransferAndConference(t *testing.T) {
 		e.expect(409, "target_unavailable", agentToken, "POST", desk+"transfer", transfer("blind", map[string]any{"agent_id": 1002}))
 	}
 	e.set(1002, domain.AgentAvailable, func(a *agentstate.Agent) { a.CallJobID = e.job.ID + 1000 })
+	e.expect(409, "target_unavailable", agentToken, "POST", desk+"conference", map[string]any{"target": map[string]any{"agent_id": 1002}})
+	e.set(1002, domain.AgentAvailable, func(a *agentstate.Agent) { a.JobRun = e.job.Run - 1 })
 	e.expect(409, "target_unavailable", agentToken, "POST", desk+"conference", map[string]any{"target": map[string]any{"agent_id": 1002}})
 	e.set(1002, domain.AgentAvailable, nil)
 	req = e.expect(202, "", agentToken, "POST", desk+"conference", map[string]any{"target": map[string]any{"agent_id": 1002}})
