@@ -34,8 +34,9 @@ type eventFilter struct {
 }
 
 // allows applies the request's filters, then the caller's role: admins see everything,
-// supervisors the events of their campaigns, agents their own agent's events and the job state
-// of the job they are in.
+// supervisors the events of their campaigns, agents the events that concern their agent (its
+// own, and the desk events of a call whose third party it is) and the job state of the job they
+// are in.
 func (f *eventFilter) allows(e liveevents.Event) bool {
 	if f.p.Role == config.RoleAgent && e.Type == liveevents.AgentState && e.AgentID == f.p.AgentID {
 		f.ownJob = e.CallJobID // logged off keeps the job id of the job it left
@@ -43,7 +44,7 @@ func (f *eventFilter) allows(e liveevents.Event) bool {
 			defer func() { f.ownJob = 0 }()
 		}
 	}
-	if f.jobID != 0 && e.CallJobID != f.jobID || f.agentID != 0 && e.AgentID != f.agentID {
+	if f.jobID != 0 && e.CallJobID != f.jobID || f.agentID != 0 && !concerns(e, f.agentID) {
 		return false
 	}
 	switch f.p.Role {
@@ -52,12 +53,32 @@ func (f *eventFilter) allows(e liveevents.Event) bool {
 	case config.RoleSupervisor:
 		return slices.Contains(f.p.CampaignIDs, e.CampaignID)
 	case config.RoleAgent:
-		if e.AgentID == f.p.AgentID {
+		if concerns(e, f.p.AgentID) {
 			return true
 		}
 		return e.Type == liveevents.JobState && e.CallJobID != 0 && e.CallJobID == f.ownJob
 	}
 	return false
+}
+
+// concerns reports whether an event is about agent id: its own (Event.AgentID), or a desk event
+// of another agent's call whose third party is this agent (data.target.agent_id: a consult or
+// transfer to it, a conference it is brought into), so that its screen follows what it is
+// reserved for.
+func concerns(e liveevents.Event, id int) bool {
+	if e.AgentID == id {
+		return true
+	}
+	switch e.Type {
+	case liveevents.PartyRinging, liveevents.PartyJoined, liveevents.PartyLeft, liveevents.ConsultSwapped,
+		liveevents.TransferCompleted, liveevents.TransferFailed:
+	default:
+		return false
+	}
+	// Events reach the API decoded from the stream: objects are maps, numbers float64.
+	t, _ := e.Data["target"].(map[string]any)
+	n, ok := t["agent_id"].(float64)
+	return ok && n == float64(id)
 }
 
 // handleEvents streams live events as server-sent events. Each event's id is its stream id: a

@@ -54,3 +54,51 @@ func TestEventFilterRoles(t *testing.T) {
 		t.Error("call_job_id and agent_id filters")
 	}
 }
+
+// Issue 16: the desk's events reach the agent whose call they are about, the agent a consult,
+// transfer or conference reaches (data.target.agent_id), the campaign's supervisors and admins;
+// an agent_id filter follows the same rule.
+func TestEventFilterDeskEvents(t *testing.T) {
+	toAgent := func(typ string, target int) liveevents.Event {
+		return liveevents.Event{Type: typ, CampaignID: 1, CallJobID: 5, AgentID: 1001,
+			Data: map[string]any{"attempt_id": float64(77), "mode": "consult", "target": map[string]any{"kind": "agent", "agent_id": float64(target)}}}
+	}
+	held := liveevents.Event{Type: liveevents.CallHeld, CampaignID: 1, CallJobID: 5, AgentID: 1001, Data: map[string]any{"attempt_id": float64(77)}}
+	types := []string{liveevents.PartyRinging, liveevents.PartyJoined, liveevents.PartyLeft, liveevents.ConsultSwapped,
+		liveevents.TransferCompleted, liveevents.TransferFailed}
+	for _, typ := range types {
+		e := toAgent(typ, 1002)
+		for _, c := range []struct {
+			name string
+			f    *eventFilter
+			want bool
+		}{
+			{"the agent", &eventFilter{p: Principal{Role: config.RoleAgent, AgentID: 1001}}, true},
+			{"the target agent", &eventFilter{p: Principal{Role: config.RoleAgent, AgentID: 1002}}, true},
+			{"another agent", &eventFilter{p: Principal{Role: config.RoleAgent, AgentID: 1003}}, false},
+			{"the campaign's supervisor", &eventFilter{p: Principal{Role: config.RoleSupervisor, CampaignIDs: []int{1}}}, true},
+			{"another supervisor", &eventFilter{p: Principal{Role: config.RoleSupervisor, CampaignIDs: []int{2}}}, false},
+			{"admin", &eventFilter{p: Principal{Role: config.RoleAdmin}}, true},
+			{"admin, agent_id of the target", &eventFilter{p: Principal{Role: config.RoleAdmin}, agentID: 1002}, true},
+			{"admin, agent_id of another", &eventFilter{p: Principal{Role: config.RoleAdmin}, agentID: 1003}, false},
+		} {
+			if got := c.f.allows(e); got != c.want {
+				t.Errorf("%s to %s: allowed=%v, want %v", typ, c.name, got, c.want)
+			}
+		}
+	}
+	for _, typ := range []string{liveevents.PreviewOffered, liveevents.PreviewSkipped, liveevents.CallHeld, liveevents.CallResumed} {
+		e := held
+		e.Type = typ
+		if !(&eventFilter{p: Principal{Role: config.RoleAgent, AgentID: 1001}}).allows(e) ||
+			(&eventFilter{p: Principal{Role: config.RoleAgent, AgentID: 1002}}).allows(e) {
+			t.Errorf("%s: only the agent of the call sees it", typ)
+		}
+	}
+	// A target that is no agent concerns nobody else.
+	num := toAgent(liveevents.PartyRinging, 0)
+	num.Data["target"] = map[string]any{"kind": "number", "number": "0312345678"}
+	if (&eventFilter{p: Principal{Role: config.RoleAgent, AgentID: 1002}}).allows(num) {
+		t.Error("a number target reached another agent")
+	}
+}

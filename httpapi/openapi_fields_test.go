@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -69,6 +70,9 @@ func TestOpenAPISchemasMatchStructs(t *testing.T) {
 		"Monitor": monitorJSON{}, "MonitorAgent": monitorAgent{}, "LiveCall": store.LiveCall{}, "RunCounts": store.RunCounts{},
 		"AbandonRate": abandonRate{}, "Supervision": supervisionJSON{},
 		"DoNotCallEntry": dncEntryJSON{}, "DoNotCallRemoval": dncRemovalJSON{}, "DoNotCallImport": dncImportJSON{},
+		// The agent's desk (issue 16).
+		"SessionPreview": sessionPreview{}, "SkipReason": skipReasonJSON{}, "CallParty": sessionParty{},
+		"CallTarget": agentstate.Target{}, "DoNotCallListDetail": dncListDetail{},
 	}
 	requests := map[string]any{
 		"BatchCreate": createBatchRequest{}, "BatchPatch": patchBatchRequest{}, "DialGroupIDs": dialGroupsRequest{},
@@ -76,6 +80,9 @@ func TestOpenAPISchemasMatchStructs(t *testing.T) {
 		"JobFilter": store.JobFilter{}, "JoinRequest": joinRequest{}, "StateRequest": stateRequest{},
 		"DispositionRequest": dispositionRequest{}, "CallbackPatch": rescheduleRequest{}, "SupervisionRequest": supervisionRequest{},
 		"DoNotCallAdd": dncAddRequest{},
+		// The agent's desk (issue 16).
+		"PreviewDialRequest": previewDialRequest{}, "PreviewSkipRequest": previewSkipRequest{}, "ManualDialRequest": manualDialRequest{},
+		"TransferRequest": transferRequest{}, "ConferenceRequest": conferenceRequest{}, "TargetRequest": targetRequest{},
 	}
 	check := func(name string, v any, answer bool) {
 		s, ok := doc.Components.Schemas[name]

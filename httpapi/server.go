@@ -230,6 +230,18 @@ func (s *Server) routes() {
 	api("GET /api/v1/agents/{id}/call-jobs", s.handleJoinableJobs)
 	api("POST /api/v1/agents/{id}/record", s.handleRecordCall)
 	api("DELETE /api/v1/agents/{id}/record", s.handleStopRecording)
+	// Issue 16: the agent's desk (preview, manual dial, hold, transfer, conference).
+	api("POST /api/v1/agents/{id}/preview/dial", s.handlePreviewDial)
+	api("POST /api/v1/agents/{id}/preview/skip", s.handlePreviewSkip)
+	api("POST /api/v1/agents/{id}/dial", s.handleManualDial)
+	api("POST /api/v1/agents/{id}/hold", s.handleHold)
+	api("DELETE /api/v1/agents/{id}/hold", s.handleUnhold)
+	api("POST /api/v1/agents/{id}/transfer", s.handleTransfer)
+	api("DELETE /api/v1/agents/{id}/transfer", s.handleConsultCancel)
+	api("POST /api/v1/agents/{id}/transfer/swap", s.handleConsultSwap)
+	api("POST /api/v1/agents/{id}/transfer/complete", s.handleConsultComplete)
+	api("POST /api/v1/agents/{id}/conference", s.handleConference)
+	api("DELETE /api/v1/agents/{id}/conference", s.handleConferenceEnd)
 	api("POST /api/v1/attempts/{id}/disposition", s.handleSaveDisposition)
 	api("GET /api/v1/attempts/{id}/recording", s.handleGetRecording) // HEAD too
 	api("GET /api/v1/unsaved-dispositions", s.heavy(1, s.handleUnsavedDispositions))

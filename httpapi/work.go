@@ -190,6 +190,8 @@ type sessionJSON struct {
 	CallJobID  *int64            `json:"call_job_id"`
 	Message    string            `json:"message,omitempty"`
 	Call       *sessionCall      `json:"call,omitempty"`
+	// Preview is the contact a preview job shows the agent (state preview only).
+	Preview *sessionPreview `json:"preview,omitempty"`
 	// Actions are what the agent's screen may offer now, each the request that does it.
 	Actions []sessionAction `json:"actions"`
 }
@@ -202,10 +204,11 @@ type sessionAction struct {
 }
 
 // sessionActions are the requests the API accepts for an agent in st: joining when it is in no
-// job; changing state and leaving between calls; hanging the customer up (and recording, when
-// the campaign records on request or always) on a call; saving the disposition in wrap-up.
-// recording is the campaign's recording mode ("" without a job).
-func sessionActions(st agentstate.Agent, recording string) []sessionAction {
+// job; changing state and leaving between calls, and dialing by hand when the campaign allows it
+// now; dialing or skipping the contact of a preview; on a call hanging the customer up, hold,
+// transfer and conference as the call's hold and third party allow (deskActions), and recording
+// when the campaign records on request or always; saving the disposition in wrap-up.
+func sessionActions(st agentstate.Agent, camp deskCampaign) []sessionAction {
 	agent := fmt.Sprintf("/api/v1/agents/%d/", st.ID)
 	act := func(name, path string) sessionAction {
 		return sessionAction{Action: name, Method: http.MethodPost, Path: path}
@@ -218,14 +221,20 @@ func sessionActions(st agentstate.Agent, recording string) []sessionAction {
 		return out // joining: the phone is being called
 	case st.State == domain.AgentOnCall:
 		out = append(out, act("hangup_customer", agent+"hangup-customer"))
-		if recording == config.RecordingOnRequest || recording == config.RecordingAll {
+		out = append(out, deskActions(st, agent)...)
+		if camp.Recording == config.RecordingOnRequest || camp.Recording == config.RecordingAll {
 			out = append(out, act("record", agent+"record"),
 				sessionAction{Action: "stop_recording", Method: http.MethodDelete, Path: agent + "record"})
 		}
 	case st.State == domain.AgentWrapUp && st.AttemptID != 0:
 		out = append(out, act("save_disposition", fmt.Sprintf("/api/v1/attempts/%d/disposition", st.AttemptID)), act("set_state", agent+"state"))
+	case st.State == domain.AgentPreview && st.Preview != nil:
+		out = append(out, act("preview_dial", agent+"preview/dial"), act("preview_skip", agent+"preview/skip"), act("set_state", agent+"state"))
 	default:
 		out = append(out, act("set_state", agent+"state"))
+		if camp.ManualDial && st.State.Choosable() {
+			out = append(out, act("dial", agent+"dial"))
+		}
 	}
 	return append(out, act("leave", agent+"leave"))
 }
@@ -238,6 +247,10 @@ type sessionCall struct {
 	// disposition asked for (D-1).
 	DialedTel string           `json:"dialed_tel"`
 	Callback  *sessionCallback `json:"callback"`
+	// Held: the customer hears hold music (a hold, or a consult); Party the third party of a
+	// consult, a blind transfer still ringing or a conference, null when none.
+	Held  bool          `json:"held"`
+	Party *sessionParty `json:"party"`
 }
 
 // sessionCallback is the callback a call is (S-2): when it was due and who promised it.
@@ -264,16 +277,19 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := sessionJSON{State: st.State, StateSince: st.Since, Message: st.Message}
-	recording := ""
+	var camp deskCampaign
+	var cc config.Campaign
 	if st.CallJobID != 0 {
 		out.CallJobID = &st.CallJobID
 		if j, err := s.jobs.GetCallJob(r.Context(), st.CallJobID); err == nil {
-			if camp, ok := s.cfg.Current().Campaign(j.CampaignID); ok {
-				recording = camp.Recording.Mode
+			if c, ok := s.cfg.Current().Campaign(j.CampaignID); ok {
+				cc = c
+				camp = deskCampaign{Recording: c.Recording.Mode, ManualDial: manualDialOpen(c, s.now())}
 			}
 		}
 	}
-	out.Actions = sessionActions(st, recording)
+	out.Actions = sessionActions(st, camp)
+	out.Preview = s.previewOf(r.Context(), st, cc)
 	if st.AttemptID != 0 && (st.State == domain.AgentOnCall || st.State == domain.AgentWrapUp) {
 		call := &sessionCall{AttemptID: st.AttemptID, History: []attemptJSON{}}
 		if d, err := s.jobs.GetAttemptDial(r.Context(), st.AttemptID); err == nil {
@@ -284,14 +300,10 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		if ref, err := s.jobs.GetAttemptRef(r.Context(), st.AttemptID); err == nil && ref.ContactID != nil {
-			if c, err := s.lists.GetContact(r.Context(), *ref.ContactID); err == nil {
-				call.Contact = &contactBrief{ID: c.ID, Name: c.Name, Kana: c.Kana, Tel: c.Tel, Remarks: c.Remarks}
-			}
-			if hist, err := s.lists.ContactAttempts(r.Context(), *ref.ContactID); err == nil {
-				for _, a := range hist {
-					call.History = append(call.History, toAttemptJSON(a))
-				}
-			}
+			call.Contact, call.History = s.contactCard(r.Context(), *ref.ContactID)
+		}
+		if st.State == domain.AgentOnCall {
+			call.Held, call.Party = held(st), toSessionParty(party(st))
 		}
 		out.Call = call
 	}
