@@ -44,6 +44,9 @@ type Agent struct {
 type CallStatus struct {
 	// Held: the customer hears hold music, away from the agent (a hold, or a consult).
 	Held bool `json:"held"`
+	// Dialing: a call the agent dialed itself (a preview, a manual dial) rings; nobody is on
+	// the line yet. Hanging up cancels it.
+	Dialing bool `json:"dialing,omitempty"`
 	// Party is the third party of a consult, a blind transfer still ringing or a conference.
 	Party *Party `json:"party,omitempty"`
 }

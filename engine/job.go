@@ -263,8 +263,11 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 	case domain.RequestHangupCustomer:
 		e.mu.Lock()
 		var c *call
-		if a != nil && a.call != nil && a.state == domain.AgentOnCall {
+		switch {
+		case a != nil && a.call != nil && a.state == domain.AgentOnCall:
 			c = a.call
+		case a != nil && a.reserved != nil && a.reserved.own && a.state == domain.AgentOnCall:
+			c = a.reserved // its own call still ringing: cancelled (issue 16)
 		}
 		e.mu.Unlock()
 		if c != nil {

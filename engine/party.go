@@ -536,6 +536,9 @@ func partyStatusLocked(a *agent) *agentstate.CallStatus {
 		return &agentstate.CallStatus{Party: &agentstate.Party{Mode: modeIncoming, State: p.state, Since: p.since, Leg: p.uuid,
 			Target: agentstate.Target{Kind: domain.TargetAgent, AgentID: p.from.id}}}
 	}
+	if c := a.reserved; c != nil && c.own && a.call == nil && a.state == domain.AgentOnCall {
+		return &agentstate.CallStatus{Dialing: true}
+	}
 	c := a.call
 	if c == nil || c.agent != a {
 		return nil

@@ -213,7 +213,7 @@ type dncListDetail struct {
 
 // onCall: the agent has its customer on the line (409 agent_not_on_call).
 func onCall(st agentstate.Agent) error {
-	if st.State != domain.AgentOnCall {
+	if st.State != domain.AgentOnCall || st.Call != nil && st.Call.Dialing || partyMode(st) == modeIncoming {
 		return conflict("agent_not_on_call", "the agent has no customer on the line")
 	}
 	return nil
@@ -242,6 +242,8 @@ const (
 	modeConsult    = "consult"
 	modeBlind      = "blind"
 	modeConference = "conference"
+	// modeIncoming: the agent is the target of another agent's consult; it acts on nothing.
+	modeIncoming = "incoming"
 )
 
 func noParty(st agentstate.Agent) error {
@@ -392,7 +394,9 @@ func (s *Server) consultRequest(w http.ResponseWriter, r *http.Request, kind dom
 	if err != nil {
 		return err
 	}
-	if partyMode(d.st) != modeConsult || d.st.State != domain.AgentOnCall {
+	mode := partyMode(d.st)
+	// A blind transfer still ringing may be cancelled too: the customer comes back.
+	if !(mode == modeConsult || mode == modeBlind && kind == domain.RequestConsultCancel) || d.st.State != domain.AgentOnCall {
 		return conflict("no_consult", "the agent has no consult in progress")
 	}
 	return s.queue(w, r, d, agentstate.Request{Kind: kind})
@@ -530,7 +534,12 @@ func deskActions(st agentstate.Agent, agent string) []sessionAction {
 		return sessionAction{Action: name, Method: http.MethodDelete, Path: agent + path}
 	}
 	var out []sessionAction
+	if st.Call != nil && st.Call.Dialing {
+		return nil // ringing: only hanging up (cancelling) applies
+	}
 	switch partyMode(st) {
+	case modeIncoming:
+		return nil
 	case "":
 		if held(st) {
 			out = append(out, del("unhold", "hold"), post("transfer", "transfer"))
@@ -546,9 +555,7 @@ func deskActions(st agentstate.Agent, agent string) []sessionAction {
 			out = append(out, del("unhold", "hold"))
 		}
 	default: // a blind transfer's party still ringing
-		if held(st) {
-			out = append(out, del("unhold", "hold"))
-		}
+		out = append(out, del("transfer_cancel", "transfer"))
 	}
 	return out
 }

@@ -58,7 +58,10 @@ func TestSessionActionsFollowTheState(t *testing.T) {
 		{"conference", withParty("conference", "talking", false), deskCampaign{},
 			hangup + ", conference_end DELETE /api/v1/agents/7/conference, " + leave},
 		{"blind transfer ringing", withParty("blind", "ringing", true), deskCampaign{},
-			hangup + ", unhold DELETE /api/v1/agents/7/hold, " + leave},
+			hangup + ", transfer_cancel DELETE /api/v1/agents/7/transfer, " + leave},
+		{"dialing its own call", agentstate.Agent{ID: 7, State: domain.AgentOnCall, CallJobID: 3, AttemptID: 9,
+			Call: &agentstate.CallStatus{Dialing: true}}, deskCampaign{}, hangup + ", " + leave},
+		{"target of a consult", withParty("incoming", "talking", false), deskCampaign{}, leave},
 		{"wrap-up", agentstate.Agent{ID: 7, State: domain.AgentWrapUp, CallJobID: 3, AttemptID: 9}, manual,
 			"save_disposition /api/v1/attempts/9/disposition, set_state /api/v1/agents/7/state, " + leave},
 	} {

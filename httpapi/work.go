@@ -219,6 +219,8 @@ func sessionActions(st agentstate.Agent, camp deskCampaign) []sessionAction {
 		return append(out, act("join", agent+"join"))
 	case st.State == domain.AgentLoggedOff:
 		return out // joining: the phone is being called
+	case st.State == domain.AgentOnCall && st.Call != nil && st.Call.Party != nil && st.Call.Party.Mode == modeIncoming:
+		return append(out, act("leave", agent+"leave")) // the target of another agent's consult: that agent acts
 	case st.State == domain.AgentOnCall:
 		out = append(out, act("hangup_customer", agent+"hangup-customer"))
 		out = append(out, deskActions(st, agent)...)
@@ -249,8 +251,10 @@ type sessionCall struct {
 	Callback  *sessionCallback `json:"callback"`
 	// Held: the customer hears hold music (a hold, or a consult); Party the third party of a
 	// consult, a blind transfer still ringing or a conference, null when none.
-	Held  bool          `json:"held"`
-	Party *sessionParty `json:"party"`
+	Held bool `json:"held"`
+	// Dialing: a call the agent dialed itself (preview, manual) still rings.
+	Dialing bool          `json:"dialing"`
+	Party   *sessionParty `json:"party"`
 }
 
 // sessionCallback is the callback a call is (S-2): when it was due and who promised it.
@@ -304,6 +308,7 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) error {
 		}
 		if st.State == domain.AgentOnCall {
 			call.Held, call.Party = held(st), toSessionParty(party(st))
+			call.Dialing = st.Call != nil && st.Call.Dialing
 		}
 		out.Call = call
 	}
