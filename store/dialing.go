@@ -62,8 +62,6 @@ type ClaimRequest struct {
 	// still in its grace, tied to it (DialTarget.Agent); no other callback, no fresh contact.
 	// Without Owners, such callbacks are left to their agents until the grace has passed.
 	Owners []int
-	// Kind is the attempts' dial kind ("": paced).
-	Kind domain.DialKind
 }
 
 // ClaimContacts claims contacts for a running job and commits an attempt row for each, in one
