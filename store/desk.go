@@ -82,13 +82,12 @@ func (s *Store) SkipPreview(ctx context.Context, p PreviewSkip) (bool, error) {
 			ContactID         sql.NullInt64 `db:"contact_id"`
 			JobID             sql.NullInt64 `db:"call_job_id"`
 			Run               int           `db:"job_run"`
-			Next              sql.NullTime  `db:"prior_next_attempt_at"`
 			Last              sql.NullTime  `db:"prior_last_attempt_at"`
 			CallbackAttemptID sql.NullInt64 `db:"prior_callback_attempt_id"`
 		}
 		err := tx.GetContext(ctx, &a, `UPDATE attempts SET outcome = 'skipped', skip_reason = $2, ended_at = $3, agent_id = $4
 			WHERE id = $1 AND outcome = 'in_progress' AND dial_kind = 'preview' AND dialed_at IS NULL
-			RETURNING contact_id, call_job_id, job_run, prior_next_attempt_at, prior_last_attempt_at, prior_callback_attempt_id`,
+			RETURNING contact_id, call_job_id, job_run, prior_last_attempt_at, prior_callback_attempt_id`,
 			p.AttemptID, "preview:"+p.Reason, p.At, p.AgentID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
@@ -114,23 +113,20 @@ func (s *Store) SkipPreview(ctx context.Context, p PreviewSkip) (bool, error) {
 		if !held {
 			return nil // no longer this run's claim: not ours to release
 		}
-		var rescheduled bool
-		err = tx.GetContext(ctx, &rescheduled, `WITH cb AS (
-				UPDATE callbacks cb SET attempt_id = $2, updated_at = $3,
-					status = CASE WHEN EXISTS (SELECT 1 FROM callbacks o WHERE o.contact_id = cb.contact_id AND o.status = 'scheduled')
-					              THEN 'cancelled' ELSE 'scheduled' END
-				WHERE cb.attempt_id = $1 AND cb.status = 'dialed' RETURNING cb.status)
-			SELECT EXISTS (SELECT 1 FROM cb WHERE status = 'scheduled')`, p.AttemptID, a.CallbackAttemptID, p.At)
+		_, err = tx.ExecContext(ctx, `UPDATE callbacks cb SET attempt_id = $2, updated_at = $3,
+			status = CASE WHEN EXISTS (SELECT 1 FROM callbacks o WHERE o.contact_id = cb.contact_id AND o.status = 'scheduled')
+			              THEN 'cancelled' ELSE 'scheduled' END
+			WHERE cb.attempt_id = $1 AND cb.status = 'dialed'`, p.AttemptID, a.CallbackAttemptID, p.At)
 		if err != nil {
 			return fmt.Errorf("schedule the callback of attempt %d again: %w", p.AttemptID, err)
 		}
-		status, next := "eligible", sql.NullTime{}
-		if rescheduled {
-			status, next = "callback", a.Next
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE contacts SET status = $2, next_attempt_at = $3, last_attempt_at = $4,
-			attempt_count = GREATEST(attempt_count - 1, 0), claimed_by_job = NULL, claim_token = NULL, claimed_at = NULL
-			WHERE id = $1`, a.ContactID.Int64, status, next, a.Last)
+		// A contact with a scheduled callback waits for it; any other is eligible, with no next
+		// attempt time (not again in this run).
+		_, err = tx.ExecContext(ctx, `UPDATE contacts c SET next_attempt_at = NULL, last_attempt_at = $2,
+			attempt_count = GREATEST(attempt_count - 1, 0), claimed_by_job = NULL, claim_token = NULL, claimed_at = NULL,
+			status = CASE WHEN EXISTS (SELECT 1 FROM callbacks cb WHERE cb.contact_id = c.id AND cb.status = 'scheduled')
+			              THEN 'callback' ELSE 'eligible' END
+			WHERE id = $1`, a.ContactID.Int64, a.Last)
 		if err != nil {
 			return fmt.Errorf("release contact %d: %w", a.ContactID.Int64, err)
 		}
