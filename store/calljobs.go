@@ -104,7 +104,7 @@ type CallJob struct {
 	PacingMode *string `db:"pacing_mode" json:"pacing_mode"`
 	// EffectivePacingMode is the mode the job dials in: PacingMode, else its campaign's. The
 	// store never fills it (the campaigns are configuration): the API does, for its answers.
-	EffectivePacingMode string `db:"-" json:"effective_pacing_mode"`
+	EffectivePacingMode *string `db:"-" json:"effective_pacing_mode"`
 }
 
 // PacingModes are the pacing modes a job may name (P-1, issue 16), as the configuration's
