@@ -332,17 +332,7 @@ type summaryJSON struct {
 	ResultCodes []resultCodeCountJSON `json:"result_codes"`
 	Agents      []agentReportJSON     `json:"agents"`
 	ByDay       []dayJSON             `json:"by_day"`
-	Desk        deskJSON              `json:"desk"`
-}
-
-// deskJSON counts the agent's desk (issue 16) over the range.
-type deskJSON struct {
-	ManualDials        int            `json:"manual_dials"`
-	PreviewDials       int            `json:"preview_dials"`
-	PreviewSkips       map[string]int `json:"preview_skips"` // by reason code
-	Holds              int            `json:"holds"`
-	TransfersCompleted int            `json:"transfers_completed"`
-	Conferences        int            `json:"conferences"`
+	Desk        store.DeskCounts      `json:"desk"` // issue 16
 }
 
 // handleReportSummary answers the S-4 summary. Counts are attempts started in the range by
@@ -367,14 +357,8 @@ func (s *Server) handleReportSummary(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	d := sum.Desk
 	out := summaryJSON{Kind: rq.kind, Totals: toCounts(sum.Totals), Campaigns: []reportCampaignJSON{},
-		ResultCodes: []resultCodeCountJSON{}, Agents: []agentReportJSON{}, ByDay: []dayJSON{},
-		Desk: deskJSON{ManualDials: d.ManualDials, PreviewDials: d.PreviewDials, PreviewSkips: d.PreviewSkips, Holds: d.Holds,
-			TransfersCompleted: d.TransfersCompleted, Conferences: d.Conferences}}
-	if out.Desk.PreviewSkips == nil {
-		out.Desk.PreviewSkips = map[string]int{}
-	}
+		ResultCodes: []resultCodeCountJSON{}, Agents: []agentReportJSON{}, ByDay: []dayJSON{}, Desk: sum.Desk}
 	perCampaign := map[int]store.OutcomeCounts{}
 	for _, c := range sum.ByCampaign {
 		perCampaign[c.CampaignID] = c.OutcomeCounts

@@ -104,14 +104,14 @@ type ReportSummary struct {
 
 // DeskCounts are the agent's desk in a report (issue 16), over the attempts of the range.
 type DeskCounts struct {
-	ManualDials  int `db:"manual_dials"`  // attempts an agent dialed by hand
-	PreviewDials int `db:"preview_dials"` // previewed attempts dialed (by the agent or the time limit)
+	ManualDials  int `db:"manual_dials" json:"manual_dials"`   // attempts an agent dialed by hand
+	PreviewDials int `db:"preview_dials" json:"preview_dials"` // previews dialed (by the agent or the time limit)
 	// PreviewSkips are the previews skipped, by the campaign's reason code (the attempts
-	// themselves, skipped, are in no other count).
-	PreviewSkips       map[string]int `db:"-"`
-	Holds              int            `db:"holds"`               // hold steps
-	TransfersCompleted int            `db:"transfers_completed"` // transferred steps (blind or completed consult)
-	Conferences        int            `db:"conferences"`         // conference_joined steps: a third party in the room
+	// themselves, skipped, are in no other count); never nil.
+	PreviewSkips       map[string]int `db:"-" json:"preview_skips"`
+	Holds              int            `db:"holds" json:"holds"`                             // hold steps
+	TransfersCompleted int            `db:"transfers_completed" json:"transfers_completed"` // transferred steps (blind or completed consult)
+	Conferences        int            `db:"conferences" json:"conferences"`                 // conference_joined steps: a third party in the room
 }
 
 // reportScope is the common table expression every report query starts from: the campaigns'
@@ -173,6 +173,7 @@ func (s *Store) ReportSummary(ctx context.Context, f ReportFilter) (ReportSummar
 	if err != nil {
 		return out, err
 	}
+	out.Desk.PreviewSkips = map[string]int{}
 	if len(f.Ranges) == 0 {
 		return out, nil
 	}
