@@ -161,7 +161,8 @@ var manualTel = regexp.MustCompile(`^[0-9]{3,30}$`)
 //     done with: reopening it would undo D-2; a number found on a do-not-call list is complete).
 //
 // When the job's list has a contact with that number (its list number; numbers are unique in a
-// batch), the attempt is that contact's and the contact is claimed exactly as ClaimContacts
+// batch; the number typed is dialed even if a disposition gave the contact another), the
+// attempt is that contact's and the contact is claimed exactly as ClaimContacts
 // claims it (held by the run, attempt count and last attempt moved on, the prior state kept for
 // GiveBackAttempt); a scheduled callback of the contact is served by this dial, due or not
 // (marked dialed by the attempt, as a claimed callback is). Otherwise (a number of no contact,
@@ -204,7 +205,7 @@ func (s *Store) CreateManualAttempt(ctx context.Context, m ManualDial, now time.
 			return fmt.Errorf("manual dial of %s: on %s: %w", tel, name, ErrDoNotCall)
 		}
 		origin := attemptOrigin{Kind: domain.DialManual, AgentID: &m.AgentID, RequestedBy: &m.By, CallerID: m.CallerID,
-			UUID: m.NewUUID(), Node: m.Node, Instance: m.Instance}
+			UUID: m.NewUUID(), Node: m.Node, Instance: m.Instance, Tel: tel}
 		if origin.CallerID == "" {
 			origin.CallerID = j.CallerID
 		}

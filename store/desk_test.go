@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -411,3 +412,50 @@ func TestCallJobPacingMode(t *testing.T) {
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// Issue 16, P-5 under a race: a manual dial of a contact's number and a preview claim start
+// together, again and again; each time exactly one of them holds the contact, never both.
+func TestManualDialRacesAClaim(t *testing.T) {
+	f := newDeskFixture(t, 1)
+	ctx := context.Background()
+	var uuids sync.Mutex
+	newUUID := func() string { uuids.Lock(); defer uuids.Unlock(); return seqUUID() }
+	for i := range 20 {
+		var claimed []store.DialTarget
+		var manual store.DialTarget
+		var claimErr, manualErr error
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			<-start
+			claimed, claimErr = f.s.ClaimContacts(ctx, store.ClaimRequest{JobID: f.j.ID, Run: f.j.Run, N: 1, Instance: "i",
+				Node: "fs1", NewUUID: newUUID, Kind: domain.DialPreview}, f.now)
+		}()
+		go func() {
+			defer wg.Done()
+			<-start
+			manual, manualErr = f.s.CreateManualAttempt(ctx, store.ManualDial{JobID: f.j.ID, Run: f.j.Run, AgentID: 1001,
+				Tel: "09000000000", By: "agent1", NewUUID: newUUID}, f.now)
+		}()
+		close(start)
+		wg.Wait()
+		if claimErr != nil || manualErr != nil && !errors.Is(manualErr, store.ErrContactBusy) {
+			t.Fatalf("round %d: claim %v, manual %v", i, claimErr, manualErr)
+		}
+		if (len(claimed) == 1) == (manualErr == nil) {
+			t.Fatalf("round %d: claim took %d, manual dial %v: exactly one must hold the contact", i, len(claimed), manualErr)
+		}
+		if n := storetest.Count(t, f.s, "attempts", "outcome = 'in_progress'"); n != 1 {
+			t.Fatalf("round %d: %d attempts in progress", i, n)
+		}
+		held := manual.ChannelUUID
+		if len(claimed) == 1 {
+			held = claimed[0].ChannelUUID
+		}
+		if ok, err := f.s.GiveBackAttempt(ctx, held, f.now); err != nil || !ok {
+			t.Fatalf("round %d: give back %v %v", i, ok, err)
+		}
+	}
+}

@@ -186,6 +186,9 @@ type attemptOrigin struct {
 	RequestedBy    *string // the user who asked for a manual dial
 	CallerID, UUID string
 	Node, Instance string
+	// Tel, when set, is the number dialed (a manual dial's, as typed); else the contact's
+	// number to dial (its redial number, else its own).
+	Tel string
 }
 
 // claimContact claims one contact the caller has locked for the job's run and commits its
@@ -222,6 +225,9 @@ func claimContact(ctx context.Context, tx *sqlx.Tx, j CallJob, c claimedContact,
 		c.ID, j.ID, j.Run, now)
 	if err != nil {
 		return DialTarget{}, fmt.Errorf("claim contact %d: %w", c.ID, err)
+	}
+	if o.Tel != "" {
+		prior.Dial = o.Tel
 	}
 	t := DialTarget{ContactID: c.ID, Tel: prior.Dial, ChannelUUID: o.UUID, Callback: c.CallbackID.Valid,
 		Card: ContactCard{Name: prior.Name, Kana: prior.Kana, Tel: prior.Tel, Remarks: prior.Remarks,
