@@ -237,6 +237,10 @@ func TestSkipPreviewKeepsTheCallback(t *testing.T) {
 func TestCreateManualAttempt(t *testing.T) {
 	f := newDeskFixture(t, 3)
 	ctx := context.Background()
+	// A disposition gave the contact another number: the manual dial still dials the one typed.
+	if _, err := f.s.DB().Exec(`UPDATE contacts SET redial_tel = '0399999999' WHERE tel = '03100000001'`); err != nil {
+		t.Fatal(err)
+	}
 	d, err := f.manual("031-0000-0001")
 	if err != nil {
 		t.Fatal(err)
