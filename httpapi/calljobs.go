@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"time"
@@ -34,6 +35,43 @@ type callJobRequest struct {
 	CallerID    *string          `json:"caller_id"`
 	Memo        *string          `json:"memo"`
 	Filter      *store.JobFilter `json:"filter"`
+	// PacingMode (issue 16): absent leaves the job's mode, null is its campaign's, else one of
+	// store.PacingModes.
+	PacingMode optionalMode `json:"pacing_mode"`
+}
+
+// optionalMode is a field that may be absent, null or a value; any JSON is taken, so that a
+// wrong one is refused as invalid input (422) rather than as malformed JSON.
+type optionalMode struct {
+	Set   bool
+	Value *string
+	bad   bool
+}
+
+func (o *optionalMode) UnmarshalJSON(b []byte) error {
+	o.Set, o.Value, o.bad = true, nil, false
+	if string(b) == "null" {
+		return nil
+	}
+	var v string
+	if err := json.Unmarshal(b, &v); err != nil {
+		o.bad = true
+		return nil
+	}
+	o.Value = &v
+	return nil
+}
+
+// patch is the store's form: nil leaves the mode, "" sets it back to the campaign's.
+func (o optionalMode) patch() *string {
+	switch {
+	case !o.Set:
+		return nil
+	case o.Value == nil:
+		empty := ""
+		return &empty
+	}
+	return o.Value
 }
 
 // check validates the fields present; create requires name, list, dial group and caller ID.
@@ -64,6 +102,9 @@ func (req callJobRequest) check(camp config.Campaign, batch store.Batch, create 
 		if err := req.Filter.Validate(); err != nil {
 			pr.add("filter", err.(*store.RuleError).Message)
 		}
+	}
+	if m := req.PacingMode; m.bad || m.Value != nil && !slices.Contains(store.PacingModes(), *m.Value) {
+		pr.add("pacing_mode", "must be null (the campaign's) or one of progressive, ratio, predictive, preview")
 	}
 	return pr.err()
 }
@@ -99,7 +140,7 @@ func (s *Server) handleCreateCallJob(w http.ResponseWriter, r *http.Request) err
 	}
 	j, err := s.jobs.CreateCallJob(r.Context(), store.NewCallJob{BatchID: b.ID, Name: *req.Name, ListID: *req.ListID,
 		DialGroupID: *req.DialGroupID, CallerID: callerID, Filter: f, Memo: memo, CreatedBy: p.Name,
-		MaxCallJobs: cfg.System.Limits.MaxCallJobs}, s.now())
+		MaxCallJobs: cfg.System.Limits.MaxCallJobs, PacingMode: req.PacingMode.Value}, s.now())
 	if err != nil {
 		return err
 	}
@@ -107,7 +148,8 @@ func (s *Server) handleCreateCallJob(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-// callJobJSON shows times in the campaign's zone, and the job's calling hours (J-8).
+// callJobJSON shows times in the campaign's zone, the job's calling hours (J-8) and the pacing
+// mode it dials in (issue 16: its own, else its campaign's; null when neither is known).
 func (s *Server) callJobJSON(j store.CallJob) callJobView {
 	if loc, err := time.LoadLocation(j.TimeZone); err == nil {
 		j.CreatedAt, j.UpdatedAt = j.CreatedAt.In(loc), j.UpdatedAt.In(loc)
@@ -118,8 +160,14 @@ func (s *Server) callJobJSON(j store.CallJob) callJobView {
 			}
 		}
 	}
+	j.EffectivePacingMode = j.PacingMode
+	camp, ok := s.cfg.Current().Campaign(j.CampaignID)
+	if ok && j.EffectivePacingMode == nil {
+		mode := camp.Pacing.Mode
+		j.EffectivePacingMode = &mode
+	}
 	v := callJobView{CallJob: j}
-	if camp, ok := s.cfg.Current().Campaign(j.CampaignID); ok {
+	if ok {
 		open, next := openWindow(camp, s.now())
 		v.NextOpenWindow = next
 		v.PausedOutsideHours = j.Status == domain.JobRunning && !open
@@ -181,7 +229,8 @@ func (s *Server) handlePatchCallJob(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	j, err = s.jobs.UpdateCallJob(r.Context(), j.ID, store.CallJobPatch{Name: req.Name, ListID: req.ListID,
-		DialGroupID: req.DialGroupID, CallerID: req.CallerID, Filter: req.Filter, Memo: req.Memo}, s.now())
+		DialGroupID: req.DialGroupID, CallerID: req.CallerID, Filter: req.Filter, Memo: req.Memo,
+		PacingMode: req.PacingMode.patch()}, s.now())
 	if err != nil {
 		return err
 	}

@@ -73,6 +73,21 @@ type attemptJSON struct {
 	// Issue 15: the answer's classification and the call's recording, null when none.
 	AnswerAnalysis *answerAnalysisJSON `json:"answer_analysis"`
 	Recording      *recordingJSON      `json:"recording"`
+	// Issue 16: how the attempt was dialed (paced, preview, manual) and its steps (hold,
+	// transfer, conference, preview), oldest first.
+	DialKind domain.DialKind `json:"dial_kind"`
+	Steps    []stepJSON      `json:"steps"`
+}
+
+// stepJSON is one step of an attempt (issue 16).
+type stepJSON struct {
+	At         time.Time       `json:"at"`
+	Kind       domain.StepKind `json:"kind"`
+	AgentID    *int            `json:"agent_id"`
+	By         string          `json:"by"`
+	TargetKind string          `json:"target_kind"`
+	Target     string          `json:"target"`
+	Detail     string          `json:"detail"`
 }
 
 type dispositionJSON struct {
@@ -119,7 +134,11 @@ func toAttemptJSON(a store.Attempt) attemptJSON {
 	out := attemptJSON{ID: a.ID, ContactID: a.ContactID, CallJobID: a.CallJobID, Tel: a.Tel, StartedAt: a.StartedAt,
 		AnsweredAt: a.AnsweredAt, EndedAt: a.EndedAt, Outcome: a.Outcome, HangupCause: a.HangupCause, AgentID: a.AgentID,
 		TalkSeconds: a.TalkSeconds, SkipReason: a.SkipReason, AnswerAnalysis: toAnswerAnalysisJSON(a.Analysis),
-		Recording: toRecordingJSON(a.ID, a.Recording)}
+		Recording: toRecordingJSON(a.ID, a.Recording), DialKind: a.DialKind, Steps: make([]stepJSON, len(a.Steps))}
+	for i, st := range a.Steps {
+		out.Steps[i] = stepJSON{At: st.At, Kind: st.Kind, AgentID: st.AgentID, By: st.By, TargetKind: st.TargetKind,
+			Target: st.Target, Detail: st.Detail}
+	}
 	if d := a.Disposition; d != nil {
 		dj := dispositionJSON(*d)
 		out.Disposition = &dj

@@ -332,6 +332,7 @@ type summaryJSON struct {
 	ResultCodes []resultCodeCountJSON `json:"result_codes"`
 	Agents      []agentReportJSON     `json:"agents"`
 	ByDay       []dayJSON             `json:"by_day"`
+	Desk        store.DeskCounts      `json:"desk"` // issue 16
 }
 
 // handleReportSummary answers the S-4 summary. Counts are attempts started in the range by
@@ -344,7 +345,9 @@ type summaryJSON struct {
 // disposition's save as above, else that call's end), counted only when the gap is at most the
 // idle limit (system.agent_idle_limit, G-5): the data keeps no agent-state history, so a longer
 // gap is a new session, and a break inside a shorter one counts as wait. by_day counts per
-// campaign and calendar day of its zone.
+// campaign and calendar day of its zone. desk (issue 16): manual dials, previews dialed, previews
+// skipped by reason code (skips are in no other count), hold steps, completed transfers and
+// conferences a third party joined.
 func (s *Server) handleReportSummary(w http.ResponseWriter, r *http.Request) error {
 	rq, err := s.reportQuery(r)
 	if err != nil {
@@ -355,7 +358,7 @@ func (s *Server) handleReportSummary(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	out := summaryJSON{Kind: rq.kind, Totals: toCounts(sum.Totals), Campaigns: []reportCampaignJSON{},
-		ResultCodes: []resultCodeCountJSON{}, Agents: []agentReportJSON{}, ByDay: []dayJSON{}}
+		ResultCodes: []resultCodeCountJSON{}, Agents: []agentReportJSON{}, ByDay: []dayJSON{}, Desk: sum.Desk}
 	perCampaign := map[int]store.OutcomeCounts{}
 	for _, c := range sum.ByCampaign {
 		perCampaign[c.CampaignID] = c.OutcomeCounts
@@ -400,7 +403,8 @@ func (s *Server) handleReportSummary(w http.ResponseWriter, r *http.Request) err
 // Excel (the manual's vocabulary); values stay the API's codes (connected, self, callback …).
 var resultsHeader = []string{"発信ID", "発信日時", "タイムゾーン", "キャンペーンID", "バッチID", "バッチ名", "コールジョブID",
 	"コールジョブ名", "電話番号", "氏名", "結果", "切断理由", "エージェントID", "エージェント名", "通話秒数", "相手",
-	"対話結果コード", "対話結果", "次回アクション", "再架電日時", "メモ", "応答判定", "機械への対応", "録音秒数"}
+	"対話結果コード", "対話結果", "次回アクション", "再架電日時", "メモ", "応答判定", "機械への対応", "録音秒数",
+	"発信種別", "操作履歴"}
 
 // handleReportResults streams results.csv: one row per attempt in the range, oldest first.
 // encoding=utf-8 (default) starts with a byte order mark, so that Excel reads it as UTF-8;
@@ -408,7 +412,8 @@ var resultsHeader = []string{"発信ID", "発信日時", "タイムゾーン", "
 // is quoted (quotes doubled; line breaks inside a memo stay in its cell), times are
 // "YYYY-MM-DD HH:MM:SS" in the campaign's zone (named in the タイムゾーン column), and a cell
 // that starts with = + - @, a tab or a carriage return gets a leading apostrophe so that Excel
-// never runs it as a formula (CSV injection).
+// never runs it as a formula (CSV injection). 発信種別 is the dial kind (paced, preview, manual);
+// 操作履歴 the attempt's steps (issue 16), see stepsCell.
 func (s *Server) handleReportResults(w http.ResponseWriter, r *http.Request) error {
 	sjis, err := csvEncodingParam(r, "S-4")
 	if err != nil {
@@ -471,10 +476,28 @@ func (s *Server) handleReportResults(w http.ResponseWriter, r *http.Request) err
 			strconv.Itoa(a.CampaignID), strconv.FormatInt(a.BatchID, 10), a.BatchName, optInt64(a.CallJobID), deref(a.CallJobName),
 			a.Tel, deref(a.Name), string(a.Outcome), a.HangupCause, optInt(a.AgentID), agentName, optInt(a.TalkSeconds), deref(a.Party),
 			code, labels[[2]string{strconv.Itoa(a.CampaignID), code}], deref(a.NextAction), callback, deref(a.Memo),
-			deref(a.AMDResult), deref(a.MachineAction), recordingSeconds(a.RecordingMs))
+			deref(a.AMDResult), deref(a.MachineAction), recordingSeconds(a.RecordingMs), string(a.DialKind), stepsCell(a.Steps, loc))
 		return out.row(cells)
 	})
 	return s.endCSVStream(r, "results.csv", out, started, start, err)
+}
+
+// stepsCell is an attempt's steps in one cell, oldest first, separated by ';': the kind, then
+// ":target_kind:target" when it names one, then "@HH:MM:SS" in the campaign's zone, e.g.
+// hold@12:00:01;transferred:agent:3@12:01:10.
+func stepsCell(steps []store.AttemptStep, loc *time.Location) string {
+	var b strings.Builder
+	for i, st := range steps {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		b.WriteString(string(st.Kind))
+		if st.TargetKind != "" {
+			b.WriteString(":" + st.TargetKind + ":" + st.Target)
+		}
+		b.WriteString("@" + st.At.In(loc).Format(time.TimeOnly))
+	}
+	return b.String()
 }
 
 // recordingSeconds is a recording's length in whole seconds, rounded; empty when unknown.

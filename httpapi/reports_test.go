@@ -99,6 +99,17 @@ func TestReportSummaryAPI(t *testing.T) {
 	if days := r.Body["by_day"].([]any); len(days) != 1 || days[0].(map[string]any)["date"] != "2026-03-10" {
 		t.Errorf("by_day: %v", days)
 	}
+	// Issue 16: the desk (storetest's addDeskFixture); the skipped preview counts only there.
+	desk, _ := r.Body["desk"].(map[string]any)
+	if want := map[string]any{"manual_dials": 1.0, "preview_dials": 1.0, "preview_skips": map[string]any{"not_now": 1.0},
+		"holds": 1.0, "transfers_completed": 1.0, "conferences": 1.0}; !reflect.DeepEqual(desk, want) {
+		t.Errorf("desk %v, want %v", desk, want)
+	}
+	r = e.mustCall(http.StatusOK, adminToken, http.MethodGet, "/api/v1/reports/summary?campaign_id=2&from=2026-03-10&to=2026-03-10", nil)
+	if want := map[string]any{"manual_dials": 0.0, "preview_dials": 0.0, "preview_skips": map[string]any{},
+		"holds": 0.0, "transfers_completed": 0.0, "conferences": 0.0}; !reflect.DeepEqual(r.Body["desk"], want) {
+		t.Errorf("campaign 2's desk %v, want %v", r.Body["desk"], want)
+	}
 
 	// No filter, no dates: every campaign on its own today (Tokyo 03-10 and UTC 03-10).
 	r = e.mustCall(http.StatusOK, adminToken, http.MethodGet, "/api/v1/reports/summary", nil)
@@ -286,12 +297,12 @@ func TestReportResultsCSV(t *testing.T) {
 	if len(rows) != 31 {
 		t.Fatalf("%d rows, want the header and 30", len(rows))
 	}
-	if rows[0][0] != "発信ID" || rows[0][20] != "メモ" || rows[0][len(rows[0])-1] != "録音秒数" || len(rows[0]) != 24 {
+	if rows[0][0] != "発信ID" || rows[0][20] != "メモ" || rows[0][23] != "録音秒数" || rows[0][len(rows[0])-1] != "操作履歴" || len(rows[0]) != 26 {
 		t.Fatalf("header %v", rows[0])
 	}
 	byID := map[string][]string{}
 	for _, row := range rows[1:] {
-		if len(row) != 24 {
+		if len(row) != 26 {
 			t.Fatalf("row of %d cells: %v", len(row), row)
 		}
 		byID[row[0]] = row
@@ -299,12 +310,21 @@ func TestReportResultsCSV(t *testing.T) {
 	x1 := byID[fmt.Sprint(fx.Attempts["X1"])]
 	wantX1 := []string{fmt.Sprint(fx.Attempts["X1"]), "2026-03-10 00:00:00", "Asia/Tokyo", "1", fmt.Sprint(fx.Batch1),
 		"March Asia/Tokyo", fmt.Sprint(fx.Job1), "job Asia/Tokyo", "09000010001", "'=cmd|' /C calc'!A0", "connected",
-		"NORMAL_CLEARING", "1001", "Agent 1001", "120", "self", "interested", "興味あり", "complete", "", "'=1+2", "human", "", "62"}
+		"NORMAL_CLEARING", "1001", "Agent 1001", "120", "self", "interested", "興味あり", "complete", "", "'=1+2", "human", "", "62",
+		"paced", "hold@00:00:40;unhold@00:00:50;consult:agent:1002@00:01:00;transferred:agent:1002@00:01:20"}
 	if !reflect.DeepEqual(x1, wantX1) {
 		t.Errorf("X1 row:\n got %q\nwant %q", x1, wantX1)
 	}
 	if x2 := byID[fmt.Sprint(fx.Attempts["X2"])]; x2[21] != "machine" || x2[22] != "agent" || x2[23] != "" {
 		t.Errorf("X2 analysis and recording cells %q", x2[21:])
+	}
+	// Issue 16: the dial kind, and no steps but an empty cell; the skipped preview P1 has no row.
+	if x2, y1 := byID[fmt.Sprint(fx.Attempts["X2"])], byID[fmt.Sprint(fx.Attempts["Y1"])]; x2[24] != "manual" || x2[25] != "" ||
+		y1[24] != "preview" || y1[25] != "conference:number:0312340000@12:00:10;conference_joined:number:0312340000@12:00:15" {
+		t.Errorf("desk cells: X2 %q, Y1 %q", x2[24:], y1[24:])
+	}
+	if _, ok := byID[fmt.Sprint(fx.Attempts["P1"])]; ok {
+		t.Error("the skipped preview has a row")
 	}
 	if m := byID[fmt.Sprint(fx.Attempts["X2"])][20]; m != "'+81 へ転送" {
 		t.Errorf("X2 memo %q", m)

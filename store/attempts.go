@@ -22,12 +22,17 @@ type Attempt struct {
 	HangupCause string         `db:"hangup_cause"`
 	AgentID     *int           `db:"agent_id"`
 	TalkSeconds *int           `db:"talk_seconds"`
-	SkipReason  string         `db:"skip_reason"` // a skipped attempt's (N-1), e.g. do_not_call:global
-	Disposition *Disposition   `db:"-"`
+	SkipReason  string         `db:"skip_reason"` // a skipped attempt's (N-1), e.g. do_not_call:global, or preview:<code>
+	// DialKind is how the attempt came to be dialed (issue 16): paced, preview or manual.
+	DialKind    domain.DialKind `db:"dial_kind"`
+	Disposition *Disposition    `db:"-"`
 	// Analysis is the answering-machine detector's verdict (P-3); nil when none was taken.
 	Analysis *AttemptAnalysis `db:"-"`
 	// Recording is the call's recording; nil when the call was not recorded.
 	Recording *AttemptRecording `db:"-"`
+	// Steps are the hold, transfer, conference and preview steps of the attempt, oldest first
+	// (issue 16); empty when none.
+	Steps []AttemptStep `db:"-"`
 }
 
 // AttemptAnalysis is how an answer was classified (P-3).
@@ -86,7 +91,7 @@ type attemptRow struct {
 // attemptColumns are the columns of attemptRow, for a query over attempts a left-joined to
 // dispositions d.
 const attemptColumns = `a.id, a.contact_id, a.call_job_id, a.tel, a.started_at,
-	a.answered_at, a.ended_at, a.outcome, a.hangup_cause, a.agent_id, a.talk_seconds, a.skip_reason,
+	a.answered_at, a.ended_at, a.outcome, a.hangup_cause, a.agent_id, a.talk_seconds, a.skip_reason, a.dial_kind,
 	d.party AS d_party, d.result_code AS d_result_code, d.other_tel AS d_other_tel,
 	d.next_action AS d_next_action, d.callback_at AS d_callback_at, d.memo AS d_memo,
 	d.saved_by AS d_saved_by, d.saved_at AS d_saved_at,
@@ -111,7 +116,8 @@ func (r attemptRow) attempt() Attempt {
 	return a
 }
 
-// ContactAttempts is a contact's attempt history, newest first (S-3).
+// ContactAttempts is a contact's attempt history, newest first (S-3), each attempt with its
+// steps (read by one more query for them all).
 func (s *Store) ContactAttempts(ctx context.Context, contactID int64) ([]Attempt, error) {
 	var rows []attemptRow
 	err := s.db.SelectContext(ctx, &rows, `SELECT `+attemptColumns+`
@@ -121,8 +127,16 @@ func (s *Store) ContactAttempts(ctx context.Context, contactID int64) ([]Attempt
 		return nil, fmt.Errorf("attempts of contact %d: %w", contactID, err)
 	}
 	out := make([]Attempt, len(rows))
+	ids := make([]int64, len(rows))
 	for i, r := range rows {
-		out[i] = r.attempt()
+		out[i], ids[i] = r.attempt(), r.ID
+	}
+	steps, err := s.AttemptSteps(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("attempts of contact %d: %w", contactID, err)
+	}
+	for i := range out {
+		out[i].Steps = steps[out[i].ID]
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -94,11 +95,28 @@ type CallJob struct {
 	StopReason     *string          `db:"stop_reason" json:"stop_reason"`
 	// Who started the job's current or last run, and who stopped it (null when it stopped by
 	// itself or was never stopped).
-	StartedBy  *string   `db:"started_by" json:"started_by"`
-	StoppedBy  *string   `db:"stopped_by" json:"stopped_by"`
-	CreatedAt  time.Time `db:"created_at" json:"created_at"`
-	UpdatedAt  time.Time `db:"updated_at" json:"updated_at"`
-	PacingMode *string   `db:"-" json:"-"` // TEMP
+	StartedBy *string   `db:"started_by" json:"started_by"`
+	StoppedBy *string   `db:"stopped_by" json:"stopped_by"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
+	// PacingMode is the job's own pacing mode (issue 16: progressive, ratio, predictive or
+	// preview), overriding its campaign's; nil: the campaign's.
+	PacingMode *string `db:"pacing_mode" json:"pacing_mode"`
+	// EffectivePacingMode is the mode the job dials in: PacingMode, else its campaign's. The
+	// store never fills it (the campaigns are configuration): the API does, for its answers.
+	EffectivePacingMode *string `db:"-" json:"effective_pacing_mode"`
+}
+
+// PacingModes are the pacing modes a job may name (P-1, issue 16), as the configuration's
+// campaigns[].pacing.mode spells them.
+func PacingModes() []string { return []string{"progressive", "ratio", "predictive", "preview"} }
+
+// checkPacingMode refuses a mode that is not one of PacingModes (nil is the campaign's).
+func checkPacingMode(m *string) error {
+	if m != nil && !slices.Contains(PacingModes(), *m) {
+		return invalid("P-1", "invalid_input", "pacing_mode must be null or one of progressive, ratio, predictive, preview, got %q", *m)
+	}
+	return nil
 }
 
 // callJobRowColumns are a job's own columns; callJobColumns add its remaining count, the target
@@ -107,7 +125,7 @@ type CallJob struct {
 // which runs many times a second, reads the row without it.
 const callJobRowColumns = `j.id, j.batch_id, b.campaign_id, b.time_zone, j.name, j.list_id, l.name AS list_name,
 	j.dial_group_id, j.caller_id, j.filter, j.memo, j.status, l.row_count AS assigned_count, j.target_count,
-	j.run, j.started_at, j.stopped_at, j.stop_reason, j.started_by, j.stopped_by, j.created_at, j.updated_at`
+	j.run, j.started_at, j.stopped_at, j.stop_reason, j.started_by, j.stopped_by, j.created_at, j.updated_at, j.pacing_mode`
 
 const callJobColumns = callJobRowColumns + `,
 	GREATEST(j.target_count - (SELECT count(DISTINCT a.contact_id) FROM attempts a
@@ -127,6 +145,8 @@ type NewCallJob struct {
 	Memo        string
 	CreatedBy   string
 	MaxCallJobs int // J-7
+	// PacingMode is the job's own pacing mode (one of PacingModes), nil for its campaign's.
+	PacingMode *string
 }
 
 func checkJobText(name, memo string) error {
@@ -146,6 +166,9 @@ func (s *Store) CreateCallJob(ctx context.Context, nj NewCallJob, now time.Time)
 		return CallJob{}, err
 	}
 	if err := nj.Filter.Validate(); err != nil {
+		return CallJob{}, err
+	}
+	if err := checkPacingMode(nj.PacingMode); err != nil {
 		return CallJob{}, err
 	}
 	var id int64
@@ -169,8 +192,8 @@ func (s *Store) CreateCallJob(ctx context.Context, nj NewCallJob, now time.Time)
 		}
 		f, _ := json.Marshal(nj.Filter)
 		return tx.GetContext(ctx, &id, `INSERT INTO call_jobs (batch_id, name, list_id, dial_group_id, caller_id, filter, memo,
-			created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
-			nj.BatchID, nj.Name, nj.ListID, nj.DialGroupID, nj.CallerID, f, nj.Memo, nj.CreatedBy, now)
+			created_by, created_at, updated_at, pacing_mode) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING id`,
+			nj.BatchID, nj.Name, nj.ListID, nj.DialGroupID, nj.CallerID, f, nj.Memo, nj.CreatedBy, now, nj.PacingMode)
 	})
 	if err != nil {
 		return CallJob{}, err
@@ -262,6 +285,9 @@ type CallJobPatch struct {
 	CallerID    *string
 	Filter      *JobFilter
 	Memo        *string
+	// PacingMode: nil leaves the job's mode; "" sets it back to its campaign's (NULL); any
+	// other value must be one of PacingModes.
+	PacingMode *string
 }
 
 // UpdateCallJob edits a stopped job (a running one would change under the dialer's feet).
@@ -294,6 +320,15 @@ func (s *Store) UpdateCallJob(ctx context.Context, id int64, p CallJobPatch, now
 			}
 			j.Filter = *p.Filter
 		}
+		if p.PacingMode != nil {
+			j.PacingMode = p.PacingMode
+			if *p.PacingMode == "" {
+				j.PacingMode = nil
+			}
+			if err := checkPacingMode(j.PacingMode); err != nil {
+				return err
+			}
+		}
 		if err := checkJobText(j.Name, j.Memo); err != nil {
 			return err
 		}
@@ -304,7 +339,8 @@ func (s *Store) UpdateCallJob(ctx context.Context, id int64, p CallJobPatch, now
 		}
 		f, _ := json.Marshal(j.Filter)
 		_, err = tx.ExecContext(ctx, `UPDATE call_jobs SET name = $2, list_id = $3, dial_group_id = $4, caller_id = $5,
-			filter = $6, memo = $7, updated_at = $8 WHERE id = $1`, id, j.Name, j.ListID, j.DialGroupID, j.CallerID, f, j.Memo, now)
+			filter = $6, memo = $7, updated_at = $8, pacing_mode = $9 WHERE id = $1`,
+			id, j.Name, j.ListID, j.DialGroupID, j.CallerID, f, j.Memo, now, j.PacingMode)
 		if err != nil {
 			return fmt.Errorf("update call job %d: %w", id, err)
 		}

@@ -62,14 +62,27 @@ type ClaimRequest struct {
 	// still in its grace, tied to it (DialTarget.Agent); no other callback, no fresh contact.
 	// Without Owners, such callbacks are left to their agents until the grace has passed.
 	Owners []int
+	// Kind is written to the attempt rows (issue 16): "" or paced for pacing and callbacks,
+	// preview for a contact shown to an agent before it is dialed (the claim is the same, so a
+	// previewed contact is held exactly as any claimed one, P-5). Manual dials do not claim
+	// here: see CreateManualAttempt.
+	Kind domain.DialKind
 }
 
 // ClaimContacts claims contacts for a running job and commits an attempt row for each, in one
 // transaction. Callbacks due now come before fresh contacts (S-2); one promised by an agent is
 // that agent's during the grace (see ClaimRequest.Owners). Rows locked by another
 // claimer are skipped, and a claimed contact is held until its attempt ends, so no contact is
-// dialed twice at once by any job or instance (J-4, P-5).
+// dialed twice at once by any job or instance (J-4, P-5). A callback whose preview an agent
+// skipped in this run (SkipPreview) stays scheduled but is not claimed again in this run.
 func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time) ([]DialTarget, error) {
+	kind := r.Kind
+	if kind == "" {
+		kind = domain.DialPaced
+	}
+	if kind != domain.DialPaced && kind != domain.DialPreview {
+		return nil, invalid("P-5", "invalid_input", "a claim dials paced or preview, not %q", kind)
+	}
 	var out []DialTarget
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		out = out[:0]
@@ -107,9 +120,12 @@ func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time
 			JOIN contacts c ON c.id = cb.contact_id
 			WHERE cb.batch_id = $1 AND cb.status = 'scheduled' AND cb.due_at <= $2 AND c.list_id = $3
 			  AND c.status = 'callback' AND c.claimed_by_job IS NULL`+contactZoneOpen(5)+`
+			  AND NOT EXISTS (SELECT 1 FROM attempts sk WHERE sk.contact_id = c.id AND sk.call_job_id = $8
+			           AND sk.job_run = $9 AND sk.outcome = 'skipped')
 			  AND CASE WHEN $6::bigint[] IS NULL THEN cb.agent_id IS NULL OR cb.due_at <= $7
 			           ELSE cb.agent_id = ANY($6) AND cb.due_at > $7 END
-			ORDER BY cb.due_at, cb.id LIMIT $4 FOR UPDATE OF c SKIP LOCKED`, j.BatchID, now, j.ListID, r.N, zones, owners, now.Add(-r.CallbackGrace))
+			ORDER BY cb.due_at, cb.id LIMIT $4 FOR UPDATE OF c SKIP LOCKED`, j.BatchID, now, j.ListID, r.N, zones, owners,
+			now.Add(-r.CallbackGrace), j.ID, j.Run)
 		if err != nil {
 			return fmt.Errorf("claim callbacks of job %d: %w", r.JobID, err)
 		}
@@ -138,67 +154,104 @@ func (s *Store) ClaimContacts(ctx context.Context, r ClaimRequest, now time.Time
 			return err
 		}
 		for _, p := range due {
-			// What the claim changes is kept in the attempt row, so an attempt that fails because
-			// of us can give the contact back as it was (GiveBackAttempt). The self-join reads the
-			// row as it was before this statement.
-			var prior struct {
-				Status string       `db:"status"`
-				Next   sql.NullTime `db:"next_attempt_at"`
-				Last   sql.NullTime `db:"last_attempt_at"`
-				// The job and run that called the number before (J-4), given back with the rest.
-				CalledBy  sql.NullInt64 `db:"called_by_job"`
-				CalledRun sql.NullInt64 `db:"called_run"`
-				// The number dialed: the other number a disposition asked for, else the list's (D-1).
-				Dial string `db:"dial_tel"`
-				// The contact card (screen-pop), read by the same statement.
-				Name     string         `db:"name"`
-				Kana     string         `db:"kana"`
-				Tel      string         `db:"tel"`
-				Remarks  string         `db:"remarks"`
-				Attempts int            `db:"attempt_count"`
-				Outcome  sql.NullString `db:"last_outcome"`
-			}
-			err := tx.GetContext(ctx, &prior, `UPDATE contacts c SET claimed_by_job = $2, claim_token = $3::bigint, claimed_at = $4,
-				called_by_job = $2, called_run = $3::integer,
-				attempt_count = c.attempt_count + 1, last_attempt_at = $4, next_attempt_at = NULL, status = 'eligible'
-				FROM contacts old WHERE c.id = $1 AND old.id = c.id
-				RETURNING old.status, old.next_attempt_at, old.last_attempt_at, old.called_by_job, old.called_run,
-				COALESCE(c.redial_tel, c.tel) AS dial_tel, c.name, c.kana, c.tel, c.remarks, old.attempt_count,
-				(SELECT a.outcome FROM attempts a WHERE a.contact_id = c.id ORDER BY a.started_at DESC LIMIT 1) AS last_outcome`,
-				p.ID, r.JobID, r.Run, now)
+			t, err := claimContact(ctx, tx, j, claimedContact{ID: p.ID, CallbackID: p.CallbackID,
+				CallbackAttemptID: p.CallbackAttemptID}, attemptOrigin{Kind: kind, CallerID: j.CallerID,
+				UUID: r.NewUUID(), Node: r.Node, Instance: r.Instance}, now)
 			if err != nil {
-				return fmt.Errorf("claim contact %d: %w", p.ID, err)
-			}
-			t := DialTarget{ContactID: p.ID, Tel: prior.Dial, ChannelUUID: r.NewUUID(), Callback: p.CallbackID.Valid,
-				Card: ContactCard{Name: prior.Name, Kana: prior.Kana, Tel: prior.Tel, Remarks: prior.Remarks,
-					PreviousAttempts: prior.Attempts, LastOutcome: prior.Outcome.String}}
-			if prior.Last.Valid {
-				t.Card.LastAttemptAt = &prior.Last.Time
+				return err
 			}
 			if r.Owners != nil {
 				t.Agent = int(p.CallbackAgentID.Int64)
-			}
-			err = tx.GetContext(ctx, &t.AttemptID, `INSERT INTO attempts (batch_id, campaign_id, list_id, contact_id, call_job_id,
-				job_run, tel, caller_id, channel_uuid, node, instance_id, created_at, started_at,
-				prior_status, prior_next_attempt_at, prior_last_attempt_at, prior_callback_attempt_id,
-				prior_called_by_job, prior_called_run)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
-				j.BatchID, j.CampaignID, j.ListID, p.ID, j.ID, j.Run, t.Tel, j.CallerID, t.ChannelUUID, r.Node, r.Instance, now,
-				prior.Status, prior.Next, prior.Last, p.CallbackAttemptID, prior.CalledBy, prior.CalledRun)
-			if err != nil {
-				return fmt.Errorf("record attempt for contact %d: %w", p.ID, err)
-			}
-			if p.CallbackID.Valid {
-				if _, err := tx.ExecContext(ctx, `UPDATE callbacks SET status = 'dialed', attempt_id = $2, updated_at = $3
-					WHERE id = $1`, p.CallbackID.Int64, t.AttemptID, now); err != nil {
-					return fmt.Errorf("mark callback %d dialed: %w", p.CallbackID.Int64, err)
-				}
 			}
 			out = append(out, t)
 		}
 		return nil
 	})
 	return out, err
+}
+
+// claimedContact is a contact a claim takes, with the callback it serves (if any).
+type claimedContact struct {
+	ID         int64
+	CallbackID sql.NullInt64
+	// The attempt the callback row names before it is dialed (given back on a failure of our
+	// own, or when its preview is skipped).
+	CallbackAttemptID sql.NullInt64
+}
+
+// attemptOrigin is who and what an attempt row records besides the job and the contact.
+type attemptOrigin struct {
+	Kind           domain.DialKind
+	AgentID        *int    // the agent a manual dial is for
+	RequestedBy    *string // the user who asked for a manual dial
+	CallerID, UUID string
+	Node, Instance string
+	// Tel, when set, is the number dialed (a manual dial's, as typed); else the contact's
+	// number to dial (its redial number, else its own).
+	Tel string
+}
+
+// claimContact claims one contact the caller has locked for the job's run and commits its
+// attempt row, in the caller's transaction: the contact is held by the run (claimed_by_job,
+// claim_token, J-4 called_by), its attempt count and last attempt move on, and what the claim
+// changes is kept in the attempt row (prior_*), so that GiveBackAttempt and SkipPreview can
+// give the contact back as it was. A callback it serves is marked dialed by the attempt.
+func claimContact(ctx context.Context, tx *sqlx.Tx, j CallJob, c claimedContact, o attemptOrigin, now time.Time) (DialTarget, error) {
+	// The self-join reads the row as it was before this statement.
+	var prior struct {
+		Status string       `db:"status"`
+		Next   sql.NullTime `db:"next_attempt_at"`
+		Last   sql.NullTime `db:"last_attempt_at"`
+		// The job and run that called the number before (J-4), given back with the rest.
+		CalledBy  sql.NullInt64 `db:"called_by_job"`
+		CalledRun sql.NullInt64 `db:"called_run"`
+		// The number dialed: the other number a disposition asked for, else the list's (D-1).
+		Dial string `db:"dial_tel"`
+		// The contact card (screen-pop), read by the same statement.
+		Name     string         `db:"name"`
+		Kana     string         `db:"kana"`
+		Tel      string         `db:"tel"`
+		Remarks  string         `db:"remarks"`
+		Attempts int            `db:"attempt_count"`
+		Outcome  sql.NullString `db:"last_outcome"`
+	}
+	err := tx.GetContext(ctx, &prior, `UPDATE contacts c SET claimed_by_job = $2, claim_token = $3::bigint, claimed_at = $4,
+		called_by_job = $2, called_run = $3::integer,
+		attempt_count = c.attempt_count + 1, last_attempt_at = $4, next_attempt_at = NULL, status = 'eligible'
+		FROM contacts old WHERE c.id = $1 AND old.id = c.id
+		RETURNING old.status, old.next_attempt_at, old.last_attempt_at, old.called_by_job, old.called_run,
+		COALESCE(c.redial_tel, c.tel) AS dial_tel, c.name, c.kana, c.tel, c.remarks, old.attempt_count,
+		(SELECT a.outcome FROM attempts a WHERE a.contact_id = c.id ORDER BY a.started_at DESC LIMIT 1) AS last_outcome`,
+		c.ID, j.ID, j.Run, now)
+	if err != nil {
+		return DialTarget{}, fmt.Errorf("claim contact %d: %w", c.ID, err)
+	}
+	if o.Tel != "" {
+		prior.Dial = o.Tel
+	}
+	t := DialTarget{ContactID: c.ID, Tel: prior.Dial, ChannelUUID: o.UUID, Callback: c.CallbackID.Valid,
+		Card: ContactCard{Name: prior.Name, Kana: prior.Kana, Tel: prior.Tel, Remarks: prior.Remarks,
+			PreviousAttempts: prior.Attempts, LastOutcome: prior.Outcome.String}}
+	if prior.Last.Valid {
+		t.Card.LastAttemptAt = &prior.Last.Time
+	}
+	err = tx.GetContext(ctx, &t.AttemptID, `INSERT INTO attempts (batch_id, campaign_id, list_id, contact_id, call_job_id,
+		job_run, tel, caller_id, channel_uuid, node, instance_id, created_at, started_at,
+		prior_status, prior_next_attempt_at, prior_last_attempt_at, prior_callback_attempt_id,
+		prior_called_by_job, prior_called_run, dial_kind, agent_id, requested_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id`,
+		j.BatchID, j.CampaignID, j.ListID, c.ID, j.ID, j.Run, t.Tel, o.CallerID, t.ChannelUUID, o.Node, o.Instance, now,
+		prior.Status, prior.Next, prior.Last, c.CallbackAttemptID, prior.CalledBy, prior.CalledRun, o.Kind, o.AgentID, o.RequestedBy)
+	if err != nil {
+		return DialTarget{}, fmt.Errorf("record attempt for contact %d: %w", c.ID, err)
+	}
+	if c.CallbackID.Valid {
+		if _, err := tx.ExecContext(ctx, `UPDATE callbacks SET status = 'dialed', attempt_id = $2, updated_at = $3
+			WHERE id = $1`, c.CallbackID.Int64, t.AttemptID, now); err != nil {
+			return DialTarget{}, fmt.Errorf("mark callback %d dialed: %w", c.CallbackID.Int64, err)
+		}
+	}
+	return t, nil
 }
 
 // RetryRule is a campaign's retry rule (P-3).
@@ -430,6 +483,10 @@ type LiveAttempt struct {
 	AnsweredAt  *time.Time `db:"answered_at"`
 	BridgedAt   *time.Time `db:"bridged_at"`
 	AgentID     *int       `db:"agent_id"`
+	// DialKind and DialedAt (issue 16): a preview attempt whose DialedAt is nil was only shown,
+	// never dialed; the engine gives it back (GiveBackAttempt) when it adopts the job.
+	DialKind domain.DialKind `db:"dial_kind"`
+	DialedAt *time.Time      `db:"dialed_at"`
 }
 
 // UnfinishedAttempts are a job's attempts still in progress: after a restart or a takeover the
@@ -437,7 +494,7 @@ type LiveAttempt struct {
 func (s *Store) UnfinishedAttempts(ctx context.Context, jobID int64) ([]LiveAttempt, error) {
 	var out []LiveAttempt
 	err := s.db.SelectContext(ctx, &out, `SELECT id, call_job_id, contact_id, tel, channel_uuid, node, started_at, answered_at,
-		bridged_at, agent_id FROM attempts WHERE call_job_id = $1 AND outcome = 'in_progress' ORDER BY id`, jobID)
+		bridged_at, agent_id, dial_kind, dialed_at FROM attempts WHERE call_job_id = $1 AND outcome = 'in_progress' ORDER BY id`, jobID)
 	if err != nil {
 		return nil, fmt.Errorf("unfinished attempts of job %d: %w", jobID, err)
 	}

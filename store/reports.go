@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"time"
@@ -98,6 +99,19 @@ type ReportSummary struct {
 	ByDay       []DayCounts
 	ResultCodes []ResultCodeCount
 	Agents      []AgentTimes
+	Desk        DeskCounts
+}
+
+// DeskCounts are the agent's desk in a report (issue 16), over the attempts of the range.
+type DeskCounts struct {
+	ManualDials  int `db:"manual_dials" json:"manual_dials"`   // attempts an agent dialed by hand
+	PreviewDials int `db:"preview_dials" json:"preview_dials"` // previews dialed (by the agent or the time limit)
+	// PreviewSkips are the previews skipped, by the campaign's reason code (the attempts
+	// themselves, skipped, are in no other count); never nil.
+	PreviewSkips       map[string]int `db:"-" json:"preview_skips"`
+	Holds              int            `db:"holds" json:"holds"`                             // hold steps
+	TransfersCompleted int            `db:"transfers_completed" json:"transfers_completed"` // transferred steps (blind or completed consult)
+	Conferences        int            `db:"conferences" json:"conferences"`                 // conference_joined steps: a third party in the room
 }
 
 // reportScope is the common table expression every report query starts from: the campaigns'
@@ -159,6 +173,7 @@ func (s *Store) ReportSummary(ctx context.Context, f ReportFilter) (ReportSummar
 	if err != nil {
 		return out, err
 	}
+	out.Desk.PreviewSkips = map[string]int{}
 	if len(f.Ranges) == 0 {
 		return out, nil
 	}
@@ -213,7 +228,44 @@ func (s *Store) ReportSummary(ctx context.Context, f ReportFilter) (ReportSummar
 	if err != nil {
 		return out, fmt.Errorf("report agents: %w", err)
 	}
+	if out.Desk, err = s.reportDesk(ctx, args); err != nil {
+		return out, err
+	}
 	return out, nil
+}
+
+// reportDesk counts the desk's dials and steps over sel, and the preview skips (left out of
+// sel, like every skipped attempt) over the same ranges and filters.
+func (s *Store) reportDesk(ctx context.Context, args []any) (DeskCounts, error) {
+	var d DeskCounts
+	if err := s.db.GetContext(ctx, &d, reportScope+` SELECT
+			count(*) FILTER (WHERE s.dial_kind = 'manual') AS manual_dials,
+			count(*) FILTER (WHERE s.dial_kind = 'preview' AND s.dialed_at IS NOT NULL) AS preview_dials,
+			COALESCE(sum(st.holds), 0) AS holds, COALESCE(sum(st.transferred), 0) AS transfers_completed,
+			COALESCE(sum(st.joined), 0) AS conferences
+		FROM sel s LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE kind = 'hold') AS holds,
+				count(*) FILTER (WHERE kind = 'transferred') AS transferred,
+				count(*) FILTER (WHERE kind = 'conference_joined') AS joined
+			FROM attempt_steps WHERE attempt_id = s.id) st ON true`, args...); err != nil {
+		return d, fmt.Errorf("report desk: %w", err)
+	}
+	var skips []struct {
+		Reason string `db:"reason"`
+		N      int    `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &skips, `WITH r AS (
+			SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[]) AS r(campaign_id, tz, t_from, t_to)
+		) SELECT substr(a.skip_reason, 9) AS reason, count(*) AS n FROM attempts a JOIN r ON r.campaign_id = a.campaign_id
+		WHERE a.started_at >= r.t_from AND a.started_at < r.t_to AND a.outcome = 'skipped' AND a.skip_reason LIKE 'preview:%'
+		  AND ($5::bigint = 0 OR a.batch_id = $5) AND ($6::bigint = 0 OR a.call_job_id = $6) AND ($7::int IS NULL OR a.agent_id = $7)
+		GROUP BY 1 ORDER BY 1`, args...); err != nil {
+		return d, fmt.Errorf("report preview skips: %w", err)
+	}
+	d.PreviewSkips = make(map[string]int, len(skips))
+	for _, k := range skips {
+		d.PreviewSkips[k.Reason] = k.N
+	}
+	return d, nil
 }
 
 // ResultRow is one attempt of the results export, with its disposition when saved.
@@ -242,6 +294,26 @@ type ResultRow struct {
 	AMDResult     *string `db:"amd_result"`
 	MachineAction *string `db:"machine_action"`
 	RecordingMs   *int    `db:"recording_ms"`
+	// Issue 16: how the attempt was dialed, and its steps, oldest first.
+	DialKind domain.DialKind `db:"dial_kind"`
+	Steps    StepList        `db:"steps"`
+}
+
+// StepList is an attempt's steps as one column (a JSON array built by the query).
+type StepList []AttemptStep
+
+// Scan reads the JSON array; NULL is no step.
+func (l *StepList) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*l = nil
+		return nil
+	case []byte:
+		return json.Unmarshal(v, l)
+	case string:
+		return json.Unmarshal([]byte(v), l)
+	}
+	return fmt.Errorf("step list: unexpected %T", src)
 }
 
 // ReportResults streams the attempts of a report, oldest first, to fn without holding them in
@@ -257,7 +329,10 @@ func (s *Store) ReportResults(ctx context.Context, f ReportFilter, fn func(Resul
 	rows, err := s.db.QueryxContext(ctx, reportScope+` SELECT s.id, s.started_at, s.tz, s.campaign_id, s.batch_id,
 		b.name AS batch_name, s.call_job_id, j.name AS call_job_name, s.tel, c.name, s.outcome, s.hangup_cause, s.agent_id,
 		s.talk_seconds, d.party, d.result_code, d.next_action, d.callback_at, d.memo,
-		s.amd_result, s.machine_action, s.recording_ms
+		s.amd_result, s.machine_action, s.recording_ms, s.dial_kind,
+		(SELECT json_agg(json_build_object('id', st.id, 'attempt_id', st.attempt_id, 'at', st.at, 'kind', st.kind,
+			'agent_id', st.agent_id, 'by', st.by_user, 'target_kind', st.target_kind, 'target', st.target, 'detail', st.detail)
+			ORDER BY st.at, st.id) FROM attempt_steps st WHERE st.attempt_id = s.id) AS steps
 		FROM sel s JOIN batches b ON b.id = s.batch_id LEFT JOIN call_jobs j ON j.id = s.call_job_id
 		LEFT JOIN contacts c ON c.id = s.contact_id LEFT JOIN dispositions d ON d.attempt_id = s.id
 		ORDER BY s.started_at, s.id`, args...)

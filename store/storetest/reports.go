@@ -18,6 +18,9 @@ type ReportFixture struct {
 	Batch1, Batch2 int64 // campaign 1, campaign 2
 	Job1, Job2     int64
 	Attempts       map[string]int64 // by fixture name (X1, Z3, …) for the named calls
+	// The desk (issue 16, addDeskFixture): on campaign 1's 2026-03-10, 1 manual dial (X2), 1
+	// preview dialed (Y1), 1 preview skipped with reason not_now (P1, in no other count), 1
+	// hold and 1 completed transfer (X1), 1 conference joined (Y1).
 }
 
 type fixtureAttempt struct {
@@ -220,5 +223,58 @@ func AddReportFixture(t testing.TB, s *store.Store) ReportFixture {
 			t.Fatalf("storetest: report disposition %s: %v", a.name, err)
 		}
 	}
+	addDeskFixture(t, s, f, contacts[1][0], jobs[1])
 	return f
+}
+
+// addDeskFixture adds the agent's desk (issue 16) to the report fixture, changing none of its
+// counts: X2 was a manual dial, Y1 a preview dialed; X1 was held, then transferred to agent 1002
+// after a consult; a number joined Y1 in a conference; and agent 1001 skipped a preview (P1,
+// skipped, so in no count but the desk's) on campaign 1's 2026-03-10.
+func addDeskFixture(t testing.TB, s *store.Store, f ReportFixture, contact, job int64) {
+	t.Helper()
+	ctx := context.Background()
+	db := s.DB()
+	if _, err := db.ExecContext(ctx, `UPDATE attempts SET dial_kind = 'manual', requested_by = 'agent-1001' WHERE id = $1`, f.Attempts["X2"]); err != nil {
+		t.Fatalf("storetest: desk fixture: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE attempts SET dial_kind = 'preview', dialed_at = started_at WHERE id = $1`, f.Attempts["Y1"]); err != nil {
+		t.Fatalf("storetest: desk fixture: %v", err)
+	}
+	x1, y1 := at(t, "2026-03-09T15:00:00Z"), at(t, "2026-03-10T03:00:00Z")
+	a1001 := 1001
+	for _, st := range []store.AttemptStep{
+		{AttemptID: f.Attempts["X1"], At: x1.Add(40 * time.Second), Kind: domain.StepHold, AgentID: &a1001, By: "agent-1001"},
+		{AttemptID: f.Attempts["X1"], At: x1.Add(50 * time.Second), Kind: domain.StepUnhold, AgentID: &a1001, By: "agent-1001"},
+		{AttemptID: f.Attempts["X1"], At: x1.Add(60 * time.Second), Kind: domain.StepConsult, AgentID: &a1001, By: "agent-1001",
+			TargetKind: "agent", Target: "1002"},
+		{AttemptID: f.Attempts["X1"], At: x1.Add(80 * time.Second), Kind: domain.StepTransferred, AgentID: &a1001, By: "agent-1001",
+			TargetKind: "agent", Target: "1002"},
+		{AttemptID: f.Attempts["Y1"], At: y1.Add(10 * time.Second), Kind: domain.StepConference, By: "agent-1002",
+			TargetKind: "number", Target: "0312340000"},
+		{AttemptID: f.Attempts["Y1"], At: y1.Add(15 * time.Second), Kind: domain.StepConferenceJoined,
+			TargetKind: "number", Target: "0312340000"},
+	} {
+		if err := s.AddAttemptStep(ctx, st); err != nil {
+			t.Fatalf("storetest: desk fixture: %v", err)
+		}
+	}
+	var id int64
+	err := db.QueryRowContext(ctx, `INSERT INTO attempts (batch_id, campaign_id, list_id, contact_id, call_job_id, tel,
+		channel_uuid, agent_id, created_at, started_at, ended_at, outcome, skip_reason, dial_kind)
+		SELECT c.batch_id, 1, c.list_id, c.id, $2, c.tel, gen_random_uuid(), 1001, $3, $3, $3, 'skipped', 'preview:not_now', 'preview'
+		FROM contacts c WHERE c.id = $1 RETURNING id`, contact, job, at(t, "2026-03-10T06:30:00Z")).Scan(&id)
+	if err != nil {
+		t.Fatalf("storetest: desk fixture: %v", err)
+	}
+	f.Attempts["P1"] = id
+}
+
+func at(t testing.TB, v string) time.Time {
+	t.Helper()
+	ts, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	return ts
 }
