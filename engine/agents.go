@@ -343,6 +343,11 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 		e.mu.Unlock()
 	}
 	for _, l := range live {
+		if l.DialKind == domain.DialPreview && l.DialedAt == nil {
+			// A preview shown and never dialed: the contact goes back as if never shown.
+			e.giveBack(ctx, j, l.ChannelUUID, l.ID)
+			continue
+		}
 		c := &call{attemptID: l.ID, tel: l.Tel, uuid: l.ChannelUUID, node: l.Node, started: l.StartedAt,
 			answered: l.AnsweredAt, bridged: l.BridgedAt, originated: l.AnsweredAt != nil}
 		if l.ContactID != nil {
@@ -393,7 +398,9 @@ func (e *Engine) adopt(ctx context.Context, cfg *config.Config, row store.CallJo
 	e.mu.Lock()
 	var freed []*agent
 	for _, a := range j.agents {
-		if a.state == domain.AgentOnCall && a.call == nil {
+		// So is an agent shown a preview (given back above) or dialing a call of its own that
+		// did not survive the takeover.
+		if (a.state == domain.AgentOnCall || a.state == domain.AgentPreview) && a.call == nil {
 			a.attemptID, a.state, a.since = 0, domain.AgentAvailable, e.o.Now()
 			freed = append(freed, a)
 		}

@@ -442,3 +442,25 @@ func TestTakeoverSettlesConsult(t *testing.T) {
 	h.waitFor("the call adopted", func() bool { return next.eng.CallsInFlight() == 1 })
 	h.waitFor("the party gone, the customer back", func() bool { return !h.up(party) && h.inRoom(phone, phone, customer) })
 }
+
+// Issue 16 item 1: a preview shown when the instance stopped is given back by the next owner,
+// never dialed as if its originate had been lost.
+func TestTakeoverGivesBackPreview(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPreview)})
+	h.join(1001)
+	first := h.waitState(1001, domain.AgentPreview).Preview.AttemptID
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	h.in.eng.Drain(ctx)
+	cancel()
+	h.in.stop()
+	h.startInstance("engine-2")
+	h.waitFor("the preview given back and shown anew", func() bool {
+		p := h.agent(1001).Preview
+		return p != nil && p.AttemptID != first && len(h.store.Attempts(tel)) == 1
+	})
+	if n := h.customersDialed(); n != 0 {
+		t.Fatalf("%d customers dialed", n)
+	}
+}

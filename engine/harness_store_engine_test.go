@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -345,7 +346,8 @@ func (s *memStore) UnfinishedAttempts(ctx context.Context, jobID int64) ([]store
 			continue
 		}
 		l := store.LiveAttempt{ID: a.ID, JobID: a.JobID, Tel: a.Tel, ChannelUUID: a.ChannelUUID, Node: a.Node,
-			StartedAt: a.StartedAt, AnsweredAt: a.AnsweredAt, BridgedAt: a.BridgedAt, AgentID: a.AgentID}
+			StartedAt: a.StartedAt, AnsweredAt: a.AnsweredAt, BridgedAt: a.BridgedAt, AgentID: a.AgentID,
+			DialKind: cmp.Or(a.Kind, domain.DialPaced), DialedAt: a.DialedAt}
 		if a.ContactID != 0 {
 			id := a.ContactID
 			l.ContactID = &id
