@@ -22,6 +22,11 @@ import (
 // captureFates are the numbers of ../testdata/esl-captures/README.md as the lab switch answered them.
 func captureFates(dial string) fsim.Fate {
 	switch d := dial; {
+	// Captures 16 to 18 (the desk): a customer who stays 60 s, a party who talks 8 s.
+	case strings.Contains(d, "/08106048935"):
+		return fsim.Fate{Answer: true, Ring: time.Second, Talk: 60 * time.Second}
+	case strings.Contains(d, "/08100848936"):
+		return fsim.Fate{Answer: true, Ring: time.Second, Talk: 8 * time.Second}
 	// Captures 12 and 13 (the lab switch's fate-encoding numbers 08RTTTNNNNN, NNNNN 4893x): the
 	// answer comes R s after the channel is created, the far end hangs up TTT s after the answer.
 	case strings.Contains(d, "/08100248931"):
@@ -133,6 +138,18 @@ func TestSimulatorCallFlowsMatchCaptures(t *testing.T) {
 		// its beep), silence, each hung up once classified.
 		{capture: "15-answer-detect", instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}},
 			check: checkDetectVerdicts},
+		// The agent's desk (issue 16): a customer moved from the agent's room to a hold room of
+		// its own and back; two agents' rooms joined by a loopback pair whose b leg runs an
+		// inline dialplan, the pair killed; parties originated into a room (one answers, one
+		// never does, one busy), the customer and a party moved together into an xfer room
+		// where the party hangs up; `conference NAME list` throughout.
+		{capture: "16-desk-hold", loopbackOnly: []string{"api conference "},
+			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}}, check: checkRoomLists},
+		{capture: "17-desk-consult", loopbackOnly: []string{"api conference "},
+			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}}, check: checkRoomLists},
+		{capture: "18-desk-transfer", loopbackOnly: []string{"api conference "},
+			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}}, check: checkRoomLists,
+			artifacts: jobResultAfterComplete},
 	}
 	pool := realEvents(t)
 	for _, tc := range cases {
@@ -148,7 +165,7 @@ func TestSimulatorCallFlowsMatchCaptures(t *testing.T) {
 
 			wantLegs, gotLegs := perLeg(want, legs, jobs), perLeg(got, legs, jobs)
 			for leg := range wantLegs {
-				if strings.HasPrefix(leg, "conference ") {
+				if strings.HasPrefix(leg, "conference ") || strings.HasPrefix(leg, "B:") {
 					legs = append(legs, leg)
 				}
 			}
@@ -317,6 +334,10 @@ func perLeg(frames []*wire.Frame, legs []string, jobs map[string]string) map[str
 		isLeg[l] = true
 	}
 	out := map[string][]string{}
+	alias := loopbackBLegs(frames, legs)
+	for _, a := range alias {
+		isLeg[a] = true
+	}
 	for _, f := range frames {
 		if f.ContentType() != "text/event-plain" {
 			continue
@@ -326,6 +347,9 @@ func perLeg(frames []*wire.Frame, legs []string, jobs map[string]string) map[str
 			continue
 		}
 		leg := e.UniqueID()
+		if a, ok := alias[leg]; ok {
+			leg = a
+		}
 		desc := e.Name()
 		switch e.Name() {
 		case "BACKGROUND_JOB":
@@ -592,4 +616,38 @@ func TestSimulatorHeartbeatMatchesCapture06(t *testing.T) {
 		checkHeaderSet(t, f, pool)
 		clock.Advance(20 * time.Second)
 	}
+}
+
+// loopbackBLegs names the b leg of each loopback pair whose far leg runs an inline dialplan
+// (Caller-Destination-Number `app:data`), whose UUID the switch chose: "B:" and the first six
+// characters of its a leg's, the originated leg it names in other_loopback_leg_uuid.
+func loopbackBLegs(frames []*wire.Frame, legs []string) map[string]string {
+	out := map[string]string{}
+	for _, f := range frames {
+		if f.ContentType() != "text/event-plain" {
+			continue
+		}
+		e, err := wire.ParsePlainEvent(f)
+		if err != nil || e.Name() != "CHANNEL_CREATE" || e.Header.Get("variable_loopback_leg") != "B" ||
+			!strings.Contains(e.Header.Get("Caller-Destination-Number"), ":") {
+			continue
+		}
+		if a := e.Header.Get("variable_other_loopback_leg_uuid"); slices.Contains(legs, a) {
+			out[e.UniqueID()] = "B:" + a[:6]
+		}
+	}
+	return out
+}
+
+// jobResultAfterComplete puts a failed originate's BACKGROUND_JOB after its leg's
+// CHANNEL_HANGUP_COMPLETE: the real switch sends it before or after (captures 04, 18), the
+// simulator after.
+func jobResultAfterComplete(_ string, seq []string) []string {
+	for i := 0; i+1 < len(seq); i++ {
+		if strings.HasPrefix(seq[i], "BACKGROUND_JOB -ERR ") && strings.HasPrefix(seq[i+1], "CHANNEL_HANGUP_COMPLETE ") &&
+			!strings.HasSuffix(seq[i], " NO_ANSWER") {
+			seq[i], seq[i+1] = seq[i+1], seq[i]
+		}
+	}
+	return seq
 }

@@ -1,0 +1,147 @@
+package fsim_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kakeru-dialer/kakeru/freeswitch"
+	"github.com/kakeru-dialer/kakeru/freeswitch/fsim"
+	"github.com/kakeru-dialer/kakeru/freeswitch/wire"
+)
+
+// Checks of captures 16 to 18 (the agent's desk) beyond what every replayed call flow is held
+// to: each `conference NAME list` answers with the same members in the same order (the latest
+// to join first; a loopback pair's b leg known by its a leg), nine fields per member, a leg's
+// Member-ID the same in every room, the same flags but the floor (which follows who makes
+// sound), the same volumes and energy; a room that is gone is `-ERR Conference NAME not found`.
+func checkRoomLists(t *testing.T, cmds []string, want, got []*wire.Frame) {
+	t.Helper()
+	legs, _ := originated(cmds)
+	wantAlias, gotAlias := loopbackBLegs(want, legs), loopbackBLegs(got, legs)
+	pairs := 0
+	for _, c := range cmds {
+		if strings.HasPrefix(c, "bgapi originate ") && strings.Contains(c, "/inline &") {
+			pairs++
+		}
+	}
+	if len(wantAlias) != pairs || len(gotAlias) != pairs {
+		t.Errorf("loopback pairs with an inline b leg: %d originated, b legs seen: FreeSWITCH %d, simulator %d", pairs, len(wantAlias), len(gotAlias))
+	}
+	wantReplies, gotReplies := replyTexts(cmds, want), replyTexts(cmds, got)
+	wantIDs, gotIDs := map[string]string{}, map[string]string{}
+	lists := 0
+	for i, c := range cmds {
+		if !strings.HasPrefix(c, "api conference ") || !strings.HasSuffix(c, " list") {
+			continue
+		}
+		lists++
+		w, g := wantReplies[i], gotReplies[i]
+		if strings.HasPrefix(w, "-ERR") || strings.HasPrefix(g, "-ERR") {
+			if g != w {
+				t.Errorf("%s: simulator %q, FreeSWITCH %q", c, g, w)
+			}
+			continue
+		}
+		wm, gm := listRows(t, w, wantAlias, wantIDs), listRows(t, g, gotAlias, gotIDs)
+		if !slices.Equal(gm, wm) {
+			t.Errorf("%s:\n  simulator:  %v\n  FreeSWITCH: %v", c, gm, wm)
+		}
+	}
+	if lists == 0 {
+		t.Error("capture: no conference list")
+	}
+}
+
+// listRows reads a `conference NAME list` answer as "UUID FLAGS VOLUMES" per member (floor
+// left out), checking nine fields per line and that each leg keeps its Member-ID (ids: UUID →
+// Member-ID over the whole capture).
+func listRows(t *testing.T, body string, alias, ids map[string]string) []string {
+	t.Helper()
+	var out []string
+	for _, line := range strings.Split(strings.TrimSuffix(body, "\n"), "\n") {
+		f := strings.Split(line, ";")
+		if len(f) != 9 {
+			t.Errorf("list line %q: %d fields, want 9", line, len(f))
+			continue
+		}
+		id, uuid := f[0], f[2]
+		if a, ok := alias[uuid]; ok {
+			uuid = a
+		}
+		if old, seen := ids[uuid]; seen && old != id {
+			t.Errorf("leg %s: Member-ID %s, earlier %s", uuid, id, old)
+		}
+		ids[uuid] = id
+		flags := strings.Join(slices.DeleteFunc(strings.Split(f[5], "|"), func(s string) bool { return s == "floor" }), "|")
+		out = append(out, uuid[:8]+" "+flags+" "+strings.Join(f[6:], ";"))
+	}
+	return out
+}
+
+// Two agents' rooms joined by a loopback pair whose b leg runs `conference:ROOM_B` (capture 17):
+// the b leg is in ROOM_B before the originate returns, the a leg in ROOM_A after; the rooms'
+// lists name them; a leg keeps its Member-ID from room to room; a hold room plays the
+// conference_moh_sound of the customer who made it; killing the b leg ends the a leg too; a
+// room left empty is gone 20 ms later.
+func TestLoopbackPairJoinsTwoRooms(t *testing.T) {
+	r := newRawSession(t, fsim.Options{Script: agentAnd(fsim.Fate{Answer: true})}, callEvents)
+	a1 := r.originate(agentDial, "&conference(agent-1@kakeru)")
+	a2 := r.originate("loopback/agent-2/agents", "&conference(agent-2@kakeru)")
+	c := r.originate(customerDial, "&park()", "conference_moh_sound=hold-c")
+	r.advance(time.Second)
+	r.take()
+	if reply := r.send("api uuid_transfer " + c + " 'm:^:conference:agent-1@kakeru' inline"); reply != "+OK\n" {
+		t.Fatalf("move: %q", reply)
+	}
+	r.advance(20 * time.Millisecond)
+	list := r.send("api conference agent-1 list")
+	lines := strings.Split(strings.TrimSuffix(list, "\n"), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], ";"+c+";") || !strings.HasSuffix(lines[1], ";hear|speak|floor;0;0;0") {
+		t.Fatalf("list of agent-1: %q", list)
+	}
+	memberID, _, _ := strings.Cut(lines[0], ";")
+	r.send("api uuid_transfer " + c + " 'm:^:conference:" + c + "-hold@kakeru' inline")
+	r.advance(20 * time.Millisecond)
+	if m := r.s.HoldMusic(c + "-hold"); m != "hold-c" {
+		t.Fatalf("hold room's music %q", m)
+	}
+	if list := r.send("api conference " + c + "-hold list"); !strings.HasPrefix(list, memberID+";") {
+		t.Fatalf("the customer's Member-ID in the hold room: %q, was %s", list, memberID)
+	}
+	r.take()
+
+	l := r.originate(freeswitch.LoopbackToRoom("agent-2@kakeru"), "&conference(agent-1@kakeru)")
+	r.advance(0)
+	b := r.s.Members("agent-2")
+	if len(b) != 2 || b[0] != a2 {
+		t.Fatalf("agent-2's room: %v", b)
+	}
+	eq(t, "the pair answers, its b leg joins room 2", r.take(), "CHANNEL_ANSWER "+l[:8], "CHANNEL_ANSWER "+b[1][:8],
+		"CUSTOM add-member agent-2 size=2 "+b[1][:8])
+	r.advance(20 * time.Millisecond)
+	eq(t, "the originate returns, its a leg joins room 1", r.take(), "BACKGROUND_JOB +OK "+l, "CUSTOM add-member agent-1 size=2 "+l[:8])
+	eq(t, "room 1", r.s.Members("agent-1@kakeru"), a1, l)
+
+	r.send("api uuid_transfer " + c + " 'm:^:conference:agent-2@kakeru' inline")
+	r.advance(20 * time.Millisecond)
+	moved := r.take()
+	for _, e := range []string{"CUSTOM del-member " + c + "-hold size=0 " + c[:8], "CUSTOM add-member agent-2 size=3 " + c[:8],
+		"CUSTOM conference-destroy " + c + "-hold size=0"} {
+		if !slices.Contains(moved, e) {
+			t.Fatalf("the customer into room 2, the hold room ended: %v, missing %s", moved, e)
+		}
+	}
+	if list := r.send("api conference " + c + "-hold list"); list != "-ERR Conference "+c+"-hold not found\n" {
+		t.Fatalf("list of a room gone: %q", list)
+	}
+	if reply := r.send("api uuid_kill " + b[1]); reply != "+OK\n" {
+		t.Fatalf("kill of the b leg: %q", reply)
+	}
+	eq(t, "the pair ends", r.take(), "CHANNEL_HANGUP NORMAL_CLEARING "+b[1][:8], "CUSTOM del-member agent-1 size=1 "+l[:8],
+		"CHANNEL_HANGUP NORMAL_CLEARING "+l[:8], "CHANNEL_HANGUP_COMPLETE NORMAL_CLEARING "+l[:8],
+		"CUSTOM del-member agent-2 size=2 "+b[1][:8], "CHANNEL_HANGUP_COMPLETE NORMAL_CLEARING "+b[1][:8])
+	eq(t, "room 1", r.s.Members("agent-1"), a1)
+	eq(t, "room 2", r.s.Members("agent-2"), a2, c)
+}
