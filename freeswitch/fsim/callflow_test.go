@@ -144,12 +144,22 @@ func TestSimulatorCallFlowsMatchCaptures(t *testing.T) {
 		// never does, one busy), the customer and a party moved together into an xfer room
 		// where the party hangs up; `conference NAME list` throughout.
 		{capture: "16-desk-hold", loopbackOnly: []string{"api conference "},
-			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}}, check: checkRoomLists},
+			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}}, check: checkRoomLists()},
 		{capture: "17-desk-consult", loopbackOnly: []string{"api conference "},
-			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}}, check: checkRoomLists},
+			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}}, check: checkRoomLists()},
 		{capture: "18-desk-transfer", loopbackOnly: []string{"api conference "},
-			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}}, check: checkRoomLists,
+			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}}, check: checkRoomLists(),
 			artifacts: jobResultAfterComplete},
+		// How a pair joining two rooms ends: its b leg killed (the a leg follows with its
+		// cause), its a leg killed (the b leg leaves first, NORMAL_CLEARING), agent 2's phone
+		// gone while joined (the b leg alone in agent 2's room until the a leg is killed).
+		{capture: "19-desk-pair-ends", loopbackOnly: []string{"api conference "},
+			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {},
+				// The b leg the lab switch killed had a UUID of its own choosing.
+				"api uuid_kill 89784aae-4db7-48a6-805d-b501f4a86ee7 CALL_REJECTED": func(s *fsim.Server) {
+					s.Hangup(s.LoopbackPeer("3617863c-fb72-4b91-90d3-1f22cf04143d"), "CALL_REJECTED")
+				}},
+			check: checkRoomLists("api uuid_kill 89784aae-4db7-48a6-805d-b501f4a86ee7 CALL_REJECTED")},
 	}
 	pool := realEvents(t)
 	for _, tc := range cases {

@@ -299,7 +299,7 @@ func (s *Server) hangupLocked(ch *channel, cause string) bool {
 	hc := [][2]string{{"Hangup-Cause", cause}}
 	s.emitChannelLocked("CHANNEL_HANGUP", ch, hc)
 	ch.hungUp = cause
-	s.unloopLocked(ch, cause) // capture 17: the other half leaves and hangs up first
+	aLeg := s.unloopLocked(ch) // capture 17: the b leg of a hung-up a leg leaves and hangs up first
 	var emptied *room
 	if ch.room != nil {
 		emptied = s.leaveRoomLocked(ch, cause) // capture 11: del-member between HANGUP and HANGUP_COMPLETE
@@ -352,6 +352,9 @@ func (s *Server) hangupLocked(ch *channel, cause string) bool {
 		// A uuid_bridge was being set up with this leg: the switch hangs up the other side.
 		ch.bridging, o.bridging = nil, nil
 		s.hangupLocked(o, "DESTINATION_OUT_OF_ORDER")
+	}
+	if aLeg != nil {
+		s.hangupLocked(aLeg, cause) // the a leg of a hung-up b leg follows it, with its cause
 	}
 	return true
 }

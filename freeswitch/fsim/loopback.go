@@ -11,9 +11,10 @@ import (
 // loopback/EXTEN-b, with the a leg's variables plus other_loopback_leg_uuid and loopback_leg B.
 // Both are created, show media and answer in the same instant; the b leg joins ROOM_B at once
 // (before the originate returns); the a leg's originate returns OriginateReturn later and the a
-// leg joins ROOM_A. The two rooms hear each other through the pair. When one leg hangs up, the
-// other leaves its room (del-member without a cause), ends its application and hangs up with the
-// same cause. Other loopback dial strings stay one leg, as a SIP gateway gives.
+// leg joins ROOM_A. The two rooms hear each other through the pair. When the a leg hangs up, the
+// b leg leaves its room and hangs up NORMAL_CLEARING; when the b leg hangs up, the a leg hangs
+// up after it with its cause (unloopLocked). Other loopback dial strings stay one leg, as a SIP
+// gateway gives.
 
 // loopbackInline is the inline dialplan of a `loopback/EXTEN/CONTEXT/inline` dial string.
 func loopbackInline(dial string) (exten string, ok bool) {
@@ -53,16 +54,23 @@ func (s *Server) loopbackPairLocked(a *channel, exten string) {
 
 }
 
-// unloopLocked ends the other half of a loopback pair whose leg ch hangs up with cause: it
-// leaves its room, its application ends, then it hangs up. Caller holds s.mu.
-func (s *Server) unloopLocked(ch *channel, cause string) {
+// unloopLocked parts a loopback pair whose leg ch hangs up (its CHANNEL_HANGUP is out). When ch
+// is the a leg, the b leg leaves its room (del-member without a cause), its application ends and
+// it hangs up, NORMAL_CLEARING whatever ch's cause (capture 17; uuid_kill A USER_BUSY on the lab
+// switch gave the b leg NORMAL_CLEARING), all before ch's own del-member. When ch is the b leg,
+// the a leg is returned: the caller hangs it up with ch's cause once ch's events are out. Caller
+// holds s.mu.
+func (s *Server) unloopLocked(ch *channel) (aLeg *channel) {
 	o := ch.loop
 	if o == nil {
-		return
+		return nil
 	}
 	ch.loop, o.loop = nil, nil
 	if s.chans[o.uuid] != o {
-		return
+		return nil
+	}
+	if ch.loopB {
+		return o
 	}
 	if o.room != nil {
 		if r := s.leaveRoomLocked(o, ""); r != nil {
@@ -75,5 +83,18 @@ func (s *Server) unloopLocked(ch *channel, cause string) {
 	}
 	o.steps = nil
 	s.completeAppLocked(o, "")
-	s.hangupLocked(o, cause)
+	s.hangupLocked(o, "NORMAL_CLEARING")
+	return nil
+}
+
+// LoopbackPeer is the other leg of a loopback pair whose b leg runs an inline dialplan (the b
+// leg of an originated a leg, or the a leg of a b leg); "" when uuid is no such leg or the pair
+// has parted.
+func (s *Server) LoopbackPeer(uuid string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ch := s.chans[uuid]; ch != nil && ch.loop != nil {
+		return ch.loop.uuid
+	}
+	return ""
 }

@@ -363,3 +363,119 @@ func deskTransfer(s *session) error {
 	time.Sleep(300 * time.Millisecond)
 	return s.exit()
 }
+
+// joinRooms originates a loopback pair joining room2 (its b leg) to room1 (its a leg, leg) and
+// returns the b leg once both are in.
+func (s *session) joinRooms(leg, room1, room2 string) (string, error) {
+	job, err := s.originate(freeswitch.Originate{UUID: leg, DialString: freeswitch.LoopbackToRoom(room2),
+		App: "&conference(" + room1 + ")",
+		Vars: []freeswitch.Var{{Name: "origination_caller_id_number", Value: agentCallerID},
+			{Name: "originate_timeout", Value: "30"}, {Name: "ignore_early_media", Value: "true"}}})
+	if err != nil {
+		return "", err
+	}
+	if r, err := s.jobResult(job, 10*time.Second); err != nil || !strings.HasPrefix(r, "+OK") {
+		return "", fmt.Errorf("loopback originate: %q %v", r, err)
+	}
+	if _, err := s.wait("the loopback a leg in room 1", 3*time.Second, member("add-member", leg)); err != nil {
+		return "", err
+	}
+	name2, _, _ := strings.Cut(room2, "@")
+	// A b leg not returned before (match runs with s.mu held: s.legs is read directly).
+	b, err := s.wait("the loopback b leg in room 2", 3*time.Second, func(e *wire.Event) bool {
+		return e.Header.Get("Action") == "add-member" && e.Header.Get("Conference-Name") == name2 &&
+			e.Header.Get("Channel-Name") == "loopback/conference:"+room2+"-b" && e.UniqueID() != "" && s.legs[e.UniqueID()] == ""
+	})
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	s.legs[b.UniqueID()] = "b leg"
+	s.mu.Unlock()
+	return b.UniqueID(), nil
+}
+
+// deskPairEnds is capture 19: how a loopback pair joining two agents' rooms ends. 1: its b leg
+// killed with CALL_REJECTED (the a leg follows with that cause). 2: its a leg killed with
+// USER_BUSY (the b leg leaves its room first and hangs up NORMAL_CLEARING). 3: agent 2's phone
+// hangs up while the rooms are joined: the b leg stays alone in agent 2's room (both rooms
+// listed), until the a leg is killed.
+func deskPairEnds(s *session) error {
+	if err := subscribeEngine(s); err != nil {
+		return err
+	}
+	a1, a2 := freeswitch.NewUUID(), freeswitch.NewUUID()
+	if err := s.agentUp(a1, agentDial); err != nil {
+		return err
+	}
+	if err := s.agentUp(a2, agent2Dial); err != nil {
+		return err
+	}
+	room1, room2 := s.room(a1), s.room(a2)
+
+	l1 := freeswitch.NewUUID()
+	b1, err := s.joinRooms(l1, room1, room2)
+	if err != nil {
+		return err
+	}
+	time.Sleep(300 * time.Millisecond)
+	if r, err := s.api(must(freeswitch.UUIDKill(b1, "CALL_REJECTED"))); err != nil || r != "+OK\n" {
+		return fmt.Errorf("uuid_kill of the b leg: %q %v", r, err)
+	}
+	for _, leg := range []string{b1, l1} {
+		if err := s.gone(leg, 3*time.Second); err != nil {
+			return err
+		}
+	}
+	if e, err := s.wait("the a leg's hangup", time.Second, channelEvent("CHANNEL_HANGUP_COMPLETE", l1)); err != nil || e.Header.Get("Hangup-Cause") != "CALL_REJECTED" {
+		return fmt.Errorf("the a leg of a b leg killed CALL_REJECTED: %v", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+
+	l2 := freeswitch.NewUUID()
+	b2, err := s.joinRooms(l2, room1, room2)
+	if err != nil {
+		return err
+	}
+	time.Sleep(300 * time.Millisecond)
+	if r, err := s.api(must(freeswitch.UUIDKill(l2, "USER_BUSY"))); err != nil || r != "+OK\n" {
+		return fmt.Errorf("uuid_kill of the a leg: %q %v", r, err)
+	}
+	for _, leg := range []string{l2, b2} {
+		if err := s.gone(leg, 3*time.Second); err != nil {
+			return err
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+
+	l3 := freeswitch.NewUUID()
+	b3, err := s.joinRooms(l3, room1, room2)
+	if err != nil {
+		return err
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := s.kill(a2); err != nil {
+		return err
+	}
+	time.Sleep(500 * time.Millisecond)
+	if _, err := s.list(room2, b3); err != nil {
+		return err
+	}
+	if _, err := s.list(room1, a1, l3); err != nil {
+		return err
+	}
+	if err := s.kill(l3); err != nil {
+		return err
+	}
+	if err := s.gone(b3, 3*time.Second); err != nil {
+		return err
+	}
+	if _, err := s.wait("agent 2's room's end", 2*time.Second, roomEvent("conference-destroy", a2)); err != nil {
+		return err
+	}
+	if err := s.kill(a1); err != nil {
+		return err
+	}
+	time.Sleep(300 * time.Millisecond)
+	return s.exit()
+}

@@ -81,6 +81,7 @@ var scripts = map[string]func(*session) error{
 	"16-desk-hold":         deskHold,
 	"17-desk-consult":      deskConsult,
 	"18-desk-transfer":     deskTransfer,
+	"19-desk-pair-ends":    deskPairEnds,
 }
 
 func main() {
