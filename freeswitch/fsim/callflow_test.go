@@ -88,7 +88,7 @@ type flowCase struct {
 	rewrite func(t *testing.T, cmd string) string
 }
 
-// Call flows of captures 03, 04, 05 and 09 to 13, replayed against the simulator on a virtual
+// Call flows of captures 03, 04, 05 and 09 to 19, replayed against the simulator on a virtual
 // clock with the capture's own gaps between commands: every originated leg gets the events of
 // the real switch in the same order (docs/event-socket.md §3 set), every reply the same frame and text, and
 // every event a header set the real one has.
@@ -138,29 +138,8 @@ func TestSimulatorCallFlowsMatchCaptures(t *testing.T) {
 		// its beep), silence, each hung up once classified.
 		{capture: "15-answer-detect", instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}},
 			check: checkDetectVerdicts},
-		// The agent's desk (issue 16): a customer moved from the agent's room to a hold room of
-		// its own and back; two agents' rooms joined by a loopback pair whose b leg runs an
-		// inline dialplan, the pair killed; parties originated into a room (one answers, one
-		// never does, one busy), the customer and a party moved together into an xfer room
-		// where the party hangs up; `conference NAME list` throughout.
-		{capture: "16-desk-hold", loopbackOnly: []string{"api conference "},
-			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}}, check: checkRoomLists()},
-		{capture: "17-desk-consult", loopbackOnly: []string{"api conference "},
-			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}}, check: checkRoomLists()},
-		{capture: "18-desk-transfer", loopbackOnly: []string{"api conference "},
-			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}}, check: checkRoomLists(),
-			artifacts: jobResultAfterComplete},
-		// How a pair joining two rooms ends: its b leg killed (the a leg follows with its
-		// cause), its a leg killed (the b leg leaves first, NORMAL_CLEARING), agent 2's phone
-		// gone while joined (the b leg alone in agent 2's room until the a leg is killed).
-		{capture: "19-desk-pair-ends", loopbackOnly: []string{"api conference "},
-			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {},
-				// The b leg the lab switch killed had a UUID of its own choosing.
-				"api uuid_kill 89784aae-4db7-48a6-805d-b501f4a86ee7 CALL_REJECTED": func(s *fsim.Server) {
-					s.Hangup(s.LoopbackPeer("3617863c-fb72-4b91-90d3-1f22cf04143d"), "CALL_REJECTED")
-				}},
-			check: checkRoomLists("api uuid_kill 89784aae-4db7-48a6-805d-b501f4a86ee7 CALL_REJECTED")},
 	}
+	cases = append(cases, deskFlowCases()...) // desk_test.go
 	pool := realEvents(t)
 	for _, tc := range cases {
 		t.Run(tc.capture, func(t *testing.T) {
@@ -626,38 +605,4 @@ func TestSimulatorHeartbeatMatchesCapture06(t *testing.T) {
 		checkHeaderSet(t, f, pool)
 		clock.Advance(20 * time.Second)
 	}
-}
-
-// loopbackBLegs names the b leg of each loopback pair whose far leg runs an inline dialplan
-// (Caller-Destination-Number `app:data`), whose UUID the switch chose: "B:" and the first six
-// characters of its a leg's, the originated leg it names in other_loopback_leg_uuid.
-func loopbackBLegs(frames []*wire.Frame, legs []string) map[string]string {
-	out := map[string]string{}
-	for _, f := range frames {
-		if f.ContentType() != "text/event-plain" {
-			continue
-		}
-		e, err := wire.ParsePlainEvent(f)
-		if err != nil || e.Name() != "CHANNEL_CREATE" || e.Header.Get("variable_loopback_leg") != "B" ||
-			!strings.Contains(e.Header.Get("Caller-Destination-Number"), ":") {
-			continue
-		}
-		if a := e.Header.Get("variable_other_loopback_leg_uuid"); slices.Contains(legs, a) {
-			out[e.UniqueID()] = "B:" + a[:6]
-		}
-	}
-	return out
-}
-
-// jobResultAfterComplete puts a failed originate's BACKGROUND_JOB after its leg's
-// CHANNEL_HANGUP_COMPLETE: the real switch sends it before or after (captures 04, 18), the
-// simulator after.
-func jobResultAfterComplete(_ string, seq []string) []string {
-	for i := 0; i+1 < len(seq); i++ {
-		if strings.HasPrefix(seq[i], "BACKGROUND_JOB -ERR ") && strings.HasPrefix(seq[i+1], "CHANNEL_HANGUP_COMPLETE ") &&
-			!strings.HasSuffix(seq[i], " NO_ANSWER") {
-			seq[i], seq[i+1] = seq[i+1], seq[i]
-		}
-	}
-	return seq
 }

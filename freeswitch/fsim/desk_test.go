@@ -176,3 +176,66 @@ func TestLoopbackPairJoinsTwoRooms(t *testing.T) {
 	eq(t, "room 1", r.s.Members("agent-1"), a1)
 	eq(t, "room 2", r.s.Members("agent-2"), a2, c)
 }
+
+// loopbackBLegs names the b leg of each loopback pair whose far leg runs an inline dialplan
+// (Caller-Destination-Number `app:data`), whose UUID the switch chose: "B:" and the first six
+// characters of its a leg's, the originated leg it names in other_loopback_leg_uuid.
+func loopbackBLegs(frames []*wire.Frame, legs []string) map[string]string {
+	out := map[string]string{}
+	for _, f := range frames {
+		if f.ContentType() != "text/event-plain" {
+			continue
+		}
+		e, err := wire.ParsePlainEvent(f)
+		if err != nil || e.Name() != "CHANNEL_CREATE" || e.Header.Get("variable_loopback_leg") != "B" ||
+			!strings.Contains(e.Header.Get("Caller-Destination-Number"), ":") {
+			continue
+		}
+		if a := e.Header.Get("variable_other_loopback_leg_uuid"); slices.Contains(legs, a) {
+			out[e.UniqueID()] = "B:" + a[:6]
+		}
+	}
+	return out
+}
+
+// jobResultAfterComplete puts a failed originate's BACKGROUND_JOB after its leg's
+// CHANNEL_HANGUP_COMPLETE: the real switch sends it before or after (captures 04, 18), the
+// simulator after.
+func jobResultAfterComplete(_ string, seq []string) []string {
+	for i := 0; i+1 < len(seq); i++ {
+		if strings.HasPrefix(seq[i], "BACKGROUND_JOB -ERR ") && strings.HasPrefix(seq[i+1], "CHANNEL_HANGUP_COMPLETE ") &&
+			!strings.HasSuffix(seq[i], " NO_ANSWER") {
+			seq[i], seq[i+1] = seq[i+1], seq[i]
+		}
+	}
+	return seq
+}
+
+// deskFlowCases are the call flows of captures 16 to 19, replayed by
+// TestSimulatorCallFlowsMatchCaptures.
+func deskFlowCases() []flowCase {
+	return []flowCase{
+		// The agent's desk (issue 16): a customer moved from the agent's room to a hold room of
+		// its own and back; two agents' rooms joined by a loopback pair whose b leg runs an
+		// inline dialplan, the pair killed; parties originated into a room (one answers, one
+		// never does, one busy), the customer and a party moved together into an xfer room
+		// where the party hangs up; `conference NAME list` throughout.
+		{capture: "16-desk-hold", loopbackOnly: []string{"api conference "},
+			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}}, check: checkRoomLists()},
+		{capture: "17-desk-consult", loopbackOnly: []string{"api conference "},
+			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}}, check: checkRoomLists()},
+		{capture: "18-desk-transfer", loopbackOnly: []string{"api conference "},
+			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}}, check: checkRoomLists(),
+			artifacts: jobResultAfterComplete},
+		// How a pair joining two rooms ends: its b leg killed (the a leg follows with its
+		// cause), its a leg killed (the b leg leaves first, NORMAL_CLEARING), agent 2's phone
+		// gone while joined (the b leg alone in agent 2's room until the a leg is killed).
+		{capture: "19-desk-pair-ends", loopbackOnly: []string{"api conference "},
+			instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {},
+				// The b leg the lab switch killed had a UUID of its own choosing.
+				"api uuid_kill 89784aae-4db7-48a6-805d-b501f4a86ee7 CALL_REJECTED": func(s *fsim.Server) {
+					s.Hangup(s.LoopbackPeer("3617863c-fb72-4b91-90d3-1f22cf04143d"), "CALL_REJECTED")
+				}},
+			check: checkRoomLists("api uuid_kill 89784aae-4db7-48a6-805d-b501f4a86ee7 CALL_REJECTED")},
+	}
+}
