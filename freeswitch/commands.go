@@ -397,3 +397,22 @@ func SupervisionCmd(s Supervision) (string, error) {
 	}
 	return OriginateCmd(Originate{UUID: s.UUID, Vars: vars, DialString: s.Endpoint, App: "&eavesdrop(" + s.AgentLeg + ")"})
 }
+
+// ConferenceList is `conference NAME list`: the members of a room, one line each
+// (docs/event-socket.md "Hold, transfer and conference"). room is NAME@PROFILE (Room) or the bare
+// NAME: the api knows a room by its name alone.
+func ConferenceList(room string) (string, error) {
+	name, _, _ := strings.Cut(room, "@")
+	if err := checkToken("room", name); err != nil || strings.ContainsAny(name, "'^,") {
+		return "", bad("room name %q", name)
+	}
+	return "conference " + name + " list", nil
+}
+
+// LoopbackToRoom is the dial string of a loopback pair whose far (b) leg runs the inline
+// dialplan `conference:ROOM` and so joins room (NAME@PROFILE, from Room); the originate's own
+// application (`&conference(OTHER@PROFILE)`) puts the near (a) leg in another room, which joins
+// the two rooms. room must come from Room: it is not checked again here.
+func LoopbackToRoom(room string) string {
+	return "loopback/conference:" + room + "/default/inline"
+}

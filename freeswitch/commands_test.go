@@ -195,3 +195,35 @@ func TestSupervisionCmd(t *testing.T) {
 		t.Error("agent leg not checked")
 	}
 }
+
+// The desk's commands reproduce capture 17 byte for byte: the loopback pair joining agent 2's
+// room to agent 1's, and the room lists (with the room's name, without its profile).
+func TestBuildersReproduceCapture17(t *testing.T) {
+	sent, err := os.ReadFile(filepath.Join("testdata", "esl-captures", "17-desk-consult.sent"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		a1 = "07f03bbe-a9ba-4bbf-ad43-ee70addba42b"
+		a2 = "4404af25-2106-40db-9f61-2f09b3218a1f"
+		l  = "ca9e4391-7487-4af3-9c97-c80aed796220"
+	)
+	ok, api, bg := builders(t)
+	room1, room2 := ok(freeswitch.Room(a1, "kakeru")), ok(freeswitch.Room(a2, "kakeru"))
+	for _, want := range []string{
+		bg(freeswitch.Originate{UUID: l, DialString: freeswitch.LoopbackToRoom(room2), App: "&conference(" + room1 + ")",
+			Vars: []freeswitch.Var{{Name: "origination_caller_id_number", Value: "0093"}, {Name: "originate_timeout", Value: "30"},
+				{Name: "ignore_early_media", Value: "true"}}}, "37061000-c023-4afd-9fb1-b20eac74c87b"),
+		api(freeswitch.ConferenceList(room1)),
+		api(freeswitch.ConferenceList(a2)),
+	} {
+		if !strings.Contains(string(sent), want+"\n\n") {
+			t.Errorf("capture 17 has no %q", want)
+		}
+	}
+	for _, bad := range []string{"", "a b", "a'b", "a\nlist", "a^b", "a,b"} {
+		if _, err := freeswitch.ConferenceList(bad); !errors.Is(err, freeswitch.ErrBadCommand) {
+			t.Errorf("ConferenceList(%q) = %v, want ErrBadCommand", bad, err)
+		}
+	}
+}

@@ -75,4 +75,15 @@
 //     number), hence detect_audio and detect_silence. Six calls reaching agents at once each
 //     asked the switch to create the same day's recording directory: one was refused ("Cannot
 //     record session!"), and asked again at once, succeeded.
+//   - The agent's desk (desk_switch_test.go, rooms.go; docs/event-socket.md §4.7): a customer
+//     moved from room to room (hold room, xfer room) keeps its Member-ID; a room left empty is
+//     destroyed 20 ms later; a room's hold music is the conference_moh_sound of the member that
+//     made it. `loopback/conference:ROOM_B@kakeru/default/inline &conference(ROOM_A@kakeru)`
+//     joins two rooms: its b leg (a UUID of the switch's; other_loopback_leg_uuid names the a
+//     leg) is in ROOM_B before the originate returns. Killing the a leg ends the b leg
+//     NORMAL_CLEARING whatever the cause; killing the b leg ends the a leg with its cause or, as
+//     often, NORMAL_CLEARING. `conference NAME list` says who is in a room
+//     (Switch.RoomMembers, Switch.HearEachOther). Transfer targets: 0905… answers and stays up
+//     until hung up, 0903… never answers (originate_timeout ends it: -ERR NO_ANSWER), 0902… is
+//     busy.
 package labtest

@@ -22,6 +22,11 @@ import (
 // captureFates are the numbers of ../testdata/esl-captures/README.md as the lab switch answered them.
 func captureFates(dial string) fsim.Fate {
 	switch d := dial; {
+	// Captures 16 to 18 (the desk): a customer who stays 60 s, a party who talks 8 s.
+	case strings.Contains(d, "/08106048935"):
+		return fsim.Fate{Answer: true, Ring: time.Second, Talk: 60 * time.Second}
+	case strings.Contains(d, "/08100848936"):
+		return fsim.Fate{Answer: true, Ring: time.Second, Talk: 8 * time.Second}
 	// Captures 12 and 13 (the lab switch's fate-encoding numbers 08RTTTNNNNN, NNNNN 4893x): the
 	// answer comes R s after the channel is created, the far end hangs up TTT s after the answer.
 	case strings.Contains(d, "/08100248931"):
@@ -83,7 +88,7 @@ type flowCase struct {
 	rewrite func(t *testing.T, cmd string) string
 }
 
-// Call flows of captures 03, 04, 05 and 09 to 13, replayed against the simulator on a virtual
+// Call flows of captures 03, 04, 05 and 09 to 19, replayed against the simulator on a virtual
 // clock with the capture's own gaps between commands: every originated leg gets the events of
 // the real switch in the same order (docs/event-socket.md §3 set), every reply the same frame and text, and
 // every event a header set the real one has.
@@ -134,6 +139,7 @@ func TestSimulatorCallFlowsMatchCaptures(t *testing.T) {
 		{capture: "15-answer-detect", instead: map[string]func(s *fsim.Server){"exit": func(*fsim.Server) {}},
 			check: checkDetectVerdicts},
 	}
+	cases = append(cases, deskFlowCases()...) // desk_test.go
 	pool := realEvents(t)
 	for _, tc := range cases {
 		t.Run(tc.capture, func(t *testing.T) {
@@ -148,7 +154,7 @@ func TestSimulatorCallFlowsMatchCaptures(t *testing.T) {
 
 			wantLegs, gotLegs := perLeg(want, legs, jobs), perLeg(got, legs, jobs)
 			for leg := range wantLegs {
-				if strings.HasPrefix(leg, "conference ") {
+				if strings.HasPrefix(leg, "conference ") || strings.HasPrefix(leg, "B:") {
 					legs = append(legs, leg)
 				}
 			}
@@ -317,6 +323,10 @@ func perLeg(frames []*wire.Frame, legs []string, jobs map[string]string) map[str
 		isLeg[l] = true
 	}
 	out := map[string][]string{}
+	alias := loopbackBLegs(frames, legs)
+	for _, a := range alias {
+		isLeg[a] = true
+	}
 	for _, f := range frames {
 		if f.ContentType() != "text/event-plain" {
 			continue
@@ -326,6 +336,9 @@ func perLeg(frames []*wire.Frame, legs []string, jobs map[string]string) map[str
 			continue
 		}
 		leg := e.UniqueID()
+		if a, ok := alias[leg]; ok {
+			leg = a
+		}
 		desc := e.Name()
 		switch e.Name() {
 		case "BACKGROUND_JOB":

@@ -24,7 +24,10 @@ type channel struct {
 	join                  *timer    // the conference application starting
 	bridging              *channel  // the other leg of a uuid_bridge set up while this one leaves
 	room                  *room     // the conference the leg is a member of
-	member                int       // its Member-ID there
+	memberID              int       // its Member-ID, given at its first join and kept from room to room
+	loop                  *channel  // the other half of a loopback pair (loopback.go)
+	loopB                 bool      // this leg is the pair's b leg
+	moved                 bool      // a uuid_transfer's dialplan has not started an application yet
 	running               [2]string // application and data now running, for show channels
 	record                int       // index in Server.history
 	progressAt            time.Time // when CHANNEL_PROGRESS was sent (zero: it never rang)
@@ -139,7 +142,11 @@ func (s *Server) originateLocked(job, arg string) {
 		s.afterLocked(0, func() { s.jobResultLocked(job, "originate", arg, "-ERR DESTINATION_OUT_OF_ORDER\n") })
 		return
 	}
-	fate := s.o.Script(dial)
+	exten, pair := loopbackInline(dial)
+	fate := Fate{Answer: true} // a loopback pair answers when its b leg's dialplan does, at once
+	if !pair {
+		fate = s.o.Script(dial)
+	}
 	if fate.Early {
 		cause := cmp(fate.Cause, "NORMAL_TEMPORARY_FAILURE")
 		s.afterLocked(fate.Ring, func() { s.jobResultLocked(job, "originate", arg, "-ERR "+cause+"\n") })
@@ -159,6 +166,10 @@ func (s *Server) originateLocked(job, arg string) {
 		s.history = append(s.history, ChannelRecord{UUID: id, Dial: dial, Created: ch.created})
 		s.chans[id] = ch
 		s.emitChannelLocked("CHANNEL_CREATE", ch, nil)
+		if pair {
+			s.loopbackPairLocked(ch, exten)
+			return
+		}
 		ringing := fate.Answer && fate.Ring > 0 || !fate.Answer && cmp(fate.Cause, "NO_ANSWER") == "NO_ANSWER"
 		if ringing {
 			ch.progressAt = ch.created
@@ -288,6 +299,7 @@ func (s *Server) hangupLocked(ch *channel, cause string) bool {
 	hc := [][2]string{{"Hangup-Cause", cause}}
 	s.emitChannelLocked("CHANNEL_HANGUP", ch, hc)
 	ch.hungUp = cause
+	aLeg := s.unloopLocked(ch) // capture 17: the b leg of a hung-up a leg leaves and hangs up first
 	var emptied *room
 	if ch.room != nil {
 		emptied = s.leaveRoomLocked(ch, cause) // capture 11: del-member between HANGUP and HANGUP_COMPLETE
@@ -340,6 +352,9 @@ func (s *Server) hangupLocked(ch *channel, cause string) bool {
 		// A uuid_bridge was being set up with this leg: the switch hangs up the other side.
 		ch.bridging, o.bridging = nil, nil
 		s.hangupLocked(o, "DESTINATION_OUT_OF_ORDER")
+	}
+	if aLeg != nil {
+		s.hangupLocked(aLeg, cause) // the a leg of a hung-up b leg follows it, with its cause
 	}
 	return true
 }

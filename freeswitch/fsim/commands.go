@@ -174,6 +174,14 @@ func (s *Server) apiLocked(cmd string) string {
 			s.hangupLocked(c, "NO_ROUTE_DESTINATION") // the simulator has no dialplan to route to
 		}
 		return "+OK\n"
+	case "conference":
+		if len(args) == 2 && args[1] == "list" {
+			return s.conferenceListLocked(args[0])
+		}
+		if len(args) > 0 && s.rooms[args[0]] == nil {
+			return "-ERR Conference " + args[0] + " not found\n"
+		}
+		return "-ERR fsim: only `conference NAME list` is simulated\n"
 	case "uuid_getvar":
 		c := ch()
 		if c == nil || len(args) < 2 {

@@ -11,11 +11,27 @@ import (
 // conferenceMaintenance is the CUSTOM subclass of mod_conference's room and member events.
 const conferenceMaintenance = "conference::maintenance"
 
+// Timings of mod_conference on the lab switch (captures 16 to 18): a room emptied is destroyed
+// by its own thread one 20 ms interval later (conference-destroy after the last member's
+// del-member, or after its HANGUP_COMPLETE when it hung up); a member joining meanwhile keeps
+// it. The floor (the `floor` flag of `conference NAME list`) is not held at once by a member
+// that joins an empty room.
+const (
+	roomEnd    = 20 * time.Millisecond
+	floorDelay = 20 * time.Millisecond
+)
+
 // room is one conference of mod_conference, `NAME@PROFILE`: made when its first member joins,
-// destroyed when its last member leaves. Every field is guarded by Server.mu.
+// destroyed roomEnd after its last member leaves. Every field is guarded by Server.mu.
 type room struct {
 	name, profile, id string
 	members           []*channel // in order of joining
+	// moh is the hold music the room plays to a member alone in it: with the lab's profiles
+	// (no moh-sound), the conference_moh_sound variable of the member that made the room.
+	moh    string
+	floor  *channel // the member holding the floor, if any
+	ending *timer   // the destroy of a room left empty
+	giving *timer   // the floor being given
 }
 
 // Room is the conference a channel is a member of now, as NAME@PROFILE (the profile the room
@@ -31,13 +47,13 @@ func (s *Server) Room(uuid string) (string, bool) {
 }
 
 // Members is the UUIDs of the members of a conference (NAME or NAME@PROFILE: a conference is
-// known by its name), in order of joining; nil when no such conference exists.
+// known by its name), in order of joining; nil when no such conference exists or it is empty.
 func (s *Server) Members(room string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	name, _, _ := strings.Cut(room, "@")
 	r := s.rooms[name]
-	if r == nil {
+	if r == nil || len(r.members) == 0 {
 		return nil
 	}
 	out := make([]string, len(r.members))
@@ -47,9 +63,22 @@ func (s *Server) Members(room string) []string {
 	return out
 }
 
+// HoldMusic is what a conference (NAME or NAME@PROFILE) plays to a member alone in it: the
+// conference_moh_sound of the member that made it ("" when that member had none or no such
+// room exists). The simulator plays nothing; tests read what the switch would play.
+func (s *Server) HoldMusic(room string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name, _, _ := strings.Cut(room, "@")
+	if r := s.rooms[name]; r != nil {
+		return r.moh
+	}
+	return ""
+}
+
 // joinRoomLocked runs the conference application: the leg joins NAME@PROFILE, which is made first
-// when it does not exist (conference-create, then add-member, as in capture 11). Caller holds
-// s.mu.
+// when it does not exist (conference-create, then add-member, as in capture 11). A leg keeps its
+// Member-ID from room to room (captures 16 to 18). Caller holds s.mu.
 func (s *Server) joinRoomLocked(ch *channel, spec string) {
 	if s.chans[ch.uuid] != ch {
 		return
@@ -64,35 +93,101 @@ func (s *Server) joinRoomLocked(ch *channel, spec string) {
 	r := s.rooms[name]
 	if r == nil {
 		r = &room{name: name, profile: profile, id: newUUID()}
+		r.moh, _ = ch.getVar("conference_moh_sound")
 		s.rooms[name] = r
 		s.emitCustomLocked(conferenceMaintenance, append(s.roomFields(r), [2]string{"Action", "conference-create"}))
 	}
-	s.members++
-	ch.room, ch.member = r, s.members
+	s.cancelLocked(r.ending)
+	r.ending = nil
+	if ch.memberID == 0 {
+		s.members++
+		ch.memberID = s.members
+	}
+	ch.room = r
 	ch.setVar("conference_name", name) // mod_conference's, without the profile (capture 12)
 	ch.running = [2]string{"conference", name + "@" + r.profile}
 	r.members = append(r.members, ch)
 	s.emitMemberLocked(ch, "add-member", "")
+	s.giveFloorLocked(r)
+}
+
+// giveFloorLocked gives a room without a floor holder to its longest member, floorDelay
+// later. Caller holds s.mu.
+func (s *Server) giveFloorLocked(r *room) {
+	if r.floor != nil || r.giving != nil || len(r.members) == 0 {
+		return
+	}
+	r.giving = s.afterLocked(floorDelay, func() {
+		r.giving = nil
+		if r.floor == nil && len(r.members) > 0 && s.rooms[r.name] == r {
+			r.floor = r.members[0]
+		}
+	})
 }
 
 // leaveRoomLocked takes a member out of its room (del-member; cause: it hung up). The room it leaves
-// empty is returned: the caller destroys it (endRoom) once the member's own events are sent.
+// empty is returned: the caller ends it (endRoomLocked) once the member's own events are sent.
 // Caller holds s.mu.
 func (s *Server) leaveRoomLocked(ch *channel, cause string) *room {
 	r := ch.room
 	r.members = slices.DeleteFunc(r.members, func(m *channel) bool { return m == ch })
 	s.emitMemberLocked(ch, "del-member", cause)
-	ch.room, ch.member = nil, 0
+	ch.room = nil
+	if r.floor == ch {
+		r.floor = nil
+		s.giveFloorLocked(r)
+	}
 	if len(r.members) > 0 {
 		return nil
 	}
-	delete(s.rooms, r.name)
 	return r
 }
 
-// endRoomLocked sends conference-destroy for a room its last member left. Caller holds s.mu.
+// endRoomLocked destroys a room its last member left, roomEnd later (conference-destroy), unless
+// a member joins it first. Caller holds s.mu.
 func (s *Server) endRoomLocked(r *room) {
-	s.emitCustomLocked(conferenceMaintenance, append(s.roomFields(r), [2]string{"Action", "conference-destroy"}))
+	s.cancelLocked(r.ending)
+	r.ending = s.afterLocked(roomEnd, func() {
+		r.ending = nil
+		if len(r.members) > 0 || s.rooms[r.name] != r {
+			return
+		}
+		delete(s.rooms, r.name)
+		s.cancelLocked(r.giving)
+		r.giving = nil
+		s.emitCustomLocked(conferenceMaintenance, append(s.roomFields(r), [2]string{"Action", "conference-destroy"}))
+	})
+}
+
+// conferenceListLocked answers `conference NAME list` as mod_conference does (captures 16 to
+// 18): one line per member, the latest to join first,
+// `ID;CHANNEL;UUID;CALLER-ID-NAME;CALLER-ID-NUMBER;FLAGS;VOLUME-IN;VOLUME-OUT;ENERGY`, the flags
+// `hear|speak`, with `|floor` for the floor holder; a room that does not exist is
+// `-ERR Conference NAME not found`. Caller holds s.mu.
+func (s *Server) conferenceListLocked(name string) string {
+	r := s.rooms[name]
+	if r == nil {
+		return "-ERR Conference " + name + " not found\n"
+	}
+	var b strings.Builder
+	for i := len(r.members) - 1; i >= 0; i-- {
+		m := r.members[i]
+		cidName, cidNum := "Outbound Call", cmpVar(m, "origination_caller_id_number", "0000000000")
+		if m.loop != nil && m.loopB {
+			cidName = "" // the b leg of a loopback pair has the a leg's number and no name
+		}
+		flags := "hear|speak"
+		if r.floor == m {
+			flags += "|floor"
+		}
+		fmt.Fprintf(&b, "%d;%s;%s;%s;%s;%s;0;0;0\n", m.memberID, m.dial, m.uuid, cidName, cidNum, flags)
+	}
+	return b.String()
+}
+
+func cmpVar(ch *channel, name, def string) string {
+	v, _ := ch.getVar(name)
+	return cmp(v, def)
 }
 
 // roomFields open every conference::maintenance event (capture 11).
@@ -124,7 +219,7 @@ func (s *Server) emitMemberLocked(ch *channel, action, cause string) {
 		{"Channel-Write-Codec-Bit-Rate", "64000"}}...)
 	f = append(f, s.callerProfile(ch)...)
 	f = append(f, [][2]string{{"Video", "false"}, {"Hear", "true"}, {"See", "true"}, {"Speak", "true"},
-		{"Talking", "false"}, {"Mute-Detect", "false"}, {"Hold", "false"}, {"Member-ID", strconv.Itoa(ch.member)},
+		{"Talking", "false"}, {"Mute-Detect", "false"}, {"Hold", "false"}, {"Member-ID", strconv.Itoa(ch.memberID)},
 		{"Member-Type", "member"}, {"Member-Ghost", "false"}, {"Energy-Level", "100"}, {"Current-Energy", "0"},
 		{"Action", action}}...)
 	s.emitCustomLocked(conferenceMaintenance, f)

@@ -18,12 +18,12 @@ func TestAgentRooms(t *testing.T) {
 	a := r.originate(agentDial, "'m:^:playback:tone_stream://%(200,0,500)^conference:"+room+"' inline")
 	r.advance(20 * time.Millisecond)
 	eq(t, "the agent answers", r.take(), "CHANNEL_ANSWER "+a[:8], "BACKGROUND_JOB +OK "+a)
-	r.advance(519 * time.Millisecond)
+	r.advance(499 * time.Millisecond)
 	eq(t, "while the prompt plays", r.take())
 	if _, in := r.s.Room(a); in {
 		t.Fatal("in the room before the prompt ended")
 	}
-	r.advance(time.Millisecond) // the 500 ms prompt, then the conference application
+	r.advance(time.Millisecond) // the 500 ms prompt, then the conference application at once
 	eq(t, "after the prompt", r.take(), "CUSTOM conference-create agent-7 size=0", "CUSTOM add-member agent-7 size=1 "+a[:8])
 	if got, in := r.s.Room(a); !in || got != room {
 		t.Fatalf("Room(agent) = %q %v", got, in)
@@ -68,7 +68,7 @@ func TestAgentRooms(t *testing.T) {
 	if got, _ := r.s.Room(c1); got != "agent-8@default" {
 		t.Fatalf("Room(moved customer) = %q", got)
 	}
-	r.advance(10 * time.Second) // its far end hangs up
+	r.advance(10 * time.Second) // its far end hangs up; the room ends 20 ms later (capture 16)
 	eq(t, "the last member hangs up", r.take(), "CHANNEL_HANGUP NORMAL_CLEARING "+c1[:8], "CUSTOM del-member agent-8 size=0 "+c1[:8],
 		"CHANNEL_HANGUP_COMPLETE NORMAL_CLEARING "+c1[:8], "CUSTOM conference-destroy agent-8 size=0")
 	if m := r.s.Members("agent-8"); m != nil {
@@ -86,6 +86,7 @@ func TestAgentRooms(t *testing.T) {
 
 	r.s.Hangup(a, "NORMAL_CLEARING")
 	r.sync()
+	r.advance(20 * time.Millisecond)
 	eq(t, "the agent's phone hangs up", r.take(), "CHANNEL_HANGUP NORMAL_CLEARING "+a[:8], "CUSTOM del-member agent-7 size=0 "+a[:8],
 		"CHANNEL_HANGUP_COMPLETE NORMAL_CLEARING "+a[:8], "CUSTOM conference-destroy agent-7 size=0")
 	if _, in := r.s.Room(a); in || r.s.Members(room) != nil {
@@ -101,7 +102,9 @@ func TestBridgeTakesAMemberOutOfItsRoom(t *testing.T) {
 	r.advance(20 * time.Millisecond)
 	r.take()
 	r.send("api uuid_bridge " + a + " " + b)
-	eq(t, "bridged", r.take(), "CUSTOM del-member agent-1 size=0 "+a[:8], "CUSTOM conference-destroy agent-1 size=0", "CHANNEL_BRIDGE "+a[:8])
+	eq(t, "bridged", r.take(), "CUSTOM del-member agent-1 size=0 "+a[:8], "CHANNEL_BRIDGE "+a[:8])
+	r.advance(20 * time.Millisecond)
+	eq(t, "the empty room ends", r.take(), "CUSTOM conference-destroy agent-1 size=0")
 	if _, in := r.s.Room(a); in {
 		t.Fatal("a bridged leg is still a member")
 	}

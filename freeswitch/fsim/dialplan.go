@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// roomStart is how long the conference application of an inline dialplan takes to add the
-// member: capture 11's add-member comes about 20 ms after the uuid_transfer.
+// roomStart is how long a uuid_transfer to a room takes to add the member: capture 11's
+// add-member comes about 20 ms after the uuid_transfer. An originate's inline dialplan or one
+// that played a prompt first joins the room at once (captures 12, 16).
 const roomStart = 20 * time.Millisecond
 
 // transferInlineLocked runs `uuid_transfer C 'APPS' inline` (or `uuid_transfer C APP:DATA inline`):
@@ -18,6 +19,7 @@ func (s *Server) transferInlineLocked(ch *channel, dialplan string) {
 	s.preemptLocked(ch)
 	s.detachLocked(ch)
 	ch.transferredAt, ch.transferDest = s.o.Clock.Now(), strings.Trim(dialplan, "'")
+	ch.moved = true
 	s.runDialplanLocked(ch, dialplan)
 }
 
@@ -75,6 +77,9 @@ func (s *Server) nextStepLocked(ch *channel) {
 			continue
 		}
 		s.startAppLocked(ch, app, arg)
+		if app != "conference" {
+			ch.moved = false // only a transfer's first application waits for it to land
+		}
 		switch app {
 		case "playback":
 			ch.plan = s.afterLocked(s.o.Playback, func() {
@@ -91,6 +96,11 @@ func (s *Server) nextStepLocked(ch *channel) {
 			s.emitChannelLocked("CHANNEL_PARK", ch, nil)
 			return
 		case "conference":
+			if !ch.moved {
+				s.joinRoomLocked(ch, arg)
+				return
+			}
+			ch.moved = false
 			ch.join = s.afterLocked(roomStart, func() {
 				ch.join = nil
 				s.joinRoomLocked(ch, arg)

@@ -31,10 +31,17 @@
 //   - Recording (record.go): uuid_record start / stop with RECORD_START and RECORD_STOP and a
 //     silent 8 kHz WAV file as long as the recording, in directories made as needed; other
 //     formats are refused as the lab switch refuses an mp3.
+//   - The agent's desk (captures 16 to 19, docs/event-socket.md §4.7): legs moved from room to
+//     room keep their Member-ID; a room left empty is destroyed 20 ms later; its hold music is
+//     the conference_moh_sound of the member that made it (HoldMusic); `conference NAME list`
+//     answers in the real format; a loopback dial string whose extension is an inline dialplan
+//     (loopback/conference:ROOM@PROFILE/default/inline) makes a pair whose b leg runs it, and
+//     the pair's halves end together as on the lab switch (loopback.go, LoopbackPeer).
 //
 // It models one leg per originate, as a SIP gateway gives; the loopback endpoint of the
-// captures adds a second "-b" leg per call, which the simulator does not invent. Conference
-// rooms have no sound: no play-file, floor-change or hold music events.
+// captures adds a second "-b" leg per call, which the simulator does not invent, but for the
+// inline pairs above. Conference rooms have no sound: no play-file, floor-change or hold music
+// events, no talking flag.
 package fsim
 
 import (

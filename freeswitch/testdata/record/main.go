@@ -78,6 +78,10 @@ var scripts = map[string]func(*session) error{
 	"13-show-channels-lag": showChannelsLag,
 	"14-answer-analysis":   answerAnalysis,
 	"15-answer-detect":     answerDetect,
+	"16-desk-hold":         deskHold,
+	"17-desk-consult":      deskConsult,
+	"18-desk-transfer":     deskTransfer,
+	"19-desk-pair-ends":    deskPairEnds,
 }
 
 func main() {
