@@ -194,6 +194,9 @@ func TestHoldAndResume(t *testing.T) {
 	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestHold, By: "agent1"})
 	h.waitFor("the customer on hold", func() bool { return h.inRoom(customer+"-hold", customer) && h.inRoom(phone, phone) })
 	h.waitFor("the agent's state shows it", func() bool { c := h.agent(1001).Call; return c != nil && c.Held })
+	if m := h.sw.HoldMusic(customer + "-hold"); m != "local_stream://moh" {
+		t.Fatalf("the customer's hold room plays %q", m)
+	}
 
 	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestUnhold, By: "agent1"})
 	h.waitFor("the customer back", func() bool { return h.inRoom(phone, phone, customer) })
@@ -463,4 +466,64 @@ func TestTakeoverGivesBackPreview(t *testing.T) {
 	if n := h.customersDialed(); n != 0 {
 		t.Fatalf("%d customers dialed", n)
 	}
+}
+
+// Issue 16 item 3: a consult with another agent of the job joins the two agents' rooms through
+// a loopback pair (nobody's phone moves) while the customer holds; completing it moves the
+// customer into the other agent's room, hangs the pair up, and makes the call that agent's.
+func TestConsultAgentFinish(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
+	attempt, customer, phone := h.connected(tel)
+	h.join(1002)
+	h.waitState(1002, domain.AgentAvailable)
+	phone2 := h.agentLeg(1002)
+	target := agentstate.Target{Kind: domain.TargetAgent, AgentID: 1002}
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestTransfer, Target: &target, By: "agent1"})
+	h.waitFor("the pair dialed", func() bool { return len(h.originates("loopback/conference:"+phone2+"@default/")) == 1 })
+	pair := legOf(h.originates("loopback/conference:" + phone2 + "@default/")[0])
+	far := h.sw.LoopbackPeer(pair)
+	h.waitFor("the rooms joined, the customer on hold", func() bool {
+		return h.inRoom(phone, phone, pair) && h.inRoom(phone2, phone2, far) && h.inRoom(customer+"-hold", customer)
+	})
+	if st := h.waitState(1002, domain.AgentOnCall); st.Call == nil || st.Call.Party == nil || st.Call.Party.Mode != "incoming" ||
+		st.Call.Party.Target.AgentID != 1001 {
+		t.Fatalf("the consulted agent %+v", st)
+	}
+	h.waitFor("talking", func() bool { c := h.agent(1001).Call; return c != nil && c.Party != nil && c.Party.State == "talking" })
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestConsultFinish, By: "agent1"})
+	h.waitFor("the customer with the other agent, the pair gone", func() bool {
+		return h.inRoom(phone2, phone2, customer) && h.inRoom(phone, phone) && !h.up(pair) && !h.up(far)
+	})
+	if st := h.waitState(1001, domain.AgentWrapUp); st.AttemptID != 0 {
+		t.Fatalf("first agent %+v", st)
+	}
+	h.waitFor("the call the other agent's", func() bool { st := h.agent(1002); return st.AttemptID == attempt && st.Call == nil })
+	h.hangupCustomer(1002)
+	if st := h.waitState(1002, domain.AgentWrapUp); st.AttemptID != attempt {
+		t.Fatalf("second agent %+v", st)
+	}
+	h.waitSteps(attempt, domain.StepConsult, domain.StepConsultAnswered, domain.StepTransferred)
+}
+
+// Issue 16 item 3: the consulted agent's phone drops: the pair is hung up and the customer is
+// back with the first agent.
+func TestConsultedAgentDrops(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
+	attempt, customer, phone := h.connected(tel)
+	h.join(1002)
+	h.waitState(1002, domain.AgentAvailable)
+	phone2 := h.agentLeg(1002)
+	target := agentstate.Target{Kind: domain.TargetAgent, AgentID: 1002}
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestTransfer, Target: &target})
+	h.waitFor("the pair dialed", func() bool { return len(h.originates("loopback/conference:"+phone2+"@default/")) == 1 })
+	pair := legOf(h.originates("loopback/conference:" + phone2 + "@default/")[0])
+	h.waitFor("the rooms joined", func() bool { return h.inRoom(phone, phone, pair) })
+	h.sw.Hangup(phone2, "NORMAL_CLEARING")
+	h.waitLoggedOff(1002)
+	h.waitFor("the customer back, the pair gone", func() bool { return h.inRoom(phone, phone, customer) && !h.up(pair) })
+	h.waitSteps(attempt, domain.StepConsult, domain.StepConsultAnswered, domain.StepConsultCancelled)
 }

@@ -209,7 +209,7 @@ func (e *Engine) addParty(ctx context.Context, cfg *config.Config, camp *config.
 	e.mu.Unlock()
 	var dial, callerID string
 	if b != nil {
-		dial, callerID = "loopback/conference:"+b.room+"/default/inline", cfg.FreeSWITCH.AgentCallerID
+		dial, callerID = freeswitch.LoopbackToRoom(b.room), cfg.FreeSWITCH.AgentCallerID
 	} else {
 		var ok bool
 		if dial, callerID, ok = e.partyDial(cfg, camp, j, t); !ok {
