@@ -135,6 +135,9 @@ func (e *Engine) originate(ctx context.Context, cfg *config.Config, camp *config
 		e.tieLocked(j, c, t.Agent) // a callback for the agent who promised it (S-2)
 	}
 	e.mu.Unlock()
+	if opts.own != nil {
+		e.publish(ctx, j, opts.own) // dialing its own call: the screen shows it ringing
+	}
 	if h := e.o.Hooks.Originate; h != nil {
 		h(j.campaign)
 	}

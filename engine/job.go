@@ -251,7 +251,7 @@ func (e *Engine) request(ctx context.Context, cfg *config.Config, j *job, r agen
 				e.observeWrapLocked(j, e.o.Now().Sub(a.since))
 			}
 			dropped = dropPreviewLocked(a) // a preview left undecided goes back to the list
-			a.state, a.since = r.State, e.o.Now()
+			a.state, a.since, a.attemptID = r.State, e.o.Now(), 0
 		}
 		e.mu.Unlock()
 		if dropped != nil {

@@ -187,7 +187,9 @@ func (e *Engine) manualDial(ctx context.Context, cfg *config.Config, camp *confi
 	ok := j.agents[a.id] == a && a.inRoom && !a.leaving && !a.leaveAfterCall && a.call == nil && a.reserved == nil &&
 		a.preview == nil && (prev == domain.AgentAvailable || prev == domain.AgentBreak || prev == domain.AgentAway)
 	if ok {
-		a.state, a.since = domain.AgentOnCall, now // reserved at once: no customer is given to it meanwhile
+		// Reserved at once: no customer is given to it meanwhile. The attempt of its last call
+		// (kept through wrap-up) is not this one.
+		a.state, a.since, a.attemptID = domain.AgentOnCall, now, 0
 	}
 	e.mu.Unlock()
 	if !ok {
