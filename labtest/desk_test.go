@@ -300,8 +300,9 @@ func TestLabDeskPreviewHoldConsult(t *testing.T) {
 }
 
 // A consult with another agent of the job (two rooms joined by a loopback pair) completed, a
-// blind transfer back, a blind transfer to a busy number that brings the customer back, and a
-// manual dial (a do-not-call number refused first), on the real switch.
+// blind transfer back, a blind transfer to a busy number that brings the customer back, a
+// manual dial (a do-not-call number refused first), and that call's blind transfer to an
+// outside number, on the real switch.
 func TestLabDeskAgentsAndManualDial(t *testing.T) {
 	d := newDesk(t, []int{1001, 1002}, "progressive", []string{StaysUp(920)}, "")
 	d.act(1001, 202, "POST", "join", map[string]any{"call_job_id": d.job})
@@ -376,11 +377,66 @@ func TestLabDeskAgentsAndManualDial(t *testing.T) {
 	if m.Tel != manual || kind != "manual" || by == nil || *by != "agent-1001" {
 		t.Fatalf("manual attempt %s kind %s by %v", m, kind, by)
 	}
-	d.act(1001, 202, "POST", "hangup-customer", nil)
+	// Blind to the outside number: once it answers, the customer and the number talk in a
+	// room of their own and the agent goes to wrap-up; the customer's hangup ends the number.
+	d.act(1001, 202, "POST", "transfer", map[string]any{"mode": "blind", "target": map[string]any{"number": deskOutside}})
+	out := d.leg(deskOutside)
+	d.until("customer and number together", func() bool {
+		return d.hears(m.ChannelUUID, out) && slices.Equal(d.room(m.ChannelUUID+"-xfer"), sorted(m.ChannelUUID, out)) &&
+			slices.Equal(d.room(phone1), []string{phone1})
+	})
+	d.waitState(1001, "wrap_up", nil)
+	if _, err := d.sw.API(d.ctx, "uuid_kill "+m.ChannelUUID); err != nil {
+		t.Fatal(err)
+	}
+	d.until("the number hung up after the customer", func() bool { return !d.alive(out) })
 	d.until("the manual attempt ended", func() bool { return d.attempt(m.ID).Outcome == "connected" })
+	d.waitSteps(m.ID, "consult_answered:"+deskOutside, "transferred:"+deskOutside)
 
 	d.in.StopJob(t, d.job)
 	d.act(1001, 202, "POST", "leave", nil)
 	d.act(1002, 202, "POST", "leave", nil)
 	noLegsLeft(t, d.o, 30*time.Second)
+}
+
+// A preview nobody decides on is dialed at the campaign's time limit (5 s here), on the real
+// switch: the customer reaches the agent who was shown it.
+func TestLabDeskPreviewTimeLimit(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	o := observe(t)
+	opts := deskOptions([]int{1001}, "preview")
+	edit := opts.Edit
+	opts.Edit = func(cfg map[string]any) {
+		edit(cfg)
+		cfg["campaigns"].([]any)[0].(map[string]any)["preview"] = map[string]any{"time_limit": "5s"}
+	}
+	in := StartInstance(t, opts)
+	o.Only(in.CallerIDs()...)
+	sw, err := DialSwitch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sw.Close)
+	job := in.CreateJob(t, "desk-limit", []string{StaysUp(930)})
+	in.StartJob(t, job.ID)
+	d := &desk{t: t, ctx: ctx, in: in, sw: sw, o: o, job: job.ID}
+	d.act(1001, 202, "POST", "join", map[string]any{"call_job_id": d.job})
+	shown := d.waitState(1001, "preview", nil)
+	at := time.Now()
+	s := d.waitState(1001, "on_call", func(s map[string]any) bool { c := callOf(s); return c != nil && c["dialing"] == false })
+	if waited := time.Since(at); waited < 3*time.Second {
+		t.Fatalf("dialed %v after the preview showed, before its 5 s limit", waited)
+	}
+	attempt := attemptOf(s)
+	if want := int64(shown["preview"].(map[string]any)["attempt_id"].(float64)); attempt != want {
+		t.Fatalf("on attempt %d, the preview was %d", attempt, want)
+	}
+	d.until("agent and customer talking", func() bool { return d.hears(d.leg("agent-1001"), d.attempt(attempt).ChannelUUID) })
+	d.waitSteps(attempt, "preview_auto_dialed")
+	d.act(1001, 202, "POST", "hangup-customer", nil)
+	d.until("the attempt ended", func() bool { return d.attempt(attempt).Outcome == "connected" })
+	in.StopJob(t, d.job)
+	d.act(1001, 202, "POST", "leave", nil)
+	noLegsLeft(t, o, 30*time.Second)
 }
