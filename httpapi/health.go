@@ -33,6 +33,7 @@ type NodeStatus struct {
 // AgentCounts are agents by live state.
 type AgentCounts struct {
 	Available int `json:"available"`
+	Preview   int `json:"preview"`
 	OnCall    int `json:"on_call"`
 	WrapUp    int `json:"wrap_up"`
 	Break     int `json:"break"`

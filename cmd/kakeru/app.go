@@ -367,7 +367,7 @@ func (m *Main) status(ctx context.Context) (httpapi.Status, error) {
 	if agentsErr != nil {
 		return st, httpapi.DependencyDown("redis", agentsErr)
 	}
-	st.Agents = httpapi.AgentCounts{Available: counts[domain.AgentAvailable], OnCall: counts[domain.AgentOnCall],
+	st.Agents = httpapi.AgentCounts{Available: counts[domain.AgentAvailable], Preview: counts[domain.AgentPreview], OnCall: counts[domain.AgentOnCall],
 		WrapUp: counts[domain.AgentWrapUp], Break: counts[domain.AgentBreak], Away: counts[domain.AgentAway]}
 	return st, nil
 }
