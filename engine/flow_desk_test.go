@@ -31,6 +31,16 @@ func desk(mode string) func(*config.Config) {
 
 const outsideNumber = "0355550000"
 
+// callOutside asks, for agent 1001, a transfer (blind or a consult) or a conference with the
+// outside number, and returns the leg the engine dialed for it.
+func (h *harness) callOutside(kind domain.RequestKind, blind bool) string {
+	h.t.Helper()
+	target := agentstate.Target{Kind: domain.TargetNumber, Number: outsideNumber}
+	h.ask(agentstate.Request{AgentID: 1001, Kind: kind, Target: &target, Blind: blind, By: "agent1"})
+	h.waitFor("the number dialed", func() bool { return len(h.originates("loopback/"+outsideNumber+"/")) == 1 })
+	return legOf(h.originates("loopback/" + outsideNumber + "/")[0])
+}
+
 func (h *harness) ask(r agentstate.Request) { h.agents.Push(h.job, r) }
 
 // stepKinds are the kinds of the attempt's recorded steps.
@@ -216,10 +226,7 @@ func TestConsultOutsideNumberFinish(t *testing.T) {
 	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
 	attempt, customer, phone := h.connected(tel)
 
-	target := agentstate.Target{Kind: domain.TargetNumber, Number: outsideNumber}
-	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestTransfer, Target: &target, By: "agent1"})
-	h.waitFor("the number dialed", func() bool { return len(h.originates("loopback/"+outsideNumber+"/")) == 1 })
-	party := legOf(h.originates("loopback/" + outsideNumber + "/")[0])
+	party := h.callOutside(domain.RequestTransfer, false)
 	h.waitFor("agent and number together, the customer on hold", func() bool {
 		return h.inRoom(phone, phone, party) && h.inRoom(customer+"-hold", customer)
 	})
@@ -262,10 +269,7 @@ func TestConsultCancel(t *testing.T) {
 	const tel = "09011110001"
 	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
 	attempt, customer, phone := h.connected(tel)
-	target := agentstate.Target{Kind: domain.TargetNumber, Number: outsideNumber}
-	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestTransfer, Target: &target})
-	h.waitFor("the number dialed", func() bool { return len(h.originates("loopback/"+outsideNumber+"/")) == 1 })
-	party := legOf(h.originates("loopback/" + outsideNumber + "/")[0])
+	party := h.callOutside(domain.RequestTransfer, false)
 	h.waitFor("agent and number together", func() bool { return h.inRoom(phone, phone, party) })
 	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestConsultCancel})
 	h.waitFor("the customer back, the number gone", func() bool { return h.inRoom(phone, phone, customer) && !h.up(party) })
@@ -282,10 +286,7 @@ func TestBlindTransferOutside(t *testing.T) {
 	const tel = "09011110001"
 	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
 	attempt, customer, phone := h.connected(tel)
-	target := agentstate.Target{Kind: domain.TargetNumber, Number: outsideNumber}
-	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestTransfer, Target: &target, Blind: true})
-	h.waitFor("the number dialed", func() bool { return len(h.originates("loopback/"+outsideNumber+"/")) == 1 })
-	party := legOf(h.originates("loopback/" + outsideNumber + "/")[0])
+	party := h.callOutside(domain.RequestTransfer, true)
 	h.waitFor("customer and number together", func() bool {
 		m := h.sw.Members(customer + "-xfer")
 		return len(m) == 2 && slices.Contains(m, customer) && slices.Contains(m, party) && h.inRoom(phone, phone)
@@ -304,10 +305,7 @@ func TestConference(t *testing.T) {
 	const tel = "09011110001"
 	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
 	attempt, customer, phone := h.connected(tel)
-	target := agentstate.Target{Kind: domain.TargetNumber, Number: outsideNumber}
-	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestConference, Target: &target})
-	h.waitFor("the number dialed", func() bool { return len(h.originates("loopback/"+outsideNumber+"/")) == 1 })
-	party := legOf(h.originates("loopback/" + outsideNumber + "/")[0])
+	party := h.callOutside(domain.RequestConference, false)
 	h.waitFor("three in the room", func() bool { return h.inRoom(phone, phone, customer, party) })
 	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestConferenceEnd})
 	h.waitFor("two again", func() bool { return h.inRoom(phone, phone, customer) && !h.up(party) })
@@ -350,10 +348,7 @@ func TestCustomerLeavesDuringConsult(t *testing.T) {
 	const tel = "09011110001"
 	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
 	attempt, customer, phone := h.connected(tel)
-	target := agentstate.Target{Kind: domain.TargetNumber, Number: outsideNumber}
-	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestTransfer, Target: &target})
-	h.waitFor("the number dialed", func() bool { return len(h.originates("loopback/"+outsideNumber+"/")) == 1 })
-	party := legOf(h.originates("loopback/" + outsideNumber + "/")[0])
+	party := h.callOutside(domain.RequestTransfer, false)
 	h.waitFor("agent and number together", func() bool { return h.inRoom(phone, phone, party) })
 	h.sw.Hangup(customer, "NORMAL_CLEARING")
 	st := h.waitState(1001, domain.AgentWrapUp)
@@ -429,10 +424,7 @@ func TestTakeoverSettlesConsult(t *testing.T) {
 	const tel = "09011110001"
 	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
 	_, customer, phone := h.connected(tel)
-	target := agentstate.Target{Kind: domain.TargetNumber, Number: outsideNumber}
-	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestTransfer, Target: &target})
-	h.waitFor("the number dialed", func() bool { return len(h.originates("loopback/"+outsideNumber+"/")) == 1 })
-	party := legOf(h.originates("loopback/" + outsideNumber + "/")[0])
+	party := h.callOutside(domain.RequestTransfer, false)
 	h.waitFor("the agent's state shows the consult", func() bool {
 		c := h.agent(1001).Call
 		return c != nil && c.Held && c.Party != nil && c.Party.Leg == party && c.Party.State == "talking"
