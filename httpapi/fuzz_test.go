@@ -9,6 +9,7 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/httpapi"
 	"github.com/kakeru-dialer/kakeru/store/storetest"
 )
@@ -24,7 +25,12 @@ func FuzzJSONRoutes(f *testing.F) {
 	st := storetest.New(f)
 	fx := storetest.AddReportFixture(f, st)
 	now := at("2026-03-10 20:00")
-	desk := &memDesk{agents: map[int]agentstate.Agent{}}
+	// The desk's routes read their bodies once the agent is in a state for them (issue 16).
+	desk := &memDesk{agents: map[int]agentstate.Agent{
+		1001: {ID: 1001, State: domain.AgentOnCall, CallJobID: fx.Job1, AttemptID: fx.Attempts["X3"]},
+		1002: {ID: 1002, State: domain.AgentPreview, CallJobID: fx.Job1, AttemptID: 7, Preview: &agentstate.Preview{AttemptID: 7}},
+		1003: {ID: 1003, State: domain.AgentAvailable, CallJobID: fx.Job1},
+	}}
 	h := httpapi.New(httpapi.Options{Config: staticConfig{cfg}, Batches: st, Lists: st, Jobs: st, Callbacks: st,
 		Reports: st, Desk: desk, Monitor: monitorSource{desk, st}, Supervisor: nodeSupervisor{},
 		Now: func() time.Time { return now }}).Handler()
@@ -40,6 +46,11 @@ func FuzzJSONRoutes(f *testing.F) {
 		{"POST", fmt.Sprintf("/api/v1/attempts/%d/disposition", fx.Attempts["X3"]), `{"result_code":"interested","next_action":"complete","memo":"ok"}`},
 		{"PATCH", "/api/v1/callbacks/1", `{"due_at":"2026-03-11T10:00:00+09:00"}`},
 		{"POST", "/api/v1/agents/1001/listen", `{"supervisor_endpoint":"user/2001"}`},
+		{"POST", "/api/v1/agents/1001/transfer", `{"mode":"attended","target":{"number":"0399990000"}}`},
+		{"POST", "/api/v1/agents/1001/conference", `{"target":{"supervisor":"supervisor"}}`},
+		{"POST", "/api/v1/agents/1002/preview/skip", `{"attempt_id":7,"reason":"not_now"}`},
+		{"POST", "/api/v1/agents/1002/preview/dial", `{"attempt_id":7}`},
+		{"POST", "/api/v1/agents/1003/dial", `{"tel":"03-1234-5678","caller_id":"0312345678"}`},
 	}
 	for i, r := range routes {
 		f.Add(uint8(i), []byte(r.seed))
