@@ -519,3 +519,24 @@ func TestConsultedAgentDrops(t *testing.T) {
 	h.waitFor("the customer back, the pair gone", func() bool { return h.inRoom(phone, phone, customer) && !h.up(pair) })
 	h.waitSteps(attempt, domain.StepConsult, domain.StepConsultAnswered, domain.StepConsultCancelled)
 }
+
+// Issue 16 item 1, J-6: a preview still shown at business end is not dialed, though the agent
+// asks: the job stopped, and no call is placed after its end.
+func TestPreviewNotDialedAfterBusinessEnd(t *testing.T) {
+	t.Parallel()
+	const tel = "09011110001"
+	h := newHarness(t, harnessOptions{tels: []string{tel}, campaign: 2, configure: func(cfg *config.Config) {
+		c := &cfg.Campaigns[1]
+		c.Pacing.Mode = config.PacingPreview
+		c.Preview = config.Preview{TimeLimit: 30 * time.Second, SkipReasons: config.DefaultSkipReasons()}
+	}, start: time.Date(2026, 11, 30, 17, 59, 0, 0, tokyo)}) // a Monday, a minute before 18:00
+	h.join(1001)
+	st := h.waitState(1001, domain.AgentPreview)
+	h.advance(time.Minute) // 18:00: the job stops at business end (J-6)
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestPreviewDial, AttemptID: st.Preview.AttemptID})
+	h.advance(time.Minute)
+	h.passes(5)
+	if n := h.customersDialed(); n != 0 {
+		t.Fatalf("%d customers dialed after hours", n)
+	}
+}

@@ -137,6 +137,15 @@ func (e *Engine) previewDial(ctx context.Context, cfg *config.Config, camp *conf
 		e.mu.Unlock()
 		return
 	}
+	if j.stopping || !e.inBusinessHours(camp, now) {
+		// No call is placed once the job stops or outside its calendar (J-6, J-8): the preview
+		// stays on the screen, dialed when the calendar opens again, given back when the agent
+		// leaves the stopped job.
+		e.emit(liveevents.Event{Type: liveevents.DialRefused, CampaignID: j.campaign, CallJobID: j.id, AgentID: a.id,
+			Data: map[string]any{"tel": p.target.Tel, "reason": "outside_calling_hours"}})
+		e.mu.Unlock()
+		return
+	}
 	a.preview = nil
 	a.state, a.since = domain.AgentOnCall, now
 	e.mu.Unlock()
