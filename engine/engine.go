@@ -58,6 +58,8 @@ type Switch interface {
 	APIBatch(ctx context.Context, node string, cmds []string) ([]string, []error, error)
 	BgAPI(ctx context.Context, node, cmd string) (<-chan freeswitch.JobResult, error)
 	Alive(ctx context.Context, node string, uuids []string) (map[string]bool, error)
+	// States tells which nodes are connected (a node down too long is given up: nodeloss.go).
+	States() []freeswitch.NodeState
 }
 
 // Options configure an Engine.
@@ -125,6 +127,8 @@ type Engine struct {
 	// staleChecked and staleSeen are releaseStaleAgents' own (the loop only).
 	staleChecked time.Time
 	staleSeen    map[int]string
+	// nodes is the loop's record of the switch nodes' connections (nodeloss.go).
+	nodes nodeWatch
 
 	zones  zoneCache   // locations of contacts' own zones (J-8)
 	ledger *ledger     // attempt writes to PostgreSQL, ordered per attempt
@@ -302,6 +306,7 @@ func (e *Engine) pass(ctx context.Context) {
 		e.adopt(ctx, cfg, j, lease)
 	}
 	e.releaseStaleAgents(ctx, isRunning, e.o.Now())
+	e.watchNodes(ctx, e.o.Now())
 	e.mu.Lock()
 	owned := make([]*job, 0, len(e.jobs))
 	for _, j := range e.jobs {

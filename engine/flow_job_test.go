@@ -334,3 +334,50 @@ func TestOwnFailuresStopTheJob(t *testing.T) {
 		t.Fatalf("job %+v: the failures used up contacts", j)
 	}
 }
+
+// Issue 17 item 5: a switch node that stays down is given up after a grace: its calls end
+// (connected until then) and its agents are logged off with a message; once a switch answers at
+// the node's address again, agents join and calls are placed there again.
+func TestNodeLostAndBack(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{tels: []string{"09011110001", "09011110002"}})
+	h.join(1001)
+	on := h.waitState(1001, domain.AgentOnCall)
+	addr := h.sw.Addr()
+	h.sw.Stop()
+	h.waitFor("the node seen down", func() bool { return !h.in.pool.States()[0].Connected })
+	h.passes(2) // the engine's loop has seen it too
+	h.advance(5 * time.Second)
+	h.passes(3)
+	if st := h.agent(1001); st.State != domain.AgentOnCall {
+		t.Fatalf("given up within the grace: %+v", st)
+	}
+	h.advance(6 * time.Second)
+	gone := h.waitLoggedOff(1001)
+	if gone.Message != engine.MessageNodeLost {
+		t.Fatalf("agent told %q", gone.Message)
+	}
+	h.waitFor("the call ended", func() bool { return h.store.Outcome("09011110001") == domain.OutcomeConnected })
+	if a, _ := h.store.Attempt(on.AttemptID); a.HangupCause != engine.NodeCause {
+		t.Fatalf("attempt %+v", a)
+	}
+	// The switch answers again at the same address: the agent joins and the next contact is dialed.
+	sw := fsim.New(fsim.Options{Script: answers(20 * time.Millisecond), Playback: 50 * time.Millisecond})
+	if err := sw.Start(addr); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sw.Stop)
+	h.waitFor("the node connected again", func() bool {
+		for _, st := range h.in.pool.States() {
+			if !st.Connected {
+				return false
+			}
+		}
+		return true
+	})
+	h.join(1001)
+	h.waitFor("the next contact dialed on the node", func() bool {
+		a := h.store.Attempts("09011110002")
+		return len(a) == 1 && a[0].BridgedAt != nil
+	})
+}
