@@ -29,7 +29,7 @@ func (e *Engine) join(ctx context.Context, cfg *config.Config, j *job, agentID i
 	if ag == nil {
 		return
 	}
-	node, release, err := e.o.Switch.Acquire("")
+	node, release, err := e.o.Switch.Acquire(e.agentNode())
 	if err != nil {
 		e.setGone(ctx, j, agentID, "no switch node is connected")
 		return

@@ -56,7 +56,7 @@ func (e *Engine) dialOwnedCallbacks(ctx context.Context, cfg *config.Config, cam
 	byNode := map[string][]int{}
 	var all []string
 	for _, a := range j.agents {
-		if a.freeForLocked(nil) {
+		if a.freeForLocked(nil) && !e.nodeDown(a.node) {
 			byNode[a.node] = append(byNode[a.node], a.id)
 			all = append(all, a.node+"/"+strconv.Itoa(a.id))
 		}

@@ -103,3 +103,42 @@ func (e *Engine) giveUpNode(ctx context.Context, node string) []string {
 	}
 	return legs
 }
+
+// agentNode is the connected node with the fewest of this instance's agents, where a joining
+// agent's phone is called: agents, and so the calls paced for them, spread over the nodes, and
+// a node that comes back is taken into use by the next agents who join. "" when no node is
+// connected (Acquire then says so).
+func (e *Engine) agentNode() string {
+	perNode := map[string]int{}
+	var nodes []string
+	for _, st := range e.o.Switch.States() {
+		if st.Connected {
+			nodes = append(nodes, st.Name)
+			perNode[st.Name] = 0
+		}
+	}
+	e.mu.Lock()
+	for _, j := range e.jobs {
+		for _, a := range j.agents {
+			if _, ok := perNode[a.node]; ok {
+				perNode[a.node]++
+			}
+		}
+	}
+	e.mu.Unlock()
+	best := ""
+	for _, n := range nodes { // in configuration order: ties go to the first
+		if best == "" || perNode[n] < perNode[best] {
+			best = n
+		}
+	}
+	return best
+}
+
+// nodeDown: the loop last saw the node disconnected. Nothing is dialed for its agents then
+// (an originate there could only fail, and failures of ours in a row stop the job). The loop
+// only: watchNodes writes what this reads, on the same goroutine.
+func (e *Engine) nodeDown(node string) bool {
+	_, down := e.nodes.downSince[node]
+	return down
+}

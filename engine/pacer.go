@@ -229,6 +229,9 @@ func (e *Engine) paceLocked(camp *config.Campaign, j *job, now time.Time) (pacin
 		if !a.inRoom || a.leaving || a.reserved != nil && a.call == nil {
 			continue // a reserved agent is paired with its callback, left out with it (S-2)
 		}
+		if e.nodeDown(a.node) {
+			continue // nothing can be dialed there: its agents wait for it or are given up
+		}
 		st := pacing.Paused
 		switch {
 		case a.state == domain.AgentAvailable && a.call == nil && !a.leaveAfterCall:

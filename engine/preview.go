@@ -50,7 +50,7 @@ func (e *Engine) offerPreviews(ctx context.Context, camp *config.Campaign, j *jo
 	}
 	byNode := map[string][]*agent{}
 	for _, a := range j.agents {
-		if a.freeForLocked(nil) && a.preview == nil {
+		if a.freeForLocked(nil) && a.preview == nil && !e.nodeDown(a.node) {
 			byNode[a.node] = append(byNode[a.node], a)
 		}
 	}

@@ -7,6 +7,7 @@
 #   scripts/freeswitch-lab.sh config   (re)write the lab's configuration under the prefix
 #   scripts/freeswitch-lab.sh start    build + config when needed, start, wait for the event socket
 #   scripts/freeswitch-lab.sh stop     stop the lab switch
+#   scripts/freeswitch-lab.sh kill     kill it at once (SIGKILL: a crash, no hangups sent)
 #   scripts/freeswitch-lab.sh status   exit 0 when the event socket accepts the password and
 #                                      `api status` says the core is UP
 #   scripts/freeswitch-lab.sh env      print the KAKERU_LAB_* settings the real-switch tests read
@@ -17,14 +18,28 @@
 #   KAKERU_LAB_SOURCES   directory holding freeswitch-1.11.1.tar.xz, sofia-sip-1.13.17.tar.xz and
 #                        spandsp-3.0.0-0c7bceb.tar.xz (default: ../shared/lab beside the repository)
 #   KAKERU_LAB_PREFIX    where the switch is built and installed (default: ~/.cache/kakeru-lab/fs-1.11.1)
-#   KAKERU_LAB_ESL_PORT  event socket port (default 18021, away from a production switch's 8021)
+#   KAKERU_LAB_NODE      which lab switch (default 1): node N > 1 is a second switch of the same
+#                        build with its own configuration, run, log and database directories
+#                        under PREFIX/nodeN, for the tests of several switch nodes
+#   KAKERU_LAB_ESL_PORT  event socket port (default 18020 + node: 18021, away from a production
+#                        switch's 8021)
 #   KAKERU_LAB_ESL_PASSWORD  event socket password (default kakeru-lab)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SOURCES=${KAKERU_LAB_SOURCES:-$ROOT/../shared/lab}
 PREFIX=${KAKERU_LAB_PREFIX:-${HOME:-/root}/.cache/kakeru-lab/fs-1.11.1}
-PORT=${KAKERU_LAB_ESL_PORT:-18021}
+NODE=${KAKERU_LAB_NODE:-1}
+case "$NODE" in '' | 0 | *[!0-9]*) echo "freeswitch-lab: KAKERU_LAB_NODE must be 1 or more: $NODE" >&2; exit 2 ;; esac
+PORT=${KAKERU_LAB_ESL_PORT:-$((18020 + NODE))}
+if [ "$NODE" = 1 ]; then
+  ETC_DIR="$PREFIX/etc/freeswitch" RUN_DIR="$PREFIX/var/run/freeswitch" LOG_DIR="$PREFIX/var/log/freeswitch"
+  DB_DIR="$PREFIX/var/lib/freeswitch/db" DIR_FLAGS=()
+else
+  ETC_DIR="$PREFIX/node$NODE/etc/freeswitch" RUN_DIR="$PREFIX/node$NODE/run" LOG_DIR="$PREFIX/node$NODE/log"
+  DB_DIR="$PREFIX/node$NODE/db"
+  DIR_FLAGS=(-conf "$ETC_DIR" -run "$RUN_DIR" -log "$LOG_DIR" -db "$DB_DIR")
+fi
 PASSWORD=${KAKERU_LAB_ESL_PASSWORD:-kakeru-lab}
 JOBS=${KAKERU_LAB_JOBS:-$(nproc)}
 
@@ -135,7 +150,8 @@ build() {
 
 config() {
   built || die "not built: run $0 build first"
-  "$ROOT/scripts/freeswitch-lab-config.sh" "$PREFIX/etc/freeswitch" "$PORT" "$PASSWORD"
+  mkdir -p "$(dirname "$ETC_DIR")"
+  "$ROOT/scripts/freeswitch-lab-config.sh" "$ETC_DIR" "$PORT" "$PASSWORD"
 }
 
 esl_up() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
@@ -176,7 +192,7 @@ esl_api() {
 # status: the switch answers `api status` with its core UP.
 esl_status() { esl_api status | grep -q '^UP '; }
 
-pidfile() { echo "$PREFIX/var/run/freeswitch/freeswitch.pid"; }
+pidfile() { echo "$RUN_DIR/freeswitch.pid"; }
 
 running() { [ -f "$(pidfile)" ] && kill -0 "$(cat "$(pidfile)")" 2>/dev/null; }
 
@@ -188,19 +204,19 @@ start() {
     stop
   fi
   say "starting on 127.0.0.1:$PORT"
-  mkdir -p "$PREFIX/var/log/freeswitch" "$PREFIX/var/run/freeswitch"
+  mkdir -p "$LOG_DIR" "$RUN_DIR" "$DB_DIR"
   # A core database left by a killed switch could list channels that no longer exist.
-  rm -f "$PREFIX"/var/lib/freeswitch/db/*.db
+  rm -f "$DB_DIR"/*.db
   # -ncwait: into the background, returning once the core is up and the pid file written.
-  "$PREFIX/bin/freeswitch" -ncwait -nonat -nocal -nort >/dev/null 2>&1 ||
-    die "the switch did not start; see $PREFIX/var/log/freeswitch/freeswitch.log"
+  "$PREFIX/bin/freeswitch" -ncwait -nonat -nocal -nort "${DIR_FLAGS[@]}" >/dev/null 2>&1 ||
+    die "the switch did not start; see $LOG_DIR/freeswitch.log"
   local i
   for i in $(seq 1 120); do
     if esl_status; then say "up: event socket on 127.0.0.1:$PORT answers"; return 0; fi
-    running || die "the switch exited; see $PREFIX/var/log/freeswitch/freeswitch.log"
+    running || die "the switch exited; see $LOG_DIR/freeswitch.log"
     sleep 0.5
   done
-  die "the event socket did not answer on 127.0.0.1:$PORT within 60 s; see $PREFIX/var/log/freeswitch/freeswitch.log"
+  die "the event socket did not answer on 127.0.0.1:$PORT within 60 s; see $LOG_DIR/freeswitch.log"
 }
 
 stop() {
@@ -222,6 +238,13 @@ build) build ;;
 config) config ;;
 start) start ;;
 stop) stop ;;
+kill)
+  if running; then
+    say "killing (pid $(cat "$(pidfile)"))"
+    kill -KILL "$(cat "$(pidfile)")" 2>/dev/null || true
+    for _ in $(seq 1 40); do running || break; sleep 0.25; done
+  fi
+  ;;
 status)
   if esl_status; then say "up on 127.0.0.1:$PORT"; else say "not answering on 127.0.0.1:$PORT"; exit 1; fi
   ;;
