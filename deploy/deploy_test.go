@@ -256,8 +256,15 @@ func TestDashboard(t *testing.T) {
 			if labels, ok := known[metric]; !ok || !slices.Contains(labels, label) {
 				t.Errorf("variable %s: %s is not an exported metric with label %s", v.Name, metric, label)
 			}
-			if !strings.Contains(string(v.Query), v.Definition) {
-				t.Errorf("variable %s: query %s differs from its definition %q", v.Name, v.Query, v.Definition)
+			// Grafana's variable editor rebuilds the query from metric and label: all must agree.
+			var q struct {
+				QryType int    `json:"qryType"`
+				Metric  string `json:"metric"`
+				Label   string `json:"label"`
+				Query   string `json:"query"`
+			}
+			if err := json.Unmarshal(v.Query, &q); err != nil || q.QryType != 1 || q.Metric != metric || q.Label != label || q.Query != v.Definition {
+				t.Errorf("variable %s: query %s does not match its definition %q (%v)", v.Name, v.Query, v.Definition, err)
 			}
 		}
 	}
