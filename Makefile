@@ -8,7 +8,7 @@ DIAL_FOR ?= 2m
 DEMO_SWITCH ?= 127.0.0.1:0
 DEMO_REDIS_DB ?= 14
 
-.PHONY: demo test serve build services vet lab lab-stop test-lab fuzz
+.PHONY: demo test serve build services vet lab lab-stop test-lab fuzz monitoring-test
 
 # Services up, database kakeru created and migrated, then `kakeru demo` with CONFIG: it starts its
 # own simulated switch on DEMO_SWITCH and dials through it only (it stops with an error when that
@@ -37,6 +37,12 @@ serve: build
 
 build:
 	go build -o $(BIN) ./cmd/kakeru
+
+# The metrics collector, the Grafana dashboard's model and the alerting rules of deploy/ (no
+# services needed). The rules' unit tests run through promtool when it is on PATH (Debian package
+# prometheus; CI installs it), else the rule file is only checked by the Go test.
+monitoring-test:
+	go test -race -count=1 ./metrics/ ./deploy/
 
 services:
 	./scripts/services.sh

@@ -1,8 +1,9 @@
 // Package metrics exposes kakeru's Prometheus metrics. The engine and the FreeSWITCH layer know
 // nothing of Prometheus: they take plain callbacks, which the methods of Metrics satisfy, and
 // the values that are state rather than events (calls in flight, agents, node connections,
-// abandon rates) are read from their owners at scrape time by Collector. Everything is
-// registered on the registry the caller builds; nothing here touches a global one.
+// abandon rates and targets, jobs, dependencies) are read from their owners at scrape time by
+// Collector. Everything is registered on the registry the caller builds; nothing here touches a
+// global one.
 package metrics
 
 import (

@@ -147,3 +147,78 @@ kakeru_abandons_total{campaign="1"} 1
 		}
 	}
 }
+
+// The operations metrics (issue 17): a campaign's target goes with its abandon rates, the job
+// counts are left out when unreadable, and a dependency is always reported, down (0) when its
+// ping fails or outlasts the scrape's deadline.
+func TestCollectorJobsTargetsAndDependencies(t *testing.T) {
+	runningErr := error(nil)
+	c := metrics.NewCollector(metrics.Sources{
+		ScrapeTimeout: 50 * time.Millisecond,
+		Campaigns: func() []metrics.Campaign {
+			return []metrics.Campaign{
+				{ID: 1, AbandonRates: map[string]float64{"day": 0.02}, AbandonTarget: 0.03},
+				{ID: 2, AbandonTarget: 0.05}, // no record yet: no rates, no target
+			}
+		},
+		JobsRunning: func(ctx context.Context) (int, error) { return 3, runningErr },
+		JobsOwned:   func(ctx context.Context) (int, error) { return 2, nil },
+		Dependencies: []metrics.Dependency{
+			{Name: "postgres", Ping: func(ctx context.Context) error { return nil }},
+			{Name: "redis", Ping: func(ctx context.Context) error {
+				<-ctx.Done() // a hung dependency: the scrape's deadline ends the ping
+				return ctx.Err()
+			}},
+		},
+	})
+	want := `
+# HELP kakeru_abandon_target The campaign's highest allowed abandon rate in any compliance window (P-2), for the campaigns of kakeru_abandon_rate.
+# TYPE kakeru_abandon_target gauge
+kakeru_abandon_target{campaign="1"} 0.03
+# HELP kakeru_dependency_up 1 when the dependency answered a ping at this scrape, else 0.
+# TYPE kakeru_dependency_up gauge
+kakeru_dependency_up{dependency="postgres"} 1
+kakeru_dependency_up{dependency="redis"} 0
+# HELP kakeru_jobs_owned Running call jobs whose lease this instance holds.
+# TYPE kakeru_jobs_owned gauge
+kakeru_jobs_owned 2
+# HELP kakeru_jobs_running Call jobs running across all instances, from PostgreSQL (the same on every instance).
+# TYPE kakeru_jobs_running gauge
+kakeru_jobs_running 3
+`
+	names := []string{"kakeru_abandon_target", "kakeru_dependency_up", "kakeru_jobs_owned", "kakeru_jobs_running"}
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), names...); err != nil {
+		t.Fatal(err)
+	}
+	runningErr = errors.New("postgres down")
+	if n := testutil.CollectAndCount(c, "kakeru_jobs_running"); n != 0 {
+		t.Fatalf("%d running-job series while PostgreSQL is down", n)
+	}
+	if n := testutil.CollectAndCount(c, "kakeru_jobs_owned"); n != 1 {
+		t.Fatalf("%d owned-job series; want 1", n)
+	}
+}
+
+// Every descriptor the collector describes is one it can report: a registry checks the
+// metrics it gathers against them.
+func TestCollectorDescribesWhatItReports(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(metrics.NewCollector(metrics.Sources{
+		CallsInFlight: func() int { return 1 },
+		Nodes:         func() []metrics.Node { return []metrics.Node{{Name: "fs1", Connected: true}} },
+		Agents:        func(context.Context) (map[string]int, error) { return map[string]int{"available": 1}, nil },
+		Campaigns: func() []metrics.Campaign {
+			return []metrics.Campaign{{ID: 1, Dial: 1, AbandonRates: map[string]float64{"day": 0}, AbandonTarget: 0.03}}
+		},
+		JobsRunning:  func(context.Context) (int, error) { return 1, nil },
+		JobsOwned:    func(context.Context) (int, error) { return 1, nil },
+		Dependencies: []metrics.Dependency{{Name: "postgres", Ping: func(context.Context) error { return nil }}},
+	}))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mfs) != 10 {
+		t.Fatalf("%d metric families; want the 10 the collector describes", len(mfs))
+	}
+}

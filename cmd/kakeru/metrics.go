@@ -22,10 +22,11 @@ func (m *Main) onBridge(mx *metrics.Metrics) func(time.Duration, time.Duration) 
 	}
 }
 
-// metricSources are the scrape-time readings of the instance: the engine's calls and pacing,
-// the switch connections and the agent states in Redis. Call once they are built.
+// metricSources are the scrape-time readings of the instance: the engine's calls, jobs and
+// pacing, the switch connections, the agent states in Redis, the running jobs in PostgreSQL and
+// pings of both. Call once they are built.
 func (m *Main) metricSources() metrics.Sources {
-	eng, pool, agents := m.engine, m.pool, m.agents
+	eng, pool, agents, st := m.engine, m.pool, m.agents, m.store
 	return metrics.Sources{
 		Logger:        m.log.With("component", "metrics"),
 		CallsInFlight: eng.CallsInFlight,
@@ -49,6 +50,7 @@ func (m *Main) metricSources() metrics.Sources {
 			return out, nil
 		},
 		Campaigns: func() []metrics.Campaign {
+			cfg := m.live.Current()
 			var out []metrics.Campaign
 			for _, cp := range eng.PacingByCampaign() {
 				c := metrics.Campaign{ID: cp.Campaign, Dial: cp.Dial}
@@ -56,10 +58,31 @@ func (m *Main) metricSources() metrics.Sources {
 					c.AbandonRates = map[string]float64{"day": cp.Compliance.Day.Rate,
 						"24h": cp.Compliance.Rolling24h.Rate, "30d": cp.Compliance.Rolling30d.Rate}
 				}
+				if camp, ok := cfg.Campaign(cp.Campaign); ok {
+					c.AbandonTarget = camp.Pacing.TargetAbandonRate // the one pacing holds the campaign to
+				}
 				out = append(out, c)
 			}
 			return out
 		},
+		JobsRunning: st.CountRunningJobs,
+		JobsOwned: func(ctx context.Context) (int, error) {
+			// The running jobs the engine holds: a job still winding down after it stopped keeps
+			// its lease but is not counted, so the owned jobs of all instances match the running
+			// ones exactly when every running job has an owner.
+			running, _, err := st.ListCallJobs(ctx, store.CallJobFilter{Running: true})
+			if err != nil {
+				return 0, err
+			}
+			n := 0
+			for _, j := range running {
+				if _, ok := eng.Pacing(j.ID); ok {
+					n++
+				}
+			}
+			return n, nil
+		},
+		Dependencies: []metrics.Dependency{{Name: "postgres", Ping: st.Ping}, {Name: "redis", Ping: agents.Ping}},
 	}
 }
 
