@@ -68,6 +68,10 @@ func TestMetricsEndToEnd(t *testing.T) {
 		`kakeru_freeswitch_connected{node="fs1"}`:        1,
 		`kakeru_freeswitch_reconnects_total{node="fs1"}`: 0,
 		`kakeru_calls_in_flight`:                         0,
+		`kakeru_dependency_up{dependency="postgres"}`:    1,
+		`kakeru_dependency_up{dependency="redis"}`:       1,
+		`kakeru_jobs_running`:                            0,
+		`kakeru_jobs_owned`:                              0,
 	} {
 		if got, ok := s[k]; !ok || got != want {
 			t.Errorf("before dialing: %s = %v (present %v), want %v", k, got, ok, want)
@@ -118,6 +122,9 @@ func TestMetricsEndToEnd(t *testing.T) {
 		`kakeru_abandon_rate{campaign="1",window="30d"}`: 0.5,
 		`kakeru_agents{state="on_call"}`:                 1,
 		`kakeru_answer_to_bridge_seconds_count`:          1,
+		`kakeru_jobs_running`:                            1,
+		`kakeru_jobs_owned`:                              1,
+		`kakeru_abandon_target{campaign="1"}`:            0.03,
 		// the seven customers and the agent's phone
 		`kakeru_freeswitch_command_duration_seconds_count{command="originate",kind="bgapi",node="fs1"}`: 8,
 		// one customer moved into the agent's room, one to the abandon message
