@@ -426,8 +426,8 @@ func (v *validator) users(list []User, campaigns, agents ids) {
 			v.add(p+".role", "must be one of admin, supervisor, agent, got %q", u.Role)
 		}
 		if u.TokenSHA256 == TokenPlaceholder {
-			v.add(p+".token_sha256", "is the placeholder %s: set the SHA-256 of this user's own token, "+
-				"e.g. TOKEN=$(openssl rand -hex 32); printf %%s \"$TOKEN\" | sha256sum", TokenPlaceholder)
+			v.add(p+".token_sha256", "is the placeholder %s: set the SHA-256 of a token of user %q's own, "+
+				"e.g. TOKEN=$(openssl rand -hex 32); printf %%s \"$TOKEN\" | sha256sum", TokenPlaceholder, u.Name)
 		} else if !isLowerHex64(u.TokenSHA256) {
 			v.add(p+".token_sha256", "must be 64 lower-case hex characters (printf %%s TOKEN | sha256sum)")
 		} else if j, dup := seenToken[u.TokenSHA256]; dup {

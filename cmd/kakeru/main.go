@@ -47,6 +47,8 @@ usage:
                                            claim latency with the do-not-call list empty and holding N numbers
   kakeru pacebench [--quick] [--json] [--seed N] [--shifts N] [SCENARIO ...]
                                            compare pacing policies in simulation (S1 … S7 or files)
+  kakeru config check [--config PATH]      validate a configuration and its KAKERU_* overrides, start nothing
+                                           (exit 0: "ok" and a summary; 1: every problem with its key path)
   kakeru version
 
 --config defaults to ./kakeru.yaml; KAKERU_* environment variables override its keys.
@@ -89,6 +91,9 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, onLog
 	}
 	if cmd == "bench" && len(rest) > 0 && rest[0] == "engine" {
 		return runBenchEngine(ctx, rest[1:], stdout, stderr)
+	}
+	if cmd == "config" && len(rest) > 0 && rest[0] == "check" {
+		return runConfigCheck(rest[1:], stdout, stderr)
 	}
 	if cmd == "pacebench" {
 		return runPacebench(rest, stdout, stderr)
