@@ -426,7 +426,7 @@ func (v *validator) users(list []User, campaigns, agents ids) {
 			v.add(p+".role", "must be one of admin, supervisor, agent, got %q", u.Role)
 		}
 		if u.TokenSHA256 == TokenPlaceholder {
-			v.add(p+".token_sha256", "is the placeholder %s: set the SHA-256 of a token of user %q's own, "+
+			v.add(p+".token_sha256", "is the placeholder %s: set the SHA-256 of user %q's own token, "+
 				"e.g. TOKEN=$(openssl rand -hex 32); printf %%s \"$TOKEN\" | sha256sum", TokenPlaceholder, u.Name)
 		} else if !isLowerHex64(u.TokenSHA256) {
 			v.add(p+".token_sha256", "must be 64 lower-case hex characters (printf %%s TOKEN | sha256sum)")

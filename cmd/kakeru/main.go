@@ -165,26 +165,39 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, onLog
 	case "demo":
 		return runDemo(ctx, *cfgPath, cfg, demo, logger, stdout, stderr)
 	}
-	return runServe(ctx, *cfgPath, logger, stderr)
+	return runServe(ctx, *cfgPath, logger, stderr, newSDNotifier(os.Getenv))
 }
 
-func runServe(ctx context.Context, cfgPath string, logger *slog.Logger, stderr io.Writer) int {
+// runServe runs the instance until ctx ends or a part fails, telling systemd (sd) when it is
+// ready, reloading on SIGHUP and stopping.
+func runServe(ctx context.Context, cfgPath string, logger *slog.Logger, stderr io.Writer, sd *sdNotifier) int {
 	// Taken before Run: Go's default for SIGHUP is to exit, and Run may wait for the switch.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	notify := func(err error) {
+		if err != nil {
+			logger.Warn("systemd notification failed", "err", err)
+		}
+	}
 	m := NewMain(cfgPath, logger)
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintln(stderr, "kakeru:", err)
 		return 1
 	}
+	notify(sd.ready("serving on " + m.Addr()))
 	for {
 		select {
 		case <-hup:
+			notify(sd.reloading())
+			status := "serving on " + m.Addr()
 			if err := m.Reload(); err != nil {
 				logger.Error("configuration reload refused; the previous configuration stays in force", "err", err)
+				status += "; the last reload was refused"
 			}
+			notify(sd.ready(status))
 		case <-ctx.Done():
+			notify(sd.stopping())
 			logger.Info("shutting down")
 			if err := m.Close(); err != nil {
 				fmt.Fprintln(stderr, "kakeru:", err)
@@ -193,6 +206,7 @@ func runServe(ctx context.Context, cfgPath string, logger *slog.Logger, stderr i
 			return 0
 		case err := <-m.Failed():
 			fmt.Fprintln(stderr, "kakeru:", err)
+			notify(sd.stopping())
 			_ = m.Close()
 			return 1
 		}
