@@ -116,6 +116,11 @@ func TestConfigCheckUsage(t *testing.T) {
 	if code, _, _ := checkConfig(t, "--config", "../../config.example.yaml", "extra"); code != exitUsage {
 		t.Errorf("extra argument: exit %d, want %d", code, exitUsage)
 	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"config"}, &stdout, &stderr); code != exitUsage ||
+		!strings.Contains(stderr.String(), "the subcommand is check") {
+		t.Errorf("kakeru config: exit %d, %q", code, stderr.String())
+	}
 	if code, _, _ := checkConfig(t, "--nope"); code != exitUsage {
 		t.Errorf("unknown flag: exit %d, want %d", code, exitUsage)
 	}

@@ -92,8 +92,12 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, onLog
 	if cmd == "bench" && len(rest) > 0 && rest[0] == "engine" {
 		return runBenchEngine(ctx, rest[1:], stdout, stderr)
 	}
-	if cmd == "config" && len(rest) > 0 && rest[0] == "check" {
-		return runConfigCheck(rest[1:], stdout, stderr)
+	if cmd == "config" {
+		if len(rest) > 0 && rest[0] == "check" {
+			return runConfigCheck(rest[1:], stdout, stderr)
+		}
+		fmt.Fprintf(stderr, "kakeru config: the subcommand is check\n\n%s", usage)
+		return exitUsage
 	}
 	if cmd == "pacebench" {
 		return runPacebench(rest, stdout, stderr)
