@@ -8,7 +8,7 @@ DIAL_FOR ?= 2m
 DEMO_SWITCH ?= 127.0.0.1:0
 DEMO_REDIS_DB ?= 14
 
-.PHONY: demo test serve build services vet lab lab-stop test-lab fuzz monitoring-test
+.PHONY: demo test serve build services vet lab lab-stop test-lab fuzz monitoring-test package package-test
 
 # Services up, database kakeru created and migrated, then `kakeru demo` with CONFIG: it starts its
 # own simulated switch on DEMO_SWITCH and dials through it only (it stops with an error when that
@@ -70,3 +70,22 @@ lab-stop:
 test-lab: services lab
 	set -a; eval "$$(./scripts/freeswitch-lab.sh env)"; set +a; \
 	go test -race -count=1 -tags lab -timeout 30m ./labtest/...
+
+# The Debian package bin/deb/kakeru_$(PKG_VERSION)_ARCH.deb (packaging/, docs/operations.md): the
+# static binary, /etc/kakeru/kakeru.yaml derived from config.example.yaml with placeholder
+# tokens, and the systemd unit, put together by nfpm, which packaging/tools pins in a module of
+# its own.
+PKG_VERSION ?= $(shell git log -1 --format='0~git%cd.%h' --date=format:%Y%m%d%H%M%S 2>/dev/null || echo 0~dev)
+PKG_MAINTAINER ?= kakeru developers <root@localhost>
+package:
+	rm -rf bin/package bin/deb
+	mkdir -p bin/package bin/deb
+	CGO_ENABLED=0 go build -trimpath -o bin/package/kakeru ./cmd/kakeru
+	sed -f packaging/kakeru.yaml.sed config.example.yaml > bin/package/kakeru.yaml
+	go -C packaging/tools build -o ../../bin/nfpm github.com/goreleaser/nfpm/v2/cmd/nfpm
+	PKG_VERSION='$(PKG_VERSION)' PKG_ARCH="$$(go env GOARCH)" PKG_MAINTAINER='$(PKG_MAINTAINER)' \
+		bin/nfpm package --config packaging/nfpm.yaml --packager deb --target bin/deb/
+
+# Builds the package, installs it on this machine (root, Debian), checks it and purges it again.
+package-test:
+	./scripts/package-test.sh

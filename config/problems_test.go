@@ -173,6 +173,10 @@ func TestBrokenFiles(t *testing.T) {
 		{"X-1 bad token hash: the token itself",
 			edit(t, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "demo-supervisor-token"),
 			[]string{"users[1].token_sha256"}},
+		{"X-1 token placeholders of a packaged configuration",
+			edit(t, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", config.TokenPlaceholder,
+				"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", config.TokenPlaceholder),
+			[]string{"users[0].token_sha256", "users[2].token_sha256"}},
 		{"X-1 shared token and duplicate user name",
 			edit(t, "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", strings.Repeat("a", 64), "name: boss", "name: admin"),
 			[]string{"users[2].token_sha256", "users[1].name"}},
@@ -262,6 +266,16 @@ func TestBrokenFiles(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A placeholder token is named as such, with how to make a real hash.
+func TestTokenPlaceholderMessage(t *testing.T) {
+	_, err := config.Load(writeFile(t, edit(t,
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", config.TokenPlaceholder)))
+	want := "users[0].token_sha256: is the placeholder " + config.TokenPlaceholder
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "| sha256sum") {
+		t.Fatalf("error = %v, want %q and how to hash a token", err, want)
 	}
 }
 

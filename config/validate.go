@@ -425,7 +425,10 @@ func (v *validator) users(list []User, campaigns, agents ids) {
 		default:
 			v.add(p+".role", "must be one of admin, supervisor, agent, got %q", u.Role)
 		}
-		if !isLowerHex64(u.TokenSHA256) {
+		if u.TokenSHA256 == TokenPlaceholder {
+			v.add(p+".token_sha256", "is the placeholder %s: set the SHA-256 of user %q's own token, "+
+				"e.g. TOKEN=$(openssl rand -hex 32); printf %%s \"$TOKEN\" | sha256sum", TokenPlaceholder, u.Name)
+		} else if !isLowerHex64(u.TokenSHA256) {
 			v.add(p+".token_sha256", "must be 64 lower-case hex characters (printf %%s TOKEN | sha256sum)")
 		} else if j, dup := seenToken[u.TokenSHA256]; dup {
 			v.add(p+".token_sha256", "same token as users[%d]: every user needs its own token", j)
@@ -434,6 +437,11 @@ func (v *validator) users(list []User, campaigns, agents ids) {
 		}
 	}
 }
+
+// TokenPlaceholder stands for a user's token hash in a configuration shipped without tokens (the
+// Debian package's /etc/kakeru/kakeru.yaml): validation refuses it with a message saying how
+// to make a real one, so nothing starts until every user has a token of its own.
+const TokenPlaceholder = "REPLACE_WITH_SHA256_OF_TOKEN"
 
 func isLowerHex64(s string) bool {
 	if len(s) != 64 {

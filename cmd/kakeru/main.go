@@ -47,6 +47,8 @@ usage:
                                            claim latency with the do-not-call list empty and holding N numbers
   kakeru pacebench [--quick] [--json] [--seed N] [--shifts N] [SCENARIO ...]
                                            compare pacing policies in simulation (S1 … S7 or files)
+  kakeru config check [--config PATH]      validate a configuration and its KAKERU_* overrides, start nothing
+                                           (exit 0: "ok" and a summary; 1: every problem with its key path)
   kakeru version
 
 --config defaults to ./kakeru.yaml; KAKERU_* environment variables override its keys.
@@ -89,6 +91,13 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, onLog
 	}
 	if cmd == "bench" && len(rest) > 0 && rest[0] == "engine" {
 		return runBenchEngine(ctx, rest[1:], stdout, stderr)
+	}
+	if cmd == "config" {
+		if len(rest) > 0 && rest[0] == "check" {
+			return runConfigCheck(rest[1:], stdout, stderr)
+		}
+		fmt.Fprintf(stderr, "kakeru config: the subcommand is check\n\n%s", usage)
+		return exitUsage
 	}
 	if cmd == "pacebench" {
 		return runPacebench(rest, stdout, stderr)
@@ -160,26 +169,39 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, onLog
 	case "demo":
 		return runDemo(ctx, *cfgPath, cfg, demo, logger, stdout, stderr)
 	}
-	return runServe(ctx, *cfgPath, logger, stderr)
+	return runServe(ctx, *cfgPath, logger, stderr, newSDNotifier(os.Getenv))
 }
 
-func runServe(ctx context.Context, cfgPath string, logger *slog.Logger, stderr io.Writer) int {
+// runServe runs the instance until ctx ends or a part fails, telling systemd (sd) when it is
+// ready, reloading on SIGHUP and stopping.
+func runServe(ctx context.Context, cfgPath string, logger *slog.Logger, stderr io.Writer, sd *sdNotifier) int {
 	// Taken before Run: Go's default for SIGHUP is to exit, and Run may wait for the switch.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	notify := func(err error) {
+		if err != nil {
+			logger.Warn("systemd notification failed", "err", err)
+		}
+	}
 	m := NewMain(cfgPath, logger)
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintln(stderr, "kakeru:", err)
 		return 1
 	}
+	notify(sd.ready("serving on " + m.Addr()))
 	for {
 		select {
 		case <-hup:
+			notify(sd.reloading())
+			status := "serving on " + m.Addr()
 			if err := m.Reload(); err != nil {
 				logger.Error("configuration reload refused; the previous configuration stays in force", "err", err)
+				status += "; the last reload was refused"
 			}
+			notify(sd.ready(status))
 		case <-ctx.Done():
+			notify(sd.stopping())
 			logger.Info("shutting down")
 			if err := m.Close(); err != nil {
 				fmt.Fprintln(stderr, "kakeru:", err)
@@ -188,6 +210,7 @@ func runServe(ctx context.Context, cfgPath string, logger *slog.Logger, stderr i
 			return 0
 		case err := <-m.Failed():
 			fmt.Fprintln(stderr, "kakeru:", err)
+			notify(sd.stopping())
 			_ = m.Close()
 			return 1
 		}
