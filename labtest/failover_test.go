@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -51,22 +52,47 @@ func TestLabTwoSwitchesFailover(t *testing.T) {
 			map[string]any{"name": "lab2", "address": node2Addr, "password": ESLPassword()}}
 	}}
 	in1 := StartInstance(t, opts)
-	opts.KeepData = true
-	in2 := StartInstance(t, opts)
+
+	// Two jobs of two agents each: the first started while instance 1 runs alone (it owns it),
+	// the second once instance 2 runs too (whichever leases it first owns it).
+	var jobs []Job
+	var sims []*AgentSim
+	var in2 *Instance
+	for k := range 2 {
+		if k == 1 {
+			opts.KeepData = true
+			in2 = StartInstance(t, opts)
+		}
+		var tels []string
+		for i := range 200 {
+			tels = append(tels, Answering(1, 4, 7000+200*k+i))
+		}
+		j := in1.CreateJob(t, "failover-"+strconv.Itoa(k), tels)
+		in1.StartJob(t, j.ID)
+		jobs = append(jobs, j)
+		sims = append(sims, &AgentSim{In: in1, Job: j.ID, Agents: agents[2*k : 2*k+2], Talk: 3 * time.Second, Wrap: 300 * time.Millisecond})
+	}
+	loggedOff := func(id int) []string {
+		for _, s := range sims {
+			if st, ok := s.Stats()[id]; ok {
+				return st.LoggedOff
+			}
+		}
+		return nil
+	}
 	callers := append(in1.CallerIDs(), in2.CallerIDs()...)
 	o1.Only(callers...)
 	o2.Only(callers...)
-
-	var tels []string
-	for i := range 400 {
-		tels = append(tels, Answering(1, 4, 7000+i))
-	}
-	job := in1.CreateJob(t, "failover", tels)
-	in1.StartJob(t, job.ID)
-	sim := &AgentSim{In: in1, Job: job.ID, Agents: agents[:4], Talk: 3 * time.Second, Wrap: 300 * time.Millisecond}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { sim.Run(ctx); close(done) }()
+	go func() {
+		var wg sync.WaitGroup
+		for _, s := range sims {
+			wg.Go(func() { s.Run(ctx) })
+		}
+		wg.Wait()
+		close(done)
+	}()
 	defer func() { stop(); <-done }()
 
 	// Both switches take calls: agents spread over them.
@@ -93,7 +119,7 @@ func TestLabTwoSwitchesFailover(t *testing.T) {
 			t.Fatalf("agents on switch 2 %v not told within 60 s", onNode2)
 		}
 		for _, id := range onNode2 {
-			if st := sim.Stats()[id]; len(st.LoggedOff) > 0 {
+			if len(loggedOff(id)) > 0 {
 				told = time.Since(killed)
 			}
 		}
@@ -105,9 +131,13 @@ func TestLabTwoSwitchesFailover(t *testing.T) {
 	if err := o1.WaitFor(goOn, "new calls on switch 1", func(o *Observer) bool { return countRole(o, "customer") >= before1+5 }); err != nil {
 		t.Fatal(err)
 	}
-	attempts, err := in1.Attempts(context.Background(), job.ID)
-	if err != nil {
-		t.Fatal(err)
+	var attempts []Attempt
+	for _, j := range jobs {
+		a, err := in1.Attempts(context.Background(), j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		attempts = append(attempts, a...)
 	}
 	lost := 0
 	for _, a := range attempts {
@@ -119,7 +149,7 @@ func TestLabTwoSwitchesFailover(t *testing.T) {
 		}
 	}
 	for _, id := range onNode2 {
-		if msgs := sim.Stats()[id].LoggedOff; len(msgs) == 0 || !strings.Contains(strings.Join(msgs, " "), "電話交換機") {
+		if msgs := loggedOff(id); len(msgs) == 0 || !strings.Contains(strings.Join(msgs, " "), "電話交換機") {
 			t.Errorf("agent %d on switch 2 told %q", id, msgs)
 		}
 	}
@@ -141,7 +171,7 @@ func TestLabTwoSwitchesFailover(t *testing.T) {
 		}
 		// The instances reconnect with backoff: a join before that goes to switch 1; then the
 		// agent leaves and tries again.
-		if err := late.Join(context.Background(), job.ID); err != nil {
+		if err := late.Join(context.Background(), jobs[0].ID); err != nil {
 			t.Fatal(err)
 		}
 		jctx, jcancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -170,13 +200,15 @@ func TestLabTwoSwitchesFailover(t *testing.T) {
 	t.Logf("switch 2 killed with %d agents on it: %d calls lost (ended %s), agents told after %v; "+
 		"switch 2 restarted and an agent on it after %v", len(onNode2), lost, "SWITCH_NODE_LOST", told.Round(100*time.Millisecond),
 		joined.Round(100*time.Millisecond))
-	_ = in2
+	t.Logf("job owners: instance 1 took %d, instance 2 took %d", jobsTaken(t, in1), jobsTaken(t, in2))
 	stop()
 	<-done
-	in1.StopJob(t, job.ID)
 	lctx, lcancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer lcancel()
-	sim.FinishAndLeave(lctx)
+	for i, j := range jobs {
+		in1.StopJob(t, j.ID)
+		sims[i].FinishAndLeave(lctx)
+	}
 	late.Leave(lctx)
 }
 
@@ -200,4 +232,13 @@ func agentsOn(o *Observer) []int {
 		}
 	}
 	return out
+}
+
+// jobsTaken is how many call jobs the instance's log says it took.
+func jobsTaken(t *testing.T, in *Instance) int {
+	raw, err := os.ReadFile(in.LogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(raw), "call job taken")
 }
