@@ -66,6 +66,15 @@ func stepsText(s []domain.StepKind) string {
 	return strings.Join(parts, ",")
 }
 
+// deskCall is a harness whose campaign 1 has the desk's settings, with agent 1001 talking to
+// the customer tel (connected).
+func deskCall(t *testing.T, tel string) (h *harness, attempt int64, customer, phone string) {
+	t.Helper()
+	h = newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
+	attempt, customer, phone = h.connected(tel)
+	return h, attempt, customer, phone
+}
+
 // connected joins agent 1001, lets pacing dial the job's one customer and waits until the two
 // talk in the agent's room; it returns the attempt, the customer's leg and the agent's.
 func (h *harness) connected(tel string) (attempt int64, customer, phone string) {
@@ -198,8 +207,7 @@ func TestManualDial(t *testing.T) {
 func TestHoldAndResume(t *testing.T) {
 	t.Parallel()
 	const tel = "09011110001"
-	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
-	attempt, customer, phone := h.connected(tel)
+	h, attempt, customer, phone := deskCall(t, tel)
 
 	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestHold, By: "agent1"})
 	h.waitFor("the customer on hold", func() bool { return h.inRoom(customer+"-hold", customer) && h.inRoom(phone, phone) })
@@ -223,8 +231,7 @@ func TestHoldAndResume(t *testing.T) {
 func TestConsultOutsideNumberFinish(t *testing.T) {
 	t.Parallel()
 	const tel = "09011110001"
-	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
-	attempt, customer, phone := h.connected(tel)
+	h, attempt, customer, phone := deskCall(t, tel)
 
 	party := h.callOutside(domain.RequestTransfer, false)
 	h.waitFor("agent and number together, the customer on hold", func() bool {
@@ -267,8 +274,7 @@ func TestConsultOutsideNumberFinish(t *testing.T) {
 func TestConsultCancel(t *testing.T) {
 	t.Parallel()
 	const tel = "09011110001"
-	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
-	attempt, customer, phone := h.connected(tel)
+	h, attempt, customer, phone := deskCall(t, tel)
 	party := h.callOutside(domain.RequestTransfer, false)
 	h.waitFor("agent and number together", func() bool { return h.inRoom(phone, phone, party) })
 	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestConsultCancel})
@@ -284,8 +290,7 @@ func TestConsultCancel(t *testing.T) {
 func TestBlindTransferOutside(t *testing.T) {
 	t.Parallel()
 	const tel = "09011110001"
-	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
-	attempt, customer, phone := h.connected(tel)
+	h, attempt, customer, phone := deskCall(t, tel)
 	party := h.callOutside(domain.RequestTransfer, true)
 	h.waitFor("customer and number together", func() bool {
 		m := h.sw.Members(customer + "-xfer")
@@ -303,8 +308,7 @@ func TestBlindTransferOutside(t *testing.T) {
 func TestConference(t *testing.T) {
 	t.Parallel()
 	const tel = "09011110001"
-	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
-	attempt, customer, phone := h.connected(tel)
+	h, attempt, customer, phone := deskCall(t, tel)
 	party := h.callOutside(domain.RequestConference, false)
 	h.waitFor("three in the room", func() bool { return h.inRoom(phone, phone, customer, party) })
 	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestConferenceEnd})
@@ -346,8 +350,7 @@ func TestBlindTransferFails(t *testing.T) {
 func TestCustomerLeavesDuringConsult(t *testing.T) {
 	t.Parallel()
 	const tel = "09011110001"
-	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
-	attempt, customer, phone := h.connected(tel)
+	h, attempt, customer, phone := deskCall(t, tel)
 	party := h.callOutside(domain.RequestTransfer, false)
 	h.waitFor("agent and number together", func() bool { return h.inRoom(phone, phone, party) })
 	h.sw.Hangup(customer, "NORMAL_CLEARING")
@@ -392,8 +395,7 @@ func TestConferenceSupervisorAndRefusedNumber(t *testing.T) {
 func TestBlindTransferToAgent(t *testing.T) {
 	t.Parallel()
 	const tel = "09011110001"
-	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
-	attempt, customer, phone := h.connected(tel)
+	h, attempt, customer, phone := deskCall(t, tel)
 	h.join(1002)
 	h.waitState(1002, domain.AgentAvailable)
 	phone2 := h.agentLeg(1002)
@@ -422,8 +424,7 @@ func TestBlindTransferToAgent(t *testing.T) {
 func TestTakeoverSettlesConsult(t *testing.T) {
 	t.Parallel()
 	const tel = "09011110001"
-	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
-	_, customer, phone := h.connected(tel)
+	h, _, customer, phone := deskCall(t, tel)
 	party := h.callOutside(domain.RequestTransfer, false)
 	h.waitFor("the agent's state shows the consult", func() bool {
 		c := h.agent(1001).Call
@@ -466,8 +467,7 @@ func TestTakeoverGivesBackPreview(t *testing.T) {
 func TestConsultAgentFinish(t *testing.T) {
 	t.Parallel()
 	const tel = "09011110001"
-	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
-	attempt, customer, phone := h.connected(tel)
+	h, attempt, customer, phone := deskCall(t, tel)
 	h.join(1002)
 	h.waitState(1002, domain.AgentAvailable)
 	phone2 := h.agentLeg(1002)
@@ -504,8 +504,7 @@ func TestConsultAgentFinish(t *testing.T) {
 func TestConsultedAgentDrops(t *testing.T) {
 	t.Parallel()
 	const tel = "09011110001"
-	h := newHarness(t, harnessOptions{tels: []string{tel}, configure: desk(config.PacingPredictive)})
-	attempt, customer, phone := h.connected(tel)
+	h, attempt, customer, phone := deskCall(t, tel)
 	h.join(1002)
 	h.waitState(1002, domain.AgentAvailable)
 	phone2 := h.agentLeg(1002)
