@@ -25,6 +25,7 @@ func TestPacebenchQuick(t *testing.T) {
 		Occupancy       float64  `json:"occupancy"`
 		AbandonRate     float64  `json:"abandon_rate"`
 		AbandonMaxShift float64  `json:"abandon_max_shift"`
+		Above           int      `json:"shifts_above_target"`
 		OracleRatio     *float64 `json:"oracle_ratio"`
 	}
 	var seen []string
@@ -42,6 +43,10 @@ func TestPacebenchQuick(t *testing.T) {
 		byName := map[string]row{}
 		for _, r := range res.Policies {
 			byName[r.Policy] = r
+			// One shift each (--quick): above the 3 % target exactly when its rate is.
+			if (r.AbandonMaxShift > 0.03) != (r.Above == 1) {
+				t.Errorf("%s %s: shift abandon %.2f%%, %d shifts above the target", res.Scenario, r.Policy, 100*r.AbandonMaxShift, r.Above)
+			}
 			if r.AbandonMaxShift > 0.05 {
 				t.Errorf("%s %s: shift abandon %.2f%% > 5%%", res.Scenario, r.Policy, 100*r.AbandonMaxShift)
 			}
