@@ -25,15 +25,15 @@ const (
 // Row is one policy's results over a scenario's shifts. Rates and occupancies are fractions,
 // times seconds.
 type Row struct {
-	Policy               string   `json:"policy"`
-	Occupancy            float64  `json:"occupancy"`
-	OccupancyWithWrap    float64  `json:"occupancy_with_wrap"`
-	AbandonRate          float64  `json:"abandon_rate"`
-	AbandonP95Shift      float64  `json:"abandon_p95_shift"`
-	AbandonMaxShift      float64  `json:"abandon_max_shift"`
+	Policy            string  `json:"policy"`
+	Occupancy         float64 `json:"occupancy"`
+	OccupancyWithWrap float64 `json:"occupancy_with_wrap"`
+	AbandonRate       float64 `json:"abandon_rate"`
+	AbandonP95Shift   float64 `json:"abandon_p95_shift"`
+	AbandonMaxShift   float64 `json:"abandon_max_shift"`
 	// ShiftsAboveTarget counts the shifts whose abandon rate ended above the scenario's target
 	// (issue 18: a day's guarantee, not a mean).
-	ShiftsAboveTarget int `json:"shifts_above_target"`
+	ShiftsAboveTarget    int      `json:"shifts_above_target"`
 	WaitMean             float64  `json:"wait_mean"`
 	ConnectsPerAgentHour float64  `json:"connects_per_agent_hour"`
 	DialsPerConnect      float64  `json:"dials_per_connect"`
