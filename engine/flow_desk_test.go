@@ -66,6 +66,19 @@ func stepsText(s []domain.StepKind) string {
 	return strings.Join(parts, ",")
 }
 
+// consultAgent1002 joins agent 1002 and has agent 1001 consult it; it returns 1002's phone and
+// the loopback pair's near leg the engine dialed into 1001's room.
+func (h *harness) consultAgent1002() (phone2, pair string) {
+	h.t.Helper()
+	h.join(1002)
+	h.waitState(1002, domain.AgentAvailable)
+	phone2 = h.agentLeg(1002)
+	target := agentstate.Target{Kind: domain.TargetAgent, AgentID: 1002}
+	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestTransfer, Target: &target, By: "agent1"})
+	h.waitFor("the pair dialed", func() bool { return len(h.originates("loopback/conference:"+phone2+"@default/")) == 1 })
+	return phone2, legOf(h.originates("loopback/conference:" + phone2 + "@default/")[0])
+}
+
 // deskCall is a harness whose campaign 1 has the desk's settings, with agent 1001 talking to
 // the customer tel (connected).
 func deskCall(t *testing.T, tel string) (h *harness, attempt int64, customer, phone string) {
@@ -468,13 +481,7 @@ func TestConsultAgentFinish(t *testing.T) {
 	t.Parallel()
 	const tel = "09011110001"
 	h, attempt, customer, phone := deskCall(t, tel)
-	h.join(1002)
-	h.waitState(1002, domain.AgentAvailable)
-	phone2 := h.agentLeg(1002)
-	target := agentstate.Target{Kind: domain.TargetAgent, AgentID: 1002}
-	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestTransfer, Target: &target, By: "agent1"})
-	h.waitFor("the pair dialed", func() bool { return len(h.originates("loopback/conference:"+phone2+"@default/")) == 1 })
-	pair := legOf(h.originates("loopback/conference:" + phone2 + "@default/")[0])
+	phone2, pair := h.consultAgent1002()
 	far := h.sw.LoopbackPeer(pair)
 	h.waitFor("the rooms joined, the customer on hold", func() bool {
 		return h.inRoom(phone, phone, pair) && h.inRoom(phone2, phone2, far) && h.inRoom(customer+"-hold", customer)
@@ -505,13 +512,7 @@ func TestConsultedAgentDrops(t *testing.T) {
 	t.Parallel()
 	const tel = "09011110001"
 	h, attempt, customer, phone := deskCall(t, tel)
-	h.join(1002)
-	h.waitState(1002, domain.AgentAvailable)
-	phone2 := h.agentLeg(1002)
-	target := agentstate.Target{Kind: domain.TargetAgent, AgentID: 1002}
-	h.ask(agentstate.Request{AgentID: 1001, Kind: domain.RequestTransfer, Target: &target})
-	h.waitFor("the pair dialed", func() bool { return len(h.originates("loopback/conference:"+phone2+"@default/")) == 1 })
-	pair := legOf(h.originates("loopback/conference:" + phone2 + "@default/")[0])
+	phone2, pair := h.consultAgent1002()
 	h.waitFor("the rooms joined", func() bool { return h.inRoom(phone, phone, pair) })
 	h.sw.Hangup(phone2, "NORMAL_CLEARING")
 	h.waitLoggedOff(1002)
