@@ -482,9 +482,10 @@ func TestConsultAgentFinish(t *testing.T) {
 	const tel = "09011110001"
 	h, attempt, customer, phone := deskCall(t, tel)
 	phone2, pair := h.consultAgent1002()
-	far := h.sw.LoopbackPeer(pair)
+	var far string // the pair's far leg: it exists a moment after the originate is received
 	h.waitFor("the rooms joined, the customer on hold", func() bool {
-		return h.inRoom(phone, phone, pair) && h.inRoom(phone2, phone2, far) && h.inRoom(customer+"-hold", customer)
+		far = h.sw.LoopbackPeer(pair)
+		return far != "" && h.inRoom(phone, phone, pair) && h.inRoom(phone2, phone2, far) && h.inRoom(customer+"-hold", customer)
 	})
 	if st := h.waitState(1002, domain.AgentOnCall); st.Call == nil || st.Call.Party == nil || st.Call.Party.Mode != "incoming" ||
 		st.Call.Party.Target.AgentID != 1001 {
