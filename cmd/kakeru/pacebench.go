@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +22,8 @@ func runPacebench(args []string, stdout, stderr io.Writer) int {
 	shifts := fs.Int("shifts", 0, "override the scenarios' shift count")
 	seed := fs.Int64("seed", -1, "override the scenarios' seed")
 	workers := fs.Int("workers", 0, "shifts simulated at once (default: GOMAXPROCS)")
+	tuneShifts := fs.Int("tune-shifts", 0, "bisect ratio and oracle on the first N shifts only, then run their parameter on all (default: all)")
+	policies := fs.String("policies", "", "comma-separated policies to run (default: all five)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -52,7 +55,16 @@ func runPacebench(args []string, stdout, stderr io.Writer) int {
 		}
 		scs = append(scs, sc)
 	}
-	o := pacebench.Options{Shifts: *shifts, Workers: *workers}
+	o := pacebench.Options{Shifts: *shifts, Workers: *workers, TuneShifts: *tuneShifts}
+	if *policies != "" {
+		for _, p := range strings.Split(*policies, ",") {
+			if !slices.Contains(pacebench.PolicyNames(), p) {
+				fmt.Fprintf(stderr, "kakeru pacebench: unknown policy %q (%s)\n", p, strings.Join(pacebench.PolicyNames(), ", "))
+				return exitUsage
+			}
+			o.Policies = append(o.Policies, p)
+		}
+	}
 	if *quick {
 		o.Shifts, o.Bisections = 1, 5
 	}

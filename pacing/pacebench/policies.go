@@ -3,6 +3,7 @@ package pacebench
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/pacing"
@@ -37,7 +38,9 @@ type decidePolicy struct {
 func (p *decidePolicy) period() float64 { return 1 }
 func (p *decidePolicy) onReady() bool   { return true }
 func (p *decidePolicy) decide(s *shift) int {
-	return pacing.Decide(s.snapshot(p.set, s.est)).Dial
+	snap := s.snapshot(p.set, s.est)
+	snap.DayEnd = s.at(s.end) // the campaign's calling hours end with the shift
+	return pacing.Decide(snap).Dial
 }
 
 // oraclePolicy is the look-ahead rule given each busy agent's exact free time and an estimator
@@ -53,15 +56,15 @@ func (p *oraclePolicy) onReady() bool   { return true }
 func (p *oraclePolicy) decide(s *shift) int {
 	snap := s.snapshot(p.set, p.truth(s.now))
 	ready := s.ready()
-	active := len(s.agents)
+	active := s.loggedIn()
 	room := int(math.Floor(p.set.MaxCallsPerAgent*float64(active)+1e-9)) - len(s.calls)
 	if room <= 0 {
 		return 0
 	}
 	now := s.now
 	la := pacing.LookAhead{Threshold: p.theta, AgentFree: func(i int, within time.Duration) float64 {
-		a := &s.agents[i]
-		if a.state == pacing.Ready || a.freeAt <= now+within.Seconds() {
+		a := &s.agents[s.snapIdx[i]]
+		if a.state == pacing.Ready || (!a.leaving && a.freeAt <= now+within.Seconds()) {
 			return 1
 		}
 		return 0
@@ -80,7 +83,7 @@ func truth(sc *Scenario) func(t float64) *pacing.Estimator {
 		from float64
 		est  *pacing.Estimator
 	}
-	build := func(hit float64) *pacing.Estimator {
+	build := func(hit, machine float64) *pacing.Estimator {
 		e := pacing.NewEstimatorSized(time.UTC, truthSamples, 1)
 		r := rand.New(rand.NewPCG(sc.Seed, 0x7275746800))
 		q, m := rand.New(rand.NewPCG(sc.Seed, 0x7275746801)), &sc.AMD
@@ -99,9 +102,9 @@ func truth(sc *Scenario) func(t float64) *pacing.Estimator {
 			switch {
 			case u < hit && ring < sc.NoAnswerTimeout:
 				answered(true, ring)
-			case u >= hit && u < hit+sc.MachineRate && mach < sc.NoAnswerTimeout:
+			case u >= hit && u < hit+machine && mach < sc.NoAnswerTimeout:
 				answered(false, mach)
-			case u >= hit+sc.MachineRate && v < sc.FailShare:
+			case u >= hit+machine && v < sc.FailShare:
 				res.Outcome, res.Ring = pacing.Failed, dur(min(fail, sc.NoAnswerTimeout))
 			default:
 				res.Outcome, res.Ring = pacing.NoAnswer, dur(sc.NoAnswerTimeout)
@@ -110,9 +113,17 @@ func truth(sc *Scenario) func(t float64) *pacing.Estimator {
 		}
 		return e
 	}
-	segs := []seg{{0, build(sc.HitRate)}}
+	steps := []float64{0}
 	for _, st := range sc.HitRateSchedule {
-		segs = append(segs, seg{st.AtHour * 3600, build(st.HitRate)})
+		steps = append(steps, st.AtHour*3600)
+	}
+	for _, st := range sc.MachineRateSchedule {
+		steps = append(steps, st.AtHour*3600)
+	}
+	slices.Sort(steps)
+	var segs []seg
+	for _, t := range slices.Compact(steps) {
+		segs = append(segs, seg{t, build(sc.hitRate(t), sc.machineRate(t))})
 	}
 	return func(t float64) *pacing.Estimator {
 		e := segs[0].est

@@ -2,6 +2,7 @@ package pacebench
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -82,6 +83,20 @@ type Step struct {
 	HitRate float64 `yaml:"hit_rate"`
 }
 
+// MachineStep is a change of the machine-answer rate during each shift.
+type MachineStep struct {
+	AtHour      float64 `yaml:"at_hour"`
+	MachineRate float64 `yaml:"machine_rate"`
+}
+
+// AgentStep is a change of the number of agents logged in during each shift: agents above the
+// new number log out (the ready ones at once, the busy ones once their wrap-up ends); agents
+// below it log in, ready.
+type AgentStep struct {
+	AtHour float64 `yaml:"at_hour"`
+	Agents int     `yaml:"agents"`
+}
+
 // Scenario is one scenario file (docs/pacing.md). Durations are in seconds.
 type Scenario struct {
 	Name            string  `yaml:"name"`
@@ -92,7 +107,11 @@ type Scenario struct {
 	HitRate         float64 `yaml:"hit_rate"`
 	HitRateSchedule []Step  `yaml:"hit_rate_schedule"`
 	MachineRate     float64 `yaml:"machine_rate"`
-	MachineAnswer   Dist    `yaml:"machine_answer"`
+	// MachineRateSchedule and AgentSchedule change the machine-answer rate and the agents
+	// logged in during each shift, as HitRateSchedule does the live-answer rate.
+	MachineRateSchedule []MachineStep `yaml:"machine_rate_schedule"`
+	AgentSchedule       []AgentStep   `yaml:"agents_schedule"`
+	MachineAnswer       Dist          `yaml:"machine_answer"`
 	// AMDDelay, when the file sets it, is the old fixed model: every answer is classified
 	// correctly after AMDDelay seconds. Otherwise AMD holds the engine's model.
 	AMDDelay          *float64 `yaml:"amd_delay"`
@@ -166,17 +185,34 @@ func (sc Scenario) Validate() error {
 	rate("hit_rate", sc.HitRate)
 	rate("machine_rate", sc.MachineRate)
 	rate("fail_share", sc.FailShare)
-	if sc.HitRate+sc.MachineRate > 1 {
-		bad("machine_rate", "hit_rate + machine_rate must be ≤ 1")
+	steps := []float64{0}
+	order := func(k string, i int, at, prev float64) {
+		if !(at >= 0) || (i > 0 && at < prev) {
+			bad(k+".at_hour", "must be ≥ 0 and not before the previous step")
+		}
+		steps = append(steps, at*3600)
 	}
 	for i, st := range sc.HitRateSchedule {
 		k := fmt.Sprintf("hit_rate_schedule[%d]", i)
 		rate(k+".hit_rate", st.HitRate)
-		if st.HitRate+sc.MachineRate > 1 {
-			bad(k+".hit_rate", "hit_rate + machine_rate must be ≤ 1")
+		order(k, i, st.AtHour, sc.HitRateSchedule[max(i-1, 0)].AtHour)
+	}
+	for i, st := range sc.MachineRateSchedule {
+		k := fmt.Sprintf("machine_rate_schedule[%d]", i)
+		rate(k+".machine_rate", st.MachineRate)
+		order(k, i, st.AtHour, sc.MachineRateSchedule[max(i-1, 0)].AtHour)
+	}
+	for i, st := range sc.AgentSchedule {
+		k := fmt.Sprintf("agents_schedule[%d]", i)
+		if st.Agents < 0 || st.Agents > 10000 {
+			bad(k+".agents", "must be in [0, 10000]")
 		}
-		if !(st.AtHour >= 0) || (i > 0 && st.AtHour < sc.HitRateSchedule[i-1].AtHour) {
-			bad(k+".at_hour", "must be ≥ 0 and not before the previous step")
+		order(k, i, st.AtHour, sc.AgentSchedule[max(i-1, 0)].AtHour)
+	}
+	for _, t := range steps {
+		if sc.hitRate(t)+sc.machineRate(t) > 1 {
+			bad("machine_rate", fmt.Sprintf("hit_rate + machine_rate must be ≤ 1 (at hour %g)", t/3600))
+			break
 		}
 	}
 	for _, d := range []struct {
@@ -217,13 +253,46 @@ func (sc *Scenario) hitRate(t float64) float64 {
 	return h
 }
 
-// Standard returns the embedded scenarios S1–S7, in order.
+// machineRate is the machine-answer rate at t seconds into a shift.
+func (sc *Scenario) machineRate(t float64) float64 {
+	m := sc.MachineRate
+	for _, st := range sc.MachineRateSchedule {
+		if t >= st.AtHour*3600 {
+			m = st.MachineRate
+		}
+	}
+	return m
+}
+
+// agentsAt is the number of agents logged in from t seconds into a shift.
+func (sc *Scenario) agentsAt(t float64) int {
+	n := sc.Agents
+	for _, st := range sc.AgentSchedule {
+		if t >= st.AtHour*3600 {
+			n = st.Agents
+		}
+	}
+	return n
+}
+
+// maxAgents is the most agents logged in at once.
+func (sc *Scenario) maxAgents() int {
+	n := sc.Agents
+	for _, st := range sc.AgentSchedule {
+		n = max(n, st.Agents)
+	}
+	return n
+}
+
+// Standard returns the embedded scenarios (S1 … S12), in order.
 func Standard() ([]Scenario, error) {
 	names, err := fs.Glob(scenarios.FS, "*.yaml")
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(names)
+	slices.SortFunc(names, func(a, b string) int { // S2 before S10
+		return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b))
+	})
 	var out []Scenario
 	for _, n := range names {
 		sc, err := Lookup(strings.TrimSuffix(n, ".yaml"))

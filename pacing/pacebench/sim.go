@@ -57,6 +57,7 @@ const (
 	evDeadline
 	evTalkEnd
 	evWrapEnd
+	evAgents // a step of the scenario's agents_schedule
 )
 
 type event struct {
@@ -64,7 +65,7 @@ type event struct {
 	seq  uint64
 	kind evKind
 	call *simCall
-	ag   int
+	ag   int // the agent; for evAgents, the number of agents to log in
 }
 
 type eventHeap []event
@@ -99,11 +100,15 @@ type simCall struct {
 }
 
 type simAgent struct {
-	state  pacing.AgentState
+	state  pacing.AgentState // Paused while logged out
 	since  float64
 	freeAt float64
 	talk   float64
 	wrap   float64
+	in     bool    // logged in
+	inAt   float64 // when it logged in
+	// leaving: logs out when its wrap-up ends.
+	leaving bool
 }
 
 // shiftStats are one shift's totals. Live and Abandoned count persons, as the regulator does:
@@ -116,8 +121,8 @@ type shiftStats struct {
 	RecLive, RecAbandoned            int
 	FalsePositives                   int
 	Talk, Wrap, Ready                float64 // agent-seconds inside the shift
-	Agents                           int
-	Seconds                          float64
+	// Capacity is the agent-seconds logged in inside the shift.
+	Capacity float64
 }
 
 // policy decides dials inside the simulation.
@@ -151,6 +156,7 @@ type shift struct {
 
 	// Snapshot buffers.
 	snapAgents []pacing.Agent
+	snapIdx    []int // snapAgents[i] is agents[snapIdx[i]]
 	snapCalls  []pacing.Call
 
 	// observe, when set, sees every dial and drop (tests).
@@ -168,11 +174,18 @@ func runShiftObserved(sc *Scenario, shiftNo int, pol policy, observe func(kind s
 		sc:      sc, pol: pol, fates: newFateStream(sc, shiftNo),
 		base:   time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC).AddDate(0, 0, shiftNo),
 		end:    sc.ShiftHours * 3600,
-		agents: make([]simAgent, sc.Agents),
+		agents: make([]simAgent, sc.maxAgents()),
 		est:    pacing.NewEstimator(time.UTC),
 	}
-	s.st.Agents = sc.Agents
-	s.st.Seconds = s.end
+	for i := range s.agents {
+		s.agents[i].state = pacing.Paused
+	}
+	s.login(sc.Agents)
+	for _, st := range sc.AgentSchedule {
+		if t := st.AtHour * 3600; t < s.end {
+			s.push(t, evAgents, nil, st.Agents)
+		}
+	}
 	s.push(0, evTick, nil, 0)
 	for len(s.events) > 0 {
 		e := heap.Pop(&s.events).(event)
@@ -207,9 +220,20 @@ func runShiftObserved(sc *Scenario, shiftNo int, pol policy, observe func(kind s
 			s.st.Wrap += overlap(s.now, s.now+a.wrap, s.end)
 			s.est.ObserveTalk(dur(a.talk))
 			s.push(s.now+a.wrap, evWrapEnd, nil, e.ag)
+		case evAgents:
+			s.login(e.ag)
+			for len(s.queue) > 0 && s.ready() > 0 {
+				c := s.queue[0]
+				s.queue = s.queue[1:]
+				s.connect(c, s.longestReady())
+			}
 		case evWrapEnd:
 			a := &s.agents[e.ag]
 			s.est.ObserveWrap(dur(a.wrap))
+			if a.leaving {
+				s.logout(e.ag)
+				continue
+			}
 			a.state, a.since = pacing.Ready, s.now
 			if len(s.queue) > 0 {
 				c := s.queue[0]
@@ -221,11 +245,65 @@ func runShiftObserved(sc *Scenario, shiftNo int, pol policy, observe func(kind s
 		}
 	}
 	for i := range s.agents {
-		if a := &s.agents[i]; a.state == pacing.Ready {
+		a := &s.agents[i]
+		if a.state == pacing.Ready {
 			s.st.Ready += overlap(a.since, s.end, s.end)
+		}
+		if a.in {
+			s.st.Capacity += overlap(a.inAt, s.end, s.end)
 		}
 	}
 	return s.st
+}
+
+// login makes n agents logged in: agents about to leave stay, then logged-out ones log in
+// ready; above n, ready agents log out at once and busy ones once their wrap-up ends.
+func (s *shift) login(n int) {
+	in := 0
+	for i := range s.agents {
+		if a := &s.agents[i]; a.in && !a.leaving {
+			in++
+		}
+	}
+	for i := range s.agents {
+		a := &s.agents[i]
+		switch {
+		case in < n && a.in && a.leaving:
+			a.leaving = false
+			in++
+		case in < n && !a.in:
+			*a = simAgent{state: pacing.Ready, since: s.now, in: true, inAt: s.now}
+			in++
+		}
+	}
+	for i := range s.agents {
+		if in <= n {
+			break
+		}
+		if a := &s.agents[i]; a.in && !a.leaving && a.state == pacing.Ready {
+			s.logout(i)
+			in--
+		}
+	}
+	for i := range s.agents {
+		if in <= n {
+			break
+		}
+		if a := &s.agents[i]; a.in && !a.leaving {
+			a.leaving = true
+			in--
+		}
+	}
+}
+
+// logout takes a ready or wrapped-up agent out of the shift.
+func (s *shift) logout(i int) {
+	a := &s.agents[i]
+	if a.state == pacing.Ready {
+		s.st.Ready += overlap(a.since, s.now, s.end)
+	}
+	s.st.Capacity += overlap(a.inAt, s.now, s.end)
+	a.state, a.since, a.in, a.leaving = pacing.Paused, s.now, false, false
 }
 
 func dur(sec float64) time.Duration { return time.Duration(sec * float64(time.Second)) }
@@ -249,15 +327,15 @@ func (s *shift) dial(n int) {
 		f := s.fates.get(k)
 		s.st.Dials++
 		c := &simCall{k: k, f: f, placed: s.now, stage: pacing.Ringing, stageAt: s.now}
-		hit := sc.hitRate(s.now)
+		hit, mach := sc.hitRate(s.now), sc.machineRate(s.now)
 		switch {
 		case f.u < hit && f.ring < sc.NoAnswerTimeout:
 			c.outcome, c.ringTime = pacing.Live, f.ring
 			s.push(s.now+f.ring, evAnswer, c, 0)
-		case f.u >= hit && f.u < hit+sc.MachineRate && f.machine < sc.NoAnswerTimeout:
+		case f.u >= hit && f.u < hit+mach && f.machine < sc.NoAnswerTimeout:
 			c.outcome, c.ringTime = pacing.Machine, f.machine
 			s.push(s.now+f.machine, evAnswer, c, 0)
-		case f.u >= hit+sc.MachineRate && f.v < sc.FailShare:
+		case f.u >= hit+mach && f.v < sc.FailShare:
 			c.outcome, c.ringTime = pacing.Failed, min(f.fail, sc.NoAnswerTimeout)
 			s.push(s.now+c.ringTime, evEnd, c, 0)
 		default:
@@ -304,13 +382,7 @@ func (s *shift) classified(c *simCall) {
 		return
 	}
 	s.st.RecLive++
-	ag := -1
-	for i := range s.agents {
-		if a := &s.agents[i]; a.state == pacing.Ready && (ag < 0 || a.since < s.agents[ag].since) {
-			ag = i
-		}
-	}
-	if ag >= 0 {
+	if ag := s.longestReady(); ag >= 0 {
 		s.connect(c, ag)
 		return
 	}
@@ -355,15 +427,40 @@ func (s *shift) abandon(c *simCall) {
 
 // snapshot is what the engine would hand the pacing package now.
 func (s *shift) snapshot(set pacing.Settings, stats *pacing.Estimator) pacing.Snapshot {
-	s.snapAgents = s.snapAgents[:0]
-	for _, a := range s.agents {
-		s.snapAgents = append(s.snapAgents, pacing.Agent{State: a.state, InState: dur(s.now - a.since)})
+	s.snapAgents, s.snapIdx = s.snapAgents[:0], s.snapIdx[:0]
+	for i, a := range s.agents {
+		if a.in {
+			s.snapAgents = append(s.snapAgents, pacing.Agent{State: a.state, InState: dur(s.now - a.since)})
+			s.snapIdx = append(s.snapIdx, i)
+		}
 	}
 	s.snapCalls = s.snapCalls[:0]
 	for _, c := range s.calls {
 		s.snapCalls = append(s.snapCalls, pacing.Call{Stage: c.stage, Elapsed: dur(s.now - c.placed), InStage: dur(s.now - c.stageAt)})
 	}
 	return pacing.Snapshot{Now: s.at(s.now), Settings: set, Agents: s.snapAgents, Calls: s.snapCalls, Stats: stats}
+}
+
+// longestReady is the ready agent idle longest, -1 if none.
+func (s *shift) longestReady() int {
+	ag := -1
+	for i := range s.agents {
+		if a := &s.agents[i]; a.state == pacing.Ready && (ag < 0 || a.since < s.agents[ag].since) {
+			ag = i
+		}
+	}
+	return ag
+}
+
+// loggedIn counts the agents logged in.
+func (s *shift) loggedIn() int {
+	n := 0
+	for _, a := range s.agents {
+		if a.in {
+			n++
+		}
+	}
+	return n
 }
 
 // ready counts the ready agents.

@@ -2,6 +2,7 @@ package pacebench
 
 import (
 	"bytes"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -58,6 +59,13 @@ func TestScenarios(t *testing.T) {
 	want := map[string][3]float64{ // agents, hit rate, mean talk
 		"S1": {5, 0.30, 120}, "S2": {20, 0.10, 60}, "S3": {20, 0.30, 180}, "S4": {20, 0.60, 300},
 		"S5": {100, 0.10, 60}, "S6": {100, 0.30, 300}, "S7": {20, 0.30, 180},
+		"S8": {20, 0.30, 180}, "S9": {20, 0.30, 180}, "S10": {20, 0.30, 180}, "S11": {3, 0.30, 120},
+		"S12": {20, 0.15, 180},
+	}
+	for i, sc := range all {
+		if want := fmt.Sprintf("S%d", i+1); sc.Name != want {
+			t.Errorf("scenario %d is %s, want %s", i, sc.Name, want)
+		}
 	}
 	if len(all) != len(want) {
 		t.Fatalf("%d standard scenarios", len(all))
@@ -229,5 +237,118 @@ func TestShiftAccounting(t *testing.T) {
 	st = runShift(&sc, 0, prog())
 	if st.RecLive != st.Live || st.RecAbandoned != st.Abandoned || st.Live == 0 {
 		t.Errorf("amd_delay: %+v, want the records equal to the truth", st)
+	}
+}
+
+// Issue 18's adversarial scenarios: the schedules of the live-answer rate, the machine rate and
+// the agents logged in.
+func TestAdversarialScenarios(t *testing.T) {
+	s8, _ := Lookup("S8")
+	s9, _ := Lookup("S9")
+	s10, _ := Lookup("S10")
+	s12, _ := Lookup("S12")
+	if s8.hitRate(6.9*3600) != 0.30 || s8.hitRate(7*3600) != 0.45 {
+		t.Errorf("S8: no surge in the last hour: %+v", s8.HitRateSchedule)
+	}
+	if s9.agentsAt(3.9*3600) != 20 || s9.agentsAt(4*3600) != 10 || s9.maxAgents() != 20 {
+		t.Errorf("S9: %+v", s9.AgentSchedule)
+	}
+	if s10.ShiftHours != 2 {
+		t.Errorf("S10: %v hours", s10.ShiftHours)
+	}
+	if s12.machineRate(0) != 0.5 || s12.machineRate(3600) != 0.15 || s12.hitRate(0) != 0.15 || s12.hitRate(3600) != 0.30 {
+		t.Errorf("S12: %+v %+v", s12.MachineRateSchedule, s12.HitRateSchedule)
+	}
+	// Every rate pair of a schedule is checked, not only the first.
+	if _, err := Parse([]byte("name: X\nhit_rate: 0.3\nmachine_rate_schedule: [{at_hour: 1, machine_rate: 0.8}]\n")); err == nil {
+		t.Error("hit 0.3 + machine 0.8 accepted")
+	}
+	if _, err := Parse([]byte("name: X\nagents_schedule: [{at_hour: 2, agents: 4}, {at_hour: 1, agents: 8}]\n")); err == nil {
+		t.Error("agent steps out of order accepted")
+	}
+	// The oracle's truth follows the machine rate too.
+	tr := truth(&s12)
+	if m := tr(0).Summary().MachineRate; m < 0.4 {
+		t.Errorf("truth at the start: machine rate %v, want about 0.5 (less the ring-outs)", m)
+	}
+	if m := tr(3600).Summary().MachineRate; m > 0.2 {
+		t.Errorf("truth after the burst: machine rate %v", m)
+	}
+}
+
+// Agents logging out mid-shift: the ready ones at once, the busy ones after their wrap-up; the
+// capacity counts the logged-in time only, and pacing sees only the agents logged in.
+func TestAgentsLogOut(t *testing.T) {
+	sc, _ := Lookup("S9")
+	sc.ShiftHours = 2
+	sc.AgentSchedule = []AgentStep{{AtHour: 1, Agents: 10}, {AtHour: 1.5, Agents: 14}}
+	before, after, back := 0, 100, 0 // most agents seen before the logout, fewest after, most later
+	p := &probePolicy{inner: &decidePolicy{set: settings(&sc, pacing.Predictive)}}
+	p.probe = func(s *shift) {
+		n := len(s.snapshot(p.inner.set, s.est).Agents)
+		switch {
+		case s.now < 3600:
+			before = max(before, n)
+		case s.now < 1.5*3600:
+			after = min(after, n)
+			staying := 0
+			for _, a := range s.agents {
+				if a.in && !a.leaving {
+					staying++
+				}
+			}
+			if staying != 10 || n < 10 {
+				t.Errorf("%d agents staying, %d in the snapshot after the logout: the busy ones leave after their wrap-up", staying, n)
+			}
+		default:
+			back = max(back, n)
+		}
+	}
+	st := runShift(&sc, 0, p)
+	if before != 20 || after > 11 || back != 14 { // one of them may still be on a long call
+		t.Errorf("agents in the snapshots: %d before, %d after the logout, %d back, want 20, 10, 14", before, after, back)
+	}
+	want := (20*1 + 10*0.5 + 14*0.5) * 3600.0
+	if st.Capacity > want+20*600 || st.Capacity < want {
+		t.Errorf("capacity %.0f agent-seconds, want about %.0f", st.Capacity, want)
+	}
+	if st.Talk+st.Wrap+st.Ready > st.Capacity+60 {
+		t.Errorf("talk %.0f + wrap %.0f + ready %.0f over the capacity %.0f", st.Talk, st.Wrap, st.Ready, st.Capacity)
+	}
+}
+
+// probePolicy lets a test look at the shift at each decision.
+type probePolicy struct {
+	inner *decidePolicy
+	probe func(*shift)
+}
+
+func (p *probePolicy) period() float64 { return p.inner.period() }
+func (p *probePolicy) onReady() bool   { return p.inner.onReady() }
+func (p *probePolicy) decide(s *shift) int {
+	p.probe(s)
+	return p.inner.decide(s)
+}
+
+// The reported rate is Ofcom's: recorded abandons plus the false positives' estimate over the
+// recorded live answers plus that estimate; Policies and TuneShifts narrow a run.
+func TestReportedRateAndOptions(t *testing.T) {
+	sc, _ := Lookup("S1")
+	f := sc.AMD.FalsePositive
+	st := shiftStats{RecLive: 990, RecAbandoned: 10}
+	fp := f / (1 - f) * 990
+	if got, want := reportedAbandon(st, &sc), (10+fp)/(990+fp); got != want {
+		t.Errorf("reported %v, want %v", got, want)
+	}
+	sc.ShiftHours = 0.5
+	res := Run(sc, Options{Shifts: 3, TuneShifts: 1, Bisections: 2, Policies: []string{PolicyKakeru, PolicyOracle}})
+	if len(res.Policies) != 2 || res.Policies[0].Policy != PolicyKakeru || res.Policies[1].Policy != PolicyOracle ||
+		res.Policies[0].OracleRatio == nil {
+		t.Fatalf("rows %+v", res.Policies)
+	}
+	for _, r := range res.Policies {
+		if r.ShiftsAboveTarget > 3 || r.ReportedMaxShift <= 0 {
+			t.Errorf("%+v", r)
+		}
 	}
 }

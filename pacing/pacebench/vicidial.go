@@ -76,7 +76,7 @@ func (p *vicidialPolicy) decide(s *shift) int {
 	p.ticks++
 	ready := s.ready()
 	if p.ticks%2 == 0 {
-		p.v.Sample(ready, len(s.queue), len(s.agents))
+		p.v.Sample(ready, len(s.queue), s.loggedIn())
 	}
 	if p.ticks%30 == 0 {
 		p.v.Adapt()
