@@ -216,36 +216,37 @@ func (e *Engine) paceLocked(camp *config.Campaign, j *job, now time.Time) (pacin
 		// Persons hung up as machines are abandons the engine cannot see (P-2).
 		settings.FalsePositiveRate = camp.AnswerAnalysis.FalsePositiveEstimate
 	}
+	// The day's abandon budget is the campaign's, however many nodes and jobs draw on it: each
+	// snapshot is told the calls left uncovered elsewhere (Snapshot.Exposure).
+	var dayEnd time.Time
+	if _, end, closed := camp.CallCalendar().DayBounds(now, locationOf(camp)); closed == "" {
+		dayEnd = end
+	}
+	exposure := 0
+	for _, o := range e.jobs {
+		if o != j && o.campaign == j.campaign {
+			exposure += max(0, o.pacedCallsLocked()-o.readyAgentsLocked(e))
+		}
+	}
 	snaps := map[string]*pacing.Snapshot{}
 	snapOf := func(node string) *pacing.Snapshot {
 		s := snaps[node]
 		if s == nil {
-			s = &pacing.Snapshot{Now: now, Stats: e.statsOfLocked(camp).est, Settings: settings}
+			s = &pacing.Snapshot{Now: now, Stats: e.statsOfLocked(camp).est, Settings: settings, DayEnd: dayEnd}
 			snaps[node] = s
 		}
 		return s
 	}
 	for _, a := range j.agents {
-		if !a.inRoom || a.leaving || a.reserved != nil && a.call == nil {
-			continue // a reserved agent is paired with its callback, left out with it (S-2)
-		}
-		if e.nodeDown(a.node) {
-			continue // nothing can be dialed there: its agents wait for it or are given up
-		}
-		st := pacing.Paused
-		switch {
-		case a.state == domain.AgentAvailable && a.call == nil && !a.leaveAfterCall:
-			st = pacing.Ready
-		case a.state == domain.AgentOnCall:
-			st = pacing.OnCall
-		case a.state == domain.AgentWrapUp:
-			st = pacing.WrapUp
+		st, ok := e.pacingStateLocked(a)
+		if !ok {
+			continue
 		}
 		s := snapOf(a.node)
 		s.Agents = append(s.Agents, pacing.Agent{State: st, InState: now.Sub(a.since)})
 	}
 	for _, c := range j.calls {
-		if c.state != callDialing && c.state != callClassifying && c.state != callWaiting || c.owner != nil && c.owner.reserved == c {
+		if !paced(c) {
 			continue
 		}
 		pc := pacing.Call{Stage: pacing.Ringing, Elapsed: now.Sub(c.started), InStage: now.Sub(c.started)}
@@ -263,7 +264,16 @@ func (e *Engine) paceLocked(camp *config.Campaign, j *job, now time.Time) (pacin
 	var total pacing.Decision
 	var plan []nodeDial
 	for _, node := range slices.Sorted(maps.Keys(snaps)) {
-		d := pacing.Decide(*snaps[node])
+		snap := snaps[node]
+		snap.Exposure = exposure
+		d := pacing.Decide(*snap)
+		ready := 0
+		for _, a := range snap.Agents {
+			if a.State == pacing.Ready {
+				ready++
+			}
+		}
+		exposure += max(0, len(snap.Calls)+d.Dial-ready)
 		if d.Dial > 0 {
 			plan = append(plan, nodeDial{node: node, n: d.Dial})
 		}
@@ -276,6 +286,55 @@ func (e *Engine) paceLocked(camp *config.Campaign, j *job, now time.Time) (pacin
 		total = pacing.Decide(pacing.Snapshot{Now: now, Stats: e.statsOfLocked(camp).est, Settings: settings}) // "no_agents"
 	}
 	return total, plan
+}
+
+// pacingStateLocked is an agent as pacing sees it; false for one left out of the snapshot.
+// Caller holds e.mu.
+func (e *Engine) pacingStateLocked(a *agent) (pacing.AgentState, bool) {
+	if !a.inRoom || a.leaving || a.reserved != nil && a.call == nil {
+		return 0, false // a reserved agent is paired with its callback, left out with it (S-2)
+	}
+	if e.nodeDown(a.node) {
+		return 0, false // nothing can be dialed there: its agents wait for it or are given up
+	}
+	switch {
+	case a.state == domain.AgentAvailable && a.call == nil && !a.leaveAfterCall:
+		return pacing.Ready, true
+	case a.state == domain.AgentOnCall:
+		return pacing.OnCall, true
+	case a.state == domain.AgentWrapUp:
+		return pacing.WrapUp, true
+	}
+	return pacing.Paused, true
+}
+
+// paced tells the calls in flight pacing counts: ringing, classified or waiting for an agent,
+// and not a reserved agent's own callback.
+func paced(c *call) bool {
+	return (c.state == callDialing || c.state == callClassifying || c.state == callWaiting) &&
+		(c.owner == nil || c.owner.reserved != c)
+}
+
+// pacedCallsLocked counts the job's calls in flight that pacing counts. Caller holds e.mu.
+func (j *job) pacedCallsLocked() int {
+	n := 0
+	for _, c := range j.calls {
+		if paced(c) {
+			n++
+		}
+	}
+	return n
+}
+
+// readyAgentsLocked counts the job's agents pacing sees ready. Caller holds e.mu.
+func (j *job) readyAgentsLocked(e *Engine) int {
+	n := 0
+	for _, a := range j.agents {
+		if st, ok := e.pacingStateLocked(a); ok && st == pacing.Ready {
+			n++
+		}
+	}
+	return n
 }
 
 // observeEndLocked teaches the campaign's estimator how a call ended. Caller holds e.mu.

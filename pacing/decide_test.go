@@ -244,3 +244,72 @@ func TestLookAhead(t *testing.T) {
 		t.Errorf("without statistics: %d calls", n)
 	}
 }
+
+// Issue 18, P-2: the day-budget guard. Calls in flight not covered by a ready agent never
+// outnumber the abandon budget plus the credit of the rest of the day, less the exposure
+// elsewhere; a low budget means fewer calls per agent, down to progressive.
+func TestDayBudgetCover(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	e := warmEstimator(r, now.Add(-time.Hour))
+	agents := make([]Agent, 20)
+	for i := range agents {
+		agents[i] = Agent{State: OnCall, InState: time.Duration(100+i*15) * time.Second}
+	}
+	agents[0].State, agents[1].State = Ready, Ready
+	// A fixed threshold keeps the feedback loop out of it: only the guard reacts to the budget.
+	tun := DefaultTuning()
+	tun.Threshold, tun.MinThreshold, tun.MaxThreshold = 0.3, 0.3, 0.3
+	base := Snapshot{Now: now, Settings: Settings{Mode: Predictive, Tuning: tun}, Agents: agents, Stats: e}
+	free := Decide(base)
+	if free.Reason != "predictive" || free.Dial < 6 {
+		t.Fatalf("budget of %.1f: %+v, want over-dialing unhindered", free.Budget, free)
+	}
+	// Spend the day down to 2.x abandons of budget.
+	for Decide(base).Budget > 3 {
+		e.ObserveAbandon(now.Add(-time.Minute))
+	}
+	low := Decide(base)
+	if low.Reason != "abandon_budget_low" || low.Dial != 2+int(math.Floor(low.Budget)) {
+		t.Errorf("budget %.2f, no day end: %+v, want 2 ready + %d uncovered", low.Budget, low, int(low.Budget))
+	}
+	// The calls in flight count against it, and so does the exposure elsewhere.
+	withCalls := base
+	withCalls.Calls = []Call{{Stage: Ringing, Elapsed: 3 * time.Second}, {Stage: Ringing, Elapsed: 5 * time.Second}}
+	if d := Decide(withCalls); d.Dial != int(math.Floor(low.Budget)) || d.Reason != "abandon_budget_low" {
+		t.Errorf("2 calls in flight: %+v, want %d", d, int(math.Floor(low.Budget)))
+	}
+	exposed := base
+	exposed.Exposure = 10
+	if d := Decide(exposed); d.Dial != 2 || d.Reason != "abandon_budget_low" {
+		t.Errorf("exposure 10: %+v, want progressive (2)", d)
+	}
+	// Hours of calling left lend a credit of the answers to come; it shrinks as the day ends.
+	long := base
+	long.DayEnd = now.Add(6 * time.Hour)
+	if d := Decide(long); d.Dial != free.Dial || d.Reason != "predictive" {
+		t.Errorf("6 hours left: %+v, want %d as without the guard", d, free.Dial)
+	}
+	late := base
+	late.DayEnd = now.Add(time.Minute)
+	if d := Decide(late); d.Dial != low.Dial {
+		t.Errorf("a minute left: %+v, want %d (no credit)", d, low.Dial)
+	}
+	prev := free.Dial
+	for left := 6 * time.Hour; left > 0; left -= 15 * time.Minute {
+		s := base
+		s.DayEnd = now.Add(left)
+		d := Decide(s)
+		if d.Dial > prev || d.Dial < low.Dial {
+			t.Fatalf("%v left: %d calls after %d", left, d.Dial, prev)
+		}
+		prev = d.Dial
+	}
+	// Over the target: progressive.
+	for Decide(base).Budget > -0.5 {
+		e.ObserveAbandon(now.Add(-time.Minute))
+	}
+	if d := Decide(base); d.Dial != 2 {
+		t.Errorf("over budget: %+v, want progressive", d)
+	}
+}

@@ -243,6 +243,9 @@ type dialWindow struct {
 	count    [numOutcomes]int
 	cum      [numOutcomes][]int32 // cum[o][b]: dials of outcome o with ring bin ≤ b
 	ringSum  float64              // answered dials
+	// durSum is the sum over all dials of the time to the outcome: ring time, plus the
+	// classification time of an answer.
+	durSum float64
 	// clsCum[o][b]: answers of outcome o (Live, Machine) with classification bin ≤ b; clsSum[o]
 	// the sum of their classification times.
 	clsCum [Machine + 1][]int32
@@ -316,6 +319,7 @@ func (w *dialWindow) add(r DialResult) {
 		for b := int(w.bin[i]); b < len(c); b++ {
 			c[b]--
 		}
+		w.durSum -= float64(w.ring[i]) + float64(w.classify[i])
 		if answered(Outcome(o)) {
 			w.ringSum -= float64(w.ring[i])
 			w.clsSum[o] -= float64(w.classify[i])
@@ -332,6 +336,7 @@ func (w *dialWindow) add(r DialResult) {
 	b := binOf(ring, ringBin, ringBins)
 	w.outcome[i], w.bin[i], w.ring[i], w.classify[i] = uint8(r.Outcome), int16(b), float32(ring), float32(cls)
 	w.count[r.Outcome]++
+	w.durSum += float64(float32(ring)) + float64(float32(cls))
 	c := w.cum[r.Outcome]
 	for ; b < len(c); b++ {
 		c[b]++
@@ -347,8 +352,9 @@ func (w *dialWindow) add(r DialResult) {
 	w.next = (w.next + 1) % len(w.outcome)
 	if w.n == len(w.outcome) && w.next == 0 {
 		// Recompute the float sums once per turn so rounding does not accumulate.
-		w.ringSum, w.clsSum = 0, [Machine + 1]float64{}
+		w.ringSum, w.clsSum, w.durSum = 0, [Machine + 1]float64{}, 0
 		for j := range w.outcome {
+			w.durSum += float64(w.ring[j]) + float64(w.classify[j])
 			if o := Outcome(w.outcome[j]); answered(o) {
 				w.ringSum += float64(w.ring[j])
 				w.clsSum[o] += float64(w.classify[j])

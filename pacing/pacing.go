@@ -81,6 +81,10 @@ type Tuning struct {
 	// answers + the unseen false positives' variance)) abandons above its target allowance the
 	// mode dials progressively ("abandon_budget_spent").
 	SpentSlack float64
+	// Credit is the share of the live answers the rest of the day will bring (Snapshot.DayEnd),
+	// at the rate the agents would take them dialing progressively, whose target allowance the
+	// predictive mode may lend itself against the abandon budget (Decide: the budget's cover).
+	Credit float64
 	// The cold start (progressive) lasts until MinDials dial outcomes and MinLive live answers
 	// have been observed; busy agents are forecast to become free once MinSamples talk and
 	// wrap-up times (and twice as many as the agents logged in) have been observed.
@@ -99,6 +103,7 @@ func DefaultTuning() Tuning {
 		GainBase:     2,
 		GainSqrt:     1.5,
 		SpentSlack:   2,
+		Credit:       0.5,
 		MinDials:     20,
 		MinLive:      5,
 		MinSamples:   5,
@@ -155,6 +160,9 @@ func (s Settings) normalized() Settings {
 	if !(t.SpentSlack >= 0) {
 		t.SpentSlack = d.SpentSlack
 	}
+	if !(t.Credit >= 0) || t.Credit > 1 {
+		t.Credit = d.Credit
+	}
 	return s
 }
 
@@ -199,13 +207,21 @@ type Snapshot struct {
 	Agents   []Agent
 	Calls    []Call
 	Stats    *Estimator // nil: cold start
+	// DayEnd is when the campaign stops dialing today (the end of its calling hours); zero when
+	// unknown. The predictive mode lends itself, against the abandon budget, a share of the live
+	// answers the rest of the day will bring; without DayEnd it lends nothing.
+	DayEnd time.Time
+	// Exposure is the campaign's calls in flight elsewhere (other switch nodes, other jobs) that
+	// no ready agent there covers: they draw on the same abandon budget.
+	Exposure int
 }
 
 // Decision is how many calls to place now and why.
 type Decision struct {
 	Dial int
 	// Reason is short and machine-readable: "no_agents", "at_cap", "progressive", "ratio",
-	// "cold_start", "abandon_budget_spent" or "predictive".
+	// "cold_start", "abandon_budget_spent", "abandon_budget_low" (predictive, held to what the
+	// day's abandon budget covers) or "predictive".
 	Reason string
 	// Budget is the abandon allowance left, in calls: the smallest, over the compliance windows
 	// (calendar day, rolling 24 h, rolling 30 days), of target rate × live answers − abandons,
