@@ -57,9 +57,8 @@ func Decide(s Snapshot) Decision {
 			d.Reason = "predictive"
 			la := LookAhead{Threshold: threshold(comp, set, target)}
 			n = max(prog, la.dials(s, set, room))
-			if c := cover(s, comp, set, target, active); inflight+n-ready > c {
-				n = max(prog, c+ready-inflight)
-				d.Reason = "abandon_budget_low"
+			if m := guard(s, comp, set, target, ready, active, prog, n); m < n {
+				n, d.Reason = m, "abandon_budget_low"
 			}
 		}
 	default:
@@ -86,46 +85,6 @@ func budget(c Compliance, target float64) float64 {
 		b = min(b, target*float64(w.Live)-float64(w.Abandoned))
 	}
 	return b
-}
-
-// cover is the day-budget guard: how many of the calls in flight (after dialing, the
-// campaign's Exposure elsewhere included) may go uncovered by a ready agent. A call can only be
-// abandoned when its live answer finds no ready agent, and each abandon takes one call in
-// flight and one abandon of budget, so with no more uncovered calls than the budget holds, no
-// run of abandons can take a window over its target, whenever dialing stops: the guarantee
-// the feedback loop alone does not give. The budget is the smallest window's; the cover adds
-// the credit of the rest of the day (Tuning.Credit of the target's allowance of the live
-// answers the agents would still take dialing progressively before Snapshot.DayEnd, less one
-// minute), which shrinks to nothing as the day ends. As the budget runs low the cover tightens
-// to fewer calls per agent, down to none uncovered: progressive.
-func cover(s Snapshot, comp Compliance, set Settings, target float64, active int) int {
-	c := budget(comp, target) + dayCredit(s, set, target, active) - float64(s.Exposure)
-	return int(math.Floor(c + 1e-9))
-}
-
-// creditHorizon is kept out of the day's credit: the calls placed in the day's last minute
-// end after it.
-const creditHorizon = 60 * time.Second
-
-// dayCredit is the cover's credit: Credit × target × the live answers active agents take
-// before DayEnd less creditHorizon, at one per talk, wrap-up and progressive wait (the mean
-// time to a dial's outcome over the live-answer share). Zero without DayEnd or statistics.
-func dayCredit(s Snapshot, set Settings, target float64, active int) float64 {
-	e := s.Stats
-	if s.DayEnd.IsZero() || e == nil || e.dials.count[Live] == 0 || e.talk.n == 0 {
-		return 0
-	}
-	left := (s.DayEnd.Sub(s.Now) - creditHorizon).Seconds()
-	if left <= 0 {
-		return 0
-	}
-	w := &e.dials
-	wait := w.durSum / float64(w.count[Live])
-	cycle := e.talk.mean() + e.wrap.mean() + wait
-	if !(cycle > 0) {
-		return 0
-	}
-	return set.Tuning.Credit * target * float64(active) * left / cycle
 }
 
 // spentSlack is how far a window may run over its allowance, in abandons, before the mode

@@ -85,6 +85,9 @@ type Tuning struct {
 	// at the rate the agents would take them dialing progressively, whose target allowance the
 	// predictive mode may lend itself against the abandon budget (Decide: the budget's cover).
 	Credit float64
+	// GuardRisk is the chance the day-budget guard accepts that the calls in flight bring more
+	// live answers than it counted on.
+	GuardRisk float64
 	// The cold start (progressive) lasts until MinDials dial outcomes and MinLive live answers
 	// have been observed; busy agents are forecast to become free once MinSamples talk and
 	// wrap-up times (and twice as many as the agents logged in) have been observed.
@@ -104,6 +107,7 @@ func DefaultTuning() Tuning {
 		GainSqrt:     1.5,
 		SpentSlack:   2,
 		Credit:       0.5,
+		GuardRisk:    1e-4,
 		MinDials:     20,
 		MinLive:      5,
 		MinSamples:   5,
@@ -162,6 +166,9 @@ func (s Settings) normalized() Settings {
 	}
 	if !(t.Credit >= 0) || t.Credit > 1 {
 		t.Credit = d.Credit
+	}
+	if !(t.GuardRisk > 0) || t.GuardRisk >= 1 {
+		t.GuardRisk = d.GuardRisk
 	}
 	return s
 }

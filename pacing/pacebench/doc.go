@@ -34,18 +34,26 @@
 //     negative as a person, with its drop as an abandon), and kakeru's campaign setting
 //     FalsePositiveRate is the scenario's false_positive share, as an operator would configure
 //     the detector's estimate; vicidial-adapt counts the recorded drops and live answers.
-//   - An agent talks, wraps up, and is ready again; agents are logged in for the whole shift.
-//     Occupancy is talk time inside the shift over agents × shift length; wait is ready time
-//     per connect. Dialing stops at the end of the shift; calls in flight then are followed to
+//   - An agent talks, wraps up, and is ready again. Agents are logged in for the whole shift
+//     unless agents_schedule changes their number: then ready agents log out at once, busy
+//     ones after their wrap-up (pacing sees them until then), and new ones log in ready; the
+//     machine rate can change like the live-answer rate (machine_rate_schedule). Occupancy is
+//     talk time inside the shift over the agent-seconds logged in; wait is ready time per
+//     connect. Dialing stops at the end of the shift; calls in flight then are followed to
 //     their end so every live answer is counted as connected or abandoned.
 //   - Abandon rate of a shift = abandoned ÷ live answers (above). The table's mean is the mean
 //     of the shifts' rates; the 95th percentile interpolates between the shifts' order
-//     statistics.
+//     statistics. The reported rate of a shift is the dialer's (Ofcom's count): recorded
+//     abandons plus the estimated false positives (the campaign's estimate) over recorded live
+//     answers plus those; "days > target" counts the shifts whose reported rate ended above
+//     the target, "true > target" those whose rate over persons did.
 //   - progressive, ratio and kakeru call pacing.Decide every second and whenever an agent
 //     becomes ready. kakeru is the predictive mode with pacing.DefaultTuning(), fed by a fresh
-//     Estimator each shift (cold start every day), the same for every scenario.
+//     Estimator each shift (cold start every day), the same for every scenario; its calling
+//     day ends with the shift (Snapshot.DayEnd), as a calendar's hours would.
 //   - ratio's ratio is bisected (log scale, in [1, 20]) to the highest whose mean abandon is at
-//     or under the target. Every policy has the same cap of MaxCallsPerAgent calls in flight per
+//     or under the target (with Options.TuneShifts, on the first shifts only, the value found
+//     then run on all). Every policy has the same cap of MaxCallsPerAgent calls in flight per
 //     agent.
 //   - oracle is pacing.LookAhead given each busy agent's exact free time and an estimator filled
 //     with 20,000 draws of the scenario's true distributions, verdicts and classification times
