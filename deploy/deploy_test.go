@@ -63,7 +63,8 @@ func kakeruMetrics(t *testing.T) exported {
 		Nodes:         func() []metrics.Node { return []metrics.Node{{Name: "fs1", Connected: true}} },
 		Agents:        func(context.Context) (map[string]int, error) { return map[string]int{"available": 1}, nil },
 		Campaigns: func() []metrics.Campaign {
-			return []metrics.Campaign{{ID: 1, Dial: 1, AbandonRates: map[string]float64{"day": 0.01}, AbandonTarget: 0.03}}
+			return []metrics.Campaign{{ID: 1, Dial: 1, AbandonRates: map[string]float64{"day": 0.01}, AbandonTarget: 0.03,
+				AbandonBudget: map[string]float64{"day": 2}}}
 		},
 		JobsRunning:  func(context.Context) (int, error) { return 1, nil },
 		JobsOwned:    func(context.Context) (int, error) { return 1, nil },
@@ -341,7 +342,7 @@ func TestDashboard(t *testing.T) {
 	}
 }
 
-// The metrics issue 17 asks the dashboard to show are on it.
+// The metrics issue 17 asks the dashboard to show are on it, and the abandon budget (issue 18).
 func TestDashboardShowsTheOperationsMetrics(t *testing.T) {
 	d := loadDashboard(t)
 	used := map[string]bool{}
@@ -357,7 +358,8 @@ func TestDashboardShowsTheOperationsMetrics(t *testing.T) {
 		"kakeru_abandon_target", "kakeru_agents", "kakeru_freeswitch_connected",
 		"kakeru_freeswitch_command_duration_seconds_bucket", "kakeru_answer_to_bridge_seconds_bucket",
 		"kakeru_call_steps_total", "kakeru_answer_verdicts_total", "kakeru_jobs_running", "kakeru_jobs_owned",
-		"kakeru_dependency_up"} {
+		"kakeru_dependency_up",
+		"kakeru_abandon_budget_remaining"} { // P-2, issue 18
 		if !used[m] {
 			t.Errorf("no panel shows %s", m)
 		}

@@ -92,11 +92,7 @@ func (e *Engine) statsOfLocked(camp *config.Campaign) *campaignStats {
 	if s := e.stats[camp.ID]; s != nil {
 		return s
 	}
-	loc, err := time.LoadLocation(camp.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	s := &campaignStats{est: pacing.NewEstimator(loc), local: map[int64]*localAnswer{}}
+	s := &campaignStats{est: pacing.NewEstimator(locationOf(camp)), local: map[int64]*localAnswer{}}
 	e.stats[camp.ID] = s
 	return s
 }
@@ -121,7 +117,7 @@ func (e *Engine) syncStats(ctx context.Context, camp *config.Campaign, now time.
 	}
 	var buckets []store.AnswerBucket
 	if err == nil {
-		buckets, err = e.o.Store.AnswerBuckets(ctx, camp.ID, now.Add(-31*24*time.Hour))
+		buckets, err = e.o.Store.AnswerBuckets(ctx, camp.ID, now.Add(-complianceSpan))
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -134,10 +130,7 @@ func (e *Engine) syncStats(ctx context.Context, camp *config.Campaign, now time.
 		learn(s.est, recent)
 		s.learnt = true
 	}
-	counts := make([]pacing.Count, 0, len(buckets))
-	for _, b := range buckets {
-		counts = append(counts, pacing.Count{At: b.Start, Live: b.Live, Abandoned: b.Abandoned})
-	}
+	counts := answerCounts(buckets)
 	// This instance's answers the read may have missed: not written yet, or written after the
 	// read began. Those written before it are in the record now.
 	for id, la := range s.local {
@@ -206,16 +199,7 @@ type nodeDial struct {
 // agents, its calls) against the campaign's shared statistics; the job's decision is their sum.
 // Caller holds e.mu.
 func (e *Engine) paceLocked(camp *config.Campaign, j *job, now time.Time) (pacing.Decision, []nodeDial) {
-	mode, err := pacing.ParseMode(camp.Pacing.Mode)
-	if err != nil {
-		mode = pacing.Predictive
-	}
-	settings := pacing.Settings{Mode: mode, Ratio: camp.Pacing.MaxRatio, MaxCallsPerAgent: camp.Pacing.MaxRatio,
-		TargetAbandonRate: camp.Pacing.TargetAbandonRate, ConnectDeadline: camp.Pacing.ConnectDeadline}
-	if camp.AnswerAnalysis.Enabled() {
-		// Persons hung up as machines are abandons the engine cannot see (P-2).
-		settings.FalsePositiveRate = camp.AnswerAnalysis.FalsePositiveEstimate
-	}
+	settings := PacingSettings(camp)
 	// The day's abandon budget is the campaign's, however many nodes and jobs draw on it: each
 	// snapshot is told the calls left uncovered elsewhere (Snapshot.Exposure).
 	var dayEnd time.Time
@@ -412,12 +396,16 @@ func (e *Engine) observeWrapLocked(j *job, d time.Duration) {
 type PacingView struct {
 	Decision   pacing.Decision // the latest decision for the job
 	Compliance pacing.Compliance
-	Summary    pacing.Summary
+	// Budget is what Compliance leaves under the campaign's target (P-2); the zero value while
+	// the campaign is not configured.
+	Budget  pacing.AbandonBudget
+	Summary pacing.Summary
 }
 
 // Pacing reports the pacing state of a job this instance runs; false when it runs elsewhere
 // or not at all.
 func (e *Engine) Pacing(jobID int64) (PacingView, bool) {
+	cfg := e.o.Config()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	j := e.jobs[jobID]
@@ -427,6 +415,9 @@ func (e *Engine) Pacing(jobID int64) (PacingView, bool) {
 	v := PacingView{Decision: j.decision}
 	if s := e.stats[j.campaign]; s != nil {
 		v.Compliance, v.Summary = s.est.Compliance(e.o.Now()), s.est.Summary()
+	}
+	if camp := campaignOf(cfg, j.campaign); camp != nil {
+		v.Budget = PacingSettings(camp).AbandonBudget(v.Compliance)
 	}
 	return v, true
 }
@@ -440,10 +431,14 @@ type CampaignPacing struct {
 	// is false until the campaign has been paced here once.
 	Compliance    pacing.Compliance
 	HasCompliance bool
+	// Budget is what Compliance leaves under the campaign's target (P-2); the zero value while
+	// the campaign is not configured.
+	Budget pacing.AbandonBudget
 }
 
 // PacingByCampaign reports, in campaign id order, the campaigns of the jobs this instance runs.
 func (e *Engine) PacingByCampaign() []CampaignPacing {
+	cfg := e.o.Config()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	byID := map[int]*CampaignPacing{}
@@ -454,6 +449,9 @@ func (e *Engine) PacingByCampaign() []CampaignPacing {
 			cp = &CampaignPacing{Campaign: id}
 			if s := e.stats[id]; s != nil {
 				cp.Compliance, cp.HasCompliance = s.est.Compliance(e.o.Now()), true
+			}
+			if camp := campaignOf(cfg, id); camp != nil {
+				cp.Budget = PacingSettings(camp).AbandonBudget(cp.Compliance)
 			}
 			byID[id] = cp
 		}

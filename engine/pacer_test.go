@@ -2,13 +2,14 @@ package engine
 
 import (
 	"context"
-	"github.com/kakeru-dialer/kakeru/config"
-	"github.com/kakeru-dialer/kakeru/domain"
-	"github.com/kakeru-dialer/kakeru/store"
+	"math"
 	"testing"
 	"time"
 
+	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/pacing"
+	"github.com/kakeru-dialer/kakeru/store"
 )
 
 // P-4: an engine that starts learns the campaign's latest ended dials as if it had seen them:
@@ -34,10 +35,13 @@ func TestLearnFromRecentDials(t *testing.T) {
 }
 
 // The metrics view sums the latest decisions of a campaign's jobs, and gives its abandon record
-// once the campaign has been paced here.
+// once the campaign has been paced here, with the budget it leaves under the campaign's target
+// less its false-positive estimate (P-2, issue 18).
 func TestPacingByCampaign(t *testing.T) {
 	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
-	e := New(Options{Now: func() time.Time { return now }})
+	cfg := &config.Config{Campaigns: []config.Campaign{{ID: 1}, {ID: 2, Pacing: config.Pacing{TargetAbandonRate: 0.05},
+		AnswerAnalysis: config.AnswerAnalysis{Detector: config.DetectorAVMD, FalsePositiveEstimate: 0.01}}}}
+	e := New(Options{Now: func() time.Time { return now }, Config: func() *config.Config { return cfg }})
 	e.jobs[1] = &job{id: 1, campaign: 2, decision: pacing.Decision{Dial: 3}}
 	e.jobs[2] = &job{id: 2, campaign: 2, decision: pacing.Decision{Dial: 1}}
 	e.jobs[3] = &job{id: 3, campaign: 1}
@@ -51,6 +55,14 @@ func TestPacingByCampaign(t *testing.T) {
 	if c := got[1]; c.Campaign != 2 || c.Dial != 4 || !c.HasCompliance || c.Compliance.Rolling24h.Live != 10 ||
 		c.Compliance.Rolling24h.Abandoned != 1 || c.Compliance.Rolling30d.Rate != 0.1 {
 		t.Fatalf("campaign 2: %+v", c)
+	}
+	recorded := 0.04 / 0.99
+	if b := got[1].Budget; b.Target != 0.05 || math.Abs(b.RecordedTarget-recorded) > 1e-12 ||
+		math.Abs(b.Rolling24h.Remaining-(10*recorded-1)) > 1e-12 || b.Day.Live != 10 || b.Remaining != b.Day.Remaining {
+		t.Fatalf("campaign 2's budget: %+v", b)
+	}
+	if v, ok := e.Pacing(1); !ok || v.Budget != got[1].Budget {
+		t.Fatalf("job 1's pacing view %+v, ok %v: want campaign 2's budget", v, ok)
 	}
 }
 

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
+	"github.com/kakeru-dialer/kakeru/config"
 	"github.com/kakeru-dialer/kakeru/domain"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
+	"github.com/kakeru-dialer/kakeru/pacing"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -20,6 +22,10 @@ type MonitorStore interface {
 	JobRunCounts(ctx context.Context, jobID int64) (store.RunCounts, error)
 	LiveCalls(ctx context.Context, ids []int64) (map[int64]store.LiveCall, error)
 	AnswerBuckets(ctx context.Context, campaign int, since time.Time) ([]store.AnswerBucket, error)
+	// AbandonBudget is the budget the campaign's compliance record in PostgreSQL leaves at now
+	// under its settings (P-2), computed as the engine paces by it (engine.AbandonBudget), so any
+	// instance answers alike, whichever runs the job.
+	AbandonBudget(ctx context.Context, camp *config.Campaign, now time.Time) (pacing.AbandonBudget, error)
 }
 
 // Supervisor places supervision legs (docs/event-socket.md §4.5) on a switch node.
@@ -42,6 +48,31 @@ type abandonRate struct {
 	Rate      float64 `json:"rate"` // abandoned / answered by a person, 0 without answers (P-2)
 }
 
+// abandonAllowance is what one compliance window can still take (P-2).
+type abandonAllowance struct {
+	Live      int     `json:"live"`
+	Abandoned int     `json:"abandoned"`
+	Remaining float64 `json:"remaining"`
+}
+
+// abandonBudgetJSON is the campaign's abandon budget per compliance window (P-2).
+type abandonBudgetJSON struct {
+	TargetRate         float64          `json:"target_rate"`
+	RecordedTargetRate float64          `json:"recorded_target_rate"`
+	Remaining          float64          `json:"remaining"`
+	Day                abandonAllowance `json:"day"`
+	Rolling24h         abandonAllowance `json:"rolling_24h"`
+	Rolling30d         abandonAllowance `json:"rolling_30d"`
+}
+
+func budgetJSON(b pacing.AbandonBudget) *abandonBudgetJSON {
+	allow := func(a pacing.Allowance) abandonAllowance {
+		return abandonAllowance{Live: a.Live, Abandoned: a.Abandoned, Remaining: a.Remaining}
+	}
+	return &abandonBudgetJSON{TargetRate: b.Target, RecordedTargetRate: b.RecordedTarget, Remaining: b.Remaining,
+		Day: allow(b.Day), Rolling24h: allow(b.Rolling24h), Rolling30d: allow(b.Rolling30d)}
+}
+
 type monitorJSON struct {
 	CallJobID   int64                  `json:"call_job_id"`
 	Status      domain.JobStatus       `json:"status"`
@@ -49,11 +80,13 @@ type monitorJSON struct {
 	Agents      []monitorAgent         `json:"agents"`
 	Counts      store.RunCounts        `json:"counts"`
 	AbandonRate map[string]abandonRate `json:"abandon_rate"` // "24h", "30d"
+	// AbandonBudget is left out when the campaign is no longer configured.
+	AbandonBudget *abandonBudgetJSON `json:"abandon_budget,omitempty"`
 }
 
 // handleMonitor: per job, each agent's state, time in state and current call; the run's
-// counts; the campaign's rolling 24 h and 30 day abandon rate (S-1, P-2). Admins and the
-// campaign's supervisors.
+// counts; the campaign's rolling 24 h and 30 day abandon rate and its abandon budget (S-1,
+// P-2). Admins and the campaign's supervisors.
 func (s *Server) handleMonitor(w http.ResponseWriter, r *http.Request) error {
 	j, _, err := s.loadCallJob(r)
 	if err != nil {
@@ -114,6 +147,13 @@ func (s *Server) handleMonitor(w http.ResponseWriter, r *http.Request) error {
 			ar.Rate = float64(ar.Abandoned) / float64(ar.Answered)
 		}
 		out.AbandonRate[name] = ar
+	}
+	if camp, ok := cfg.Campaign(j.CampaignID); ok {
+		b, err := s.monitor.AbandonBudget(ctx, &camp, now)
+		if err != nil {
+			return err
+		}
+		out.AbandonBudget = budgetJSON(b)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -5,9 +5,10 @@ import (
 	"net/http"
 )
 
-// monitorPage is the built-in live monitor (S-1): running jobs, their counts and abandon rates,
-// agents with state and time in state, updated from the event stream. It is static and needs no
-// token to load; it asks for one and sends it as an Authorization header on every API call.
+// monitorPage is the built-in live monitor (S-1): running jobs, their counts, abandon rates and
+// abandon budgets (P-2), agents with state and time in state, updated from the event stream. It
+// is static and needs no token to load; it asks for one and sends it as an Authorization header
+// on every API call.
 //
 //go:embed monitorpage/index.html
 var monitorPage []byte

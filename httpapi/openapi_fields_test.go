@@ -69,6 +69,7 @@ func TestOpenAPISchemasMatchStructs(t *testing.T) {
 		"AgentReport": agentReportJSON{}, "DayCounts": dayJSON{}, "ReportSummary": summaryJSON{},
 		"Monitor": monitorJSON{}, "MonitorAgent": monitorAgent{}, "LiveCall": store.LiveCall{}, "RunCounts": store.RunCounts{},
 		"AbandonRate": abandonRate{}, "Supervision": supervisionJSON{},
+		"AbandonBudget": abandonBudgetJSON{}, "AbandonAllowance": abandonAllowance{}, // P-2, issue 18
 		"DoNotCallEntry": dncEntryJSON{}, "DoNotCallRemoval": dncRemovalJSON{}, "DoNotCallImport": dncImportJSON{},
 		// The agent's desk (issue 16).
 		"SessionPreview": sessionPreview{}, "SkipReason": skipReasonJSON{}, "CallParty": sessionParty{},

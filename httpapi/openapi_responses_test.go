@@ -19,7 +19,9 @@ import (
 	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
 	"github.com/kakeru-dialer/kakeru/domain"
+	"github.com/kakeru-dialer/kakeru/engine"
 	"github.com/kakeru-dialer/kakeru/httpapi"
+	"github.com/kakeru-dialer/kakeru/pacing"
 	"github.com/kakeru-dialer/kakeru/store"
 	"github.com/kakeru-dialer/kakeru/store/storetest"
 )
@@ -66,6 +68,11 @@ type monitorSource struct {
 
 func (m monitorSource) All(ctx context.Context) ([]agentstate.Agent, error) {
 	return m.memDesk.All(ctx)
+}
+
+// AbandonBudget is computed as the server's wiring computes it (cmd/kakeru).
+func (m monitorSource) AbandonBudget(ctx context.Context, camp *config.Campaign, now time.Time) (pacing.AbandonBudget, error) {
+	return engine.AbandonBudget(ctx, m.Store, camp, now)
 }
 
 // nodeSupervisor accepts every supervision leg: the switch is not what this test is about.

@@ -27,6 +27,10 @@ type Campaign struct {
 	// AbandonTarget is the campaign's highest allowed abandon rate (P-2), reported with its
 	// rates (not while AbandonRates is nil); zero leaves it out.
 	AbandonTarget float64
+	// AbandonBudget is the abandon budget's remaining per compliance window ("day", "24h",
+	// "30d", P-2): the recorded abandons the window takes before it goes over the target; nil
+	// while the campaign's record is not known yet.
+	AbandonBudget map[string]float64
 }
 
 // Dependency is a service the instance needs, probed at every scrape.
@@ -64,8 +68,8 @@ type Sources struct {
 type Collector struct {
 	s Sources
 
-	callsInFlight, agents, connected, reconnects, abandonRate, abandonTarget, dial *prometheus.Desc
-	jobsRunning, jobsOwned, dependencyUp                                           *prometheus.Desc
+	callsInFlight, agents, connected, reconnects, abandonRate, abandonTarget, abandonBudget, dial *prometheus.Desc
+	jobsRunning, jobsOwned, dependencyUp                                                          *prometheus.Desc
 }
 
 // NewCollector builds a collector over the sources; register it on the registry.
@@ -91,6 +95,9 @@ func NewCollector(s Sources) *Collector {
 		abandonTarget: prometheus.NewDesc("kakeru_abandon_target",
 			"The campaign's highest allowed abandon rate in any compliance window (P-2), for the campaigns of kakeru_abandon_rate.",
 			[]string{"campaign"}, nil),
+		abandonBudget: prometheus.NewDesc("kakeru_abandon_budget_remaining",
+			"Recorded abandons the campaign's compliance window can still take before its rate, with the estimated false positives of answer classification counted as abandoned, goes over the target (P-2); negative when over. For the campaigns of kakeru_abandon_rate.",
+			[]string{"campaign", "window"}, nil),
 		dial: prometheus.NewDesc("kakeru_pacing_dial_count",
 			"Calls the latest pacing decisions of the campaign's jobs here asked for.", []string{"campaign"}, nil),
 		jobsRunning: prometheus.NewDesc("kakeru_jobs_running",
@@ -105,7 +112,7 @@ func NewCollector(s Sources) *Collector {
 // Describe sends every metric the collector may report.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.callsInFlight, c.agents, c.connected, c.reconnects, c.abandonRate,
-		c.abandonTarget, c.dial, c.jobsRunning, c.jobsOwned, c.dependencyUp} {
+		c.abandonTarget, c.abandonBudget, c.dial, c.jobsRunning, c.jobsOwned, c.dependencyUp} {
 		ch <- d
 	}
 }
@@ -135,6 +142,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			}
 			if cp.AbandonRates != nil && cp.AbandonTarget > 0 {
 				ch <- prometheus.MustNewConstMetric(c.abandonTarget, prometheus.GaugeValue, cp.AbandonTarget, id)
+			}
+			for window, left := range cp.AbandonBudget {
+				ch <- prometheus.MustNewConstMetric(c.abandonBudget, prometheus.GaugeValue, left, id, window)
 			}
 		}
 	}

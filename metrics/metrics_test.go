@@ -157,7 +157,8 @@ func TestCollectorJobsTargetsAndDependencies(t *testing.T) {
 		ScrapeTimeout: 50 * time.Millisecond,
 		Campaigns: func() []metrics.Campaign {
 			return []metrics.Campaign{
-				{ID: 1, AbandonRates: map[string]float64{"day": 0.02}, AbandonTarget: 0.03},
+				{ID: 1, AbandonRates: map[string]float64{"day": 0.02}, AbandonTarget: 0.03,
+					AbandonBudget: map[string]float64{"day": 1.5, "24h": -0.25, "30d": 12}}, // P-2, issue 18
 				{ID: 2, AbandonTarget: 0.05}, // no record yet: no rates, no target
 			}
 		},
@@ -172,6 +173,11 @@ func TestCollectorJobsTargetsAndDependencies(t *testing.T) {
 		},
 	})
 	want := `
+# HELP kakeru_abandon_budget_remaining Recorded abandons the campaign's compliance window can still take before its rate, with the estimated false positives of answer classification counted as abandoned, goes over the target (P-2); negative when over. For the campaigns of kakeru_abandon_rate.
+# TYPE kakeru_abandon_budget_remaining gauge
+kakeru_abandon_budget_remaining{campaign="1",window="24h"} -0.25
+kakeru_abandon_budget_remaining{campaign="1",window="30d"} 12
+kakeru_abandon_budget_remaining{campaign="1",window="day"} 1.5
 # HELP kakeru_abandon_target The campaign's highest allowed abandon rate in any compliance window (P-2), for the campaigns of kakeru_abandon_rate.
 # TYPE kakeru_abandon_target gauge
 kakeru_abandon_target{campaign="1"} 0.03
@@ -186,7 +192,7 @@ kakeru_jobs_owned 2
 # TYPE kakeru_jobs_running gauge
 kakeru_jobs_running 3
 `
-	names := []string{"kakeru_abandon_target", "kakeru_dependency_up", "kakeru_jobs_owned", "kakeru_jobs_running"}
+	names := []string{"kakeru_abandon_budget_remaining", "kakeru_abandon_target", "kakeru_dependency_up", "kakeru_jobs_owned", "kakeru_jobs_running"}
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want), names...); err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +214,8 @@ func TestCollectorDescribesWhatItReports(t *testing.T) {
 		Nodes:         func() []metrics.Node { return []metrics.Node{{Name: "fs1", Connected: true}} },
 		Agents:        func(context.Context) (map[string]int, error) { return map[string]int{"available": 1}, nil },
 		Campaigns: func() []metrics.Campaign {
-			return []metrics.Campaign{{ID: 1, Dial: 1, AbandonRates: map[string]float64{"day": 0}, AbandonTarget: 0.03}}
+			return []metrics.Campaign{{ID: 1, Dial: 1, AbandonRates: map[string]float64{"day": 0}, AbandonTarget: 0.03,
+				AbandonBudget: map[string]float64{"day": 0}}}
 		},
 		JobsRunning:  func(context.Context) (int, error) { return 1, nil },
 		JobsOwned:    func(context.Context) (int, error) { return 1, nil },
@@ -218,7 +225,7 @@ func TestCollectorDescribesWhatItReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(mfs) != 10 {
-		t.Fatalf("%d metric families; want the 10 the collector describes", len(mfs))
+	if len(mfs) != 11 {
+		t.Fatalf("%d metric families; want the 11 the collector describes", len(mfs))
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -70,6 +71,17 @@ func TestLiveMonitoringRoleMatrix(t *testing.T) {
 				if counts["dialed"].(float64) < 1 || day["answered"] != float64(10) || day["abandoned"] != float64(1) ||
 					day["rate"] != 0.1 || month["answered"] != float64(20) || month["rate"] != 0.2 {
 					t.Fatalf("counts %v, abandon rate %v", counts, rates)
+				}
+				// P-2, issue 18: the abandon budget from the same record, campaign 1's target 0.03
+				// (no answer classification) × live answers − abandons. (The day's is left
+				// unchecked: an hour ago may be yesterday.)
+				b := body["abandon_budget"].(map[string]any)
+				b24, b30 := b["rolling_24h"].(map[string]any), b["rolling_30d"].(map[string]any)
+				target := 0.03
+				if b["target_rate"] != target || b["recorded_target_rate"] != target || b24["live"] != float64(10) ||
+					b24["abandoned"] != float64(1) || !near(b24["remaining"], target*10-1) || b30["live"] != float64(20) ||
+					b30["abandoned"] != float64(4) || !near(b30["remaining"], target*20-4) || !near(b["remaining"], target*20-4) {
+					t.Fatalf("abandon budget %v", b)
 				}
 			}
 		})
@@ -160,4 +172,9 @@ func TestLiveMonitoringRoleMatrix(t *testing.T) {
 		t.Error("the campaign's supervisor saw no events")
 	}
 	streams[sup].waitEvent("supervisor sees the call connected", func(e sseEvent) bool { return e.Type == "call_connected" })
+}
+
+func near(v any, want float64) bool {
+	f, ok := v.(float64)
+	return ok && math.Abs(f-want) < 1e-9
 }

@@ -9,8 +9,10 @@ import (
 
 	"github.com/kakeru-dialer/kakeru/agentstate"
 	"github.com/kakeru-dialer/kakeru/config"
+	"github.com/kakeru-dialer/kakeru/engine"
 	"github.com/kakeru-dialer/kakeru/freeswitch"
 	"github.com/kakeru-dialer/kakeru/liveevents"
+	"github.com/kakeru-dialer/kakeru/pacing"
 	"github.com/kakeru-dialer/kakeru/store"
 )
 
@@ -49,6 +51,9 @@ func (d monitorData) LiveCalls(ctx context.Context, ids []int64) (map[int64]stor
 }
 func (d monitorData) AnswerBuckets(ctx context.Context, campaign int, since time.Time) ([]store.AnswerBucket, error) {
 	return d.store.AnswerBuckets(ctx, campaign, since)
+}
+func (d monitorData) AbandonBudget(ctx context.Context, camp *config.Campaign, now time.Time) (pacing.AbandonBudget, error) {
+	return engine.AbandonBudget(ctx, d.store, camp, now)
 }
 
 // supervisor places supervision legs with bgapi; the leg's own events tell what became of it.

@@ -60,6 +60,11 @@ func (m *Main) metricSources() metrics.Sources {
 				}
 				if camp, ok := cfg.Campaign(cp.Campaign); ok {
 					c.AbandonTarget = camp.Pacing.TargetAbandonRate // the one pacing holds the campaign to
+					if cp.HasCompliance {
+						b := cp.Budget
+						c.AbandonBudget = map[string]float64{"day": b.Day.Remaining, "24h": b.Rolling24h.Remaining,
+							"30d": b.Rolling30d.Remaining}
+					}
 				}
 				out = append(out, c)
 			}

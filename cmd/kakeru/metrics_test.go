@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"math"
 	"mime/multipart"
 	"net/http"
 	"strconv"
@@ -136,6 +137,20 @@ func TestMetricsEndToEnd(t *testing.T) {
 	}
 	if customers != 7 {
 		t.Errorf("%d customer originates on the switch, want 7", customers)
+	}
+	// P-2, issue 18: each window's abandon budget, campaign 1's target (0.03, no answer
+	// classification) × 2 live answers − 1 abandon. (The day is left unchecked: it may begin
+	// between the two answers.)
+	budget := series(s, "kakeru_abandon_budget_remaining")
+	target := 0.03
+	for _, w := range []string{"24h", "30d"} {
+		k := fmt.Sprintf(`kakeru_abandon_budget_remaining{campaign="1",window=%q}`, w)
+		if got, ok := budget[k]; !ok || math.Abs(got-(target*2-1)) > 1e-9 {
+			t.Errorf("%s = %v (present %v), want %v", k, got, ok, target*2-1)
+		}
+	}
+	if _, ok := budget[`kakeru_abandon_budget_remaining{campaign="1",window="day"}`]; !ok || len(budget) != 3 {
+		t.Errorf("abandon budget series %v; want the three windows of campaign 1", budget)
 	}
 	if got := s[`kakeru_freeswitch_command_duration_seconds_bucket{command="originate",kind="bgapi",node="fs1",le="+Inf"}`]; got != 8 {
 		t.Errorf("originate histogram +Inf bucket %v", got)

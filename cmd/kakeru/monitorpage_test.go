@@ -16,9 +16,9 @@ import (
 // chromiumPath is Debian's chromium (scripts/services.sh installs it for `make test`).
 const chromiumPath = "/usr/bin/chromium"
 
-// S-1: the built-in monitor page, in headless Chromium, shows the running job with its counts
-// and abandon rates and its agents; an agent's state change made through the API appears on the
-// page within 2 s, carried by the event stream.
+// S-1: the built-in monitor page, in headless Chromium, shows the running job with its counts,
+// abandon rates and abandon budget and its agents; an agent's state change made through the API
+// appears on the page within 2 s, carried by the event stream.
 func TestMonitorPageInChromium(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("%s is not installed (scripts/services.sh installs it as root: apt-get install -y chromium)", chromiumPath)
@@ -70,6 +70,11 @@ func TestMonitorPageInChromium(t *testing.T) {
 	}
 	if s := text(fmt.Sprintf("#abandon-%d", job)); !strings.Contains(s, "24 h") || !strings.Contains(s, "30 d") {
 		t.Fatalf("abandon rate on the page %q", s)
+	}
+	// P-2, issue 18: the campaign's abandon budget per window; nobody has answered yet, so
+	// every window can take no abandon.
+	if s := text(fmt.Sprintf("#budget-%d", job)); !strings.Contains(s, "today 0 more, 24 h 0 more, 30 d 0 more") {
+		t.Fatalf("abandon budget on the page %q", s)
 	}
 	waitFor(t, "the event stream is live", func() bool { return text("#status") == "live" })
 
