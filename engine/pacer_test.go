@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -139,4 +140,85 @@ type emptyAnswerRecord struct{ Store }
 
 func (emptyAnswerRecord) AnswerBuckets(context.Context, int, time.Time) ([]store.AnswerBucket, error) {
 	return nil, nil
+}
+
+// Issue 18, P-2: the engine gives pacing the end of the calling day (the calendar's business
+// end) and the campaign's calls left uncovered by its other jobs, so the day-budget guard holds
+// the over-dial to the day's abandon budget: plenty of day left lends a credit, its last
+// minutes none, and another job's uncovered calls draw on the same budget.
+func TestPaceDayBudget(t *testing.T) {
+	now := time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC)
+	e := New(Options{Now: func() time.Time { return now }})
+	camp := &config.Campaign{ID: 1, TimeZone: "UTC", Pacing: config.Pacing{Mode: "predictive", MaxRatio: 6,
+		TargetAbandonRate: 0.03, ConnectDeadline: 2 * time.Second}}
+	e.mu.Lock()
+	est := e.statsOfLocked(camp).est
+	e.mu.Unlock()
+	// An hour of a campaign like docs/pacing.md's S3: 30% live answers, 3-minute talks; the day
+	// so far has 300 live answers.
+	for i := range 1200 {
+		at := now.Add(-time.Hour + time.Duration(i)*3*time.Second)
+		res := pacing.DialResult{At: at, Ring: time.Duration(5+i%10) * time.Second}
+		switch i % 10 {
+		case 0, 1, 2:
+			res.Outcome = pacing.Live
+		case 3, 4:
+			res.Outcome = pacing.Machine
+		default:
+			res.Outcome, res.Ring = pacing.NoAnswer, 25*time.Second
+		}
+		est.ObserveDial(res)
+		if i%4 == 0 {
+			est.ObserveTalk(time.Duration(60+i%240) * time.Second)
+			est.ObserveWrap(time.Second)
+		}
+	}
+	est.Settle()
+	j := &job{id: 1, campaign: 1, agents: map[int]*agent{}, calls: map[string]*call{}}
+	for i := range 20 {
+		a := &agent{id: i + 1, node: "a", answered: true, inRoom: true, state: domain.AgentOnCall,
+			since: now.Add(-time.Duration(250+i*2) * time.Second)}
+		if i < 2 {
+			a.state, a.since = domain.AgentAvailable, now
+		}
+		j.agents[i+1] = a
+	}
+	e.jobs[1] = j
+	pace := func(end string, abandoned int) pacing.Decision {
+		est.ReplaceCounts([]pacing.Count{{At: now.Add(-time.Hour), Live: 300, Abandoned: abandoned}})
+		camp.BusinessHours = config.BusinessHours{Start: config.ClockTime{Minutes: 0}, End: clockOf(t, end)}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		d, _ := e.paceLocked(camp, j, now)
+		return d
+	}
+	long := pace("24:00", 3)
+	if long.Reason != "predictive" || long.Dial <= 2 {
+		t.Fatalf("8 hours left, a budget of 6: %+v, want the look-ahead's over-dial", long)
+	}
+	if d := pace("16:01", 3); d.Reason != "abandon_budget_low" || d.Dial >= long.Dial || d.Dial < 2 {
+		t.Fatalf("the day's last minute, a budget of 6: %+v, want less than %d", d, long.Dial)
+	}
+	if d := pace("16:01", 9); d.Reason != "abandon_budget_low" || d.Dial != 2 {
+		t.Fatalf("the day's last minute, no budget: %+v, want progressive (2 ready)", d)
+	}
+	// Another job of the campaign with calls no ready agent covers: less for this one.
+	other := &job{id: 2, campaign: 1, agents: map[int]*agent{}, calls: map[string]*call{}}
+	for i := range 40 {
+		id := fmt.Sprintf("o%d", i)
+		other.calls[id] = &call{uuid: id, node: "a", started: now.Add(-time.Second)}
+	}
+	e.jobs[2] = other
+	if d := pace("24:00", 3); d.Dial >= long.Dial {
+		t.Fatalf("40 uncovered calls in another job: %+v, want fewer than %d", d, long.Dial)
+	}
+}
+
+func clockOf(t *testing.T, s string) config.ClockTime {
+	t.Helper()
+	var h, m int
+	if _, err := fmt.Sscanf(s, "%d:%d", &h, &m); err != nil {
+		t.Fatal(err)
+	}
+	return config.ClockTime{Minutes: h*60 + m}
 }
