@@ -45,8 +45,8 @@ usage:
                                            /healthz and answer→bridge latency while the API is hammered
   kakeru bench claim [--dsn DSN] [--dnc N] [--contacts N] [--claims N] [--n N] [--runs N] [--import N]
                                            claim latency with the do-not-call list empty and holding N numbers
-  kakeru pacebench [--quick] [--json] [--seed N] [--shifts N] [SCENARIO ...]
-                                           compare pacing policies in simulation (S1 … S7 or files)
+  kakeru pacebench [--quick] [--json] [--seed N] [--shifts N] [--tune-shifts N] [--policies a,b] [SCENARIO ...]
+                                           compare pacing policies in simulation (S1 … S12 or files)
   kakeru config check [--config PATH]      validate a configuration and its KAKERU_* overrides, start nothing
                                            (exit 0: "ok" and a summary; 1: every problem with its key path)
   kakeru version

@@ -13,7 +13,7 @@ import (
 )
 
 // runPacebench is `kakeru pacebench`: the pacing benchmark of docs/pacing.md. Arguments are scenario
-// files or the names of the standard scenarios (S1 … S7); none means all standard ones.
+// files or the names of the standard scenarios (S1 … S12); none means all standard ones.
 func runPacebench(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kakeru pacebench", flag.ContinueOnError)
 	fs.SetOutput(stderr)

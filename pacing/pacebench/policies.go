@@ -10,7 +10,7 @@ import (
 )
 
 // MaxCallsPerAgent is the cap on calls in flight per agent given to every policy; it is set
-// high enough never to bind in S1–S7, so the policies are compared on their rules alone.
+// high enough never to bind in the standard scenarios, so the policies are compared on their rules alone.
 const MaxCallsPerAgent = 6
 
 // settings are the campaign's pacing settings. With the engine's classification model the

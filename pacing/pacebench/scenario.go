@@ -304,7 +304,7 @@ func Standard() ([]Scenario, error) {
 	return out, nil
 }
 
-// Lookup returns the embedded scenario of that name (S1 … S7).
+// Lookup returns the embedded scenario of that name (S1 … S12).
 func Lookup(name string) (Scenario, error) {
 	data, err := scenarios.FS.ReadFile(path.Clean(name) + ".yaml")
 	if err != nil {
