@@ -106,7 +106,7 @@ func DefaultTuning() Tuning {
 		GainBase:     2,
 		GainSqrt:     1.5,
 		SpentSlack:   2,
-		Credit:       0.5,
+		Credit:       0.7,
 		GuardRisk:    1e-4,
 		MinDials:     20,
 		MinLive:      5,
