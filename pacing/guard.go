@@ -25,7 +25,10 @@ func guard(s Snapshot, comp Compliance, set Settings, target float64, ready, act
 	cover := budget(comp, target) + dayCredit(s, set, target, active) - float64(s.Exposure)
 	e := s.Stats
 	w := &e.dials
-	p := float64(w.count[Live]) / float64(w.n)
+	p := 0.0
+	if w.n > 0 {
+		p = float64(w.count[Live]) / float64(w.n)
+	}
 	mu := 0.0
 	for _, c := range s.Calls {
 		switch c.Stage {
