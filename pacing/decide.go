@@ -305,7 +305,13 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 		}
 		hi = limit
 	}
-	for hi-lo > 1 { // ok(lo), !ok(hi)
+	return lastOK(lo, hi, ok)
+}
+
+// lastOK bisects [lo, hi] for the largest m with ok(m), given !ok(hi) and ok monotone
+// (true, then false); lo when none above it is.
+func lastOK(lo, hi int, ok func(int) bool) int {
+	for hi-lo > 1 {
 		m := (lo + hi) / 2
 		if ok(m) {
 			lo = m

@@ -55,16 +55,7 @@ func guard(s Snapshot, comp Compliance, set Settings, target float64, ready, act
 	if ok(n) {
 		return n
 	}
-	lo, hi := prog, n // the answer is lo when ok(lo) fails too: progressive
-	for hi-lo > 1 {   // !ok(hi)
-		m := (lo + hi) / 2
-		if ok(m) {
-			lo = m
-		} else {
-			hi = m
-		}
-	}
-	return lo
+	return lastOK(prog, n, ok) // prog when even that fails: progressive is never cut
 }
 
 // poissonQuantile is the smallest k with P(Poisson(mu) > k) ≤ risk (a normal bound past 500).

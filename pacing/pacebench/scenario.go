@@ -242,37 +242,31 @@ func (sc Scenario) Validate() error {
 	return errors.Join(errs...)
 }
 
-// hitRate is the live-answer rate at t seconds into a shift.
-func (sc *Scenario) hitRate(t float64) float64 {
-	h := sc.HitRate
-	for _, st := range sc.HitRateSchedule {
-		if t >= st.AtHour*3600 {
-			h = st.HitRate
+// stepped is the value at t seconds into a shift of a scheduled key: initial, then that of
+// each step whose hour has come.
+func stepped[S any, V any](t float64, initial V, steps []S, step func(S) (float64, V)) V {
+	v := initial
+	for _, st := range steps {
+		if at, x := step(st); t >= at*3600 {
+			v = x
 		}
 	}
-	return h
+	return v
+}
+
+// hitRate is the live-answer rate at t seconds into a shift.
+func (sc *Scenario) hitRate(t float64) float64 {
+	return stepped(t, sc.HitRate, sc.HitRateSchedule, func(s Step) (float64, float64) { return s.AtHour, s.HitRate })
 }
 
 // machineRate is the machine-answer rate at t seconds into a shift.
 func (sc *Scenario) machineRate(t float64) float64 {
-	m := sc.MachineRate
-	for _, st := range sc.MachineRateSchedule {
-		if t >= st.AtHour*3600 {
-			m = st.MachineRate
-		}
-	}
-	return m
+	return stepped(t, sc.MachineRate, sc.MachineRateSchedule, func(s MachineStep) (float64, float64) { return s.AtHour, s.MachineRate })
 }
 
 // agentsAt is the number of agents logged in from t seconds into a shift.
 func (sc *Scenario) agentsAt(t float64) int {
-	n := sc.Agents
-	for _, st := range sc.AgentSchedule {
-		if t >= st.AtHour*3600 {
-			n = st.Agents
-		}
-	}
-	return n
+	return stepped(t, sc.Agents, sc.AgentSchedule, func(s AgentStep) (float64, int) { return s.AtHour, s.Agents })
 }
 
 // maxAgents is the most agents logged in at once.
