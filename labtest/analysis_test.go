@@ -49,17 +49,19 @@ func analysisOptions(o Options, action, dir string) Options {
 		}
 		c["answer_analysis"] = aa
 		// The lab's detector takes no person for a machine (none in 1,000 calls): nothing unseen
-		// to keep room for. A run has about 170 persons, so one abandon is 0.6 points, and the
-		// pacer's feedback, sized for a day's answers, lets a run end 1.5 points over its target
-		// (at 3%: 2.33-3.49% in four runs; at 2%: 2.33 and 3.49%; at 1%: 1.16%). To hold 3% in
-		// every run the campaign aims at 1% (P-2); a guarantee per day is issue 18's.
+		// to keep room for.
 		aa["false_positive_estimate"] = 0
-		c["pacing"].(map[string]any)["target_abandon_rate"] = 0.01
 		c["recording"] = map[string]any{"mode": "all", "path": "{campaign}/{date}/{attempt}.{format}"}
 		cfg["freeswitch"].(map[string]any)["recordings"] = map[string]any{"directory": dir}
 	}
 	return o
 }
+
+// answerMachinesDay is how long TestLabAnswerMachines' calling day lasts from its instance's
+// start: every contact dialed with room to spare. The guard holds the run close to progressive,
+// closer as the day's end nears: dialing took 4m10s, 4m29s and 4m35s with days of 8, 6 and 5
+// minutes.
+const answerMachinesDay = 6 * time.Minute
 
 // VoicemailMessage is what the lab leaves on machines: 2 s of 620 Hz.
 const VoicemailMessage = "tone_stream://%(2000,0,620)"
@@ -95,18 +97,59 @@ func wavLength(path string) (time.Duration, error) {
 	return 0, fmt.Errorf("%s: no data chunk", path)
 }
 
+// callingDayEnding makes the run campaign 1's calling day: its business hours end margin from
+// now, rounded up to the minute, in the campaign's zone (J-6: the job dials no later). A run
+// that would go past midnight there is skipped: the day-budget guard counts on that end.
+func callingDayEnding(t *testing.T, o Options, margin time.Duration) Options {
+	edit := o.Edit
+	o.Edit = func(cfg map[string]any) {
+		if edit != nil {
+			edit(cfg)
+		}
+		c := cfg["campaigns"].([]any)[0].(map[string]any)
+		zone, _ := c["time_zone"].(string)
+		if zone == "" {
+			zone = "Asia/Tokyo" // the configuration's default
+		}
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().In(loc)
+		end := now.Add(margin)
+		if rest := time.Duration(end.Second())*time.Second + time.Duration(end.Nanosecond()); rest > 0 {
+			end = end.Add(time.Minute - rest)
+		}
+		midnight := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, loc)
+		hhmm := end.Format("15:04")
+		switch {
+		case end.After(midnight):
+			t.Skipf("the run (%v from %s) would cross midnight in %s: its calling day would end at 24:00, not with the run",
+				margin, now.Format("15:04:05"), zone)
+		case end.Equal(midnight):
+			hhmm = "24:00"
+		}
+		c["business_hours"].(map[string]any)["end"] = hhmm
+		t.Logf("campaign 1's calling day ends at %s %s", hhmm, zone)
+	}
+	return o
+}
+
 // Answer analysis on the real switch (P-3, P-2): 300 contacts, predictive, 30% answering
 // machines, detector avmd (mod_avmd's beep and wait_for_silence's greeting), machines hung up,
 // every connected call recorded. Machines never reach an agent and are recorded machine; persons
 // are classified human, silent numbers unsure (and given an agent); the abandon rate over
-// persons stays within 3%; every connected call has a recording whose length (the switch's
-// and the file's) is within 1 s of the talk time. About 5 minutes.
+// persons stays within the campaign's 3% target; every connected call has a recording whose
+// length (the switch's and the file's) is within 1 s of the talk time. The campaign's calling
+// day ends shortly after the run, so the day-budget guard (P-2, issue 18) holds the run's rate
+// within the target. About 5 minutes.
 func TestLabAnswerMachines(t *testing.T) {
 	const contacts = 300
 	agents := []int{1001, 1002, 1003, 1004, 1005, 1006}
 	recDir := t.TempDir()
 	o := observe(t)
-	in := StartInstance(t, analysisOptions(Options{Agents: agents, Pacing: "predictive", ConnectDeadline: 2 * time.Second}, "hangup", recDir))
+	opts := analysisOptions(Options{Agents: agents, Pacing: "predictive", ConnectDeadline: 2 * time.Second}, "hangup", recDir)
+	in := StartInstance(t, callingDayEnding(t, opts, answerMachinesDay))
 	o.Only(in.CallerIDs()...)
 	tels := amdList(contacts, 1)
 	job := in.CreateJob(t, "answer analysis", tels)
@@ -221,6 +264,10 @@ func TestLabAnswerMachines(t *testing.T) {
 		rate = float64(abandoned) / float64(persons)
 	}
 	t.Logf("abandon rate over persons %.2f%% (%d of %d); %d connected calls recorded", rate*100, abandoned, persons, recorded)
+	// Held by the day-budget guard (P-2, issue 18): the calls uncovered by a ready agent never
+	// outnumber the abandons the target still allows plus the credit of the rest of the day,
+	// none at its end, so a day that ends with the run ends within the target. The lab's detector
+	// takes no person for a machine: the recorded rate is the rate over persons.
 	if rate > 0.03 {
 		t.Errorf("abandon rate over persons %.2f%% > 3%%", rate*100)
 	}
