@@ -219,6 +219,21 @@ func (a Agent) Leave(ctx context.Context) error {
 	return a.expect(ctx, 202, "POST", fmt.Sprintf("/api/v1/agents/%d/leave", a.ID), nil)
 }
 
+// LeaveIfIn is Leave for an agent that may have left already: a stopped job lets its free agents
+// go by itself, so between a read of the session and the request the engine may answer 409
+// agent_not_in_job, which is the state asked for.
+func (a Agent) LeaveIfIn(ctx context.Context) error {
+	path := fmt.Sprintf("/api/v1/agents/%d/leave", a.ID)
+	code, raw, err := a.do(ctx, "POST", path, nil)
+	switch {
+	case err != nil:
+		return fmt.Errorf("agent %d POST %s: %w", a.ID, path, err)
+	case code == 202, code == 409 && strings.Contains(string(raw), `"agent_not_in_job"`):
+		return nil
+	}
+	return fmt.Errorf("agent %d POST %s: status %d, want 202: %s", a.ID, path, code, raw)
+}
+
 func (a Agent) SetState(ctx context.Context, state string) error {
 	return a.expect(ctx, 202, "POST", fmt.Sprintf("/api/v1/agents/%d/state", a.ID), map[string]any{"state": state})
 }

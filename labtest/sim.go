@@ -222,7 +222,7 @@ func (s *AgentSim) FinishAndLeave(ctx context.Context) error {
 		st.LeftAt = time.Now()
 		s.mu.Unlock()
 		if sess.State != "logged_off" || sess.CallJobID != nil {
-			if err := a.Leave(ctx); err != nil {
+			if err := a.LeaveIfIn(ctx); err != nil {
 				errs = append(errs, err)
 			}
 		}
