@@ -83,10 +83,12 @@ const creditHorizon = 60 * time.Second
 // dayCredit is the guard's credit: Credit × target × the live answers the active agents take
 // before DayEnd less creditHorizon, at one per talk, wrap-up and progressive wait (the mean
 // time to a dial's outcome over the live-answer share). Whatever the guard borrows is paid
-// back by those answers. Zero without DayEnd or statistics.
+// back by those answers. Zero without DayEnd, or before as many talk times as agents.
 func dayCredit(s Snapshot, set Settings, target float64, active int) float64 {
 	e := s.Stats
-	if s.DayEnd.IsZero() || e == nil || e.dials.count[Live] == 0 || e.talk.n == 0 {
+	// The first talk times a day sees are the short ones, which would count the day's answers
+	// to come many times over: no credit before as many talk times as agents.
+	if s.DayEnd.IsZero() || e == nil || e.dials.count[Live] == 0 || !e.busyWarm(set.Tuning, (active+1)/2) {
 		return 0
 	}
 	left := (s.DayEnd.Sub(s.Now) - creditHorizon).Seconds()

@@ -265,13 +265,14 @@ func (s *shift) login(n int) {
 			in++
 		}
 	}
-	for i := range s.agents {
-		a := &s.agents[i]
-		switch {
-		case in < n && a.in && a.leaving:
+	for i := range s.agents { // those about to leave stay first
+		if a := &s.agents[i]; in < n && a.in && a.leaving {
 			a.leaving = false
 			in++
-		case in < n && !a.in:
+		}
+	}
+	for i := range s.agents {
+		if a := &s.agents[i]; in < n && !a.in {
 			*a = simAgent{state: pacing.Ready, since: s.now, in: true, inAt: s.now}
 			in++
 		}
