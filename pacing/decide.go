@@ -51,8 +51,7 @@ func Decide(s Snapshot) Decision {
 		switch {
 		case !s.Stats.warm(set.Tuning, s):
 			d.Reason = "cold_start"
-		case target <= 0 || d.Budget < -spentSlack(comp, set, target) ||
-			target*float64(comp.Day.Live)-float64(comp.Day.Abandoned) < -set.Tuning.DaySlack:
+		case target <= 0 || d.Budget < -spentSlack(comp, set, target):
 			d.Reason = "abandon_budget_spent"
 		default:
 			d.Reason = "predictive"

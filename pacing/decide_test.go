@@ -313,25 +313,3 @@ func TestDayBudgetCover(t *testing.T) {
 		t.Errorf("over budget: %+v, want progressive", d)
 	}
 }
-
-// Issue 18: a calendar day more than DaySlack abandons over its target dials progressively
-// until its live answers pay them back, however large the 24-hour and 30-day windows.
-func TestDaySlack(t *testing.T) {
-	r := rand.New(rand.NewPCG(9, 10))
-	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	e := warmEstimator(r, now.Add(-26*time.Hour)) // yesterday's answers: the day holds none
-	agents := make([]Agent, 20)
-	for i := range agents {
-		agents[i] = Agent{State: OnCall, InState: time.Duration(250+i*2) * time.Second}
-	}
-	agents[0].State = Ready
-	s := Snapshot{Now: now, Settings: Settings{Mode: Predictive}, Agents: agents, Stats: e}
-	e.ReplaceCounts([]Count{{At: now.Add(-20 * 24 * time.Hour), Live: 20000, Abandoned: 100}, {At: now.Add(-time.Hour), Live: 100, Abandoned: 7}})
-	if d := Decide(s); d.Reason != "predictive" {
-		t.Fatalf("the day 4 over its target (slack 5): %+v, want predictive", d)
-	}
-	e.ReplaceCounts([]Count{{At: now.Add(-20 * 24 * time.Hour), Live: 20000, Abandoned: 100}, {At: now.Add(-time.Hour), Live: 100, Abandoned: 9}})
-	if d := Decide(s); d.Reason != "abandon_budget_spent" || d.Dial != 1 {
-		t.Fatalf("the day 6 over its target: %+v, want progressive", d)
-	}
-}

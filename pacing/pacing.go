@@ -81,12 +81,6 @@ type Tuning struct {
 	// answers + the unseen false positives' variance)) abandons above its target allowance the
 	// mode dials progressively ("abandon_budget_spent").
 	SpentSlack float64
-	// DaySlack: when the calendar day holds more than DaySlack abandons above its target
-	// allowance the mode dials progressively ("abandon_budget_spent") until the day's live
-	// answers pay them back. The day is the window a day's guarantee is judged on: its slack is
-	// kept small, so a day that runs over mid-way is not left to borrow what a team leaving
-	// early could not pay back.
-	DaySlack float64
 	// Credit is the share of the live answers the rest of the day will bring (Snapshot.DayEnd),
 	// at the rate the agents would take them dialing progressively, whose target allowance the
 	// predictive mode may lend itself against the abandon budget (Decide: the budget's cover).
@@ -112,7 +106,6 @@ func DefaultTuning() Tuning {
 		GainBase:     2,
 		GainSqrt:     1.5,
 		SpentSlack:   2,
-		DaySlack:     5,
 		Credit:       0.7,
 		GuardRisk:    1e-4,
 		MinDials:     20,
@@ -170,9 +163,6 @@ func (s Settings) normalized() Settings {
 	}
 	if !(t.SpentSlack >= 0) {
 		t.SpentSlack = d.SpentSlack
-	}
-	if !(t.DaySlack >= 0) {
-		t.DaySlack = d.DaySlack
 	}
 	if !(t.Credit >= 0) || t.Credit > 1 {
 		t.Credit = d.Credit
