@@ -182,7 +182,6 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 	amd := w.meanClassify(Live)
 	dl := set.ConnectDeadline.Seconds()
 	k := set.Tuning.Points
-	const maxPoints = 50
 	var rq, dMean, dVar, sMean, sVar [maxPoints]float64
 	for j := range k {
 		u := (float64(j) + 0.5) / float64(k)
@@ -203,14 +202,10 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 			}
 		default:
 			el := clampSeconds(c.Elapsed)
-			var left float64
-			for o := range numOutcomes {
-				left += float64(w.count[o]) - w.upTo(o, el)
-			}
+			left, base := w.openAt(el)
 			if left < 0.5 {
 				continue
 			}
-			base := w.upTo(Live, el)
 			for j := range k {
 				q := (w.upTo(Live, el+rq[j]) - base) / left
 				q = min(max(q, 0), 1)
@@ -226,13 +221,10 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 			agents++
 		}
 	}
-	wrapOK := e.busyWarm(set.Tuning, agents)
-	talkOK := wrapOK
+	busyOK := e.busyWarm(set.Tuning, agents)
 	var wq [3]float64
-	if wrapOK {
-		for i := range wq {
-			wq[i] = e.wrap.quantile((float64(i) + 0.5) / float64(len(wq)))
-		}
+	if busyOK {
+		wq = e.wrapQuantiles()
 	}
 	for i, a := range s.Agents {
 		if la.AgentFree != nil {
@@ -245,33 +237,14 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 			}
 			continue
 		}
-		switch a.State {
-		case Ready:
+		switch {
+		case a.State == Ready:
 			for j := range k {
 				sMean[j]++
 			}
-		case OnCall:
-			if !talkOK || !wrapOK {
-				continue
-			}
-			el := clampSeconds(a.InState)
+		case busyOK:
 			for j := range k {
-				x := rq[j] + amd + dl
-				f := 0.0
-				for _, wv := range wq {
-					f += e.talk.conditional(el, x-wv)
-				}
-				f /= float64(len(wq))
-				sMean[j] += f
-				sVar[j] += f * (1 - f)
-			}
-		case WrapUp:
-			if !wrapOK {
-				continue
-			}
-			el := clampSeconds(a.InState)
-			for j := range k {
-				f := e.wrap.conditional(el, rq[j]+amd+dl)
+				f := e.freeWithin(a, rq[j]+amd+dl, &wq)
 				sMean[j] += f
 				sVar[j] += f * (1 - f)
 			}
@@ -306,6 +279,48 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 		hi = limit
 	}
 	return lastOK(lo, hi, ok)
+}
+
+// openAt is, for a call ringing for el seconds, how many of the window's dials were still
+// open at that ring time (left) and how many live answers came before it (base): the call's
+// chance of a live answer within h more seconds is (upTo(Live, el+h) − base) ÷ left. Below
+// half a dial left, the window cannot tell.
+func (w *dialWindow) openAt(el float64) (left, base float64) {
+	for o := range numOutcomes {
+		left += float64(w.count[o]) - w.upTo(o, el)
+	}
+	return left, w.upTo(Live, el)
+}
+
+// maxPoints bounds Tuning.Points.
+const maxPoints = 50
+
+// wrapQuantiles are the points of the wrap-up time over which a talk's end is spread to tell
+// when a busy agent is free.
+func (e *Estimator) wrapQuantiles() (wq [3]float64) {
+	for i := range wq {
+		wq[i] = e.wrap.quantile((float64(i) + 0.5) / float64(len(wq)))
+	}
+	return wq
+}
+
+// freeWithin is the probability that agent a is free within x seconds, from the talk and
+// wrap-up estimates (busyWarm) given its time in state: 1 for a ready agent, 0 for a paused one.
+func (e *Estimator) freeWithin(a Agent, x float64, wq *[3]float64) float64 {
+	el := clampSeconds(a.InState)
+	switch a.State {
+	case Ready:
+		return 1
+	case OnCall:
+		f := 0.0
+		for _, wv := range wq {
+			f += e.talk.conditional(el, x-wv)
+		}
+		return f / float64(len(wq))
+	case WrapUp:
+		return e.wrap.conditional(el, x)
+	}
+	return 0
 }
 
 // lastOK bisects [lo, hi] for the largest m with ok(m), given !ok(hi) and ok monotone

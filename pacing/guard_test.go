@@ -48,6 +48,7 @@ func TestGuardCountsLiveAnswers(t *testing.T) {
 		s.Calls = append(s.Calls, Call{Stage: Ringing, Elapsed: time.Second})
 	}
 	set := Settings{}.normalized()
+	set.Tuning.GuardRisk = 1e-4 // the figures below are worked at this risk
 	// 100 live answers, 3 abandons: no budget; one waiting call and 40 ringing ones.
 	comp := Compliance{Day: window(100, 3), Rolling24h: window(100, 3), Rolling30d: window(100, 3)}
 	if n := guard(s, comp, set, 0.03, 0, 10, 0, 20); n != 0 {
@@ -70,5 +71,95 @@ func TestGuardCountsLiveAnswers(t *testing.T) {
 	}
 	if n := guard(s, comp, set, 0.03, 0, 10, 0, 100); n != 0 {
 		t.Errorf("14 waiting calls and 40 ringing ones on a budget of 15: %d more, want none", n)
+	}
+}
+
+// Issue 18: once talk and wrap-up times can be forecast, the guard counts the busy agents
+// that free up before the live answers arrive, and only those.
+func TestGuardCountsAgentsFreeingInTime(t *testing.T) {
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	e := NewEstimator(time.UTC)
+	for i := range 2000 {
+		res := DialResult{At: now.Add(-time.Hour + time.Duration(i)*time.Second), Ring: 8 * time.Second}
+		if i%10 == 0 {
+			res.Outcome = Live
+		} else {
+			res.Outcome, res.Ring = NoAnswer, 25*time.Second
+		}
+		e.ObserveDial(res)
+	}
+	for range 50 {
+		e.ObserveTalk(60 * time.Second)
+		e.ObserveWrap(2 * time.Second)
+	}
+	e.Settle()
+	set := Settings{}.normalized()
+	comp := Compliance{Day: window(1000, 15), Rolling24h: window(1000, 15), Rolling30d: window(1000, 15)}
+	snap := func(inState time.Duration) Snapshot {
+		s := Snapshot{Now: now, Stats: e}
+		for range 40 {
+			s.Calls = append(s.Calls, Call{Stage: Ringing, Elapsed: time.Second})
+		}
+		for range 10 {
+			s.Agents = append(s.Agents, Agent{State: OnCall, InState: inState})
+		}
+		return s
+	}
+	// Agents a minute from the end of their talks free up after the answers: only the ready
+	// ones (none) count, as without forecasts.
+	late := guard(snap(time.Second), comp, set, 0.03, 0, 10, 0, 200)
+	plain := Settings{}.normalized()
+	// Agents a second from the end of their talks are free before the first answer comes.
+	soon := guard(snap(59*time.Second), comp, set, 0.03, 0, 10, 0, 200)
+	if soon <= late {
+		t.Errorf("agents freeing in a second: %d more calls, agents freeing in a minute: %d; want more for the first", soon, late)
+	}
+	// Ten agents free in time cover ten more live answers at most, so at the same risk the
+	// count of live answers grows by no more than ten.
+	q := func(n int) int { return poissonQuantile(4+float64(n)*0.1, plain.Tuning.GuardRisk) }
+	if q(soon) > 15+10 {
+		t.Errorf("%d more calls count on %d live answers, over the budget of 15 and the 10 agents", soon, q(soon))
+	}
+}
+
+// The tail of a Poisson count less an independent count, against the convolution summed out.
+func TestPoissonDiffTail(t *testing.T) {
+	var pmf [guardAgents + 1]float64
+	pmf[0] = 1
+	fs := []float64{0.3, 0.6, 0.9, 0.05}
+	for _, f := range fs {
+		pmfAdd(&pmf, f)
+	}
+	sum := 0.0
+	for _, x := range pmf {
+		sum += x
+	}
+	if math.Abs(sum-1) > 1e-12 {
+		t.Fatalf("pmf sums to %v", sum)
+	}
+	pois := func(mu float64, k int) float64 {
+		if k < 0 {
+			return 0
+		}
+		p := math.Exp(-mu)
+		for i := 1; i <= k; i++ {
+			p *= mu / float64(i)
+		}
+		return p
+	}
+	for _, mu := range []float64{0.5, 3, 12} {
+		for _, c := range []float64{-3, -1, 0, 2, 7} {
+			want := 0.0 // P(L − F > c) = Σ_f P(F = f) (1 − P(L ≤ c + f))
+			for f, pf := range pmf {
+				cdf := 0.0
+				for k := 0; k <= int(c)+f; k++ {
+					cdf += pois(mu, k)
+				}
+				want += pf * (1 - cdf)
+			}
+			if got := poissonDiffTail(mu, &pmf, c); math.Abs(got-want) > 1e-9 {
+				t.Errorf("mu %v c %v: %v, want %v", mu, c, got, want)
+			}
+		}
 	}
 }
