@@ -90,7 +90,7 @@ func TestGuardCountsAgentsFreeingInTime(t *testing.T) {
 	}
 	for range 50 {
 		e.ObserveTalk(60 * time.Second)
-		e.ObserveWrap(2 * time.Second)
+		e.ObserveWrap(500 * time.Millisecond)
 	}
 	e.Settle()
 	set := Settings{}.normalized()
@@ -109,8 +109,9 @@ func TestGuardCountsAgentsFreeingInTime(t *testing.T) {
 	// ones (none) count, as without forecasts.
 	late := guard(snap(time.Second), comp, set, 0.03, 0, 10, 0, 200)
 	plain := Settings{}.normalized()
-	// Agents a second from the end of their talks are free before the first answer comes.
-	soon := guard(snap(59*time.Second), comp, set, 0.03, 0, 10, 0, 200)
+	// Agents half a second from the end of their talks (and as long from the end of their
+	// wrap-ups) are free before the first answer comes.
+	soon := guard(snap(59500*time.Millisecond), comp, set, 0.03, 0, 10, 0, 200)
 	if soon <= late {
 		t.Errorf("agents freeing in a second: %d more calls, agents freeing in a minute: %d; want more for the first", soon, late)
 	}

@@ -107,7 +107,7 @@ func DefaultTuning() Tuning {
 		GainSqrt:     1.5,
 		SpentSlack:   2,
 		Credit:       0.7,
-		GuardRisk:    1e-5,
+		GuardRisk:    1e-6,
 		MinDials:     20,
 		MinLive:      5,
 		MinSamples:   5,
