@@ -21,6 +21,13 @@
 //     under the target in every window. With too little data (cold start) it dials progressively;
 //     until the talk and wrap-up times are known it counts only ready agents as supply.
 //
+// The day-budget guard (P-2) then caps the predictive mode so that no compliance window ends
+// over its target but by a small chance: the live answers the calls in flight can bring, at a
+// count chance exceeds with probability Tuning.GuardRisk, less the agents free to take them in
+// time, must stay within the abandons the windows can still take plus a credit of the rest of
+// the day's answers (Snapshot.DayEnd) that shrinks to nothing as the day ends. As the budget
+// runs low it cuts the calls per agent first, down to progressive ("abandon_budget_low").
+//
 // Answer classification: an answer is a person's once classified as one (DialResult.Classify
 // is the time the verdict took). Persons and machines are classified at different times, so the
 // look-ahead uses the persons' classification time for a new call, and counts a call still
