@@ -64,8 +64,9 @@ func guard(s Snapshot, comp Compliance, set Settings, target float64, ready, act
 	return lastOK(prog, n, ok) // prog when even that fails: progressive is never cut
 }
 
-// refinedGuard counts up to guardAgents busy agents exactly (more are lumped at that count,
-// which only undercounts them) and leaves Poisson means over guardMaxMu to the plain bound.
+// guardAgents and guardMaxMu bound refinedGuard's work: it counts up to guardAgents busy agents
+// exactly (more are lumped at that count, which only undercounts them) and leaves Poisson means
+// over guardMaxMu to the plain bound.
 const (
 	guardAgents = 64
 	guardMaxMu  = 500
@@ -170,11 +171,12 @@ func pmfAdd(pmf *[guardAgents + 1]float64, f float64) {
 
 // poissonDiffTail is P(L − F > c) for L Poisson with mean mu and F independent with pmf.
 func poissonDiffTail(mu float64, pmf *[guardAgents + 1]float64, c float64) float64 {
-	if !(mu > 0) {
-		if c < 0 {
-			return 1
+	if !(mu > 0) { // L is 0: P(F < −c)
+		tail := 0.0
+		for f := 0; f < len(pmf) && float64(f) < -c; f++ {
+			tail += pmf[f]
 		}
-		return 0
+		return tail
 	}
 	// P(L > c + f) for f = 0 … len(pmf)−1, from the Poisson cdf.
 	top := int(c) + len(pmf)

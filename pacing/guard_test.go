@@ -148,7 +148,7 @@ func TestPoissonDiffTail(t *testing.T) {
 		}
 		return p
 	}
-	for _, mu := range []float64{0.5, 3, 12} {
+	for _, mu := range []float64{0, 0.5, 3, 12} {
 		for _, c := range []float64{-3, -1, 0, 2, 7} {
 			want := 0.0 // P(L − F > c) = Σ_f P(F = f) (1 − P(L ≤ c + f))
 			for f, pf := range pmf {
