@@ -188,30 +188,14 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 		rq[j] = w.quantile(Live, u)
 	}
 	// Demand: live answers classified before each point.
+	var q [maxPoints]float64
 	for _, c := range s.Calls {
-		switch c.Stage {
-		case Waiting:
-			for j := range k {
-				dMean[j]++
-			}
-		case Classifying:
-			q := w.liveWhileClassifying(clampSeconds(c.InStage))
-			for j := range k {
-				dMean[j] += q
-				dVar[j] += q * (1 - q)
-			}
-		default:
-			el := clampSeconds(c.Elapsed)
-			left, base := w.openAt(el)
-			if left < 0.5 {
-				continue
-			}
-			for j := range k {
-				q := (w.upTo(Live, el+rq[j]) - base) / left
-				q = min(max(q, 0), 1)
-				dMean[j] += q
-				dVar[j] += q * (1 - q)
-			}
+		if !w.liveBy(c, rq[:k], q[:k]) {
+			continue
+		}
+		for j := range k {
+			dMean[j] += q[j]
+			dVar[j] += q[j] * (1 - q[j])
 		}
 	}
 	// Supply: agents free by each point plus the connect deadline.
@@ -290,6 +274,34 @@ func (w *dialWindow) openAt(el float64) (left, base float64) {
 		left += float64(w.count[o]) - w.upTo(o, el)
 	}
 	return left, w.upTo(Live, el)
+}
+
+// liveBy sets q[j] to the chance that call c brings a live answer (classified as a person)
+// within rq[j] seconds from now: 1 for a waiting call; for a call being classified, the share of
+// persons among the answers classified for longer; for a ringing call, the share of live answers
+// by then among the dials still open at its ring time. false when the window cannot tell.
+func (w *dialWindow) liveBy(c Call, rq, q []float64) bool {
+	switch c.Stage {
+	case Waiting:
+		for j := range q {
+			q[j] = 1
+		}
+	case Classifying:
+		p := w.liveWhileClassifying(clampSeconds(c.InStage))
+		for j := range q {
+			q[j] = p
+		}
+	default:
+		el := clampSeconds(c.Elapsed)
+		left, base := w.openAt(el)
+		if left < 0.5 {
+			return false
+		}
+		for j := range q {
+			q[j] = min(max((w.upTo(Live, el+rq[j])-base)/left, 0), 1)
+		}
+	}
+	return true
 }
 
 // maxPoints bounds Tuning.Points.

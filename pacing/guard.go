@@ -97,25 +97,11 @@ func refinedGuard(s Snapshot, set Settings, cover, p, mu float64, ready, active,
 	for j := range k {
 		rq[j] = w.quantile(Live, (float64(j)+0.5)/float64(k))
 	}
+	var q [maxPoints]float64
 	for _, cl := range s.Calls {
-		switch cl.Stage {
-		case Waiting:
+		if w.liveBy(cl, rq[:k], q[:k]) {
 			for j := range k {
-				lMean[j]++
-			}
-		case Classifying:
-			q := w.liveWhileClassifying(clampSeconds(cl.InStage))
-			for j := range k {
-				lMean[j] += q
-			}
-		default:
-			el := clampSeconds(cl.Elapsed)
-			left, base := w.openAt(el)
-			if left < 0.5 {
-				continue
-			}
-			for j := range k {
-				lMean[j] += min(max((w.upTo(Live, el+rq[j])-base)/left, 0), 1)
+				lMean[j] += q[j]
 			}
 		}
 	}
