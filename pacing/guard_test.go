@@ -27,11 +27,9 @@ func TestPoissonQuantile(t *testing.T) {
 	}
 }
 
-// Issue 18: the guard counts the live answers the calls in flight can bring, not the calls:
-// with one dial in ten answered by a person, forty ringing calls need far less budget than
-// forty abandons.
-func TestGuardCountsLiveAnswers(t *testing.T) {
-	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+// oneInTen is an estimator of the hour before now: one dial in ten a live answer after 8 s of
+// ringing, the others unanswered after 25 s.
+func oneInTen(now time.Time) *Estimator {
 	e := NewEstimator(time.UTC)
 	for i := range 2000 {
 		res := DialResult{At: now.Add(-time.Hour + time.Duration(i)*time.Second), Ring: 8 * time.Second}
@@ -42,6 +40,15 @@ func TestGuardCountsLiveAnswers(t *testing.T) {
 		}
 		e.ObserveDial(res)
 	}
+	return e
+}
+
+// Issue 18: the guard counts the live answers the calls in flight can bring, not the calls:
+// with one dial in ten answered by a person, forty ringing calls need far less budget than
+// forty abandons.
+func TestGuardCountsLiveAnswers(t *testing.T) {
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	e := oneInTen(now)
 	e.Settle()
 	s := Snapshot{Now: now, Stats: e}
 	for range 40 {
@@ -78,16 +85,7 @@ func TestGuardCountsLiveAnswers(t *testing.T) {
 // that free up before the live answers arrive, and only those.
 func TestGuardCountsAgentsFreeingInTime(t *testing.T) {
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	e := NewEstimator(time.UTC)
-	for i := range 2000 {
-		res := DialResult{At: now.Add(-time.Hour + time.Duration(i)*time.Second), Ring: 8 * time.Second}
-		if i%10 == 0 {
-			res.Outcome = Live
-		} else {
-			res.Outcome, res.Ring = NoAnswer, 25*time.Second
-		}
-		e.ObserveDial(res)
-	}
+	e := oneInTen(now)
 	for range 50 {
 		e.ObserveTalk(60 * time.Second)
 		e.ObserveWrap(500 * time.Millisecond)
