@@ -304,6 +304,21 @@ func (w *dialWindow) liveBy(c Call, rq, q []float64) bool {
 	return true
 }
 
+// liveAtAll is the chance that call c brings a live answer at all: liveBy with no time limit,
+// and 0 when the window cannot tell.
+func (w *dialWindow) liveAtAll(c Call) float64 {
+	switch c.Stage {
+	case Waiting:
+		return 1
+	case Classifying:
+		return w.liveWhileClassifying(clampSeconds(c.InStage))
+	}
+	if left, base := w.openAt(clampSeconds(c.Elapsed)); left >= 0.5 {
+		return min(max((float64(w.count[Live])-base)/left, 0), 1)
+	}
+	return 0
+}
+
 // maxPoints bounds Tuning.Points.
 const maxPoints = 50
 
