@@ -48,16 +48,19 @@ func Decide(s Snapshot) Decision {
 		target := math.Floor(set.Ratio*float64(ready) + 0.5)
 		n = int(min(target, float64(capacity))) - inflight
 	case Predictive:
+		// The budget is spent when a window is over its allowance by more than the slack and
+		// the rest of the day can pay back.
+		credit := dayCredit(s, set, target, active)
 		switch {
 		case !s.Stats.warm(set.Tuning, s):
 			d.Reason = "cold_start"
-		case target <= 0 || d.Budget < -spentSlack(comp, set, target):
+		case target <= 0 || d.Budget+credit < -spentSlack(comp, set, target):
 			d.Reason = "abandon_budget_spent"
 		default:
 			d.Reason = "predictive"
 			la := LookAhead{Threshold: threshold(comp, set, target)}
 			n = max(prog, la.dials(s, set, room))
-			if m := guard(s, comp, set, target, ready, active, prog, n); m < n {
+			if m := guard(s, comp, set, target, credit, ready, active, prog, n); m < n {
 				n, d.Reason = m, "abandon_budget_low"
 			}
 		}

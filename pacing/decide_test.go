@@ -185,6 +185,18 @@ func TestPredictive(t *testing.T) {
 	if d.Reason != "abandon_budget_spent" || d.Dial != 1 || d.Budget >= 0 {
 		t.Errorf("over target = %+v, want progressive with a negative budget", d)
 	}
+	// Issue 18: a day whose rest can pay the excess back is not spent; the day-budget guard
+	// holds the over-dial to what the budget and that credit cover. A day ending now is.
+	long := s
+	long.DayEnd = now.Add(8 * time.Hour)
+	if d := Decide(long); d.Reason == "abandon_budget_spent" || d.Dial < 1 {
+		t.Errorf("over target with 8 hours left (credit %.1f) = %+v, want no fallback", dayCredit(long, long.Settings.normalized(), long.Settings.normalized().recordedTarget(), 20), d)
+	}
+	ending := s
+	ending.DayEnd = now.Add(time.Minute)
+	if d := Decide(ending); d.Reason != "abandon_budget_spent" || d.Dial != 1 {
+		t.Errorf("over target with a minute left = %+v, want progressive", d)
+	}
 }
 
 // The feedback tightens as a window's abandons grow and relaxes below the allowance; the

@@ -17,7 +17,8 @@ import (
 // live-answer share). The guard keeps the count that chance exceeds only with probability
 // Tuning.GuardRisk, less the agents free in time (the ready ones; once talk and wrap-up times
 // can be forecast, also the busy ones freeing before the answers arrive), within the
-// cover: the smallest window's budget plus the credit of the rest of the day (dayCredit), less
+// cover: the smallest window's budget plus the credit of the rest of the day (credit, from
+// dayCredit), less
 // the campaign's Exposure elsewhere. Then no run of abandons takes a window over its target
 // whenever dialing stops, but by that chance: the guarantee the feedback loop alone does not
 // give. As the budget runs low the guard tightens, fewer calls per agent first, down to
@@ -26,8 +27,8 @@ import (
 // The risk is taken at every decision, and at the day's end the guard holds the calls in
 // flight at the edge of the budget for minutes on end; hence a risk far smaller than the one
 // day in a thousand it is meant to allow.
-func guard(s Snapshot, comp Compliance, set Settings, target float64, ready, active, prog, n int) int {
-	cover := budget(comp, target) + dayCredit(s, set, target, active) - float64(s.Exposure)
+func guard(s Snapshot, comp Compliance, set Settings, target, credit float64, ready, active, prog, n int) int {
+	cover := budget(comp, target) + credit - float64(s.Exposure)
 	e := s.Stats
 	w := &e.dials
 	p := 0.0

@@ -58,12 +58,12 @@ func TestGuardCountsLiveAnswers(t *testing.T) {
 	set.Tuning.GuardRisk = 1e-4 // the figures below are worked at this risk
 	// 100 live answers, 3 abandons: no budget; one waiting call and 40 ringing ones.
 	comp := Compliance{Day: window(100, 3), Rolling24h: window(100, 3), Rolling30d: window(100, 3)}
-	if n := guard(s, comp, set, 0.03, 0, 10, 0, 20); n != 0 {
+	if n := guard(s, comp, set, 0.03, 0, 0, 10, 0, 20); n != 0 {
 		t.Errorf("no budget, no ready agent: %d calls, want none", n)
 	}
 	// 1000 live answers, 15 abandons: a budget of 15, less than the 40 calls in flight.
 	comp = Compliance{Day: window(1000, 15), Rolling24h: window(1000, 15), Rolling30d: window(1000, 15)}
-	n := guard(s, comp, set, 0.03, 0, 10, 0, 100)
+	n := guard(s, comp, set, 0.03, 0, 0, 10, 0, 100)
 	if n < 5 || n == 100 {
 		t.Errorf("a budget of 15 for 40 calls at 1 in 10: %d more calls, want some, not all", n)
 	}
@@ -76,7 +76,7 @@ func TestGuardCountsLiveAnswers(t *testing.T) {
 	for range 14 {
 		s.Calls = append(s.Calls, Call{Stage: Waiting})
 	}
-	if n := guard(s, comp, set, 0.03, 0, 10, 0, 100); n != 0 {
+	if n := guard(s, comp, set, 0.03, 0, 0, 10, 0, 100); n != 0 {
 		t.Errorf("14 waiting calls and 40 ringing ones on a budget of 15: %d more, want none", n)
 	}
 }
@@ -105,11 +105,11 @@ func TestGuardCountsAgentsFreeingInTime(t *testing.T) {
 	}
 	// Agents a minute from the end of their talks free up after the answers: only the ready
 	// ones (none) count, as without forecasts.
-	late := guard(snap(time.Second), comp, set, 0.03, 0, 10, 0, 200)
+	late := guard(snap(time.Second), comp, set, 0.03, 0, 0, 10, 0, 200)
 	plain := Settings{}.normalized()
 	// Agents half a second from the end of their talks (and as long from the end of their
 	// wrap-ups) are free before the first answer comes.
-	soon := guard(snap(59500*time.Millisecond), comp, set, 0.03, 0, 10, 0, 200)
+	soon := guard(snap(59500*time.Millisecond), comp, set, 0.03, 0, 0, 10, 0, 200)
 	if soon <= late {
 		t.Errorf("agents freeing in a second: %d more calls, agents freeing in a minute: %d; want more for the first", soon, late)
 	}
