@@ -231,7 +231,7 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 			}
 		case busyOK:
 			for j := range k {
-				f := e.freeWithin(a, rq[j]+amd+dl, &wq)
+				f := e.freeWithin(a, rq[j]+amd+dl, &wq, false)
 				sMean[j] += f
 				sVar[j] += f * (1 - f)
 			}
@@ -336,7 +336,9 @@ func (e *Estimator) wrapQuantiles() (wq [3]float64) {
 
 // freeWithin is the probability that agent a is free within x seconds, from the talk and
 // wrap-up estimates (busyWarm) given its time in state: 1 for a ready agent, 0 for a paused one.
-func (e *Estimator) freeWithin(a Agent, x float64, wq *[3]float64) float64 {
+// cautious keeps a chance that the talk or wrap-up outlasts every one seen (the day-budget
+// guard's count, which must not take a busy agent's freeing for certain).
+func (e *Estimator) freeWithin(a Agent, x float64, wq *[3]float64, cautious bool) float64 {
 	el := clampSeconds(a.InState)
 	switch a.State {
 	case Ready:
@@ -344,11 +346,11 @@ func (e *Estimator) freeWithin(a Agent, x float64, wq *[3]float64) float64 {
 	case OnCall:
 		f := 0.0
 		for _, wv := range wq {
-			f += e.talk.conditional(el, x-wv)
+			f += e.talk.conditional(el, x-wv, cautious)
 		}
 		return f / float64(len(wq))
 	case WrapUp:
-		return e.wrap.conditional(el, x)
+		return e.wrap.conditional(el, x, cautious)
 	}
 	return 0
 }

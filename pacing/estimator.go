@@ -464,8 +464,9 @@ func (w *sampleWindow) quantile(u float64) float64 {
 }
 
 // conditional is P(x < X ≤ x+h | X > x) for the window's samples, with an exponential tail
-// (mean: the sample mean, at least x) beyond the samples.
-func (w *sampleWindow) conditional(x, h float64) float64 {
+// (mean: the sample mean, at least x) beyond the samples. cautious counts one more sample
+// beyond x+h: the next value may outlast every one seen, and the fewer outlast x, the likelier.
+func (w *sampleWindow) conditional(x, h float64, cautious bool) float64 {
 	if h <= 0 {
 		return 0
 	}
@@ -478,6 +479,9 @@ func (w *sampleWindow) conditional(x, h float64) float64 {
 			return 1
 		}
 		return 1 - math.Exp(-h/m)
+	}
+	if cautious {
+		surv++
 	}
 	return (w.upTo(x+h) - base) / surv
 }

@@ -60,7 +60,7 @@ func TestEstimatorSummaryAndWindow(t *testing.T) {
 		t.Errorf("talk %v over %d samples, want 2.5s over the last 4", s.MeanTalk, s.TalkSamples)
 	}
 	// Conditional remaining time: of samples 1,1,3,5 those over 2 s end within 2 s: 1 of 2.
-	if p := e.talk.conditional(2, 2); p < 0.3 || p > 0.7 {
+	if p := e.talk.conditional(2, 2, false); p < 0.3 || p > 0.7 {
 		t.Errorf("P(T ≤ 4 | T > 2) = %v, want about 0.5", p)
 	}
 }

@@ -67,10 +67,10 @@ func TestGuardCountsLiveAnswers(t *testing.T) {
 	if n < 5 || n == 100 {
 		t.Errorf("a budget of 15 for 40 calls at 1 in 10: %d more calls, want some, not all", n)
 	}
-	// Each call ringing for a second is a person with the live share, one in ten, as is each
-	// new call: the most calls whose live answers exceed 15 at most at the guard's risk.
-	if binomialTail(40+n, 0.1, 15) > set.Tuning.GuardRisk || binomialTail(41+n, 0.1, 15) <= set.Tuning.GuardRisk {
-		t.Errorf("%d more calls: %v and %v over the budget of 15 with one call less and one more", n, binomialTail(40+n, 0.1, 15), binomialTail(41+n, 0.1, 15))
+	// Each call ringing for a second is a person with the live share: 4 answers counted on, and
+	// one in ten of the new calls.
+	if q := poissonQuantile(4+float64(n)*0.1, set.Tuning.GuardRisk); q > 15 || poissonQuantile(4+float64(n+1)*0.1, set.Tuning.GuardRisk) <= 15 {
+		t.Errorf("%d calls count on %d live answers, over the budget of 15", n, q)
 	}
 	// Waiting calls are live answers already: each takes one of the budget.
 	for range 14 {
@@ -115,63 +115,52 @@ func TestGuardCountsAgentsFreeingInTime(t *testing.T) {
 	}
 	// Ten agents free in time cover ten more live answers at most, so at the same risk the
 	// count of live answers grows by no more than ten.
-	if tail := binomialTail(40+soon, 0.1, 15+10); tail > plain.Tuning.GuardRisk {
-		t.Errorf("%d more calls exceed the budget of 15 and the 10 agents with chance %v", soon, tail)
+	q := func(n int) int { return poissonQuantile(4+float64(n)*0.1, plain.Tuning.GuardRisk) }
+	if q(soon) > 15+10 {
+		t.Errorf("%d more calls count on %d live answers, over the budget of 15 and the 10 agents", soon, q(soon))
 	}
 }
 
-// The tail of a count less an independent count, against the joint pmf summed out.
-func TestDiffTail(t *testing.T) {
-	build := func(size int, fs ...float64) []float64 {
-		pmf := make([]float64, size)
-		pmf[0] = 1
-		for _, f := range fs {
-			pmfAdd(pmf, f)
-		}
-		return pmf
+// The tail of a Poisson count less an independent count, against the convolution summed out.
+func TestPoissonDiffTail(t *testing.T) {
+	var pmf [guardAgents + 1]float64
+	pmf[0] = 1
+	fs := []float64{0.3, 0.6, 0.9, 0.05}
+	for _, f := range fs {
+		pmfAdd(&pmf, f)
 	}
-	free := build(guardAgents+1, 0.3, 0.6, 0.9, 0.05)
 	sum := 0.0
-	for _, x := range free {
+	for _, x := range pmf {
 		sum += x
 	}
 	if math.Abs(sum-1) > 1e-12 {
 		t.Fatalf("pmf sums to %v", sum)
 	}
-	// Ten chances in a pmf long enough to hold them all, and the same lumped at 6.
-	fs := []float64{0.1, 0.5, 0.2, 0.9, 0.3, 0.3, 0.7, 0.05, 1, 0}
-	lives, lumped := build(11, fs...), build(7, fs...)
-	for thr := -3; thr <= 2; thr++ {
-		want := 0.0 // Σ over l, f with l − f > thr of P(L = l) P(F = f)
-		for l, pl := range lives {
-			for f, pf := range free {
-				if l-f > thr {
-					want += pl * pf
+	pois := func(mu float64, k int) float64 {
+		if k < 0 {
+			return 0
+		}
+		p := math.Exp(-mu)
+		for i := 1; i <= k; i++ {
+			p *= mu / float64(i)
+		}
+		return p
+	}
+	for _, mu := range []float64{0, 0.5, 3, 12} {
+		for _, c := range []float64{-3, -1, 0, 2, 7} {
+			want := 0.0 // P(L − F > c) = Σ_f P(F = f) (1 − P(L ≤ c + f))
+			for f, pf := range pmf {
+				cdf := 0.0
+				for k := 0; k <= int(c)+f; k++ {
+					cdf += pois(mu, k)
 				}
+				want += pf * (1 - cdf)
+			}
+			if got := poissonDiffTail(mu, &pmf, c); math.Abs(got-want) > 1e-9 {
+				t.Errorf("mu %v c %v: %v, want %v", mu, c, got, want)
 			}
 		}
-		if got := diffTail(lives, free, thr); math.Abs(got-want) > 1e-12 {
-			t.Errorf("thr %d: %v, want %v", thr, got, want)
-		}
-		// Lumping the counts past 6 at 6 keeps every tail up to 5.
-		if got := diffTail(lumped, free[:min(len(free), 6-thr)], thr); math.Abs(got-diffTail(lives, free[:min(len(free), 6-thr)], thr)) > 1e-12 {
-			t.Errorf("thr %d lumped: %v", thr, got)
-		}
 	}
-}
-
-// binomialTail is P(Binomial(n, p) > k).
-func binomialTail(n int, p float64, k int) float64 {
-	pmf := make([]float64, n+1)
-	pmf[0] = 1
-	for range n {
-		pmfAdd(pmf, p)
-	}
-	tail := 0.0
-	for x := k + 1; x <= n; x++ {
-		tail += pmf[x]
-	}
-	return tail
 }
 
 // Issue 18: early in the day only the short talks have ended. The day's credit counts the
