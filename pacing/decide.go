@@ -48,8 +48,8 @@ func Decide(s Snapshot) Decision {
 		target := math.Floor(set.Ratio*float64(ready) + 0.5)
 		n = int(min(target, float64(capacity))) - inflight
 	case Predictive:
-		// The budget is spent when a window is over its allowance by more than the slack and
-		// the rest of the day can pay back.
+		// The budget is spent when a window is over its allowance by more than the slack plus
+		// what the rest of the day can pay back (the guard's credit).
 		credit := dayCredit(s, set, target, active)
 		switch {
 		case !s.Stats.warm(set.Tuning, s):
