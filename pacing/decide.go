@@ -2,6 +2,7 @@ package pacing
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -137,13 +138,11 @@ func (e *Estimator) warm(t Tuning, s Snapshot) bool {
 		e.dials.count[Live] >= t.MinLive
 }
 
-// busyWarm tells whether the talk and wrap-up estimates can be trusted to forecast busy
-// agents becoming free: the first talk times observed after a start are the short ones, so it
-// takes twice as many as there are agents logged in (or a full window). Until then only the
-// ready agents count as supply.
-func (e *Estimator) busyWarm(t Tuning, agents int) bool {
-	return e.talk.n >= max(t.MinSamples, min(2*agents, len(e.talk.vals))) &&
-		e.wrap.n >= max(t.MinSamples, min(agents, len(e.wrap.vals)))
+// busyWarm tells whether the talk and wrap-up estimates can forecast busy agents becoming
+// free: MinSamples of each. The first talk times a day sees end are the short ones; the talks
+// under way make up for them (busyForecast). Until then only the ready agents count as supply.
+func (e *Estimator) busyWarm(t Tuning) bool {
+	return e.talk.n >= t.MinSamples && e.wrap.n >= t.MinSamples
 }
 
 // LookAhead is the predictive mode's core rule. A new call is placed while the probability
@@ -193,7 +192,7 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 	// Demand: live answers classified before each point.
 	var q [maxPoints]float64
 	for _, c := range s.Calls {
-		if !w.liveBy(c, rq[:k], q[:k]) {
+		if !w.liveBy(c, rq[:k], q[:k], false, 0) {
 			continue
 		}
 		for j := range k {
@@ -208,10 +207,10 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 			agents++
 		}
 	}
-	busyOK := e.busyWarm(set.Tuning, agents)
-	var wq [3]float64
-	if busyOK {
-		wq = e.wrapQuantiles()
+	busyOK := e.busyWarm(set.Tuning)
+	var bf busyForecast
+	if busyOK && la.AgentFree == nil {
+		e.forecastBusy(s.Agents, &bf)
 	}
 	for i, a := range s.Agents {
 		if la.AgentFree != nil {
@@ -231,7 +230,7 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 			}
 		case busyOK:
 			for j := range k {
-				f := e.freeWithin(a, rq[j]+amd+dl, &wq, false)
+				f := e.freeWithin(a, rq[j]+amd+dl, &bf, false)
 				sMean[j] += f
 				sVar[j] += f * (1 - f)
 			}
@@ -283,74 +282,123 @@ func (w *dialWindow) openAt(el float64) (left, base float64) {
 // within rq[j] seconds from now: 1 for a waiting call; for a call being classified, the share of
 // persons among the answers classified for longer; for a ringing call, the share of live answers
 // by then among the dials still open at its ring time. false when the window cannot tell.
-func (w *dialWindow) liveBy(c Call, rq, q []float64) bool {
+//
+// cautious (the day-budget guard's count) adds one dial of the overall live share p among those
+// open, a person at once: a call ringing longer than the window's live answers is then not taken
+// as sure to bring none, and the window can always tell.
+func (w *dialWindow) liveBy(c Call, rq, q []float64, cautious bool, p float64) bool {
 	switch c.Stage {
 	case Waiting:
 		for j := range q {
 			q[j] = 1
 		}
 	case Classifying:
-		p := w.liveWhileClassifying(clampSeconds(c.InStage))
+		pc := w.liveWhileClassifying(clampSeconds(c.InStage))
 		for j := range q {
-			q[j] = p
+			q[j] = pc
 		}
 	default:
 		el := clampSeconds(c.Elapsed)
 		left, base := w.openAt(el)
-		if left < 0.5 {
+		prior := 0.0
+		if cautious {
+			left, prior = left+1, p
+		} else if left < 0.5 {
 			return false
 		}
 		for j := range q {
-			q[j] = min(max((w.upTo(Live, el+rq[j])-base)/left, 0), 1)
+			q[j] = min(max((w.upTo(Live, el+rq[j])-base+prior)/left, 0), 1)
 		}
 	}
 	return true
 }
 
 // liveAtAll is the chance that call c brings a live answer at all: liveBy with no time limit,
-// and 0 when the window cannot tell.
-func (w *dialWindow) liveAtAll(c Call) float64 {
+// cautious (the guard's count).
+func (w *dialWindow) liveAtAll(c Call, p float64) float64 {
 	switch c.Stage {
 	case Waiting:
 		return 1
 	case Classifying:
 		return w.liveWhileClassifying(clampSeconds(c.InStage))
 	}
-	if left, base := w.openAt(clampSeconds(c.Elapsed)); left >= 0.5 {
-		return min(max((float64(w.count[Live])-base)/left, 0), 1)
-	}
-	return 0
+	left, base := w.openAt(clampSeconds(c.Elapsed))
+	return min(max((float64(w.count[Live])-base+p)/(left+1), 0), 1)
 }
 
 // maxPoints bounds Tuning.Points.
 const maxPoints = 50
 
-// wrapQuantiles are the points of the wrap-up time over which a talk's end is spread to tell
-// when a busy agent is free.
-func (e *Estimator) wrapQuantiles() (wq [3]float64) {
-	for i := range wq {
-		wq[i] = e.wrap.quantile((float64(i) + 0.5) / float64(len(wq)))
+// maxUnderWay bounds the talks and wrap-ups under way a busy forecast counts: past it the
+// others are left out, which only matters before the samples outnumber them.
+const maxUnderWay = 512
+
+// underWay holds how long each of the talks (or wrap-ups) under way has lasted, sorted.
+type underWay struct {
+	v [maxUnderWay]float32
+	n int
+}
+
+func (u *underWay) add(x float64) {
+	if u.n < len(u.v) {
+		u.v[u.n] = float32(x)
+		u.n++
 	}
-	return wq
+}
+
+// atLeast is how many of them have lasted x seconds or more.
+func (u *underWay) atLeast(x float64) float64 {
+	i, _ := slices.BinarySearch(u.v[:u.n], float32(x))
+	return float64(u.n - i)
+}
+
+// busyForecast is what a decision forecasts busy agents freeing from: the points of the
+// wrap-up time over which a talk's end is spread, and the talks and wrap-ups under way. Those
+// count among the durations outlasting a busy agent's time so far, as censored samples do in a
+// survival estimate: the first talks a day sees end are the short ones, and without the long
+// ones under way the forecast would free agents too soon.
+type busyForecast struct {
+	wq           [3]float64
+	talks, wraps underWay
+}
+
+// forecastBusy fills f for the agents.
+func (e *Estimator) forecastBusy(agents []Agent, f *busyForecast) {
+	for i := range f.wq {
+		f.wq[i] = e.wrap.quantile((float64(i) + 0.5) / float64(len(f.wq)))
+	}
+	f.talks.n, f.wraps.n = 0, 0
+	for _, a := range agents {
+		switch a.State {
+		case OnCall:
+			f.talks.add(clampSeconds(a.InState))
+		case WrapUp:
+			f.wraps.add(clampSeconds(a.InState))
+		}
+	}
+	slices.Sort(f.talks.v[:f.talks.n])
+	slices.Sort(f.wraps.v[:f.wraps.n])
 }
 
 // freeWithin is the probability that agent a is free within x seconds, from the talk and
-// wrap-up estimates (busyWarm) given its time in state: 1 for a ready agent, 0 for a paused one.
-// cautious keeps a chance that the talk or wrap-up outlasts every one seen (the day-budget
-// guard's count, which must not take a busy agent's freeing for certain).
-func (e *Estimator) freeWithin(a Agent, x float64, wq *[3]float64, cautious bool) float64 {
+// wrap-up estimates (busyWarm) given its time in state and the others under way (f): 1 for a
+// ready agent, 0 for a paused one. cautious keeps a chance that the talk or wrap-up outlasts
+// every one seen (the day-budget guard's count, which must not take a busy agent's freeing for
+// certain).
+func (e *Estimator) freeWithin(a Agent, x float64, f *busyForecast, cautious bool) float64 {
 	el := clampSeconds(a.InState)
 	switch a.State {
 	case Ready:
 		return 1
 	case OnCall:
-		f := 0.0
-		for _, wv := range wq {
-			f += e.talk.conditional(el, x-wv, cautious)
+		others := max(f.talks.atLeast(el)-1, 0) // a's own talk is among them
+		p := 0.0
+		for _, wv := range f.wq {
+			p += e.talk.conditional(el, x-wv, others, cautious)
 		}
-		return f / float64(len(wq))
+		return p / float64(len(f.wq))
 	case WrapUp:
-		return e.wrap.conditional(el, x, cautious)
+		return e.wrap.conditional(el, x, max(f.wraps.atLeast(el)-1, 0), cautious)
 	}
 	return 0
 }

@@ -14,16 +14,18 @@
 //     answer would arrive, the live answers that arrive before it (from the calls in flight,
 //     conditioned on how long each has been ringing) and the agents free by then plus the
 //     connect deadline (ready agents, and busy agents from the talk and wrap-up distributions
-//     conditioned on their time in state). It keeps adding calls while the probability that the
+//     conditioned on their time in state, the talks and wrap-ups under way counted among
+//     those lasting longer, since the first a day sees end are the short ones). It keeps adding calls while the probability that the
 //     new call's live answer finds no free agent stays under a threshold. A feedback loop steers
 //     that threshold from the abandons and live answers counted in the compliance windows
 //     (calendar day, rolling 24 h, rolling 30 days), so the realised abandon rate (P-2) stays
 //     under the target in every window. With too little data (cold start) it dials progressively;
-//     until the talk and wrap-up times are known it counts only ready agents as supply.
+//     until a few talk and wrap-up times are known it counts only ready agents as supply.
 //
 // The day-budget guard (P-2) then caps the predictive mode so that no compliance window ends
-// over its target but by a small chance: the live answers the calls in flight can bring, at a
-// count chance exceeds with probability Tuning.GuardRisk, less the agents free to take them in
+// over its target but by a small chance: the live answers the calls in flight can bring (one
+// chance per call, counted exactly), at a count chance exceeds with probability
+// Tuning.GuardRisk, less the agents free to take them in
 // time, must stay within the abandons the windows can still take plus a credit of the rest of
 // the day's answers (Snapshot.DayEnd) that shrinks to nothing as the day ends. As the budget
 // runs low it cuts the calls per agent first, down to progressive ("abandon_budget_low").

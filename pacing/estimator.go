@@ -463,16 +463,17 @@ func (w *sampleWindow) quantile(u float64) float64 {
 	return (float64(lo) + f) * w.width
 }
 
-// conditional is P(x < X ≤ x+h | X > x) for the window's samples, with an exponential tail
-// (mean: the sample mean, at least x) beyond the samples. cautious counts one more sample
-// beyond x+h: the next value may outlast every one seen, and the fewer outlast x, the likelier.
-func (w *sampleWindow) conditional(x, h float64, cautious bool) float64 {
+// conditional is P(x < X ≤ x+h | X > x) for the window's samples and under more durations
+// known to exceed x (under way), with an exponential tail (mean: the sample mean, at least x)
+// when fewer than two outlast x. cautious counts one more sample beyond x+h: the next value may
+// outlast every one seen, and the fewer outlast x, the likelier.
+func (w *sampleWindow) conditional(x, h, under float64, cautious bool) float64 {
 	if h <= 0 {
 		return 0
 	}
 	n := float64(w.n)
 	base := w.upTo(x)
-	surv := n - base
+	surv := n - base + under
 	if surv < 2 {
 		m := math.Max(w.mean(), x)
 		if !(m > 0) {

@@ -61,15 +61,15 @@ func TestEstimatorSummaryAndWindow(t *testing.T) {
 		t.Errorf("talk %v over %d samples, want 2.5s over the last 4", s.MeanTalk, s.TalkSamples)
 	}
 	// Conditional remaining time: of samples 1,1,3,5 those over 2 s end within 2 s: 1 of 2.
-	if p := e.talk.conditional(2, 2, false); p < 0.3 || p > 0.7 {
+	if p := e.talk.conditional(2, 2, 0, false); p < 0.3 || p > 0.7 {
 		t.Errorf("P(T ≤ 4 | T > 2) = %v, want about 0.5", p)
 	}
 	// Every sample over 2 s ends by 2 s + 10 s; the day-budget guard's cautious count keeps a
 	// chance that the next one outlasts them all: one more sample among the two (issue 18).
-	if p := e.talk.conditional(2, 10, false); p != 1 {
+	if p := e.talk.conditional(2, 10, 0, false); p != 1 {
 		t.Errorf("P(T ≤ 12 | T > 2) = %v, want 1 from the samples", p)
 	}
-	if p := e.talk.conditional(2, 10, true); math.Abs(p-2.0/3) > 1e-9 {
+	if p := e.talk.conditional(2, 10, 0, true); math.Abs(p-2.0/3) > 1e-9 {
 		t.Errorf("cautious P(T ≤ 12 | T > 2) = %v, want 2/3", p)
 	}
 }

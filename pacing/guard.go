@@ -11,18 +11,18 @@ import (
 // A call is abandoned only when its live answer finds no agent, so the calls in flight can
 // cost at most their live answers less the agents free to take them, and each abandon takes
 // one live answer and one abandon of budget. The live answers to come are a sum of independent
-// chances, one per call (a waiting call is one; a call being classified is a person with the
+// chances, one per call: a waiting call is one; a call being classified is a person with the
 // share of persons among answers classified for longer; a ringing call is answered by a person
-// with the share of persons among the dials still open at its ring time; a new call with the
-// live-answer share), bounded by the number of calls. The guard keeps the count that chance
-// exceeds only with probability Tuning.GuardRisk (a Poisson bound, whose tail is wider than
-// such a sum's), less the agents free in time (the ready ones; once talk and wrap-up times can
-// be forecast, also the busy ones freeing before the answers arrive: refinedGuard), within the
-// cover: the smallest window's budget plus the credit of the rest of the day (dayCredit), less
-// the campaign's Exposure elsewhere. Then no run of abandons takes a window over its target
-// whenever dialing stops, but by that chance: the guarantee the feedback loop alone does not
-// give. As the budget runs low the guard tightens, fewer calls per agent first, down to
-// progressive.
+// with the share of persons among the dials still open at its ring time, counting one dial
+// more of the live-answer share (a call ringing past every one the window saw is not sure to
+// bring nothing); a new call with the live-answer share. The guard keeps the count that chance
+// exceeds only with probability Tuning.GuardRisk, less the agents free in time (the ready
+// ones; once talk and wrap-up times can be forecast, also the busy ones freeing before the
+// answers arrive, never for certain), within the cover: the smallest window's budget plus the
+// credit of the rest of the day (dayCredit), less the campaign's Exposure elsewhere. Then no
+// run of abandons takes a window over its target whenever dialing stops, but by that chance:
+// the guarantee the feedback loop alone does not give. As the budget runs low the guard
+// tightens, fewer calls per agent first, down to progressive.
 //
 // The risk is taken at every decision, and at the day's end the guard holds the calls in
 // flight at the edge of the budget for minutes on end; hence a risk far smaller than the one
@@ -37,7 +37,7 @@ func guard(s Snapshot, comp Compliance, set Settings, target, credit float64, re
 	}
 	mu := 0.0
 	for _, c := range s.Calls {
-		mu += w.liveAtAll(c)
+		mu += w.liveAtAll(c, p)
 	}
 	calls := len(s.Calls)
 	ok := func(m int) bool {
@@ -47,97 +47,122 @@ func guard(s Snapshot, comp Compliance, set Settings, target, credit float64, re
 	if ok(n) {
 		return n
 	}
-	// Counting only the ready agents is the bound that needs no forecast. Once busy agents
-	// can be forecast, those freeing before the live answers arrive count too.
-	if r, fine := refinedGuard(s, set, cover, p, mu, ready, active, prog, n); fine {
+	// A Poisson bound of the same mean has a wider tail than the answers' count and needs no
+	// pmf: when it passes, so does the exact count. Otherwise count (exactGuard).
+	if r, fine := exactGuard(s, set, cover, p, ready, active, prog, n); fine {
 		return r
 	}
 	return lastOK(prog, n, ok) // prog when even that fails: progressive is never cut
 }
 
-// guardAgents and guardMaxMu bound refinedGuard's work: it counts up to guardAgents busy agents
-// exactly (more are lumped at that count, which only undercounts them) and leaves Poisson means
-// over guardMaxMu to the plain bound.
+// guardAgents and guardLives bound exactGuard's work: it counts up to guardAgents busy agents
+// exactly (more are lumped at that count, which only undercounts them) and live answers up to
+// guardLives (more are lumped there, past any count the cover can take); a cover needing more
+// is left to the plain bound.
 const (
 	guardAgents = 64
-	guardMaxMu  = 500
+	guardLives  = 256
 )
 
-// refinedGuard is the guard counting the busy agents that free up before the live answers come.
+// exactGuard is the guard with the live answers counted exactly, as the sum of one independent
+// chance per call they are (the Poisson bound of the plain guard is wide when the calls are few:
+// five calls never bring six answers), and, once talk and wrap-up times can be forecast, the busy
+// agents that free up before the live answers come.
+//
 // An answer is abandoned only if no agent frees up between its arrival and the connect
 // deadline, so the abandons among the calls in flight are at most, over the time t from now,
 // the live answers arrived by t less the agents free by t plus the classification and
 // connect time. On the look-ahead's points x₀ < … < x_{k−1} (quantiles of a live answer's
 // ring time) that is at most the largest of: the answers by x_c less the agents free by
 // x_{c−1} (now for c = 0), and all the answers less the agents free by x_{k−1}. Each is a
-// Poisson bound on the answers less an exact count of independent agents; the guard takes m
-// new calls while each exceeds the cover with probability at most Tuning.GuardRisk. false
-// when the forecasts cannot be trusted yet (then only the ready agents count).
-func refinedGuard(s Snapshot, set Settings, cover, p, mu float64, ready, active, prog, n int) (int, bool) {
+// count of independent answers less an independent count of agents; the guard takes m new
+// calls while each exceeds the cover with probability at most Tuning.GuardRisk. Without
+// forecasts only the ready agents count, and only the last check binds. false when the cover
+// is too large to count (the plain bound then holds it anyway).
+func exactGuard(s Snapshot, set Settings, cover, p float64, ready, active, prog, n int) (int, bool) {
 	e := s.Stats
 	w := &e.dials
-	k := set.Tuning.Points
-	c := math.Floor(cover + 1e-9)
-	if !e.busyWarm(set.Tuning, active) || mu+float64(n)*p > guardMaxMu {
+	thr := int(math.Floor(cover+1e-9)) + ready // the lives the cover and the ready agents take
+	size := thr + guardAgents + 2
+	if size > guardLives+1 {
 		return 0, false
+	}
+	size = max(size, 2)
+	calls := len(s.Calls)
+	lo := max(prog, min(n, thr-calls)) // every call a live answer is still covered up to there
+	if lo >= n {
+		return n, true
+	}
+	k := set.Tuning.Points
+	first := 0
+	warm := e.busyWarm(set.Tuning)
+	if !warm {
+		first = k // only the ready agents: the last check, all the answers, is the binding one
 	}
 	amd := w.meanClassify(Live)
 	dl := set.ConnectDeadline.Seconds()
-	var rq, lMean [maxPoints + 1]float64
-	var free [maxPoints + 1][guardAgents + 1]float64 // pmf of the busy agents free by each point
+	var bf busyForecast
+	if warm {
+		e.forecastBusy(s.Agents, &bf)
+	}
+	var rq [maxPoints]float64
 	for j := range k {
 		rq[j] = w.quantile(Live, (float64(j)+0.5)/float64(k))
 	}
 	var q [maxPoints]float64
-	for _, cl := range s.Calls {
-		if w.liveBy(cl, rq[:k], q[:k]) {
-			for j := range k {
-				lMean[j] += q[j]
-			}
-		}
-	}
-	lMean[k] = mu
-	wq := e.wrapQuantiles()
-	for j := range k + 1 {
-		free[j][0] = 1
-		x := amd + dl
-		if j > 0 {
-			x += rq[j-1]
-		}
-		for _, a := range s.Agents {
-			f := e.freeWithin(a, x, &wq, true)
-			if a.State == Ready || f <= 0 {
-				continue
-			}
-			pmfAdd(&free[j], f)
-		}
-	}
-	calls := len(s.Calls)
+	var lives [guardLives + 1]float64
+	var free [guardAgents + 1]float64 // pmf of the busy agents free in time
 	risk := set.Tuning.GuardRisk
-	ok := func(m int) bool {
-		if float64(calls+m-ready) <= c {
-			return true // every call a live answer is still covered
-		}
-		for j := range k + 1 {
-			u := 1.0
-			if j < k {
-				u = (float64(j) + 0.5) / float64(k)
+	hi := n
+	for j := first; j <= k; j++ {
+		clear(free[:])
+		free[0] = 1
+		if warm {
+			x := amd + dl
+			if j > 0 {
+				x += rq[j-1]
 			}
-			if poissonDiffTail(lMean[j]+float64(m)*p*u, &free[j], c+float64(ready)) > risk {
-				return false
+			for _, a := range s.Agents {
+				if f := e.freeWithin(a, x, &bf, true); a.State != Ready && f > 0 {
+					pmfAdd(free[:], f)
+				}
 			}
 		}
-		return true
+		clear(lives[:size])
+		lives[0] = 1
+		u := 1.0 // a new call's chance of a live answer by this point, over p
+		if j < k {
+			u = (float64(j) + 0.5) / float64(k)
+		}
+		for _, cl := range s.Calls {
+			if j == k {
+				pmfAdd(lives[:size], w.liveAtAll(cl, p))
+			} else if w.liveBy(cl, rq[j:j+1], q[:1], true, p) {
+				pmfAdd(lives[:size], q[0])
+			}
+		}
+		for range lo {
+			pmfAdd(lives[:size], p*u)
+		}
+		if diffTail(lives[:size], free[:], thr) > risk {
+			return lo, true // progressive (or what every call live leaves covered) is never cut
+		}
+		m := lo
+		for m < hi {
+			pmfAdd(lives[:size], p*u)
+			if diffTail(lives[:size], free[:], thr) > risk {
+				break
+			}
+			m++
+		}
+		hi = m
 	}
-	if ok(n) {
-		return n, true
-	}
-	return lastOK(prog, n, ok), true
+	return hi, true
 }
 
 // pmfAdd adds an independent chance f to the count whose pmf is pmf, lumping the mass past
-// its end at its end (which only undercounts the agents).
-func pmfAdd(pmf *[guardAgents + 1]float64, f float64) {
+// its end at its end.
+func pmfAdd(pmf []float64, f float64) {
 	last := len(pmf) - 1
 	pmf[last] += pmf[last-1] * f
 	for i := last - 1; i > 0; i-- {
@@ -146,31 +171,21 @@ func pmfAdd(pmf *[guardAgents + 1]float64, f float64) {
 	pmf[0] *= 1 - f
 }
 
-// poissonDiffTail is P(L − F > c) for L Poisson with mean mu and F independent with pmf.
-func poissonDiffTail(mu float64, pmf *[guardAgents + 1]float64, c float64) float64 {
-	if !(mu > 0) { // L is 0: P(F < −c)
-		tail := 0.0
-		for f := 0; f < len(pmf) && float64(f) < -c; f++ {
-			tail += pmf[f]
+// diffTail is P(L − F > thr) for independent counts L and F with pmfs lives and free.
+func diffTail(lives, free []float64, thr int) float64 {
+	// P(L > x) for x = thr + f, summed from the top of lives down.
+	tail, above := 0.0, 0.0 // above: P(L > x) for the x at hand
+	x := len(lives) - 1
+	for f := len(free) - 1; f >= 0; f-- {
+		t := thr + f
+		if t < 0 {
+			tail += free[f] // a negative cover met by ready agents: any count exceeds it
+			continue
 		}
-		return tail
-	}
-	// P(L > c + f) for f = 0 … len(pmf)−1, from the Poisson cdf.
-	top := int(c) + len(pmf)
-	pl, cdf := math.Exp(-mu), 0.0
-	tail := 0.0
-	for x := 0; x <= top; x++ {
-		if x > 0 {
-			pl *= mu / float64(x)
+		for ; x > t; x-- {
+			above += lives[x]
 		}
-		cdf += pl
-		if f := x - int(c); f >= 0 && f < len(pmf) {
-			tail += pmf[f] * max(0, 1-cdf)
-		}
-	}
-	// Those f with c + f < 0 (a negative cover met by ready agents) count P(L > negative) = 1.
-	for f := 0; f < len(pmf) && f+int(c) < 0; f++ {
-		tail += pmf[f]
+		tail += free[f] * above
 	}
 	return tail
 }
@@ -200,25 +215,11 @@ const creditHorizon = 60 * time.Second
 // dayCredit is the guard's credit: Credit × target × the live answers the active agents take
 // before DayEnd less creditHorizon, at one per talk, wrap-up and progressive wait (the mean
 // time to a dial's outcome over the live-answer share). Whatever the guard borrows is paid
-// back by those answers. Zero without DayEnd, or before Tuning.MinSamples talk and wrap-up
-// times.
+// back by those answers. Zero without DayEnd, or before a talk and a wrap-up have ended.
 func dayCredit(s Snapshot, set Settings, target float64, active int) float64 {
 	e := s.Stats
-	if s.DayEnd.IsZero() || e == nil || e.dials.count[Live] == 0 || e.talk.n < set.Tuning.MinSamples || e.wrap.n < set.Tuning.MinSamples {
+	if s.DayEnd.IsZero() || e == nil || e.dials.count[Live] == 0 || e.talk.n == 0 || e.wrap.n == 0 {
 		return 0
-	}
-	talk := e.talk.mean()
-	if !e.busyWarm(set.Tuning, (active+1)/2) {
-		// The first talk times a day sees are the short ones, which would count the day's
-		// answers to come many times over: until there are as many as agents, the talks under
-		// way count too, each as long as it has lasted (the time on test over the talks ended).
-		sum := talk * float64(e.talk.n)
-		for _, a := range s.Agents {
-			if a.State == OnCall {
-				sum += clampSeconds(a.InState)
-			}
-		}
-		talk = sum / float64(e.talk.n)
 	}
 	left := (s.DayEnd.Sub(s.Now) - creditHorizon).Seconds()
 	if left <= 0 {
@@ -226,9 +227,28 @@ func dayCredit(s Snapshot, set Settings, target float64, active int) float64 {
 	}
 	w := &e.dials
 	wait := w.durSum / float64(w.count[Live])
-	cycle := talk + e.wrap.mean() + wait
+	cycle := meanOnTest(&e.talk, s.Agents, OnCall, active) + meanOnTest(&e.wrap, s.Agents, WrapUp, active) + wait
 	if !(cycle > 0) {
 		return 0
 	}
 	return set.Tuning.Credit * target * float64(active) * left / cycle
+}
+
+// meanOnTest is the window's mean; until it holds as many samples as there are active agents,
+// the mean over the time on test instead: the durations under way (the agents in state) count
+// too, each as long as it has lasted, over the samples ended. The first durations a day sees
+// end are the short ones, which would count the day's answers to come many times over; the
+// time on test is long while few have ended, and comes down to the mean as they do.
+func meanOnTest(w *sampleWindow, agents []Agent, state AgentState, active int) float64 {
+	m := w.mean()
+	if w.n >= min(active, len(w.vals)) {
+		return m
+	}
+	sum := m * float64(w.n)
+	for _, a := range agents {
+		if a.State == state {
+			sum += clampSeconds(a.InState)
+		}
+	}
+	return sum / float64(w.n)
 }

@@ -67,10 +67,10 @@ func TestGuardCountsLiveAnswers(t *testing.T) {
 	if n < 5 || n == 100 {
 		t.Errorf("a budget of 15 for 40 calls at 1 in 10: %d more calls, want some, not all", n)
 	}
-	// Each call ringing for a second is a person with the live share: 4 answers counted on, and
-	// one in ten of the new calls.
-	if q := poissonQuantile(4+float64(n)*0.1, set.Tuning.GuardRisk); q > 15 || poissonQuantile(4+float64(n+1)*0.1, set.Tuning.GuardRisk) <= 15 {
-		t.Errorf("%d calls count on %d live answers, over the budget of 15", n, q)
+	// Each call ringing for a second is a person with the live share, one in ten, as is each
+	// new call: the most calls whose live answers exceed 15 at most at the guard's risk.
+	if binomialTail(40+n, 0.1, 15) > set.Tuning.GuardRisk || binomialTail(41+n, 0.1, 15) <= set.Tuning.GuardRisk {
+		t.Errorf("%d more calls: %v and %v over the budget of 15 with one call less and one more", n, binomialTail(40+n, 0.1, 15), binomialTail(41+n, 0.1, 15))
 	}
 	// Waiting calls are live answers already: each takes one of the budget.
 	for range 14 {
@@ -115,64 +115,78 @@ func TestGuardCountsAgentsFreeingInTime(t *testing.T) {
 	}
 	// Ten agents free in time cover ten more live answers at most, so at the same risk the
 	// count of live answers grows by no more than ten.
-	q := func(n int) int { return poissonQuantile(4+float64(n)*0.1, plain.Tuning.GuardRisk) }
-	if q(soon) > 15+10 {
-		t.Errorf("%d more calls count on %d live answers, over the budget of 15 and the 10 agents", soon, q(soon))
+	if tail := binomialTail(40+soon, 0.1, 15+10); tail > plain.Tuning.GuardRisk {
+		t.Errorf("%d more calls exceed the budget of 15 and the 10 agents with chance %v", soon, tail)
 	}
 }
 
-// The tail of a Poisson count less an independent count, against the convolution summed out.
-func TestPoissonDiffTail(t *testing.T) {
-	var pmf [guardAgents + 1]float64
-	pmf[0] = 1
-	fs := []float64{0.3, 0.6, 0.9, 0.05}
-	for _, f := range fs {
-		pmfAdd(&pmf, f)
+// The tail of a count less an independent count, against the joint pmf summed out.
+func TestDiffTail(t *testing.T) {
+	build := func(size int, fs ...float64) []float64 {
+		pmf := make([]float64, size)
+		pmf[0] = 1
+		for _, f := range fs {
+			pmfAdd(pmf, f)
+		}
+		return pmf
 	}
+	free := build(guardAgents+1, 0.3, 0.6, 0.9, 0.05)
 	sum := 0.0
-	for _, x := range pmf {
+	for _, x := range free {
 		sum += x
 	}
 	if math.Abs(sum-1) > 1e-12 {
 		t.Fatalf("pmf sums to %v", sum)
 	}
-	pois := func(mu float64, k int) float64 {
-		if k < 0 {
-			return 0
-		}
-		p := math.Exp(-mu)
-		for i := 1; i <= k; i++ {
-			p *= mu / float64(i)
-		}
-		return p
-	}
-	for _, mu := range []float64{0, 0.5, 3, 12} {
-		for _, c := range []float64{-3, -1, 0, 2, 7} {
-			want := 0.0 // P(L − F > c) = Σ_f P(F = f) (1 − P(L ≤ c + f))
-			for f, pf := range pmf {
-				cdf := 0.0
-				for k := 0; k <= int(c)+f; k++ {
-					cdf += pois(mu, k)
+	// Ten chances in a pmf long enough to hold them all, and the same lumped at 6.
+	fs := []float64{0.1, 0.5, 0.2, 0.9, 0.3, 0.3, 0.7, 0.05, 1, 0}
+	lives, lumped := build(11, fs...), build(7, fs...)
+	for thr := -3; thr <= 2; thr++ {
+		want := 0.0 // Σ over l, f with l − f > thr of P(L = l) P(F = f)
+		for l, pl := range lives {
+			for f, pf := range free {
+				if l-f > thr {
+					want += pl * pf
 				}
-				want += pf * (1 - cdf)
 			}
-			if got := poissonDiffTail(mu, &pmf, c); math.Abs(got-want) > 1e-9 {
-				t.Errorf("mu %v c %v: %v, want %v", mu, c, got, want)
-			}
+		}
+		if got := diffTail(lives, free, thr); math.Abs(got-want) > 1e-12 {
+			t.Errorf("thr %d: %v, want %v", thr, got, want)
+		}
+		// Lumping the counts past 6 at 6 keeps every tail up to 5.
+		if got := diffTail(lumped, free[:min(len(free), 6-thr)], thr); math.Abs(got-diffTail(lives, free[:min(len(free), 6-thr)], thr)) > 1e-12 {
+			t.Errorf("thr %d lumped: %v", thr, got)
 		}
 	}
 }
 
-// Issue 18: early in the day only the short talks have ended. The day's credit counts the
-// talks under way as at least their time so far, so it comes early without counting the day's
-// answers many times over, and none comes before MinSamples talk and wrap-up times.
+// binomialTail is P(Binomial(n, p) > k).
+func binomialTail(n int, p float64, k int) float64 {
+	pmf := make([]float64, n+1)
+	pmf[0] = 1
+	for range n {
+		pmfAdd(pmf, p)
+	}
+	tail := 0.0
+	for x := k + 1; x <= n; x++ {
+		tail += pmf[x]
+	}
+	return tail
+}
+
+// Issue 18: early in the day only the short talks and wrap-ups have ended. The day's credit
+// counts those under way as at least their time so far (the time on test), so it comes from the
+// first talk and wrap-up without counting the day's answers many times over.
 func TestDayCreditCountsTalksUnderWay(t *testing.T) {
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	set := Settings{}.normalized()
 	e := oneInTen(now)
 	s := Snapshot{Now: now, DayEnd: now.Add(2 * time.Hour), Stats: e}
-	for range 20 {
+	for range 18 {
 		s.Agents = append(s.Agents, Agent{State: OnCall, InState: 120 * time.Second})
+	}
+	for range 2 {
+		s.Agents = append(s.Agents, Agent{State: WrapUp, InState: 40 * time.Second})
 	}
 	observe := func(n int) {
 		for range n {
@@ -181,23 +195,84 @@ func TestDayCreditCountsTalksUnderWay(t *testing.T) {
 		}
 		e.Settle()
 	}
-	observe(set.Tuning.MinSamples - 1)
 	if c := dayCredit(s, set, 0.03, 20); c != 0 {
-		t.Fatalf("credit %v before %d talk times, want none", c, set.Tuning.MinSamples)
+		t.Fatalf("credit %v before any talk time, want none", c)
 	}
-	observe(1)
-	// Five talks of 30 s ended, twenty under way for 120 s: 510 s a talk on test, with 10 s of
-	// wrap-up and the progressive wait of ten dials a live answer (8 s, then nine of 25 s).
+	// The progressive wait: ten dials a live answer (8 s, then nine of 25 s).
 	wait := 8.0 + 9*25
 	left := 2*3600.0 - 60
-	want := set.Tuning.Credit * 0.03 * 20 * left / (510 + 10 + wait)
-	if c := dayCredit(s, set, 0.03, 20); math.Abs(c-want) > 0.01*want {
-		t.Errorf("credit %v, want %v", c, want)
+	for _, c := range []struct {
+		ended      int
+		talk, wrap float64 // the means on test
+	}{
+		{1, 30 + 18*120, 10 + 2*40}, // one talk of 30 s ended, 18 under way for 120 s
+		{5, (5*30 + 18*120) / 5.0, (5*10 + 2*40) / 5.0},
+		{20, 30, 10}, // as many as agents: the samples' means
+	} {
+		observe(c.ended - e.talk.n)
+		want := set.Tuning.Credit * 0.03 * 20 * left / (c.talk + c.wrap + wait)
+		if got := dayCredit(s, set, 0.03, 20); math.Abs(got-want) > 0.01*want {
+			t.Errorf("%d talks ended: credit %v, want %v", c.ended, got, want)
+		}
 	}
-	// Once there are as many talk times as agents, their mean is the talk.
-	observe(15)
-	want = set.Tuning.Credit * 0.03 * 20 * left / (30 + 10 + wait)
-	if c := dayCredit(s, set, 0.03, 20); math.Abs(c-want) > 0.01*want {
-		t.Errorf("credit with ten talk times %v, want %v", c, want)
+}
+
+// Issue 18: a call ringing longer than any dial in the window is not sure to bring nothing;
+// the guard counts it a person with the live share (one dial more, of that share, among those
+// still open at its ring time).
+func TestGuardCountsCallsRingingPastTheWindow(t *testing.T) {
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	e := oneInTen(now) // persons answer at 8 s, the others give up at 25 s
+	e.Settle()
+	if q := e.dials.liveAtAll(Call{Stage: Ringing, Elapsed: 30 * time.Second}, 0.1); math.Abs(q-0.1) > 1e-9 {
+		t.Errorf("a call ringing 30 s: live with chance %v, want the live share 0.1", q)
+	}
+	var q [1]float64
+	if e.dials.liveBy(Call{Stage: Ringing, Elapsed: 30 * time.Second}, []float64{5}, q[:], false, 0.1) {
+		t.Errorf("the look-ahead's count: a call ringing past every dial seen cannot be told")
+	}
+	// At 10 s the window holds 1800 dials still open, none a person: one in 18 010.
+	if q := e.dials.liveAtAll(Call{Stage: Ringing, Elapsed: 10 * time.Second}, 0.1); math.Abs(q-0.1/1801) > 1e-9 {
+		t.Errorf("a call ringing 10 s: live with chance %v, want %v", q, 0.1/1801)
+	}
+	// Twenty such calls on one ready agent and no budget: more than one person among them is
+	// likely, so no new call goes out (counted as nothing, they would let calls out).
+	s := Snapshot{Now: now, Stats: e, Agents: []Agent{{State: Ready}}}
+	for range 20 {
+		s.Calls = append(s.Calls, Call{Stage: Ringing, Elapsed: 30 * time.Second})
+	}
+	comp := Compliance{Day: window(100, 3), Rolling24h: window(100, 3), Rolling30d: window(100, 3)}
+	if n := guard(s, comp, Settings{}.normalized(), 0.03, 0, 1, 1, 0, 10); n != 0 {
+		t.Errorf("twenty calls ringing past the window, one ready agent, no budget: %d more calls, want none", n)
+	}
+}
+
+// Issue 18: the talks under way count among those outlasting a busy agent's time so far (as
+// censored samples): early in a day only the short talks have ended, and forecasting from them
+// alone frees agents too soon.
+func TestBusyForecastCountsTalksUnderWay(t *testing.T) {
+	e := NewEstimator(time.UTC)
+	for _, d := range []int{10, 20, 30, 40, 50} {
+		e.ObserveTalk(time.Duration(d) * time.Second)
+		e.ObserveWrap(0)
+	}
+	me := Agent{State: OnCall, InState: 25 * time.Second}
+	var bf busyForecast
+	free := func(agents []Agent) float64 {
+		e.forecastBusy(agents, &bf)
+		return e.freeWithin(me, 10, &bf, false)
+	}
+	// Of the talks ended, three outlasted 25 s and one of them ended within 10 s more.
+	if f := free([]Agent{me}); math.Abs(f-1.0/3) > 1e-9 {
+		t.Errorf("free within 10 s: %v, want 1/3", f)
+	}
+	// Three talks under way for two minutes outlast 25 s too: one in six. A talk under way for
+	// less than 25 s, a ready agent and a wrap-up say nothing of it.
+	agents := []Agent{me, {State: Ready}, {State: WrapUp, InState: time.Minute}, {State: OnCall, InState: 10 * time.Second}}
+	for range 3 {
+		agents = append(agents, Agent{State: OnCall, InState: 2 * time.Minute})
+	}
+	if f := free(agents); math.Abs(f-1.0/6) > 1e-9 {
+		t.Errorf("free within 10 s with three talks under way for longer: %v, want 1/6", f)
 	}
 }

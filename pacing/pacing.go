@@ -90,7 +90,8 @@ type Tuning struct {
 	GuardRisk float64
 	// The cold start (progressive) lasts until MinDials dial outcomes and MinLive live answers
 	// have been observed; busy agents are forecast to become free once MinSamples talk and
-	// wrap-up times (and twice as many as the agents logged in) have been observed.
+	// wrap-up times have been observed (counting those under way, which have lasted at least
+	// their time so far, among the durations outlasting an agent's).
 	MinDials, MinLive, MinSamples int
 }
 
