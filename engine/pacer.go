@@ -84,8 +84,8 @@ type localAnswer struct {
 }
 
 // recentDials is how many of a campaign's latest ended attempts an engine learns from before
-// it first paces the campaign: as many as the estimator's dial window holds.
-const recentDials = pacing.DefaultDialWindow
+// it first paces the campaign: as many as the estimator's dial window can hold.
+const recentDials = pacing.MaxDialWindow
 
 // statsOfLocked returns the campaign's statistics, created empty on first use. Caller holds e.mu.
 func (e *Engine) statsOfLocked(camp *config.Campaign) *campaignStats {

@@ -134,7 +134,7 @@ func threshold(c Compliance, set Settings, target float64) float64 {
 // live answers, and right after a start (when the outcomes observed first are the ones that
 // end fast) at least as many outcomes as calls in flight, or a full window.
 func (e *Estimator) warm(t Tuning, s Snapshot) bool {
-	return e != nil && e.dials.n >= max(t.MinDials, min(len(s.Calls), len(e.dials.outcome))) &&
+	return e != nil && e.dials.n >= max(t.MinDials, min(len(s.Calls), e.dials.size)) &&
 		e.dials.count[Live] >= t.MinLive
 }
 

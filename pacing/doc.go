@@ -39,8 +39,8 @@
 // abandoned, the rate stays under the target.
 //
 // The Estimator learns from the calls the engine observes: outcome shares and ring times over
-// the last 2000 dials (each taken in once every dial placed before it has had time to end, so
-// bursts do not bias them), talk and wrap-up times over the last 400 calls, and live answers
+// the last 2000 dials, or as many more (up to 8000) as hold 500 live answers (each taken in
+// once every dial placed before it has had time to end, so bursts do not bias them), talk and wrap-up times over the last 400 calls, and live answers
 // and abandons per minute for the rolling 24 hours, per hour for the rolling 30 days and for
 // the current calendar day in the campaign's time zone. Its memory is fixed.
 //

@@ -59,6 +59,9 @@ type Summary struct {
 const (
 	DefaultDialWindow   = 2000 // most recent dial outcomes
 	DefaultSampleWindow = 400  // most recent talk and wrap-up times
+	// MaxDialWindow is the most dial outcomes NewEstimator's window holds: it keeps older
+	// ones while it holds fewer live answers than a quarter of DefaultDialWindow.
+	MaxDialWindow = DefaultDialWindow * dialWindowStretch
 )
 
 const (
@@ -99,7 +102,8 @@ func NewEstimator(loc *time.Location) *Estimator {
 }
 
 // NewEstimatorSized is NewEstimator with the given window sizes (dial outcomes, talk and
-// wrap-up samples).
+// wrap-up samples). The dial window keeps older outcomes, up to four times its size, while it
+// holds fewer live answers than a quarter of its size.
 func NewEstimatorSized(loc *time.Location, dialWindow, sampleWindow int) *Estimator {
 	if loc == nil {
 		loc = time.UTC
@@ -107,7 +111,7 @@ func NewEstimatorSized(loc *time.Location, dialWindow, sampleWindow int) *Estima
 	dialWindow = max(dialWindow, 1)
 	sampleWindow = max(sampleWindow, 1)
 	e := &Estimator{loc: loc}
-	e.dials.init(dialWindow)
+	e.dials.init(dialWindow, max(dialWindow/dialWindowStretch, 1))
 	e.talk.init(sampleWindow, talkBin, talkBins)
 	e.wrap.init(sampleWindow, wrapBin, wrapBins)
 	e.minutes.init(24*60, minuteSec)
@@ -233,16 +237,20 @@ func seconds(s float64) time.Duration {
 }
 
 // dialWindow holds the last dial outcomes with, per outcome, the cumulative count of ring
-// times by ring-time bin, and for answers (Live, Machine) that of classification times.
+// times by ring-time bin, and for answers (Live, Machine) that of classification times. It
+// holds the last size dials, and older ones while it holds fewer than minLive live answers, up
+// to its capacity: a campaign few of whose dials reach a person keeps enough of those to learn
+// their ring times from.
 type dialWindow struct {
-	outcome  []uint8
-	bin      []int16
-	ring     []float32
-	classify []float32
-	next, n  int
-	count    [numOutcomes]int
-	cum      [numOutcomes][]int32 // cum[o][b]: dials of outcome o with ring bin ≤ b
-	ringSum  float64              // answered dials
+	outcome       []uint8
+	bin           []int16
+	ring          []float32
+	classify      []float32
+	start, n      int // the oldest dial's index; how many are held
+	size, minLive int
+	count         [numOutcomes]int
+	cum           [numOutcomes][]int32 // cum[o][b]: dials of outcome o with ring bin ≤ b
+	ringSum       float64              // answered dials
 	// durSum is the sum over all dials of the time to the outcome: ring time, plus the
 	// classification time of an answer.
 	durSum float64
@@ -252,11 +260,18 @@ type dialWindow struct {
 	clsSum [Machine + 1]float64
 }
 
-func (w *dialWindow) init(size int) {
-	w.outcome = make([]uint8, size)
-	w.bin = make([]int16, size)
-	w.ring = make([]float32, size)
-	w.classify = make([]float32, size)
+// dialWindowStretch is how many times its size a dial window may grow to hold minLive live
+// answers (NewEstimatorSized: size ÷ dialWindowStretch, so hit rates down to one dial in 16
+// keep them).
+const dialWindowStretch = 4
+
+func (w *dialWindow) init(size, minLive int) {
+	capacity := size * dialWindowStretch
+	w.size, w.minLive = size, minLive
+	w.outcome = make([]uint8, capacity)
+	w.bin = make([]int16, capacity)
+	w.ring = make([]float32, capacity)
+	w.classify = make([]float32, capacity)
 	for o := range w.cum {
 		w.cum[o] = make([]int32, ringBins)
 	}
@@ -312,26 +327,10 @@ func clampSeconds(d time.Duration) float64 {
 
 func (w *dialWindow) add(r DialResult) {
 	if w.n == len(w.outcome) {
-		i := w.next
-		o := w.outcome[i]
-		w.count[o]--
-		c := w.cum[o]
-		for b := int(w.bin[i]); b < len(c); b++ {
-			c[b]--
-		}
-		w.durSum -= float64(w.ring[i]) + float64(w.classify[i])
-		if answered(Outcome(o)) {
-			w.ringSum -= float64(w.ring[i])
-			w.clsSum[o] -= float64(w.classify[i])
-			cc := w.clsCum[o]
-			for b := binOf(float64(w.classify[i]), clsBin, clsBins); b < len(cc); b++ {
-				cc[b]--
-			}
-		}
-	} else {
-		w.n++
+		w.evict()
 	}
-	i := w.next
+	i := (w.start + w.n) % len(w.outcome)
+	w.n++
 	ring, cls := clampSeconds(r.Ring), clampSeconds(r.Classify)
 	b := binOf(ring, ringBin, ringBins)
 	w.outcome[i], w.bin[i], w.ring[i], w.classify[i] = uint8(r.Outcome), int16(b), float32(ring), float32(cls)
@@ -349,11 +348,44 @@ func (w *dialWindow) add(r DialResult) {
 			cc[b]++
 		}
 	}
-	w.next = (w.next + 1) % len(w.outcome)
-	if w.n == len(w.outcome) && w.next == 0 {
+	// Past its size the window lets the oldest dials go while it keeps minLive live answers.
+	for w.n > w.size {
+		lives := w.count[Live]
+		if Outcome(w.outcome[w.start]) == Live {
+			lives--
+		}
+		if lives < w.minLive {
+			break
+		}
+		w.evict()
+	}
+}
+
+// evict lets the oldest dial go.
+func (w *dialWindow) evict() {
+	i := w.start
+	o := w.outcome[i]
+	w.count[o]--
+	c := w.cum[o]
+	for b := int(w.bin[i]); b < len(c); b++ {
+		c[b]--
+	}
+	w.durSum -= float64(w.ring[i]) + float64(w.classify[i])
+	if answered(Outcome(o)) {
+		w.ringSum -= float64(w.ring[i])
+		w.clsSum[o] -= float64(w.classify[i])
+		cc := w.clsCum[o]
+		for b := binOf(float64(w.classify[i]), clsBin, clsBins); b < len(cc); b++ {
+			cc[b]--
+		}
+	}
+	w.start = (w.start + 1) % len(w.outcome)
+	w.n--
+	if w.start == 0 {
 		// Recompute the float sums once per turn so rounding does not accumulate.
 		w.ringSum, w.clsSum, w.durSum = 0, [Machine + 1]float64{}, 0
-		for j := range w.outcome {
+		for k := range w.n {
+			j := (w.start + k) % len(w.outcome)
 			w.durSum += float64(w.ring[j]) + float64(w.classify[j])
 			if o := Outcome(w.outcome[j]); answered(o) {
 				w.ringSum += float64(w.ring[j])

@@ -144,3 +144,34 @@ func TestEstimatorBounded(t *testing.T) {
 		t.Errorf("sizes grew from %d to %d (pending %d)", after, s, len(e.pending.h))
 	}
 }
+
+// A campaign few of whose dials reach a person keeps older dials, up to four times the window,
+// until it holds a quarter of the window in live answers: enough to learn their ring times.
+func TestDialWindowKeepsLiveAnswers(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		every, dials, live int // one dial in every is live; the dials and live answers held
+	}{
+		{2, 100, 50},   // 50 live answers in the last 100 dials: the window's size
+		{10, 241, 25},  // back to the 25th live answer from the end
+		{100, 400, 4},  // four times the window
+		{1000, 400, 1}, // four times the window
+	} {
+		e := NewEstimatorSized(time.UTC, 100, 4)
+		for i := range 2000 {
+			o := NoAnswer
+			if i%c.every == c.every-1 {
+				o = Live
+			}
+			e.ObserveDial(DialResult{Outcome: o, At: t0.Add(time.Duration(i) * time.Second), Ring: 10 * time.Second})
+		}
+		e.Settle()
+		s := e.Summary()
+		if s.Dials != c.dials {
+			t.Errorf("one dial in %d live: the window holds %d dials, want %d", c.every, s.Dials, c.dials)
+		}
+		if want := float64(c.live) / float64(c.dials); math.Abs(s.LiveRate-want) > 1e-9 {
+			t.Errorf("one dial in %d live: live rate %v, want %v", c.every, s.LiveRate, want)
+		}
+	}
+}
