@@ -361,6 +361,19 @@ func (w *dialWindow) add(r DialResult) {
 	}
 }
 
+// recentShare is the live-answer share among the window's last k dials, counting one dial more
+// of the share p.
+func (w *dialWindow) recentShare(k int, p float64) float64 {
+	k = min(k, w.n)
+	lives := 0
+	for i := range k {
+		if Outcome(w.outcome[(w.start+w.n-1-i)%len(w.outcome)]) == Live {
+			lives++
+		}
+	}
+	return (float64(lives) + p) / float64(k+1)
+}
+
 // evict lets the oldest dial go.
 func (w *dialWindow) evict() {
 	i := w.start

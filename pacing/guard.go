@@ -15,11 +15,13 @@ import (
 // share of persons among answers classified for longer; a ringing call is answered by a person
 // with the share of persons among the dials still open at its ring time, counting one dial
 // more of the live-answer share (a call ringing past every one the window saw is not sure to
-// bring nothing); a new call with the live-answer share. The guard keeps the count that chance
-// exceeds only with probability Tuning.GuardRisk, less the agents free in time (the ready
-// ones; once talk and wrap-up times can be forecast, also the busy ones freeing before the
-// answers arrive, never for certain), within the cover: the smallest window's budget plus the
-// credit of the rest of the day (dayCredit), less the campaign's Exposure elsewhere. Then no
+// bring nothing); a new call with the live-answer share. When the last dials reach persons more
+// often than the window's share, the chances of the calls not yet answered are scaled up to
+// theirs (surge). The guard keeps the count that chance exceeds only with probability
+// Tuning.GuardRisk, less the agents free in time (the ready ones; once talk and wrap-up times
+// can be forecast, also the busy ones freeing before the answers arrive, never for certain),
+// within the cover: the smallest window's budget plus the credit of the rest of the day
+// (dayCredit), less the campaign's Exposure elsewhere. Then no
 // run of abandons takes a window over its target whenever dialing stops, but by that chance:
 // the guarantee the feedback loop alone does not give. As the budget runs low the guard
 // tightens, fewer calls per agent first, down to progressive.
@@ -35,13 +37,14 @@ func guard(s Snapshot, comp Compliance, set Settings, target, credit float64, re
 	if w.n > 0 {
 		p = float64(w.count[Live]) / float64(w.n)
 	}
+	sc := w.surge(p)
 	mu := 0.0
 	for _, c := range s.Calls {
-		mu += w.liveAtAll(c, p)
+		mu += sc.chance(c, w.liveAtAll(c, p))
 	}
 	calls := len(s.Calls)
 	ok := func(m int) bool {
-		lives := min(poissonQuantile(mu+float64(m)*p, set.Tuning.GuardRisk), calls+m)
+		lives := min(poissonQuantile(mu+float64(m)*sc.p, set.Tuning.GuardRisk), calls+m)
 		return float64(lives-ready) <= cover+1e-9
 	}
 	if ok(n) {
@@ -49,7 +52,7 @@ func guard(s Snapshot, comp Compliance, set Settings, target, credit float64, re
 	}
 	// A Poisson bound of the same mean has a wider tail than the answers' count and needs no
 	// pmf: when it passes, so does the exact count. Otherwise count (exactGuard).
-	if r, fine := exactGuard(s, set, cover, p, ready, active, prog, n); fine {
+	if r, fine := exactGuard(s, set, cover, p, sc, ready, active, prog, n); fine {
 		return r
 	}
 	return lastOK(prog, n, ok) // prog when even that fails: progressive is never cut
@@ -79,7 +82,7 @@ const (
 // calls while each exceeds the cover with probability at most Tuning.GuardRisk. Without
 // forecasts only the ready agents count, and only the last check binds. false when the cover
 // is too large to count (the plain bound then holds it anyway).
-func exactGuard(s Snapshot, set Settings, cover, p float64, ready, active, prog, n int) (int, bool) {
+func exactGuard(s Snapshot, set Settings, cover, p float64, sc surge, ready, active, prog, n int) (int, bool) {
 	e := s.Stats
 	w := &e.dials
 	thr := int(math.Floor(cover+1e-9)) + ready // the lives the cover and the ready agents take
@@ -136,20 +139,20 @@ func exactGuard(s Snapshot, set Settings, cover, p float64, ready, active, prog,
 		}
 		for _, cl := range s.Calls {
 			if j == k {
-				pmfAdd(lives[:size], w.liveAtAll(cl, p))
+				pmfAdd(lives[:size], sc.chance(cl, w.liveAtAll(cl, p)))
 			} else if w.liveBy(cl, rq[j:j+1], q[:1], true, p) {
-				pmfAdd(lives[:size], q[0])
+				pmfAdd(lives[:size], sc.chance(cl, q[0]))
 			}
 		}
 		for range lo {
-			pmfAdd(lives[:size], p*u)
+			pmfAdd(lives[:size], sc.p*u)
 		}
 		if diffTail(lives[:size], free[:], thr) > risk {
 			return lo, true // progressive (or what every call live leaves covered) is never cut
 		}
 		m := lo
 		for m < hi {
-			pmfAdd(lives[:size], p*u)
+			pmfAdd(lives[:size], sc.p*u)
 			if diffTail(lives[:size], free[:], thr) > risk {
 				break
 			}
@@ -158,6 +161,37 @@ func exactGuard(s Snapshot, set Settings, cover, p float64, ready, active, prog,
 		hi = m
 	}
 	return hi, true
+}
+
+// guardRecentDials is how many of the last dials the guard checks the live-answer share on.
+// The window's share lags a rise in the hit rate by as many dials as it holds (thousands: an
+// hour and more of a small team's dials) while the cover is spent at the new rate; 250 dials
+// tell a rise by half (0.3 to 0.45) from noise at about two standard deviations, within
+// minutes.
+const guardRecentDials = 250
+
+// surge is the guard's correction for a hit rate rising faster than the dial window follows:
+// when the live-answer share of the last guardRecentDials dials is above the window's, the
+// chance of every call not yet answered is scaled up by their ratio. Never down: a falling
+// rate only leaves the guard cautious for a while.
+type surge struct {
+	p     float64 // a new call's chance of a live answer
+	scale float64 // p over the window's share, at least 1
+}
+
+func (w *dialWindow) surge(p float64) surge {
+	if pr := w.recentShare(guardRecentDials, p); pr > p*(1+1e-9) && p > 0 {
+		return surge{p: pr, scale: pr / p}
+	}
+	return surge{p: p, scale: 1}
+}
+
+// chance is the chance q of a live answer from call c, scaled up for a ringing call.
+func (sc surge) chance(c Call, q float64) float64 {
+	if c.Stage != Ringing {
+		return q
+	}
+	return min(q*sc.scale, 1)
 }
 
 // pmfAdd adds an independent chance f to the count whose pmf is pmf, lumping the mass past

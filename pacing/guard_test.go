@@ -28,16 +28,15 @@ func TestPoissonQuantile(t *testing.T) {
 }
 
 // oneInTen is an estimator of the hour before now: one dial in ten a live answer after 8 s of
-// ringing, the others unanswered after 25 s.
+// ringing, the others unanswered after 25 s; one dial placed a second.
 func oneInTen(now time.Time) *Estimator {
 	e := NewEstimator(time.UTC)
 	for i := range 2000 {
-		res := DialResult{At: now.Add(-time.Hour + time.Duration(i)*time.Second), Ring: 8 * time.Second}
-		if i%10 == 0 {
-			res.Outcome = Live
-		} else {
+		res := DialResult{Outcome: Live, Ring: 8 * time.Second}
+		if i%10 != 0 {
 			res.Outcome, res.Ring = NoAnswer, 25*time.Second
 		}
+		res.At = now.Add(-time.Hour + time.Duration(i)*time.Second + res.Ring)
 		e.ObserveDial(res)
 	}
 	return e
@@ -78,6 +77,52 @@ func TestGuardCountsLiveAnswers(t *testing.T) {
 	}
 	if n := guard(s, comp, set, 0.03, 0, 0, 10, 0, 100); n != 0 {
 		t.Errorf("14 waiting calls and 40 ringing ones on a budget of 15: %d more, want none", n)
+	}
+}
+
+// Issue 18: the guard counts on the live-answer share of the last dials when it is above the
+// window's. The window learns a rise in the hit rate over thousands of dials while the budget
+// is spent at the new rate; a campaign whose hit rate rose from 0.1 to 0.3 is guarded at 0.3,
+// not at the window's 0.12. A fall leaves the guard at the window's share.
+func TestGuardFollowsARisingHitRate(t *testing.T) {
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	set := Settings{}.normalized()
+	set.Tuning.GuardRisk = 1e-4
+	comp := Compliance{Day: window(1000, 10), Rolling24h: window(1000, 10), Rolling30d: window(1000, 10)}
+	withLast := func(every int) (n int, window, recent float64) {
+		e := oneInTen(now)
+		for i := range guardRecentDials { // placed after oneInTen's, one a second
+			res := DialResult{Outcome: NoAnswer, Ring: 25 * time.Second}
+			if every > 0 && i%every == 0 {
+				res.Outcome, res.Ring = Live, 8*time.Second
+			}
+			res.At = now.Add(-time.Hour + time.Duration(2000+i)*time.Second + res.Ring)
+			e.ObserveDial(res)
+		}
+		e.Settle()
+		s := Snapshot{Now: now, Stats: e}
+		for range 20 {
+			s.Calls = append(s.Calls, Call{Stage: Ringing, Elapsed: time.Second})
+		}
+		w := &e.dials
+		window = float64(w.count[Live]) / float64(w.n)
+		return guard(s, comp, set, 0.03, 0, 0, 10, 0, 100), window, w.recentShare(guardRecentDials, window)
+	}
+	// One dial in three of the last 250 reached a person. A call ringing for a second has the
+	// window's share of a person (every dial is still open then); scaled up, the recent share.
+	n, p, pr := withLast(3)
+	if pr < 0.3 || p > 0.13 {
+		t.Fatalf("shares %v (window) and %v (last dials), want about 0.12 and 0.33", p, pr)
+	}
+	if binomialTail(20+n, pr, 20) > set.Tuning.GuardRisk || binomialTail(21+n, pr, 20) <= set.Tuning.GuardRisk {
+		t.Errorf("%d more calls: %v and %v over the budget at the last dials' share %v with one call less and one more",
+			n, binomialTail(20+n, pr, 20), binomialTail(21+n, pr, 20), pr)
+	}
+	// None of the last 250 did: the window's share, which has fallen a little, holds.
+	n, p, _ = withLast(0)
+	if binomialTail(20+n, p, 20) > set.Tuning.GuardRisk || binomialTail(21+n, p, 20) <= set.Tuning.GuardRisk {
+		t.Errorf("%d more calls after a fall: %v and %v over the budget at the window's share %v with one call less and one more",
+			n, binomialTail(20+n, p, 20), binomialTail(21+n, p, 20), p)
 	}
 }
 
