@@ -60,8 +60,12 @@ func Decide(s Snapshot) Decision {
 		default:
 			d.Reason = "predictive"
 			la := LookAhead{Threshold: threshold(comp, set, target)}
-			n = max(prog, la.dials(s, set, room))
-			if m := guard(s, comp, set, target, credit, ready, active, prog, n); m < n {
+			var bf busyForecast // one forecast for the look-ahead and the guard
+			if s.Stats.busyWarm(set.Tuning) {
+				s.Stats.forecastBusy(s.Agents, &bf)
+			}
+			n = max(prog, la.dials(s, set, room, &bf))
+			if m := guard(s, comp, set, target, credit, &bf, ready, active, prog, n); m < n {
 				n, d.Reason = m, "abandon_budget_low"
 			}
 		}
@@ -164,10 +168,16 @@ type LookAhead struct {
 // Dials returns how many new calls the rule places for s, at most limit (before the caps of
 // Decide). Without statistics it returns 0.
 func (la LookAhead) Dials(s Snapshot, limit int) int {
-	return la.dials(s, s.Settings.normalized(), limit)
+	set := s.Settings.normalized()
+	var bf busyForecast
+	if s.Stats != nil && s.Stats.busyWarm(set.Tuning) && la.AgentFree == nil {
+		s.Stats.forecastBusy(s.Agents, &bf)
+	}
+	return la.dials(s, set, limit, &bf)
 }
 
-func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
+// dials is Dials with the busy agents' forecast bf, built (forecastBusy) when busyWarm.
+func (la LookAhead) dials(s Snapshot, set Settings, limit int, bf *busyForecast) int {
 	e := s.Stats
 	if e == nil || limit <= 0 || e.dials.n == 0 {
 		return 0
@@ -208,10 +218,6 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 		}
 	}
 	busyOK := e.busyWarm(set.Tuning)
-	var bf busyForecast
-	if busyOK && la.AgentFree == nil {
-		e.forecastBusy(s.Agents, &bf)
-	}
 	for i, a := range s.Agents {
 		if la.AgentFree != nil {
 			for j := range k {
@@ -230,7 +236,7 @@ func (la LookAhead) dials(s Snapshot, set Settings, limit int) int {
 			}
 		case busyOK:
 			for j := range k {
-				f := e.freeWithin(a, rq[j]+amd+dl, &bf, false)
+				f := e.freeWithin(a, rq[j]+amd+dl, bf, false)
 				sMean[j] += f
 				sVar[j] += f * (1 - f)
 			}

@@ -29,7 +29,9 @@ import (
 // The risk is taken at every decision, and at the day's end the guard holds the calls in
 // flight at the edge of the budget for minutes on end; hence a risk far smaller than the one
 // day in a thousand it is meant to allow.
-func guard(s Snapshot, comp Compliance, set Settings, target, credit float64, ready, active, prog, n int) int {
+//
+// bf is the busy agents' forecast, built (forecastBusy) when busyWarm.
+func guard(s Snapshot, comp Compliance, set Settings, target, credit float64, bf *busyForecast, ready, active, prog, n int) int {
 	cover := budget(comp, target) + credit - float64(s.Exposure)
 	e := s.Stats
 	w := &e.dials
@@ -52,7 +54,7 @@ func guard(s Snapshot, comp Compliance, set Settings, target, credit float64, re
 	}
 	// A Poisson bound of the same mean has a wider tail than the answers' count and needs no
 	// pmf: when it passes, so does the exact count. Otherwise count (exactGuard).
-	if r, fine := exactGuard(s, set, cover, p, sc, ready, active, prog, n); fine {
+	if r, fine := exactGuard(s, set, cover, p, sc, bf, ready, active, prog, n); fine {
 		return r
 	}
 	return lastOK(prog, n, ok) // prog when even that fails: progressive is never cut
@@ -82,7 +84,7 @@ const (
 // calls while each exceeds the cover with probability at most Tuning.GuardRisk. Without
 // forecasts only the ready agents count, and only the last check binds. false when the cover
 // is too large to count (the plain bound then holds it anyway).
-func exactGuard(s Snapshot, set Settings, cover, p float64, sc surge, ready, active, prog, n int) (int, bool) {
+func exactGuard(s Snapshot, set Settings, cover, p float64, sc surge, bf *busyForecast, ready, active, prog, n int) (int, bool) {
 	e := s.Stats
 	w := &e.dials
 	thr := int(math.Floor(cover+1e-9)) + ready // the lives the cover and the ready agents take
@@ -104,10 +106,6 @@ func exactGuard(s Snapshot, set Settings, cover, p float64, sc surge, ready, act
 	}
 	amd := w.meanClassify(Live)
 	dl := set.ConnectDeadline.Seconds()
-	var bf busyForecast
-	if warm {
-		e.forecastBusy(s.Agents, &bf)
-	}
 	var rq [maxPoints]float64
 	for j := range k {
 		rq[j] = w.quantile(Live, (float64(j)+0.5)/float64(k))
@@ -126,7 +124,7 @@ func exactGuard(s Snapshot, set Settings, cover, p float64, sc surge, ready, act
 				x += rq[j-1]
 			}
 			for _, a := range s.Agents {
-				if f := e.freeWithin(a, x, &bf, true); a.State != Ready && f > 0 {
+				if f := e.freeWithin(a, x, bf, true); a.State != Ready && f > 0 {
 					pmfAdd(free[:], f)
 				}
 			}

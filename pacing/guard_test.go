@@ -57,12 +57,12 @@ func TestGuardCountsLiveAnswers(t *testing.T) {
 	set.Tuning.GuardRisk = 1e-4 // the figures below are worked at this risk
 	// 100 live answers, 3 abandons: no budget; one waiting call and 40 ringing ones.
 	comp := Compliance{Day: window(100, 3), Rolling24h: window(100, 3), Rolling30d: window(100, 3)}
-	if n := guard(s, comp, set, 0.03, 0, 0, 10, 0, 20); n != 0 {
+	if n := guardFor(s, comp, set, 0.03, 0, 0, 10, 0, 20); n != 0 {
 		t.Errorf("no budget, no ready agent: %d calls, want none", n)
 	}
 	// 1000 live answers, 15 abandons: a budget of 15, less than the 40 calls in flight.
 	comp = Compliance{Day: window(1000, 15), Rolling24h: window(1000, 15), Rolling30d: window(1000, 15)}
-	n := guard(s, comp, set, 0.03, 0, 0, 10, 0, 100)
+	n := guardFor(s, comp, set, 0.03, 0, 0, 10, 0, 100)
 	if n < 5 || n == 100 {
 		t.Errorf("a budget of 15 for 40 calls at 1 in 10: %d more calls, want some, not all", n)
 	}
@@ -75,7 +75,7 @@ func TestGuardCountsLiveAnswers(t *testing.T) {
 	for range 14 {
 		s.Calls = append(s.Calls, Call{Stage: Waiting})
 	}
-	if n := guard(s, comp, set, 0.03, 0, 0, 10, 0, 100); n != 0 {
+	if n := guardFor(s, comp, set, 0.03, 0, 0, 10, 0, 100); n != 0 {
 		t.Errorf("14 waiting calls and 40 ringing ones on a budget of 15: %d more, want none", n)
 	}
 }
@@ -106,7 +106,7 @@ func TestGuardFollowsARisingHitRate(t *testing.T) {
 		}
 		w := &e.dials
 		window = float64(w.count[Live]) / float64(w.n)
-		return guard(s, comp, set, 0.03, 0, 0, 10, 0, 100), window, w.recentShare(guardRecentDials, window)
+		return guardFor(s, comp, set, 0.03, 0, 0, 10, 0, 100), window, w.recentShare(guardRecentDials, window)
 	}
 	// One dial in three of the last 250 reached a person. A call ringing for a second has the
 	// window's share of a person (every dial is still open then); scaled up, the recent share.
@@ -150,11 +150,11 @@ func TestGuardCountsAgentsFreeingInTime(t *testing.T) {
 	}
 	// Agents a minute from the end of their talks free up after the answers: only the ready
 	// ones (none) count, as without forecasts.
-	late := guard(snap(time.Second), comp, set, 0.03, 0, 0, 10, 0, 200)
+	late := guardFor(snap(time.Second), comp, set, 0.03, 0, 0, 10, 0, 200)
 	plain := Settings{}.normalized()
 	// Agents half a second from the end of their talks (and as long from the end of their
 	// wrap-ups) are free before the first answer comes.
-	soon := guard(snap(59500*time.Millisecond), comp, set, 0.03, 0, 0, 10, 0, 200)
+	soon := guardFor(snap(59500*time.Millisecond), comp, set, 0.03, 0, 0, 10, 0, 200)
 	if soon <= late {
 		t.Errorf("agents freeing in a second: %d more calls, agents freeing in a minute: %d; want more for the first", soon, late)
 	}
@@ -287,7 +287,7 @@ func TestGuardCountsCallsRingingPastTheWindow(t *testing.T) {
 		s.Calls = append(s.Calls, Call{Stage: Ringing, Elapsed: 30 * time.Second})
 	}
 	comp := Compliance{Day: window(100, 3), Rolling24h: window(100, 3), Rolling30d: window(100, 3)}
-	if n := guard(s, comp, Settings{}.normalized(), 0.03, 0, 1, 1, 0, 10); n != 0 {
+	if n := guardFor(s, comp, Settings{}.normalized(), 0.03, 0, 1, 1, 0, 10); n != 0 {
 		t.Errorf("twenty calls ringing past the window, one ready agent, no budget: %d more calls, want none", n)
 	}
 }
@@ -320,4 +320,13 @@ func TestBusyForecastCountsTalksUnderWay(t *testing.T) {
 	if f := free(agents); math.Abs(f-1.0/6) > 1e-9 {
 		t.Errorf("free within 10 s with three talks under way for longer: %v, want 1/6", f)
 	}
+}
+
+// guardFor is guard with the busy agents forecast as Decide forecasts them.
+func guardFor(s Snapshot, comp Compliance, set Settings, target, credit float64, ready, active, prog, n int) int {
+	var bf busyForecast
+	if s.Stats.busyWarm(set.Tuning) {
+		s.Stats.forecastBusy(s.Agents, &bf)
+	}
+	return guard(s, comp, set, target, credit, &bf, ready, active, prog, n)
 }
