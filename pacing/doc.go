@@ -24,9 +24,9 @@
 //
 // The day-budget guard (P-2) then caps the predictive mode so that no compliance window ends
 // over its target but by a small chance: the live answers the calls in flight can bring (one
-// chance per call, counted exactly), at a count chance exceeds with probability
-// Tuning.GuardRisk, less the agents free to take them in
-// time, must stay within the abandons the windows can still take plus a credit of the rest of
+// chance per call, counted exactly, at the last 250 dials' share of persons when it has risen
+// above the window's), at a count chance exceeds with probability Tuning.GuardRisk, less the
+// agents free to take them in time, must stay within the abandons the windows can still take plus a credit of the rest of
 // the day's answers (Snapshot.DayEnd) that shrinks to nothing as the day ends. As the budget
 // runs low it cuts the calls per agent first, down to progressive ("abandon_budget_low").
 //
