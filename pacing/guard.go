@@ -21,10 +21,10 @@ import (
 // Tuning.GuardRisk, less the agents free in time (the ready ones; once talk and wrap-up times
 // can be forecast, also the busy ones freeing before the answers arrive, never for certain),
 // within the cover: the smallest window's budget plus the credit of the rest of the day
-// (dayCredit), less the campaign's Exposure elsewhere. Then no
-// run of abandons takes a window over its target whenever dialing stops, but by that chance:
-// the guarantee the feedback loop alone does not give. As the budget runs low the guard
-// tightens, fewer calls per agent first, down to progressive.
+// (dayCredit), less the campaign's Exposure elsewhere. Then no run of abandons takes a window
+// over its target whenever dialing stops, but by that chance: the guarantee the feedback loop
+// alone does not give. As the budget runs low the guard tightens, fewer calls per agent first,
+// down to progressive.
 //
 // The risk is taken at every decision, and at the day's end the guard holds the calls in
 // flight at the edge of the budget for minutes on end; hence a risk far smaller than the one
